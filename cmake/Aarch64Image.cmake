@@ -1,0 +1,51 @@
+# hv_aarch64_image(<name> SOURCES <files...> [LDSCRIPT <file>] [CFLAGS <flags...>]
+#                  [INCLUDES <dirs...>] [OUTDIR <dir>])
+#
+# Cross-compiles a freestanding AArch64 image with aarch64-linux-gnu-gcc and
+# produces <OUTDIR>/<name>.elf (default OUTDIR: ${CMAKE_BINARY_DIR}/images).
+# A custom target `img-<name>` builds it; `images` builds them all.
+find_program(AARCH64_CC aarch64-linux-gnu-gcc REQUIRED)
+find_program(AARCH64_OBJCOPY aarch64-linux-gnu-objcopy REQUIRED)
+
+set(HV_AARCH64_CFLAGS
+  -ffreestanding -nostdlib -nostartfiles -fno-builtin -fno-stack-protector
+  -fno-pic -mgeneral-regs-only -mstrict-align -O2 -g -Wall -Wextra -Werror -std=c11
+  -static -Wl,--build-id=none -Wl,-z,norelro -Wl,--no-warn-rwx-segments)
+
+if(NOT TARGET images)
+  add_custom_target(images ALL)
+endif()
+
+function(hv_aarch64_image name)
+  cmake_parse_arguments(A "" "LDSCRIPT;OUTDIR" "SOURCES;CFLAGS;INCLUDES" ${ARGN})
+  if(NOT A_OUTDIR)
+    set(A_OUTDIR "${CMAKE_BINARY_DIR}/images")
+  endif()
+  set(out "${A_OUTDIR}/${name}.elf")
+  set(srcs)
+  foreach(s ${A_SOURCES})
+    get_filename_component(abs "${s}" ABSOLUTE)
+    list(APPEND srcs "${abs}")
+  endforeach()
+  set(incs)
+  foreach(i ${A_INCLUDES})
+    get_filename_component(abs "${i}" ABSOLUTE)
+    list(APPEND incs "-I${abs}")
+  endforeach()
+  set(ld)
+  set(lddep)
+  if(A_LDSCRIPT)
+    get_filename_component(ldabs "${A_LDSCRIPT}" ABSOLUTE)
+    set(ld "-T${ldabs}")
+    set(lddep "${ldabs}")
+  endif()
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${A_OUTDIR}"
+    COMMAND ${AARCH64_CC} ${HV_AARCH64_CFLAGS} ${A_CFLAGS} ${incs} ${ld} -o "${out}" ${srcs} -lgcc
+    DEPENDS ${srcs} ${lddep}
+    COMMENT "AArch64 image ${name}.elf"
+    VERBATIM)
+  add_custom_target(img-${name} DEPENDS "${out}")
+  add_dependencies(images img-${name})
+endfunction()

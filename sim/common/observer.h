@@ -1,0 +1,168 @@
+/* hvsim: the observer interface, the one way events leave the models.
+ *
+ * Models never print. They fill a struct hv_event and hand it to the observer
+ * hub; subscribers (the CLI's console log, the demo narrator, the trace
+ * recorder, tests) decide what to do with it. Each subscriber gives a mask of
+ * the event types it wants, and emitters test hv_obs_wants() first, so an
+ * event nobody wants costs one load and a branch.
+ */
+#ifndef HV_OBSERVER_H
+#define HV_OBSERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum hv_ev_type {
+    HV_EV_EXC_TAKEN,   /* an exception was taken (sync or async) */
+    HV_EV_ERET,        /* an exception return was executed */
+    HV_EV_SYSREG,      /* a system register handled by a simulated module */
+    HV_EV_MMIO,        /* a device register access */
+    HV_EV_BUS_ERROR,   /* an access to a PA with nothing behind it */
+    HV_EV_UART_TX,     /* a byte left a UART */
+    HV_EV_PSCI,        /* a PSCI call answered by the firmware model */
+    HV_EV_WFI,         /* the PE idled in WFI (virtual time skipped) */
+    HV_EV_GUEST_ERROR, /* the guest did something architecturally wrong */
+    HV_EV_UNIMPL,      /* the guest used something hvsim does not implement */
+    HV_EV_RUN_STOP,    /* the run ended */
+    HV_EV__COUNT
+};
+
+#define HV_EV_BIT(t) (1u << (t))
+#define HV_EV_ALL    ((1u << HV_EV__COUNT) - 1)
+
+/* Exception kinds, as in the vector offset groups (Arm ARM D1.10.2). */
+enum hv_exc_kind { HV_EXC_SYNC = 0, HV_EXC_IRQ = 1, HV_EXC_FIQ = 2, HV_EXC_SERROR = 3 };
+
+struct hv_ev_exc {
+    uint8_t from_el, to_el;
+    uint8_t kind;    /* enum hv_exc_kind */
+    uint8_t virt;    /* async: 1 if a virtual interrupt (vIRQ/vFIQ) */
+    uint32_t esr;    /* ESR_ELx of the target EL (sync only) */
+    uint64_t far;    /* FAR_ELx (aborts) */
+    uint64_t hpfar;  /* HPFAR_EL2 (stage-2 aborts to EL2) */
+    uint64_t elr;    /* ELR_ELx: the preferred return address */
+    uint64_t spsr;   /* SPSR_ELx */
+    uint64_t vector; /* the PC after entry */
+};
+
+struct hv_ev_eret {
+    uint8_t from_el, to_el;
+    uint64_t pc;   /* where execution resumed */
+    uint64_t spsr; /* PSTATE restored */
+};
+
+enum hv_sysreg_decision { HV_SR_OK = 0, HV_SR_UNDEF, HV_SR_TRAP_EL2, HV_SR_TRAP_EL3 };
+
+struct hv_ev_sysreg {
+    uint32_t enc; /* op0:op1:CRn:CRm:op2 packed, see sysreg.h */
+    const char *name;
+    bool is_write;
+    uint64_t value;
+    uint8_t decision; /* enum hv_sysreg_decision */
+};
+
+struct hv_ev_mmio {
+    uint64_t pa;
+    uint64_t value;
+    const char *device;
+    uint8_t size;
+    bool is_write;
+};
+
+struct hv_ev_bus_error {
+    uint64_t pa;
+    uint64_t va;
+    bool va_valid;
+    bool is_write;
+    bool is_fetch;
+    uint8_t size;
+};
+
+struct hv_ev_uart {
+    uint8_t port;
+    uint8_t byte;
+};
+
+struct hv_ev_psci {
+    uint64_t fn, a1, a2, a3;
+    int64_t ret;
+    const char *name;
+};
+
+struct hv_ev_wfi {
+    uint64_t slept_ns; /* virtual time skipped */
+};
+
+struct hv_ev_text {
+    const char *text; /* one line, no newline */
+};
+
+struct hv_ev_stop {
+    int reason; /* enum hv_stop_reason (machine.h) */
+    int status; /* the exit status the run ends with */
+};
+
+struct hv_event {
+    enum hv_ev_type type;
+    uint8_t pe;
+    uint8_t el;      /* the EL at the time of the event (before, for EXC/ERET) */
+    uint64_t pc;     /* the PC of the instruction that caused it, when known */
+    uint64_t icount; /* retired instructions */
+    uint64_t vtime;  /* virtual time, ns */
+    union {
+        struct hv_ev_exc exc;
+        struct hv_ev_eret eret;
+        struct hv_ev_sysreg sysreg;
+        struct hv_ev_mmio mmio;
+        struct hv_ev_bus_error bus;
+        struct hv_ev_uart uart;
+        struct hv_ev_psci psci;
+        struct hv_ev_wfi wfi;
+        struct hv_ev_text text;
+        struct hv_ev_stop stop;
+    } u;
+};
+
+typedef void (*hv_obs_fn)(void *ctx, const struct hv_event *ev);
+
+#define HV_OBS_MAX_SUBS 8
+
+struct hv_obs_clock {
+    uint64_t (*icount)(void *ctx);
+    uint64_t (*vtime)(void *ctx);
+    void *ctx;
+};
+
+struct hv_obs {
+    struct {
+        hv_obs_fn fn;
+        void *ctx;
+        uint32_t mask;
+    } subs[HV_OBS_MAX_SUBS];
+    unsigned nsubs;
+    uint32_t mask; /* union of all subscribers' masks */
+    struct hv_obs_clock clock;
+};
+
+void hv_obs_init(struct hv_obs *obs);
+/* Returns 0, or -1 if HV_OBS_MAX_SUBS subscribers already exist. */
+int hv_obs_subscribe(struct hv_obs *obs, uint32_t mask, hv_obs_fn fn, void *ctx);
+void hv_obs_set_clock(struct hv_obs *obs, const struct hv_obs_clock *clock);
+
+static inline bool hv_obs_wants(const struct hv_obs *obs, enum hv_ev_type t)
+{
+    return obs && (obs->mask & HV_EV_BIT(t));
+}
+
+/* Stamp icount/vtime (if unset) and deliver to every subscriber that wants it. */
+void hv_obs_emit(struct hv_obs *obs, struct hv_event *ev);
+
+/* Helpers for one-line text events (guest errors, unimplemented features). */
+void hv_obs_text(struct hv_obs *obs, enum hv_ev_type t, uint8_t el, uint64_t pc, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+
+const char *hv_ev_type_name(enum hv_ev_type t);
+/* Parse a comma-separated list of event type names ("exc,eret,mmio" or "all"). */
+int hv_ev_parse_mask(const char *list, uint32_t *mask);
+
+#endif

@@ -1,0 +1,808 @@
+/* hvsim: one ARMv8-A PE on Unicorn 2.1.1. See cpu.h for the contract and
+ * ../shared/notes/unicorn.md for the verified techniques used here. */
+#include "cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicorn/unicorn.h>
+
+#include "uc_internals.h"
+
+#define SYSREG_SPACE (1u << 16)
+#define MAX_SYSREG_TABLES 16
+
+struct sysreg_slot {
+    const struct hv_sysreg_desc *desc;
+    void *ctx;
+};
+
+struct hv_cpu {
+    uc_engine *uc;
+    struct hv_uci uci;
+    struct hv_obs *obs;
+    struct hv_cpu_callbacks cb;
+
+    /* Virtual time base: retired instructions. next_check is the smaller of
+     * the owner's deadline and 0 when internal work is pending, so the block
+     * hook's fast path is one add and one compare. */
+    uint64_t icount;
+    uint64_t deadline;
+    uint64_t next_check;
+    uint64_t blk_addr; /* the translated block being executed */
+    uint32_t blk_size;
+
+    bool lines[HV_LINE__COUNT];
+    bool relevel; /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
+    bool stop_requested;
+    bool bus_error;
+    bool booted;
+
+    /* Exception observation (EL-change hooks). */
+    unsigned pre_el;
+    uint64_t pre_pc;
+    bool delivering_sync;
+
+    uint16_t *sysreg_map; /* encoding -> 1 + index into slots, or 0 */
+    struct sysreg_slot *slots;
+    size_t nslots, cap_slots;
+
+    uc_hook h_block, h_intr, h_mrs, h_msr, h_unmapped;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int cp_rw(struct hv_cpu *cpu, uint32_t enc, uint64_t *v, bool write)
+{
+    uc_arm64_cp_reg cp = {
+        .op0 = HV_SYSREG_OP0(enc),
+        .op1 = HV_SYSREG_OP1(enc),
+        .crn = HV_SYSREG_CRN(enc),
+        .crm = HV_SYSREG_CRM(enc),
+        .op2 = HV_SYSREG_OP2(enc),
+        .val = write ? *v : 0,
+    };
+    uc_err e = write ? uc_reg_write(cpu->uc, UC_ARM64_REG_CP_REG, &cp)
+                     : uc_reg_read(cpu->uc, UC_ARM64_REG_CP_REG, &cp);
+    if (e != UC_ERR_OK)
+        return -1;
+    if (!write)
+        *v = cp.val;
+    return 0;
+}
+
+static uint64_t sysreg_or0(struct hv_cpu *cpu, uint32_t enc)
+{
+    uint64_t v = 0;
+    cp_rw(cpu, enc, &v, false);
+    return v;
+}
+
+#define ENC_SCR_EL3   HV_SYSREG(3, 6, 1, 1, 0)
+#define ENC_VBAR_EL3  HV_SYSREG(3, 6, 12, 0, 0)
+#define ENC_HCR_EL2   HV_SYSREG(3, 4, 1, 1, 0)
+#define ENC_HPFAR_EL2 HV_SYSREG(3, 4, 6, 0, 4)
+#define ENC_CURRENTEL HV_SYSREG(3, 0, 4, 2, 2)
+
+static const uint32_t enc_vbar[4] = {0, HV_SYSREG(3, 0, 12, 0, 0), HV_SYSREG(3, 4, 12, 0, 0),
+                                     HV_SYSREG(3, 6, 12, 0, 0)};
+static const uint32_t enc_esr[4] = {0, HV_SYSREG(3, 0, 5, 2, 0), HV_SYSREG(3, 4, 5, 2, 0),
+                                    HV_SYSREG(3, 6, 5, 2, 0)};
+static const uint32_t enc_far[4] = {0, HV_SYSREG(3, 0, 6, 0, 0), HV_SYSREG(3, 4, 6, 0, 0),
+                                    HV_SYSREG(3, 6, 6, 0, 0)};
+static const uint32_t enc_elr[4] = {0, HV_SYSREG(3, 0, 4, 0, 1), HV_SYSREG(3, 4, 4, 0, 1),
+                                    HV_SYSREG(3, 6, 4, 0, 1)};
+static const uint32_t enc_spsr[4] = {0, HV_SYSREG(3, 0, 4, 0, 0), HV_SYSREG(3, 4, 4, 0, 0),
+                                     HV_SYSREG(3, 6, 4, 0, 0)};
+
+#define HCR_IMO (1ull << 3)
+#define HCR_FMO (1ull << 4)
+#define HCR_VF  (1ull << 6)
+#define HCR_VI  (1ull << 7)
+#define HCR_TGE (1ull << 27)
+
+static void update_next_check(struct hv_cpu *cpu)
+{
+    cpu->next_check = (cpu->relevel || cpu->stop_requested) ? 0 : cpu->deadline;
+}
+
+/* ---- virtual time: the block hook --------------------------------------- */
+
+static void apply_lines(struct hv_cpu *cpu);
+
+/* Runs at the start of every translated block. size/4 is the number of A64
+ * instructions in it: a cheap, deterministic count (unicorn.md). */
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    (void)uc;
+    cpu->blk_addr = addr;
+    cpu->blk_size = size;
+    cpu->icount += size >> 2;
+    if (__builtin_expect(cpu->icount < cpu->next_check, 1))
+        return;
+    if (cpu->relevel) {
+        cpu->relevel = false;
+        apply_lines(cpu);
+    }
+    if (cpu->icount >= cpu->deadline && cpu->cb.deadline)
+        cpu->cb.deadline(cpu->cb.ctx, cpu);
+    if (cpu->stop_requested)
+        uc_emu_stop(cpu->uc);
+    update_next_check(cpu);
+}
+
+/* A synchronous exception ends its block early: take back the instructions
+ * of the block that did not retire. QEMU has already set env->pc to the
+ * faulting instruction (aborts, UNDEF, traps) or past it (SVC/HVC/SMC, which
+ * complete), so everything from env->pc to the block's end did not run. */
+static void correct_icount(struct hv_cpu *cpu)
+{
+    uint64_t pc = *cpu->uci.pc;
+    uint64_t end = cpu->blk_addr + cpu->blk_size;
+    if (pc >= cpu->blk_addr && pc < end)
+        cpu->icount -= (end - pc) >> 2;
+}
+
+/* ---- exception observation ---------------------------------------------- */
+
+static void on_pre_el_change(void *opaque)
+{
+    struct hv_cpu *cpu = opaque;
+    cpu->pre_el = hv_uci_el(&cpu->uci);
+    cpu->pre_pc = *cpu->uci.pc;
+}
+
+/* Exception classes whose preferred return address is the next instruction
+ * (Arm ARM D1.10.1 "preferred exception return address"). */
+static bool ec_returns_past(uint32_t ec)
+{
+    return ec == 0x11 || ec == 0x12 || ec == 0x13 || ec == 0x15 || ec == 0x16 || ec == 0x17;
+}
+
+static void on_post_el_change(void *opaque)
+{
+    struct hv_cpu *cpu = opaque;
+    unsigned el = hv_uci_el(&cpu->uci);
+    uint64_t pc = *cpu->uci.pc;
+    bool entry;
+    int kind = HV_EXC_SYNC;
+
+    if (cpu->delivering_sync) {
+        entry = true;
+    } else if (el != cpu->pre_el) {
+        entry = el > cpu->pre_el;
+    } else {
+        /* Same EL: an asynchronous exception lands on an IRQ/FIQ/SError
+         * vector of VBAR_ELx; an ERET to exactly such an address does not
+         * happen in practice. */
+        uint64_t off = pc - sysreg_or0(cpu, enc_vbar[el]);
+        entry = off < 0x800 && (off & 0x7f) == 0 && ((off >> 7) & 3) != 0;
+    }
+    if (entry && !cpu->delivering_sync) {
+        uint64_t off = pc - sysreg_or0(cpu, enc_vbar[el]);
+        kind = (int)((off >> 7) & 3);
+    }
+
+    /* The boot ROM's own SMC from EL1 and ERET are an artifact of Unicorn's
+     * reset state (a real PE resets at EL3): not reported. */
+    if (!cpu->booted)
+        return;
+    if (entry && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_EXC_TAKEN;
+        ev.el = (uint8_t)cpu->pre_el;
+        ev.u.exc.from_el = (uint8_t)cpu->pre_el;
+        ev.u.exc.to_el = (uint8_t)el;
+        ev.u.exc.kind = (uint8_t)kind;
+        ev.u.exc.elr = sysreg_or0(cpu, enc_elr[el]);
+        ev.u.exc.spsr = sysreg_or0(cpu, enc_spsr[el]);
+        ev.u.exc.vector = pc;
+        ev.pc = ev.u.exc.elr;
+        if (kind == HV_EXC_SYNC) {
+            ev.u.exc.esr = (uint32_t)sysreg_or0(cpu, enc_esr[el]);
+            ev.u.exc.far = sysreg_or0(cpu, enc_far[el]);
+            if (el == 2)
+                ev.u.exc.hpfar = sysreg_or0(cpu, ENC_HPFAR_EL2);
+            if (ec_returns_past(ev.u.exc.esr >> 26))
+                ev.pc -= 4;
+        } else if (el == 1) {
+            /* IRQ/FIQ taken to EL1 while HCR_EL2.IMO/FMO route the physical
+             * ones to EL2 must be virtual (Arm ARM D1.13.2). */
+            uint64_t hcr = sysreg_or0(cpu, ENC_HCR_EL2);
+            uint64_t bit = kind == HV_EXC_FIQ ? HCR_FMO : HCR_IMO;
+            ev.u.exc.virt = (hcr & bit) && !(hcr & HCR_TGE) && kind != HV_EXC_SERROR;
+        }
+        hv_obs_emit(cpu->obs, &ev);
+    } else if (!entry && hv_obs_wants(cpu->obs, HV_EV_ERET)) {
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_ERET;
+        ev.el = (uint8_t)cpu->pre_el;
+        ev.pc = cpu->pre_pc;
+        ev.u.eret.from_el = (uint8_t)cpu->pre_el;
+        ev.u.eret.to_el = (uint8_t)el;
+        ev.u.eret.pc = pc;
+        uint32_t ps = 0;
+        uc_reg_read(cpu->uc, UC_ARM64_REG_PSTATE, &ps);
+        ev.u.eret.spsr = ps;
+        hv_obs_emit(cpu->obs, &ev);
+    }
+}
+
+/* ---- synchronous exceptions --------------------------------------------- */
+
+static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    (void)uc;
+
+    correct_icount(cpu);
+    /* After the boot ROM, an SMC that reaches EL3 is a firmware call (PSCI,
+     * SMCCC). There is no EL3 software: the firmware model answers it. The
+     * PC already points past the SMC. */
+    if (intno == HV_EXCP_SMC && cpu->booted && cpu->cb.smc && cpu->cb.smc(cpu->cb.ctx, cpu))
+        return;
+    cpu->delivering_sync = true;
+    hv_uci_do_interrupt(&cpu->uci);
+    cpu->delivering_sync = false;
+}
+
+/* ---- system registers ---------------------------------------------------- */
+
+static unsigned rt_of(uc_arm64_reg reg)
+{
+    if (reg >= UC_ARM64_REG_X0 && reg <= UC_ARM64_REG_X28)
+        return (unsigned)(reg - UC_ARM64_REG_X0);
+    if (reg == UC_ARM64_REG_X29)
+        return 29;
+    if (reg == UC_ARM64_REG_X30)
+        return 30;
+    return 31; /* XZR */
+}
+
+/* The default exception target for an UNDEF: EL1 from EL0 (EL2 if
+ * HCR_EL2.TGE), otherwise the current EL (Arm ARM D1.10.4). */
+static unsigned undef_target(struct hv_cpu *cpu, unsigned el)
+{
+    if (el == 0)
+        return (sysreg_or0(cpu, ENC_HCR_EL2) & HCR_TGE) ? 2 : 1;
+    return el;
+}
+
+static void emit_sysreg(struct hv_cpu *cpu, const struct hv_sysreg_desc *d, uint32_t enc,
+                        bool is_write, uint64_t value, enum hv_sysreg_decision dec)
+{
+    struct hv_event ev;
+    if (!hv_obs_wants(cpu->obs, HV_EV_SYSREG))
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = HV_EV_SYSREG;
+    ev.el = (uint8_t)hv_uci_el(&cpu->uci);
+    ev.pc = *cpu->uci.pc;
+    ev.u.sysreg.enc = enc;
+    ev.u.sysreg.name = d->name;
+    ev.u.sysreg.is_write = is_write;
+    ev.u.sysreg.value = value;
+    ev.u.sysreg.decision = (uint8_t)dec;
+    hv_obs_emit(cpu->obs, &ev);
+}
+
+static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
+                          bool is_write)
+{
+    uint32_t enc = HV_SYSREG(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
+    uint16_t idx = cpu->sysreg_map[enc];
+
+    if (!idx) {
+        /* Not ours: QEMU's behaviour applies. A native HCR_EL2 write makes
+         * QEMU recompute its vIRQ/vFIQ lines from HCR_EL2.VI/VF alone, so
+         * re-assert ours at the next block (unicorn.md, "Virtual interrupts"). */
+        if (is_write && enc == ENC_HCR_EL2 &&
+            (cpu->lines[HV_LINE_VIRQ] || cpu->lines[HV_LINE_VFIQ])) {
+            cpu->relevel = true;
+            update_next_check(cpu);
+        }
+        return 0;
+    }
+
+    const struct sysreg_slot *s = &cpu->slots[idx - 1];
+    const struct hv_sysreg_desc *d = s->desc;
+    unsigned el = hv_uci_el(&cpu->uci);
+    enum hv_sysreg_decision dec = d->access ? d->access(s->ctx, cpu, d, is_write) : HV_SR_OK;
+    unsigned rt = rt_of(reg);
+
+    if (dec == HV_SR_OK && ((is_write && !d->write) || (!is_write && !d->read)))
+        dec = HV_SR_UNDEF;
+    emit_sysreg(cpu, d, enc, is_write, is_write ? cp->val : 0, dec);
+
+    switch (dec) {
+    case HV_SR_OK:
+        break;
+    case HV_SR_UNDEF:
+        /* EC 0x00, IL=1: "Unknown reason" (Arm ARM D17.2.37). */
+        hv_uci_raise(&cpu->uci, HV_EXCP_UDEF, 1u << 25, undef_target(cpu, el));
+    case HV_SR_TRAP_EL2:
+    case HV_SR_TRAP_EL3:
+        hv_uci_raise(&cpu->uci, HV_EXCP_UDEF,
+                     (0x18u << 26) | (1u << 25) | hv_sysreg_trap_iss(enc, rt, !is_write),
+                     dec == HV_SR_TRAP_EL2 ? 2 : 3);
+    }
+
+    if (is_write) {
+        d->write(s->ctx, cpu, d, cp->val);
+    } else {
+        uint64_t v = d->read(s->ctx, cpu, d);
+        if (rt != 31)
+            uc_reg_write(cpu->uc, reg, &v);
+        if (hv_obs_wants(cpu->obs, HV_EV_SYSREG)) {
+            /* Report the value read too. */
+            emit_sysreg(cpu, d, enc, false, v, HV_SR_OK);
+        }
+    }
+    return 1; /* skip QEMU's own handling */
+}
+
+static uint32_t on_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+    (void)uc;
+    return on_sysreg(ud, reg, cp, false);
+}
+
+static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+    (void)uc;
+    return on_sysreg(ud, reg, cp, true);
+}
+
+int hv_cpu_register_sysregs(struct hv_cpu *cpu, const struct hv_sysreg_desc *table, size_t n,
+                            void *ctx, struct hv_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t enc = table[i].enc;
+        if (enc >= SYSREG_SPACE)
+            return hv_err_set(err, "system register %s: encoding 0x%x out of range",
+                              table[i].name, enc);
+        if (cpu->sysreg_map[enc])
+            return hv_err_set(err, "system register %s: encoding already registered as %s",
+                              table[i].name, cpu->slots[cpu->sysreg_map[enc] - 1].desc->name);
+    }
+    if (cpu->nslots + n >= 0xffff)
+        return hv_err_set(err, "too many system registers");
+    if (cpu->nslots + n > cpu->cap_slots) {
+        size_t cap = (cpu->nslots + n) * 2;
+        struct sysreg_slot *s = realloc(cpu->slots, cap * sizeof(*s));
+        if (!s)
+            return hv_err_set(err, "out of memory");
+        cpu->slots = s;
+        cpu->cap_slots = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cpu->slots[cpu->nslots].desc = &table[i];
+        cpu->slots[cpu->nslots].ctx = ctx;
+        cpu->sysreg_map[table[i].enc] = (uint16_t)(++cpu->nslots);
+    }
+    return 0;
+}
+
+const struct hv_sysreg_desc *hv_cpu_find_sysreg(const struct hv_cpu *cpu, uint32_t enc)
+{
+    uint16_t idx = enc < SYSREG_SPACE ? cpu->sysreg_map[enc] : 0;
+    return idx ? cpu->slots[idx - 1].desc : NULL;
+}
+
+/* ---- unmapped physical addresses ---------------------------------------- */
+
+static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                        void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    struct hv_ev_bus_error be;
+    (void)uc;
+    (void)value;
+    memset(&be, 0, sizeof(be));
+    be.pa = addr;
+    be.size = (uint8_t)size;
+    be.is_write = type == UC_MEM_WRITE_UNMAPPED;
+    be.is_fetch = type == UC_MEM_FETCH_UNMAPPED;
+    cpu->bus_error = true;
+    if (cpu->cb.bus_error)
+        cpu->cb.bus_error(cpu->cb.ctx, cpu, &be);
+    return false; /* Unicorn stops the run */
+}
+
+/* ---- interrupt lines ------------------------------------------------------ */
+
+static const int line_mask[HV_LINE__COUNT] = {
+    [HV_LINE_IRQ] = HV_CPU_INTERRUPT_HARD,
+    [HV_LINE_FIQ] = HV_CPU_INTERRUPT_FIQ,
+    [HV_LINE_VIRQ] = HV_CPU_INTERRUPT_VIRQ,
+    [HV_LINE_VFIQ] = HV_CPU_INTERRUPT_VFIQ,
+};
+
+/* Make QEMU's interrupt_request match our lines. vIRQ/vFIQ are also driven
+ * by HCR_EL2.VI/VF (Arm ARM D1.13.4): the virtual line is their OR. */
+static void apply_lines(struct hv_cpu *cpu)
+{
+    uint64_t hcr = sysreg_or0(cpu, ENC_HCR_EL2);
+    for (int l = 0; l < HV_LINE__COUNT; l++) {
+        bool level = cpu->lines[l];
+        if (l == HV_LINE_VIRQ)
+            level = level || (hcr & HCR_VI);
+        if (l == HV_LINE_VFIQ)
+            level = level || (hcr & HCR_VF);
+        if (level)
+            hv_uci_interrupt(&cpu->uci, line_mask[l]);
+        else
+            hv_uci_reset_interrupt(&cpu->uci, line_mask[l]);
+    }
+    hv_uci_exit(&cpu->uci);
+}
+
+void hv_cpu_set_line(struct hv_cpu *cpu, enum hv_cpu_line line, bool level)
+{
+    if ((unsigned)line >= HV_LINE__COUNT || cpu->lines[line] == level)
+        return;
+    cpu->lines[line] = level;
+    apply_lines(cpu);
+}
+
+bool hv_cpu_line(const struct hv_cpu *cpu, enum hv_cpu_line line)
+{
+    return (unsigned)line < HV_LINE__COUNT && cpu->lines[line];
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+const char *hv_cpu_engine_version(void)
+{
+    static char buf[32];
+    unsigned maj, min;
+    uc_version(&maj, &min);
+    snprintf(buf, sizeof(buf), "%u.%u", maj, min);
+    return buf;
+}
+
+static int uc_check(uc_err e, struct hv_err *err, const char *what)
+{
+    if (e == UC_ERR_OK)
+        return 0;
+    return hv_err_set(err, "%s: %s", what, uc_strerror(e));
+}
+
+int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
+                  struct hv_err *err)
+{
+    struct hv_cpu *cpu = calloc(1, sizeof(*cpu));
+    unsigned maj, min;
+
+    *out = NULL;
+    if (!cpu)
+        return hv_err_set(err, "out of memory");
+    cpu->sysreg_map = calloc(SYSREG_SPACE, sizeof(uint16_t));
+    if (!cpu->sysreg_map) {
+        free(cpu);
+        return hv_err_set(err, "out of memory");
+    }
+    cpu->obs = obs;
+    if (cb)
+        cpu->cb = *cb;
+    cpu->deadline = UINT64_MAX;
+    update_next_check(cpu);
+
+    /* 2.0.x marks every RAM page clean forever: each store takes the slow
+     * path (upstream #1970). Refuse it rather than run 25x slower. */
+    uc_version(&maj, &min);
+    if (maj < 2 || (maj == 2 && min < 1)) {
+        free(cpu->sysreg_map);
+        free(cpu);
+        return hv_err_set(err, "Unicorn %u.%u found; hvsim needs 2.1.1 (see docs/build.md)", maj,
+                          min);
+    }
+
+    if (uc_check(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc), err, "uc_open"))
+        goto fail;
+    if (uc_check(uc_ctl_set_cpu_model(cpu->uc, UC_CPU_ARM64_A72), err, "select cortex-a72"))
+        goto fail;
+    /* Use the exits API with no exits, so that no address (not even 0,
+     * where U-Boot lives) ends a run. */
+    if (uc_check(uc_ctl_exits_enable(cpu->uc), err, "enable exits"))
+        goto fail;
+    if (hv_uci_init(cpu->uc, &cpu->uci, on_pre_el_change, on_post_el_change, cpu, err))
+        goto fail;
+    if (uc_check(uc_hook_add(cpu->uc, &cpu->h_block, UC_HOOK_BLOCK, (void *)on_block, cpu, 1, 0),
+                 err, "block hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_intr, UC_HOOK_INTR, (void *)on_intr, cpu, 1, 0),
+                 err, "interrupt hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_mrs, UC_HOOK_INSN, (void *)on_mrs, cpu, 1, 0,
+                             UC_ARM64_INS_MRS),
+                 err, "MRS hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_msr, UC_HOOK_INSN, (void *)on_msr, cpu, 1, 0,
+                             UC_ARM64_INS_MSR),
+                 err, "MSR hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped,
+                             cpu, 1, 0),
+                 err, "unmapped-memory hook"))
+        goto fail;
+    *out = cpu;
+    return 0;
+fail:
+    hv_cpu_destroy(cpu);
+    return -1;
+}
+
+void hv_cpu_destroy(struct hv_cpu *cpu)
+{
+    if (!cpu)
+        return;
+    if (cpu->uc)
+        uc_close(cpu->uc);
+    free(cpu->slots);
+    free(cpu->sysreg_map);
+    free(cpu);
+}
+
+int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, bool readonly,
+                   struct hv_err *err)
+{
+    uint32_t perms = readonly ? (UC_PROT_READ | UC_PROT_EXEC) : UC_PROT_ALL;
+    uc_err e = uc_mem_map_ptr(cpu->uc, pa, size, perms, host);
+    if (e != UC_ERR_OK)
+        return hv_err_set(err, "map RAM at 0x%llx+0x%llx: %s", (unsigned long long)pa,
+                          (unsigned long long)size, uc_strerror(e));
+    return 0;
+}
+
+struct mmio_thunk {
+    hv_mmio_read_fn rd;
+    hv_mmio_write_fn wr;
+    void *ctx;
+};
+
+static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    struct mmio_thunk *t = ud;
+    (void)uc;
+    return t->rd(t->ctx, off, size);
+}
+
+static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    struct mmio_thunk *t = ud;
+    (void)uc;
+    t->wr(t->ctx, off, size, v);
+}
+
+int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read_fn rd,
+                    hv_mmio_write_fn wr, void *ctx, struct hv_err *err)
+{
+    /* The thunk lives as long as the engine: Unicorn keeps the pointer. It is
+     * freed with the process; one per device, so a handful. */
+    struct mmio_thunk *t = malloc(sizeof(*t));
+    if (!t)
+        return hv_err_set(err, "out of memory");
+    t->rd = rd;
+    t->wr = wr;
+    t->ctx = ctx;
+    uc_err e = uc_mmio_map(cpu->uc, pa, size, mmio_read_thunk, t, mmio_write_thunk, t);
+    if (e != UC_ERR_OK) {
+        free(t);
+        return hv_err_set(err, "map MMIO at 0x%llx+0x%llx: %s", (unsigned long long)pa,
+                          (unsigned long long)size, uc_strerror(e));
+    }
+    return 0;
+}
+
+/* ---- boot ----------------------------------------------------------------- */
+
+/* A64 encodings used to assemble the boot ROM (Arm ARM C6). */
+#define A64_SMC0         0xd4000003u
+#define A64_ERET         0xd69f03e0u
+#define A64_LDR_LIT(rt, byte_off) (0x58000000u | ((((uint32_t)(byte_off) / 4) & 0x7ffff) << 5) | (rt))
+#define A64_MSR(enc, rt) (0xd5000000u | ((uint32_t)(enc) << 5) | (rt))
+#define A64_MOVZ0(rd)    (0xd2800000u | (rd))
+
+#define ROM_VBAR 0x800u /* VBAR_EL3 = rom + 0x800 (2 KiB aligned) */
+#define ROM_LOWER_SYNC (ROM_VBAR + 0x400u)
+#define ROM_LIT  0xe00u
+
+/* Build the EL3 boot ROM:
+ *   rom+0x000: smc #0   -- the PE leaves Unicorn's reset at EL1 here
+ *   VBAR_EL3+0x400 (lower EL, AArch64, synchronous):
+ *     x0..x3 <- boot arguments; ELR_EL3 <- entry; SPSR_EL3 <- EL2h, DAIF masked
+ *     eret                -- to the image at EL2h, as firmware hands over */
+static void build_rom(uint8_t *rom, const struct hv_cpu_boot *b)
+{
+    uint32_t *w = (uint32_t *)rom;
+    uint64_t *lit = (uint64_t *)(rom + ROM_LIT);
+    unsigned pc = ROM_LOWER_SYNC / 4;
+
+    memset(rom, 0, 4096);
+    w[0] = A64_SMC0;
+    lit[0] = b->x[0];
+    lit[1] = b->x[1];
+    lit[2] = b->x[2];
+    lit[3] = b->x[3];
+    lit[4] = b->entry;
+    lit[5] = 0x3c9; /* SPSR: M=EL2h (0b1001), D A I F set */
+    for (unsigned r = 0; r < 4; r++, pc++)
+        w[pc] = A64_LDR_LIT(r, ROM_LIT + 8 * r - pc * 4);
+    w[pc] = A64_LDR_LIT(4, ROM_LIT + 32 - pc * 4);
+    pc++;
+    w[pc++] = A64_MSR(enc_elr[3], 4);
+    w[pc] = A64_LDR_LIT(4, ROM_LIT + 40 - pc * 4);
+    pc++;
+    w[pc++] = A64_MSR(enc_spsr[3], 4);
+    w[pc++] = A64_MOVZ0(4);
+    w[pc++] = A64_ERET;
+}
+
+int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *err)
+{
+    uint64_t v;
+    uc_err e;
+
+    if (b->rom_pa & 0xfff)
+        return hv_err_set(err, "boot ROM at 0x%llx is not 4 KiB aligned",
+                          (unsigned long long)b->rom_pa);
+    build_rom(b->rom_host, b);
+
+    /* SCR_EL3 = NS | RES1(5:4) | HCE | RW: lower ELs non-secure, HVC enabled,
+     * EL2 is AArch64 (unicorn.md: it resets as NS only, RW=0). */
+    v = 0x531;
+    if (cp_rw(cpu, ENC_SCR_EL3, &v, true))
+        return hv_err_set(err, "Unicorn self-test: cannot write SCR_EL3");
+    v = b->rom_pa + ROM_VBAR;
+    if (cp_rw(cpu, ENC_VBAR_EL3, &v, true))
+        return hv_err_set(err, "Unicorn self-test: cannot write VBAR_EL3");
+
+    /* Run the ROM until its ERET lands at the entry point. The run is bounded
+     * by a temporary deadline so a broken engine cannot hang us. */
+    cpu->booted = false;
+    cpu->stop_requested = false;
+    uint64_t exits[1] = {b->entry};
+    uc_ctl_set_exits(cpu->uc, exits, 1);
+    e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 64);
+    uc_ctl_set_exits(cpu->uc, NULL, 0);
+    /* The count-limited run installed a per-instruction hook; a 0-count start
+     * removes it again before the real run (see uc_emu_start). */
+    if (e != UC_ERR_OK)
+        return hv_err_set(err, "Unicorn self-test: boot ROM failed: %s", uc_strerror(e));
+
+    /* Self-test: we must now be at EL2h, at the entry, with x0 = the DTB. */
+    if (hv_cpu_el(cpu) != 2 || hv_cpu_pc(cpu) != b->entry || hv_cpu_x(cpu, 0) != b->x[0])
+        return hv_err_set(err,
+                          "Unicorn self-test: boot ROM did not reach EL2 at 0x%llx "
+                          "(EL%u, PC 0x%llx)",
+                          (unsigned long long)b->entry, hv_cpu_el(cpu),
+                          (unsigned long long)hv_cpu_pc(cpu));
+    if (cp_rw(cpu, ENC_CURRENTEL, &v, false) == 0 && ((v >> 2) & 3) != 2)
+        return hv_err_set(err, "Unicorn self-test: CurrentEL reads EL%u after boot",
+                          (unsigned)((v >> 2) & 3));
+    cpu->booted = true;
+    return 0;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+void hv_cpu_request_stop(struct hv_cpu *cpu)
+{
+    cpu->stop_requested = true;
+    update_next_check(cpu);
+    uc_emu_stop(cpu->uc);
+}
+
+int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
+{
+    uint64_t pc = hv_cpu_pc(cpu);
+    uc_err e;
+
+    cpu->stop_requested = false;
+    cpu->bus_error = false;
+    update_next_check(cpu);
+    if (cpu->icount >= cpu->deadline && cpu->cb.deadline) {
+        /* A deadline already due (e.g. after a WFI sleep): serve it first. */
+        cpu->cb.deadline(cpu->cb.ctx, cpu);
+        update_next_check(cpu);
+        if (cpu->stop_requested) {
+            *why = HV_CPU_STOP_REQUESTED;
+            return 0;
+        }
+    }
+    e = uc_emu_start(cpu->uc, pc, 0, 0, 0);
+    if (cpu->bus_error) {
+        *why = HV_CPU_STOP_BUS_ERROR;
+        return 0;
+    }
+    if (e != UC_ERR_OK) {
+        *why = HV_CPU_STOP_ENGINE;
+        return hv_err_set(err, "engine stopped at PC 0x%llx (EL%u): %s",
+                          (unsigned long long)hv_cpu_pc(cpu), hv_cpu_el(cpu), uc_strerror(e));
+    }
+    *why = cpu->stop_requested ? HV_CPU_STOP_REQUESTED : HV_CPU_STOP_WFI;
+    cpu->stop_requested = false;
+    update_next_check(cpu);
+    return 0;
+}
+
+uint64_t hv_cpu_icount(const struct hv_cpu *cpu)
+{
+    return cpu->icount;
+}
+
+void hv_cpu_set_deadline(struct hv_cpu *cpu, uint64_t icount)
+{
+    cpu->deadline = icount;
+    update_next_check(cpu);
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+static uc_arm64_reg xreg_id(unsigned n)
+{
+    if (n <= 28)
+        return (uc_arm64_reg)(UC_ARM64_REG_X0 + n);
+    return n == 29 ? UC_ARM64_REG_X29 : UC_ARM64_REG_X30;
+}
+
+uint64_t hv_cpu_x(struct hv_cpu *cpu, unsigned n)
+{
+    uint64_t v = 0;
+    if (n <= 30)
+        uc_reg_read(cpu->uc, xreg_id(n), &v);
+    return v;
+}
+
+void hv_cpu_set_x(struct hv_cpu *cpu, unsigned n, uint64_t v)
+{
+    if (n <= 30)
+        uc_reg_write(cpu->uc, xreg_id(n), &v);
+}
+
+uint64_t hv_cpu_pc(struct hv_cpu *cpu)
+{
+    return *cpu->uci.pc;
+}
+
+void hv_cpu_set_pc(struct hv_cpu *cpu, uint64_t pc)
+{
+    uc_reg_write(cpu->uc, UC_ARM64_REG_PC, &pc);
+}
+
+unsigned hv_cpu_el(struct hv_cpu *cpu)
+{
+    return hv_uci_el(&cpu->uci);
+}
+
+uint64_t hv_cpu_pstate(struct hv_cpu *cpu)
+{
+    uint32_t ps = 0;
+    uc_reg_read(cpu->uc, UC_ARM64_REG_PSTATE, &ps);
+    return ps;
+}
+
+int hv_cpu_sysreg_get(struct hv_cpu *cpu, uint32_t enc, uint64_t *v)
+{
+    return cp_rw(cpu, enc, v, false);
+}
+
+int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
+{
+    return cp_rw(cpu, enc, &v, true);
+}
+
+int hv_cpu_read_va(struct hv_cpu *cpu, uint64_t va, void *buf, size_t len)
+{
+    return hv_uci_read_debug(&cpu->uci, va, buf, len) == 0 ? 0 : -1;
+}
+
+int hv_cpu_read_pa(struct hv_cpu *cpu, uint64_t pa, void *buf, size_t len)
+{
+    return uc_mem_read(cpu->uc, pa, buf, len) == UC_ERR_OK ? 0 : -1;
+}
+
+void hv_cpu_raise_sysreg_trap(struct hv_cpu *cpu, uint32_t esr, unsigned target_el)
+{
+    hv_uci_raise(&cpu->uci, HV_EXCP_UDEF, esr, target_el);
+}

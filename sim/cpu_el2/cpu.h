@@ -1,0 +1,122 @@
+/* hvsim: one ARMv8-A PE (EL0-EL3, AArch64) on Unicorn 2.1.1.
+ *
+ * This module is the only place in hvsim that knows about Unicorn. It gives
+ * the rest of the simulator:
+ *   - memory mapping (RAM, ROM, MMIO callbacks);
+ *   - a firmware-style boot: the PE leaves reset in an EL3 boot ROM that
+ *     hands over to the image at EL2h with x0 = DTB (see bootrom in cpu.c);
+ *   - architecturally exact exception entry for every synchronous exception
+ *     (QEMU's own arm_cpu_do_interrupt does the entry, see uc_internals.h);
+ *   - input lines IRQ/FIQ/vIRQ/vFIQ that interrupt controllers drive;
+ *   - the table-driven system-register layer (sysreg.h);
+ *   - the retired-instruction count that virtual time is built on, and a
+ *     deadline at which the owner's callback runs (timers, UART input);
+ *   - observer events for each exception taken, each ERET and each
+ *     module-handled register access.
+ */
+#ifndef HV_CPU_H
+#define HV_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/hv_err.h"
+#include "../common/observer.h"
+#include "sysreg.h"
+
+struct hv_cpu;
+
+enum hv_cpu_line { HV_LINE_IRQ, HV_LINE_FIQ, HV_LINE_VIRQ, HV_LINE_VFIQ, HV_LINE__COUNT };
+
+/* Why hv_cpu_run() returned. */
+enum hv_cpu_stop {
+    HV_CPU_STOP_REQUESTED, /* hv_cpu_request_stop() was called from a callback */
+    HV_CPU_STOP_WFI,       /* the PE executed WFI with nothing pending: it sleeps */
+    HV_CPU_STOP_BUS_ERROR, /* an access to a PA with nothing mapped (reported) */
+    HV_CPU_STOP_ENGINE,    /* the engine failed (message in err) */
+};
+
+struct hv_cpu_callbacks {
+    void *ctx;
+    /* Runs (from inside execution) once the retired-instruction count reaches
+     * the deadline set with hv_cpu_set_deadline(). It may drive lines, set a
+     * new deadline and request a stop. */
+    void (*deadline)(void *ctx, struct hv_cpu *cpu);
+    /* An SMC taken to EL3 once the image runs. Return true if the firmware
+     * model answered it (registers updated; execution continues after the
+     * SMC), false to deliver it to the EL3 vector. */
+    bool (*smc)(void *ctx, struct hv_cpu *cpu);
+    /* An access to an unmapped PA. */
+    void (*bus_error)(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_error *be);
+};
+
+int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
+                  struct hv_err *err);
+void hv_cpu_destroy(struct hv_cpu *cpu);
+
+/* Memory. host must stay valid for the CPU's life; size and pa are 4 KiB
+ * aligned. */
+int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, bool readonly,
+                   struct hv_err *err);
+typedef uint64_t (*hv_mmio_read_fn)(void *ctx, uint64_t offset, unsigned size);
+typedef void (*hv_mmio_write_fn)(void *ctx, uint64_t offset, unsigned size, uint64_t value);
+int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read_fn rd,
+                    hv_mmio_write_fn wr, void *ctx, struct hv_err *err);
+
+struct hv_cpu_boot {
+    uint64_t rom_pa;   /* 4 KiB of RAM-like memory for the EL3 boot ROM (mapped by caller) */
+    void *rom_host;    /* host pointer to it */
+    uint64_t entry;    /* where the image starts, at EL2h */
+    uint64_t x[4];     /* x0..x3 at entry (x0 = DTB) */
+};
+
+/* Reset the PE into the boot ROM, run it, and check the Unicorn assumptions
+ * this module relies on (self-test). On return the PE is at EL2h at entry. */
+int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *boot, struct hv_err *err);
+
+/* Execute until a stop (see enum hv_cpu_stop). */
+int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err);
+/* From a callback: leave hv_cpu_run() at the next block boundary. */
+void hv_cpu_request_stop(struct hv_cpu *cpu);
+
+/* Retired instructions since reset. Counted per translated block, corrected
+ * at synchronous exceptions so that an aborted instruction is not counted. */
+uint64_t hv_cpu_icount(const struct hv_cpu *cpu);
+void hv_cpu_set_deadline(struct hv_cpu *cpu, uint64_t icount);
+/* Account instructions that did not run on the engine (e.g. WFI sleep is
+ * accounted in time, not here). Only for the machine's idle bookkeeping. */
+
+/* Input lines. Level-sensitive: the line stays asserted until cleared. */
+void hv_cpu_set_line(struct hv_cpu *cpu, enum hv_cpu_line line, bool level);
+bool hv_cpu_line(const struct hv_cpu *cpu, enum hv_cpu_line line);
+
+/* State. */
+uint64_t hv_cpu_x(struct hv_cpu *cpu, unsigned n); /* x0..x30 */
+void hv_cpu_set_x(struct hv_cpu *cpu, unsigned n, uint64_t v);
+uint64_t hv_cpu_pc(struct hv_cpu *cpu);
+void hv_cpu_set_pc(struct hv_cpu *cpu, uint64_t pc);
+unsigned hv_cpu_el(struct hv_cpu *cpu);
+uint64_t hv_cpu_pstate(struct hv_cpu *cpu);
+/* Any system register by encoding, through QEMU (not the module table). */
+int hv_cpu_sysreg_get(struct hv_cpu *cpu, uint32_t enc, uint64_t *v);
+int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v);
+/* Read memory through the current translation regime (as a debugger does). */
+int hv_cpu_read_va(struct hv_cpu *cpu, uint64_t va, void *buf, size_t len);
+/* Read physical memory. */
+int hv_cpu_read_pa(struct hv_cpu *cpu, uint64_t pa, void *buf, size_t len);
+
+/* Raise a synchronous exception from inside a system-register callback, with
+ * a chosen syndrome, to target_el. The current instruction does not retire. */
+void hv_cpu_raise_sysreg_trap(struct hv_cpu *cpu, uint32_t esr, unsigned target_el);
+
+/* Disassemble the instruction at a VA (through the current translation).
+ * Writes e.g. "hvc #0x42" or "<unreadable>"; always NUL-terminates. */
+void hv_cpu_disasm(struct hv_cpu *cpu, uint64_t va, char *buf, size_t len);
+/* Disassemble one instruction word at a notional address. */
+void hv_disasm_word(uint32_t insn, uint64_t addr, char *buf, size_t len);
+
+/* The Unicorn library version in use ("2.1.1"). */
+const char *hv_cpu_engine_version(void);
+
+#endif

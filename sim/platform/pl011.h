@@ -1,0 +1,65 @@
+/* hvsim: ARM PrimeCell UART (PL011), as in the "PrimeCell UART (PL011)
+ * Technical Reference Manual" r1p5 (ARM DDI 0183G).
+ *
+ * Registers: DR, RSR/ECR, FR, ILPR, IBRD, FBRD, LCR_H, CR, IFLS, IMSC, RIS,
+ * MIS, ICR, DMACR and the PrimeCell/peripheral ID registers at 0xFE0-0xFFC
+ * (Linux's AMBA bus probes them). 32-entry TX and RX FIFOs (LCR_H.FEN), or
+ * 1-entry holding registers when FIFOs are disabled. Interrupts: RX, TX, RT
+ * (receive timeout) and the error bits, combined into one level output.
+ *
+ * Transmission is instantaneous in virtual time: a byte written to DR while
+ * CR.UARTEN and CR.TXE are set leaves through the tx callback at once, so TX
+ * never fills. Line-rate modelling belongs to the CRU/SYSCON work.
+ *
+ * A guest's bad access (unknown offset, wrong width) reads as zero / ignores
+ * the write and emits a guest-error event; it never crashes.
+ */
+#ifndef HV_PL011_H
+#define HV_PL011_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/observer.h"
+
+struct hv_pl011;
+
+struct hv_pl011_io {
+    void *ctx;
+    /* A byte left the transmitter. */
+    void (*tx)(void *ctx, unsigned port, uint8_t byte);
+    /* The combined interrupt output changed level (UARTINTR). NULL: not
+     * wired (no interrupt controller yet). */
+    void (*irq)(void *ctx, unsigned port, bool level);
+};
+
+struct hv_pl011 *hv_pl011_create(unsigned port, const char *name, const struct hv_pl011_io *io,
+                                 struct hv_obs *obs);
+void hv_pl011_destroy(struct hv_pl011 *u);
+void hv_pl011_reset(struct hv_pl011 *u);
+
+/* MMIO, offset within the 4 KiB window. Sizes 1, 2, 4 and 8 are accepted by
+ * the bus; the PL011 registers are 32-bit: other widths are guest errors
+ * (reads of bytes/halves of a register return that part, as on hardware
+ * buses that do not fault). */
+uint64_t hv_pl011_read(void *u, uint64_t offset, unsigned size);
+void hv_pl011_write(void *u, uint64_t offset, unsigned size, uint64_t value);
+
+/* Deliver a received byte. Returns false (byte not taken) if the receiver is
+ * disabled or its FIFO is full: the caller keeps it and retries later. */
+bool hv_pl011_rx(struct hv_pl011 *u, uint8_t byte);
+/* Whether hv_pl011_rx would take a byte now. */
+bool hv_pl011_rx_ready(const struct hv_pl011 *u);
+
+/* The receive-timeout interrupt (RTIS) fires when the RX FIFO is not empty
+ * and nothing arrived for 32 bit periods. The machine calls this when that
+ * much virtual time has passed since the last byte. */
+void hv_pl011_rx_idle(struct hv_pl011 *u);
+
+/* Counters for the end-of-run summary. */
+struct hv_pl011_stats {
+    uint64_t tx_bytes, rx_bytes, rx_overruns, guest_errors;
+};
+void hv_pl011_stats(const struct hv_pl011 *u, struct hv_pl011_stats *s);
+
+#endif

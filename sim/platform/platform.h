@@ -1,0 +1,83 @@
+/* hvsim: the platform description, the one source of truth for the machine.
+ *
+ * A struct hv_platform says where RAM, the boot ROM and every device are and
+ * which interrupts they use. The machine maps exactly this, and the DTB given
+ * to the image is generated from exactly this (hv_platform_build_dtb), so the
+ * two cannot disagree.
+ *
+ * It comes from built-in C data (hv_platform_builtin, "virt") or from a user
+ * file in device-tree form (.dts compiled with dtc, or .dtb), parsed with
+ * libfdt into the same struct (hv_platform_load_file). docs/platform.md
+ * describes the accepted nodes and properties.
+ */
+#ifndef HV_PLATFORM_H
+#define HV_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/hv_err.h"
+
+#define HV_PLAT_MAX_DEVS 32
+#define HV_PLAT_NAME_LEN 32
+
+enum hv_dev_type {
+    HV_DEV_PL011,  /* ARM PrimeCell UART */
+    HV_DEV_GICV3,  /* GICv3: base/size = GICD, base2/size2 = GICR region */
+    HV_DEV_CRU,    /* Rockchip-style clock & reset unit (issue: cru_syscon) */
+    HV_DEV_SYSCON, /* Rockchip-style GRF / system control */
+    HV_DEV__COUNT
+};
+
+struct hv_plat_dev {
+    char name[HV_PLAT_NAME_LEN]; /* "uart0", "gic", ... unique */
+    enum hv_dev_type type;
+    uint64_t base, size;   /* the (first) MMIO window */
+    uint64_t base2, size2; /* GICv3 redistributors; 0 otherwise */
+    int irq;               /* SPI number (INTID = 32 + irq), or -1 */
+    uint32_t clock_hz;     /* PL011 UARTCLK; 0 if not applicable */
+};
+
+struct hv_platform {
+    char name[HV_PLAT_NAME_LEN];       /* "virt" */
+    char model[64];                    /* DTB /model */
+    char compatible[64];               /* DTB /compatible */
+    uint64_t ram_base, ram_size;       /* one RAM bank */
+    uint64_t rom_base, rom_size;       /* EL3 boot ROM (hvsim firmware) */
+    uint32_t ncpus;                    /* PEs (hvsim runs 1 for now) */
+    uint32_t timer_freq_hz;            /* CNTFRQ_EL0 */
+    unsigned ndevs;
+    struct hv_plat_dev devs[HV_PLAT_MAX_DEVS];
+};
+
+/* Fill p with a built-in platform. Known names: "virt". */
+int hv_platform_builtin(const char *name, struct hv_platform *p, struct hv_err *err);
+
+/* Load a platform file: a .dts (compiled with the `dtc` program) or a .dtb.
+ * Unknown hvsim properties, unknown device compatibles, malformed cells and
+ * sizes are errors naming the node and property. */
+int hv_platform_load_file(const char *path, struct hv_platform *p, struct hv_err *err);
+/* The same from a DTB already in memory (used by the file loader and fuzzers). */
+int hv_platform_from_dtb(const void *blob, size_t len, struct hv_platform *p, struct hv_err *err);
+
+/* Check alignment, overlaps between RAM/ROM/devices, IRQ conflicts, sizes. */
+int hv_platform_validate(const struct hv_platform *p, struct hv_err *err);
+
+/* Options for the generated DTB. */
+struct hv_dtb_opts {
+    const char *bootargs;             /* /chosen/bootargs, or NULL */
+    uint64_t initrd_start, initrd_end; /* linux,initrd-*; 0/0 for none */
+    const char *stdout_path;          /* /chosen/stdout-path; NULL: first UART */
+};
+
+/* Generate the DTB for p. *blob is malloc'ed; the caller frees it. */
+int hv_platform_build_dtb(const struct hv_platform *p, const struct hv_dtb_opts *o, void **blob,
+                          size_t *len, struct hv_err *err);
+
+/* The nth device of a type (0-based), or NULL. */
+const struct hv_plat_dev *hv_platform_find(const struct hv_platform *p, enum hv_dev_type t,
+                                           unsigned nth);
+const char *hv_dev_type_name(enum hv_dev_type t);
+
+#endif
