@@ -43,6 +43,8 @@ struct hv_ev_exc {
     uint64_t elr;    /* ELR_ELx: the preferred return address */
     uint64_t spsr;   /* SPSR_ELx */
     uint64_t vector; /* the PC after entry */
+    uint32_t insn;   /* sync: the instruction at ev.pc, if has_insn */
+    bool has_insn;
 };
 
 struct hv_ev_eret {

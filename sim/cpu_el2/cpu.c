@@ -17,6 +17,13 @@ struct sysreg_slot {
     void *ctx;
 };
 
+struct mmio_thunk {
+    hv_mmio_read_fn rd;
+    hv_mmio_write_fn wr;
+    void *ctx;
+    struct mmio_thunk *next;
+};
+
 struct hv_cpu {
     uc_engine *uc;
     struct hv_uci uci;
@@ -42,12 +49,18 @@ struct hv_cpu {
     unsigned pre_el;
     uint64_t pre_pc;
     bool delivering_sync;
+    /* Instruction words at pre_pc - 4 and pre_pc, read through the source
+     * EL's translation regime before the exception changes it. */
+    uint32_t pre_insn[2];
+    bool pre_insn_ok[2];
 
     uint16_t *sysreg_map; /* encoding -> 1 + index into slots, or 0 */
     struct sysreg_slot *slots;
     size_t nslots, cap_slots;
 
     uc_hook h_block, h_intr, h_mrs, h_msr, h_unmapped;
+
+    struct mmio_thunk *thunks; /* one per MMIO window; Unicorn keeps pointers */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -82,7 +95,6 @@ static uint64_t sysreg_or0(struct hv_cpu *cpu, uint32_t enc)
 #define ENC_VBAR_EL3  HV_SYSREG(3, 6, 12, 0, 0)
 #define ENC_HCR_EL2   HV_SYSREG(3, 4, 1, 1, 0)
 #define ENC_HPFAR_EL2 HV_SYSREG(3, 4, 6, 0, 4)
-#define ENC_CURRENTEL HV_SYSREG(3, 0, 4, 2, 2)
 
 static const uint32_t enc_vbar[4] = {0, HV_SYSREG(3, 0, 12, 0, 0), HV_SYSREG(3, 4, 12, 0, 0),
                                      HV_SYSREG(3, 6, 12, 0, 0)};
@@ -95,8 +107,8 @@ static const uint32_t enc_elr[4] = {0, HV_SYSREG(3, 0, 4, 0, 1), HV_SYSREG(3, 4,
 static const uint32_t enc_spsr[4] = {0, HV_SYSREG(3, 0, 4, 0, 0), HV_SYSREG(3, 4, 4, 0, 0),
                                      HV_SYSREG(3, 6, 4, 0, 0)};
 
-#define HCR_IMO (1ull << 3)
-#define HCR_FMO (1ull << 4)
+#define HCR_FMO (1ull << 3)
+#define HCR_IMO (1ull << 4)
 #define HCR_VF  (1ull << 6)
 #define HCR_VI  (1ull << 7)
 #define HCR_TGE (1ull << 27)
@@ -151,6 +163,11 @@ static void on_pre_el_change(void *opaque)
     struct hv_cpu *cpu = opaque;
     cpu->pre_el = hv_uci_el(&cpu->uci);
     cpu->pre_pc = *cpu->uci.pc;
+    if (cpu->delivering_sync && cpu->booted && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
+        for (int i = 0; i < 2; i++)
+            cpu->pre_insn_ok[i] = hv_uci_read_debug(&cpu->uci, cpu->pre_pc - 4 + 4 * (uint64_t)i,
+                                                    &cpu->pre_insn[i], 4) == 0;
+    }
 }
 
 /* Exception classes whose preferred return address is the next instruction
@@ -205,8 +222,12 @@ static void on_post_el_change(void *opaque)
             ev.u.exc.far = sysreg_or0(cpu, enc_far[el]);
             if (el == 2)
                 ev.u.exc.hpfar = sysreg_or0(cpu, ENC_HPFAR_EL2);
-            if (ec_returns_past(ev.u.exc.esr >> 26))
-                ev.pc -= 4;
+            /* The faulting instruction: env->pc pointed at it, or just past
+             * it for the classes whose return address is the next one. */
+            int which = ec_returns_past(ev.u.exc.esr >> 26) ? 0 : 1;
+            ev.pc = cpu->pre_pc - 4 + 4 * (uint64_t)which;
+            ev.u.exc.insn = cpu->pre_insn[which];
+            ev.u.exc.has_insn = cpu->pre_insn_ok[which];
         } else if (el == 1) {
             /* IRQ/FIQ taken to EL1 while HCR_EL2.IMO/FMO route the physical
              * ones to EL2 must be virtual (Arm ARM D1.13.2). */
@@ -538,6 +559,11 @@ void hv_cpu_destroy(struct hv_cpu *cpu)
         return;
     if (cpu->uc)
         uc_close(cpu->uc);
+    while (cpu->thunks) {
+        struct mmio_thunk *t = cpu->thunks;
+        cpu->thunks = t->next;
+        free(t);
+    }
     free(cpu->slots);
     free(cpu->sysreg_map);
     free(cpu);
@@ -553,12 +579,6 @@ int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, b
                           (unsigned long long)size, uc_strerror(e));
     return 0;
 }
-
-struct mmio_thunk {
-    hv_mmio_read_fn rd;
-    hv_mmio_write_fn wr;
-    void *ctx;
-};
 
 static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
@@ -577,8 +597,7 @@ static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_
 int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read_fn rd,
                     hv_mmio_write_fn wr, void *ctx, struct hv_err *err)
 {
-    /* The thunk lives as long as the engine: Unicorn keeps the pointer. It is
-     * freed with the process; one per device, so a handful. */
+    /* The thunk lives as long as the engine: Unicorn keeps the pointer. */
     struct mmio_thunk *t = malloc(sizeof(*t));
     if (!t)
         return hv_err_set(err, "out of memory");
@@ -591,6 +610,8 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
         return hv_err_set(err, "map MMIO at 0x%llx+0x%llx: %s", (unsigned long long)pa,
                           (unsigned long long)size, uc_strerror(e));
     }
+    t->next = cpu->thunks;
+    cpu->thunks = t;
     return 0;
 }
 
@@ -677,9 +698,6 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
                           "(EL%u, PC 0x%llx)",
                           (unsigned long long)b->entry, hv_cpu_el(cpu),
                           (unsigned long long)hv_cpu_pc(cpu));
-    if (cp_rw(cpu, ENC_CURRENTEL, &v, false) == 0 && ((v >> 2) & 3) != 2)
-        return hv_err_set(err, "Unicorn self-test: CurrentEL reads EL%u after boot",
-                          (unsigned)((v >> 2) & 3));
     cpu->booted = true;
     return 0;
 }

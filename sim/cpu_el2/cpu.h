@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/disasm.h"
 #include "../common/hv_err.h"
 #include "../common/observer.h"
 #include "sysreg.h"
@@ -98,7 +99,9 @@ uint64_t hv_cpu_pc(struct hv_cpu *cpu);
 void hv_cpu_set_pc(struct hv_cpu *cpu, uint64_t pc);
 unsigned hv_cpu_el(struct hv_cpu *cpu);
 uint64_t hv_cpu_pstate(struct hv_cpu *cpu);
-/* Any system register by encoding, through QEMU (not the module table). */
+/* A system register by encoding, through QEMU's raw accessors (not the
+ * module table). Only for registers QEMU backs with state (HCR_EL2, VBAR_ELx,
+ * ESR_ELx, ...): Unicorn 2.1.1 asserts on computed ones such as CurrentEL. */
 int hv_cpu_sysreg_get(struct hv_cpu *cpu, uint32_t enc, uint64_t *v);
 int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v);
 /* Read memory through the current translation regime (as a debugger does). */
@@ -113,8 +116,6 @@ void hv_cpu_raise_sysreg_trap(struct hv_cpu *cpu, uint32_t esr, unsigned target_
 /* Disassemble the instruction at a VA (through the current translation).
  * Writes e.g. "hvc #0x42" or "<unreadable>"; always NUL-terminates. */
 void hv_cpu_disasm(struct hv_cpu *cpu, uint64_t va, char *buf, size_t len);
-/* Disassemble one instruction word at a notional address. */
-void hv_disasm_word(uint32_t insn, uint64_t addr, char *buf, size_t len);
 
 /* The Unicorn library version in use ("2.1.1"). */
 const char *hv_cpu_engine_version(void);

@@ -39,9 +39,13 @@ void hv_pl011_destroy(struct hv_pl011 *u);
 void hv_pl011_reset(struct hv_pl011 *u);
 
 /* MMIO, offset within the 4 KiB window. Sizes 1, 2, 4 and 8 are accepted by
- * the bus; the PL011 registers are 32-bit: other widths are guest errors
- * (reads of bytes/halves of a register return that part, as on hardware
- * buses that do not fault). */
+ * the bus; the PL011 registers are 32-bit. 8- and 16-bit accesses aligned to
+ * their size are served without complaint (Linux's earlycon writes DR with
+ * writeb): a narrow read returns that part of the register (with the full
+ * read's side effects, as on APB), a narrow write changes only its bytes.
+ * 64-bit, other sizes, misaligned and reserved accesses are guest errors:
+ * read as zero, write ignored. The HV_EV_MMIO events the model emits carry
+ * the offset, not the absolute address, in u.mmio.pa. */
 uint64_t hv_pl011_read(void *u, uint64_t offset, unsigned size);
 void hv_pl011_write(void *u, uint64_t offset, unsigned size, uint64_t value);
 
@@ -56,7 +60,9 @@ bool hv_pl011_rx_ready(const struct hv_pl011 *u);
  * much virtual time has passed since the last byte. */
 void hv_pl011_rx_idle(struct hv_pl011 *u);
 
-/* Counters for the end-of-run summary. */
+/* Counters for the end-of-run summary (kept across hv_pl011_reset).
+ * rx_overruns only counts loopback (CR.LBE) bytes that met a full FIFO:
+ * hv_pl011_rx refuses instead of overrunning. */
 struct hv_pl011_stats {
     uint64_t tx_bytes, rx_bytes, rx_overruns, guest_errors;
 };

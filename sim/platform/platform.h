@@ -19,8 +19,12 @@
 
 #include "../common/hv_err.h"
 
-#define HV_PLAT_MAX_DEVS 32
-#define HV_PLAT_NAME_LEN 32
+#define HV_PLAT_MAX_DEVS    32
+#define HV_PLAT_NAME_LEN    32
+#define HV_PLAT_MAX_CPUS    8         /* ncpus is 1..8 */
+#define HV_PLAT_SPI_MAX     987       /* SPIs 0..987 = INTIDs 32..1019 (GICv3 spec) */
+#define HV_PLAT_GICR_STRIDE 0x20000u  /* one GICv3 redistributor: RD_base + SGI_base */
+#define HV_PLAT_PL011_HZ    24000000u /* default PL011 UARTCLK, QEMU virt's apb-pclk */
 
 enum hv_dev_type {
     HV_DEV_PL011,  /* ARM PrimeCell UART */
@@ -40,13 +44,13 @@ struct hv_plat_dev {
 };
 
 struct hv_platform {
-    char name[HV_PLAT_NAME_LEN];       /* "virt" */
-    char model[64];                    /* DTB /model */
-    char compatible[64];               /* DTB /compatible */
-    uint64_t ram_base, ram_size;       /* one RAM bank */
-    uint64_t rom_base, rom_size;       /* EL3 boot ROM (hvsim firmware) */
-    uint32_t ncpus;                    /* PEs (hvsim runs 1 for now) */
-    uint32_t timer_freq_hz;            /* CNTFRQ_EL0 */
+    char name[HV_PLAT_NAME_LEN]; /* "virt" */
+    char model[64];              /* DTB /model */
+    char compatible[64];         /* DTB /compatible */
+    uint64_t ram_base, ram_size; /* one RAM bank */
+    uint64_t rom_base, rom_size; /* EL3 boot ROM (hvsim firmware) */
+    uint32_t ncpus;              /* PEs (hvsim runs 1 for now) */
+    uint32_t timer_freq_hz;      /* CNTFRQ_EL0 */
     unsigned ndevs;
     struct hv_plat_dev devs[HV_PLAT_MAX_DEVS];
 };
@@ -66,9 +70,9 @@ int hv_platform_validate(const struct hv_platform *p, struct hv_err *err);
 
 /* Options for the generated DTB. */
 struct hv_dtb_opts {
-    const char *bootargs;             /* /chosen/bootargs, or NULL */
+    const char *bootargs;              /* /chosen/bootargs, or NULL */
     uint64_t initrd_start, initrd_end; /* linux,initrd-*; 0/0 for none */
-    const char *stdout_path;          /* /chosen/stdout-path; NULL: first UART */
+    const char *stdout_path;           /* /chosen/stdout-path; NULL: first UART */
 };
 
 /* Generate the DTB for p. *blob is malloc'ed; the caller frees it. */

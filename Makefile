@@ -1,0 +1,49 @@
+# hvsim: the two commands (README.md).
+#   make demo   installs missing Debian packages, builds, and runs the demo
+#   make test   installs, builds the sanitized test build, and runs every test
+BUILD      ?= build
+TEST_BUILD ?= build-test
+UNICORN    := .deps/unicorn
+JOBS       ?= $(shell nproc)
+# Debian's interpreter, which has python3-pytest (not a pyenv python on PATH).
+PYTHON     := /usr/bin/python3
+
+.PHONY: all deps build demo test unit e2e qemu-demo bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+	@scripts/fetch-unicorn $(UNICORN)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@./$(BUILD)/hvsim demo
+
+# The same demo image on QEMU (the reference machine).
+qemu-demo: build
+	qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a72 \
+	    -nographic -nic none -kernel $(BUILD)/images/demo.elf
+
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVSIM_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_BUILD) -j$(JOBS)
+	@$(MAKE) --no-print-directory unit e2e BUILD=$(TEST_BUILD)
+
+unit:
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+e2e:
+	HVSIM_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/e2e
+
+bench: build
+	$(PYTHON) bench/run_bench.py --build $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

@@ -1,0 +1,652 @@
+/* hvsim: the machine and its deterministic run loop. See machine.h. */
+#define _DEFAULT_SOURCE
+#include "machine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../common/evq.h"
+#include "../cpu_el2/cpu.h"
+#include "pl011.h"
+#include "psci.h"
+
+struct hv_uart {
+    struct hv_machine *m;
+    struct hv_pl011 *pl;
+    unsigned port;
+    const struct hv_plat_dev *pd;
+    FILE *out;
+    bool own_out;
+    bool prefix; /* prefix each line with "[uartN] " */
+    bool at_line_start;
+    uint8_t *in;
+    size_t in_len, in_pos;
+    uint64_t byte_ns;
+};
+
+/* A platform device hvsim does not model yet: reads as zero, ignores writes,
+ * and says so at run time (once per device) through an UNIMPL event. */
+struct hv_unimpl_dev {
+    struct hv_machine *m;
+    const struct hv_plat_dev *pd;
+    bool reported;
+};
+
+struct hv_machine {
+    struct hv_platform plat;
+    struct hv_obs *obs;
+    struct hv_cpu *cpu;
+    uint8_t *ram;
+    uint8_t *rom;
+    struct hv_evq evq;
+
+    uint64_t idle_ns; /* virtual time spent asleep in WFI */
+    uint32_t mips;
+    uint64_t max_insns;
+
+    bool stop;
+    enum hv_stop_reason reason;
+    char detail[256];
+
+    struct hv_uart uarts[HV_MAX_UARTS];
+    unsigned nuarts;
+    struct hv_unimpl_dev unimpl[HV_PLAT_MAX_DEVS];
+    unsigned nunimpl;
+
+    struct hv_loaded_image images[1 + HV_MAX_LOADS];
+    unsigned nimages;
+    void *dtb;
+    size_t dtb_len;
+    uint64_t dtb_addr;
+
+    void (*progress)(void *ctx, uint64_t icount, uint64_t vtime_ns);
+    void *progress_ctx;
+    uint64_t progress_every;
+};
+
+static const struct {
+    const char *name;
+    int status;
+} stop_info[] = {
+    [HV_STOP_SYSTEM_OFF] = {"system-off", 0},   [HV_STOP_SYSTEM_RESET] = {"system-reset", 5},
+    [HV_STOP_MAX_INSNS] = {"max-insns", 3},     [HV_STOP_MAX_TIME] = {"max-time", 3},
+    [HV_STOP_BUS_ERROR] = {"bus-error", 4},     [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
+    [HV_STOP_CPU_OFF] = {"cpu-off", 4},         [HV_STOP_ENGINE] = {"engine-error", 2},
+};
+
+int hv_stop_status(enum hv_stop_reason r)
+{
+    return stop_info[r].status;
+}
+
+const char *hv_stop_name(enum hv_stop_reason r)
+{
+    return stop_info[r].name;
+}
+
+/* ---- virtual time ------------------------------------------------------- */
+
+uint64_t hv_machine_icount(const struct hv_machine *m)
+{
+    return hv_cpu_icount(m->cpu);
+}
+
+uint64_t hv_machine_vtime(const struct hv_machine *m)
+{
+    /* 1 instruction = 1000/mips ns; with the default 1000 MIPS, 1 ns. */
+    unsigned __int128 busy = (unsigned __int128)hv_cpu_icount(m->cpu) * 1000u / m->mips;
+    return m->idle_ns + (uint64_t)busy;
+}
+
+/* The retired-instruction count at which virtual time reaches t. */
+static uint64_t icount_at(const struct hv_machine *m, uint64_t t)
+{
+    if (t == UINT64_MAX)
+        return UINT64_MAX;
+    if (t <= m->idle_ns)
+        return 0;
+    unsigned __int128 n = ((unsigned __int128)(t - m->idle_ns) * m->mips + 999u) / 1000u;
+    return n > UINT64_MAX ? UINT64_MAX : (uint64_t)n;
+}
+
+static void update_deadline(struct hv_machine *m)
+{
+    uint64_t d = icount_at(m, hv_evq_next(&m->evq));
+    if (m->max_insns && m->max_insns < d)
+        d = m->max_insns;
+    hv_cpu_set_deadline(m->cpu, d);
+}
+
+static void stop_run(struct hv_machine *m, enum hv_stop_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void stop_run(struct hv_machine *m, enum hv_stop_reason r, const char *fmt, ...)
+{
+    va_list ap;
+    if (m->stop)
+        return; /* the first reason wins */
+    m->stop = true;
+    m->reason = r;
+    va_start(ap, fmt);
+    vsnprintf(m->detail, sizeof(m->detail), fmt, ap);
+    va_end(ap);
+    hv_cpu_request_stop(m->cpu);
+}
+
+/* Called by the CPU from its block hook once icount reaches the deadline. */
+static void on_deadline(void *ctx, struct hv_cpu *cpu)
+{
+    struct hv_machine *m = ctx;
+    hv_evq_run_due(&m->evq, hv_machine_vtime(m));
+    if (m->max_insns && hv_cpu_icount(cpu) >= m->max_insns)
+        stop_run(m, HV_STOP_MAX_INSNS, "--max-insns %" PRIu64 " reached", m->max_insns);
+    update_deadline(m);
+}
+
+static void on_max_time(void *ctx, uint64_t now)
+{
+    struct hv_machine *m = ctx;
+    stop_run(m, HV_STOP_MAX_TIME, "--max-time reached at %" PRIu64 " ns of virtual time", now);
+}
+
+static void on_progress(void *ctx, uint64_t now)
+{
+    struct hv_machine *m = ctx;
+    if (m->progress)
+        m->progress(m->progress_ctx, hv_cpu_icount(m->cpu), now);
+    hv_evq_add(&m->evq, now + m->progress_every, on_progress, m);
+}
+
+void hv_machine_set_progress(struct hv_machine *m,
+                             void (*fn)(void *ctx, uint64_t icount, uint64_t vtime_ns), void *ctx,
+                             uint64_t every_ns)
+{
+    m->progress = fn;
+    m->progress_ctx = ctx;
+    m->progress_every = every_ns ? every_ns : 10000000;
+    if (fn)
+        hv_evq_add(&m->evq, hv_machine_vtime(m) + m->progress_every, on_progress, m);
+}
+
+/* ---- firmware: SMC to EL3 ------------------------------------------------- */
+
+static bool on_smc(void *ctx, struct hv_cpu *cpu)
+{
+    struct hv_machine *m = ctx;
+    struct hv_psci_result r;
+    uint64_t x[4];
+
+    for (unsigned i = 0; i < 4; i++)
+        x[i] = hv_cpu_x(cpu, i);
+    hv_psci_call(x[0], x[1], x[2], x[3], m->plat.ncpus, &r);
+    if (hv_obs_wants(m->obs, HV_EV_PSCI)) {
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_PSCI;
+        ev.el = (uint8_t)hv_cpu_el(cpu);
+        ev.pc = hv_cpu_pc(cpu) - 4;
+        ev.u.psci.fn = x[0];
+        ev.u.psci.a1 = x[1];
+        ev.u.psci.a2 = x[2];
+        ev.u.psci.a3 = x[3];
+        ev.u.psci.ret = r.ret;
+        ev.u.psci.name = r.name;
+        hv_obs_emit(m->obs, &ev);
+    }
+    if (!r.known)
+        hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)hv_cpu_el(cpu), hv_cpu_pc(cpu) - 4,
+                    "SMC function 0x%08" PRIx32 " is not implemented by the firmware model: "
+                    "returned NOT_SUPPORTED",
+                    (uint32_t)x[0]);
+    switch (r.action) {
+    case HV_PSCI_CONTINUE:
+        hv_cpu_set_x(cpu, 0, (uint64_t)r.ret);
+        break;
+    case HV_PSCI_SYSTEM_OFF:
+        stop_run(m, HV_STOP_SYSTEM_OFF, "the guest called PSCI SYSTEM_OFF");
+        break;
+    case HV_PSCI_SYSTEM_RESET:
+        stop_run(m, HV_STOP_SYSTEM_RESET,
+                 "the guest called PSCI SYSTEM_RESET: rebooting is not implemented, the run ends");
+        break;
+    case HV_PSCI_CPU_OFF:
+        stop_run(m, HV_STOP_CPU_OFF, "the only PE called PSCI CPU_OFF: nothing is left running");
+        break;
+    }
+    return true;
+}
+
+static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_error *be)
+{
+    struct hv_machine *m = ctx;
+    char dis[96];
+    uint64_t pc = hv_cpu_pc(cpu);
+    unsigned el = hv_cpu_el(cpu);
+
+    hv_cpu_disasm(cpu, pc, dis, sizeof(dis));
+    if (hv_obs_wants(m->obs, HV_EV_BUS_ERROR)) {
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_BUS_ERROR;
+        ev.el = (uint8_t)el;
+        ev.pc = pc;
+        ev.u.bus = *be;
+        hv_obs_emit(m->obs, &ev);
+    }
+    stop_run(m, HV_STOP_BUS_ERROR,
+             "%s of %u bytes at PA 0x%" PRIx64 ": nothing is mapped there (EL%u, block at PC 0x%" PRIx64
+             ": %s). Delivering this as a synchronous external abort is not implemented yet",
+             be->is_fetch ? "instruction fetch" : be->is_write ? "write" : "read", be->size, be->pa,
+             el, pc, dis);
+}
+
+/* ---- UARTs ------------------------------------------------------------------ */
+
+static void uart_tx(void *ctx, unsigned port, uint8_t byte)
+{
+    struct hv_machine *m = ctx;
+    struct hv_uart *u = &m->uarts[port];
+    if (u->prefix && u->at_line_start)
+        fprintf(u->out, "[uart%u] ", port);
+    fputc(byte, u->out);
+    u->at_line_start = byte == '\n';
+    if (byte == '\n' && u->out == stdout)
+        fflush(stdout);
+}
+
+static void uart_rx_event(void *ctx, uint64_t now)
+{
+    struct hv_uart *u = ctx;
+    if (u->in_pos >= u->in_len)
+        return;
+    if (hv_pl011_rx(u->pl, u->in[u->in_pos]))
+        u->in_pos++;
+    if (u->in_pos < u->in_len)
+        hv_evq_add(&u->m->evq, now + u->byte_ns, uart_rx_event, u);
+}
+
+static uint64_t unimpl_read(void *ctx, uint64_t off, unsigned size)
+{
+    struct hv_unimpl_dev *d = ctx;
+    if (!d->reported) {
+        d->reported = true;
+        hv_obs_text(d->m->obs, HV_EV_UNIMPL, (uint8_t)hv_cpu_el(d->m->cpu), hv_cpu_pc(d->m->cpu),
+                    "%s (%s at 0x%" PRIx64 ") is not modelled yet: %u-byte read at +0x%" PRIx64
+                    " reads as zero, writes are ignored",
+                    d->pd->name, hv_dev_type_name(d->pd->type), d->pd->base, size, off);
+    }
+    return 0;
+}
+
+static void unimpl_write(void *ctx, uint64_t off, unsigned size, uint64_t v)
+{
+    (void)v;
+    unimpl_read(ctx, off, size);
+}
+
+/* ---- construction --------------------------------------------------------- */
+
+static void *map_zeroed(uint64_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
+{
+    const struct hv_plat_dev *pd;
+    uint32_t baud = o->uart_baud ? o->uart_baud : 115200;
+
+    for (unsigned n = 0; (pd = hv_platform_find(&m->plat, HV_DEV_PL011, n)) != NULL; n++) {
+        if (n >= HV_MAX_UARTS)
+            return hv_err_set(err, "more than %d UARTs", HV_MAX_UARTS);
+        struct hv_uart *u = &m->uarts[n];
+        struct hv_pl011_io io = {.ctx = m, .tx = uart_tx, .irq = NULL};
+        u->m = m;
+        u->port = n;
+        u->pd = pd;
+        u->at_line_start = true;
+        u->byte_ns = 10ull * 1000000000ull / baud; /* 8N1: 10 bit times */
+        u->pl = hv_pl011_create(n, pd->name, &io, m->obs);
+        if (!u->pl)
+            return hv_err_set(err, "out of memory");
+        m->nuarts = n + 1;
+        const char *route = o->uart_out[n];
+        if (!route || strcmp(route, "-") == 0) {
+            u->out = stdout;
+            /* UART0 is the console and prints as is; others are tagged so
+             * that interleaved output stays readable. */
+            u->prefix = route == NULL && n != 0;
+        } else {
+            u->out = fopen(route, "wb");
+            if (!u->out)
+                return hv_err_set(err, "cannot open %s for uart%u output: %s", route, n,
+                                  strerror(errno));
+            u->own_out = true;
+        }
+        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, hv_pl011_read, hv_pl011_write, u->pl,
+                            err))
+            return hv_err_prefix(err, "%s", pd->name);
+        if (n == 0) {
+            /* Firmware hands over with its console enabled (TF-A's
+             * console_pl011_register, U-Boot's pl01x driver): 115200 8N1
+             * from the 24 MHz UARTCLK (IBRD 13, FBRD 1), FIFOs on,
+             * UARTEN | TXE | RXE. PL011 TRM 3.3.6: BRD = UARTCLK / (16 x baud). */
+            hv_pl011_write(u->pl, 0x24, 4, 13);
+            hv_pl011_write(u->pl, 0x28, 4, 1);
+            hv_pl011_write(u->pl, 0x2c, 4, 0x70);
+            hv_pl011_write(u->pl, 0x30, 4, 0x301);
+        }
+        const char *in = o->uart_in[n];
+        if (in) {
+            struct hv_err e2;
+            size_t len = 0;
+            if (strcmp(in, "-") == 0) {
+                /* All of stdin, read before the run: the input schedule is
+                 * then fixed and the run deterministic. */
+                size_t cap = 0;
+                int c;
+                while ((c = getchar()) != EOF) {
+                    if (len == cap) {
+                        cap = cap ? cap * 2 : 4096;
+                        uint8_t *p = realloc(u->in, cap);
+                        if (!p)
+                            return hv_err_set(err, "out of memory reading stdin");
+                        u->in = p;
+                    }
+                    u->in[len++] = (uint8_t)c;
+                }
+            } else if (hv_read_file(in, &u->in, &len, &e2)) {
+                return hv_err_set(err, "uart%u input: %s", n, e2.msg);
+            }
+            u->in_len = len;
+            if (len)
+                hv_evq_add(&m->evq, o->uart_in_start_ns, uart_rx_event, u);
+        }
+    }
+    for (unsigned n = 0; n < HV_MAX_UARTS; n++)
+        if ((o->uart_out[n] || o->uart_in[n]) && n >= m->nuarts)
+            return hv_err_set(err, "uart%u does not exist on platform %s (it has %u)", n,
+                              m->plat.name, m->nuarts);
+    return 0;
+}
+
+static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
+{
+    struct hv_mem_target t = {.nwin = 1};
+    t.win[0].pa = m->plat.ram_base;
+    t.win[0].size = m->plat.ram_size;
+    t.win[0].host = m->ram;
+
+    for (unsigned i = 0; i <= o->nloads; i++) {
+        const char *path;
+        uint64_t addr = 0;
+        char *alloc = NULL;
+        enum hv_image_kind kind = HV_IMAGE_AUTO;
+        uint8_t *data;
+        size_t len;
+
+        if (i == 0) {
+            path = o->image;
+            if (strchr(path, '@')) {
+                if (hv_parse_file_at(path, &alloc, &addr, err))
+                    return -1;
+                path = alloc;
+                kind = HV_IMAGE_RAW;
+            }
+        } else {
+            path = o->loads[i - 1].path;
+            addr = o->loads[i - 1].addr;
+            kind = HV_IMAGE_RAW;
+        }
+        if (hv_read_file(path, &data, &len, err)) {
+            free(alloc);
+            return -1;
+        }
+        int rc = hv_load_image(data, len, kind, addr, &t, m->images, m->nimages,
+                               &m->images[m->nimages], err);
+        free(data);
+        if (rc) {
+            hv_err_prefix(err, "%s", path);
+            free(alloc);
+            return -1;
+        }
+        free(alloc);
+        m->nimages++;
+    }
+    return 0;
+}
+
+/* Place the DTB at the start of RAM, where QEMU puts it for bare-metal
+ * images, if it fits below every loaded image; otherwise at the top of RAM.
+ * Either way x0 holds its address at entry. */
+static int place_dtb(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
+{
+    struct hv_dtb_opts dopts = {.bootargs = o->bootargs};
+    uint64_t lowest = m->plat.ram_base + m->plat.ram_size;
+
+    if (hv_platform_build_dtb(&m->plat, &dopts, &m->dtb, &m->dtb_len, err))
+        return hv_err_prefix(err, "generating the DTB");
+    for (unsigned i = 0; i < m->nimages; i++)
+        if (m->images[i].lowest < lowest)
+            lowest = m->images[i].lowest;
+    if (m->plat.ram_base + m->dtb_len <= lowest) {
+        m->dtb_addr = m->plat.ram_base;
+    } else {
+        uint64_t top = (m->plat.ram_base + m->plat.ram_size - m->dtb_len) & ~0xfffull;
+        for (unsigned i = 0; i < m->nimages; i++)
+            if (top < m->images[i].highest && top + m->dtb_len > m->images[i].lowest)
+                return hv_err_set(err, "no room for the %zu-byte DTB: the images fill RAM",
+                                  m->dtb_len);
+        m->dtb_addr = top;
+    }
+    memcpy(m->ram + (m->dtb_addr - m->plat.ram_base), m->dtb, m->dtb_len);
+    if (o->dtb_out) {
+        FILE *f = fopen(o->dtb_out, "wb");
+        if (!f || fwrite(m->dtb, 1, m->dtb_len, f) != m->dtb_len) {
+            if (f)
+                fclose(f);
+            return hv_err_set(err, "cannot write %s: %s", o->dtb_out, strerror(errno));
+        }
+        if (fclose(f))
+            return hv_err_set(err, "cannot write %s: %s", o->dtb_out, strerror(errno));
+    }
+    return 0;
+}
+
+static uint64_t clock_icount(void *ctx)
+{
+    return hv_machine_icount(ctx);
+}
+
+static uint64_t clock_vtime(void *ctx)
+{
+    return hv_machine_vtime(ctx);
+}
+
+int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o,
+                      struct hv_obs *obs, struct hv_err *err)
+{
+    struct hv_machine *m = calloc(1, sizeof(*m));
+    struct hv_cpu_callbacks cb;
+
+    *out = NULL;
+    if (!m)
+        return hv_err_set(err, "out of memory");
+    m->plat = *o->platform;
+    m->obs = obs;
+    m->mips = o->mips ? o->mips : 1000;
+    m->max_insns = o->max_insns;
+    hv_evq_init(&m->evq);
+    if (hv_platform_validate(&m->plat, err))
+        goto fail;
+
+    memset(&cb, 0, sizeof(cb));
+    cb.ctx = m;
+    cb.deadline = on_deadline;
+    cb.smc = on_smc;
+    cb.bus_error = on_bus_error;
+    if (hv_cpu_create(&m->cpu, obs, &cb, err))
+        goto fail;
+    if (obs) {
+        struct hv_obs_clock clk = {.icount = clock_icount, .vtime = clock_vtime, .ctx = m};
+        hv_obs_set_clock(obs, &clk);
+    }
+
+    m->ram = map_zeroed(m->plat.ram_size);
+    m->rom = map_zeroed(m->plat.rom_size);
+    if (!m->ram || !m->rom) {
+        hv_err_set(err, "cannot allocate %" PRIu64 " MiB of guest RAM", m->plat.ram_size >> 20);
+        goto fail;
+    }
+    if (hv_cpu_map_ram(m->cpu, m->plat.ram_base, m->plat.ram_size, m->ram, false, err) ||
+        hv_cpu_map_ram(m->cpu, m->plat.rom_base, m->plat.rom_size, m->rom, false, err))
+        goto fail;
+    if (setup_uarts(m, o, err))
+        goto fail;
+    for (unsigned i = 0; i < m->plat.ndevs; i++) {
+        const struct hv_plat_dev *pd = &m->plat.devs[i];
+        if (pd->type == HV_DEV_PL011)
+            continue;
+        struct hv_unimpl_dev *d = &m->unimpl[m->nunimpl++];
+        d->m = m;
+        d->pd = pd;
+        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, unimpl_read, unimpl_write, d, err))
+            goto fail;
+        if (pd->size2 &&
+            hv_cpu_map_mmio(m->cpu, pd->base2, pd->size2, unimpl_read, unimpl_write, d, err))
+            goto fail;
+    }
+    if (load_images(m, o, err) || place_dtb(m, o, err))
+        goto fail;
+    if (o->max_time_ns)
+        hv_evq_add(&m->evq, o->max_time_ns, on_max_time, m);
+
+    struct hv_cpu_boot boot = {
+        .rom_pa = m->plat.rom_base,
+        .rom_host = m->rom,
+        .entry = m->images[0].entry,
+        .x = {m->dtb_addr, 0, 0, 0},
+    };
+    if (hv_cpu_boot(m->cpu, &boot, err))
+        goto fail;
+    *out = m;
+    return 0;
+fail:
+    hv_machine_destroy(m);
+    return -1;
+}
+
+void hv_machine_destroy(struct hv_machine *m)
+{
+    if (!m)
+        return;
+    hv_cpu_destroy(m->cpu);
+    for (unsigned i = 0; i < m->nuarts; i++) {
+        struct hv_uart *u = &m->uarts[i];
+        hv_pl011_destroy(u->pl);
+        if (u->own_out)
+            fclose(u->out);
+        else if (u->out)
+            fflush(u->out);
+        free(u->in);
+    }
+    if (m->ram)
+        munmap(m->ram, m->plat.ram_size);
+    if (m->rom)
+        munmap(m->rom, m->plat.rom_size);
+    free(m->dtb);
+    hv_evq_free(&m->evq);
+    free(m);
+}
+
+/* ---- the run loop --------------------------------------------------------- */
+
+/* The PE executed WFI with no interrupt pending (QEMU only halts then, see
+ * helper_wfi): sleep until the next event in virtual time. */
+static void sleep_until_event(struct hv_machine *m)
+{
+    uint64_t now = hv_machine_vtime(m);
+    uint64_t next = hv_evq_next(&m->evq);
+
+    if (next == UINT64_MAX) {
+        stop_run(m, HV_STOP_IDLE_FOREVER,
+                 "the PE waits in WFI at PC 0x%" PRIx64 " (EL%u) with no interrupt and no "
+                 "event pending: it would sleep forever",
+                 hv_cpu_pc(m->cpu) - 4, hv_cpu_el(m->cpu));
+        return;
+    }
+    if (next > now) {
+        m->idle_ns += next - now;
+        if (hv_obs_wants(m->obs, HV_EV_WFI)) {
+            struct hv_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = HV_EV_WFI;
+            ev.el = (uint8_t)hv_cpu_el(m->cpu);
+            ev.pc = hv_cpu_pc(m->cpu) - 4;
+            ev.u.wfi.slept_ns = next - now;
+            hv_obs_emit(m->obs, &ev);
+        }
+    }
+    hv_evq_run_due(&m->evq, hv_machine_vtime(m));
+    update_deadline(m);
+}
+
+int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_err *err)
+{
+    memset(res, 0, sizeof(*res));
+    while (!m->stop) {
+        enum hv_cpu_stop why;
+        update_deadline(m);
+        if (hv_cpu_run(m->cpu, &why, err)) {
+            stop_run(m, HV_STOP_ENGINE, "%s", err->msg);
+            break;
+        }
+        if (why == HV_CPU_STOP_WFI && !m->stop)
+            sleep_until_event(m);
+        /* HV_CPU_STOP_BUS_ERROR and REQUESTED: m->stop is already set by the
+         * callback that caused them (or, for a deadline, nothing is left to
+         * do but continue). */
+    }
+    res->reason = m->reason;
+    res->status = hv_stop_status(m->reason);
+    res->icount = hv_cpu_icount(m->cpu);
+    res->vtime_ns = hv_machine_vtime(m);
+    res->pc = hv_cpu_pc(m->cpu);
+    res->el = hv_cpu_el(m->cpu);
+    snprintf(res->detail, sizeof(res->detail), "%s", m->detail);
+    for (unsigned i = 0; i < m->nuarts; i++)
+        fflush(m->uarts[i].out);
+    if (hv_obs_wants(m->obs, HV_EV_RUN_STOP)) {
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_RUN_STOP;
+        ev.el = (uint8_t)res->el;
+        ev.pc = res->pc;
+        ev.u.stop.reason = (int)res->reason;
+        ev.u.stop.status = res->status;
+        hv_obs_emit(m->obs, &ev);
+    }
+    return 0;
+}
+
+struct hv_cpu *hv_machine_cpu(struct hv_machine *m)
+{
+    return m->cpu;
+}
+
+const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m)
+{
+    return &m->images[0];
+}
+
+uint64_t hv_machine_dtb_addr(const struct hv_machine *m)
+{
+    return m->dtb_addr;
+}

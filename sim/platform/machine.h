@@ -1,0 +1,93 @@
+/* hvsim: the machine. It builds a PE, RAM, the boot ROM and the devices from
+ * a platform description, loads the images, generates the DTB, and runs the
+ * deterministic loop: virtual time is derived from retired instructions
+ * (plus time skipped while the PE sleeps in WFI), and every external input
+ * (UART bytes, later timer deadlines) is an event at a virtual time.
+ */
+#ifndef HV_MACHINE_H
+#define HV_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/hv_err.h"
+#include "../common/observer.h"
+#include "loader.h"
+#include "platform.h"
+
+#define HV_MAX_UARTS 8
+#define HV_MAX_LOADS 8
+
+struct hv_uart_route {
+    const char *path; /* output file, or "-" for stdout; NULL: default */
+};
+
+struct hv_machine_opts {
+    const struct hv_platform *platform; /* validated */
+    const char *image;                  /* main image: ELF, Linux Image, or FILE@ADDR raw */
+    struct {
+        const char *path;
+        uint64_t addr;
+    } loads[HV_MAX_LOADS]; /* --load FILE@ADDR */
+    unsigned nloads;
+    const char *dtb_out;     /* write the generated DTB here too */
+    const char *bootargs;    /* /chosen/bootargs */
+    uint64_t max_insns;      /* 0: unlimited */
+    uint64_t max_time_ns;    /* 0: unlimited */
+    uint32_t mips;           /* instructions per virtual microsecond (default 1000) */
+    const char *uart_out[HV_MAX_UARTS]; /* per UART: file path, "-" = stdout, NULL = default */
+    const char *uart_in[HV_MAX_UARTS];  /* per UART: input file ("-" = all of stdin) */
+    uint64_t uart_in_start_ns;          /* when the first input byte arrives */
+    uint32_t uart_baud;                 /* input pacing: 10 bits per byte at this rate */
+};
+
+/* Why a run ended, and the CLI exit status for each (docs/cli.md). */
+enum hv_stop_reason {
+    HV_STOP_SYSTEM_OFF,   /* PSCI SYSTEM_OFF: status 0 */
+    HV_STOP_SYSTEM_RESET, /* PSCI SYSTEM_RESET: status 5 (rebooting is not implemented) */
+    HV_STOP_MAX_INSNS,    /* --max-insns reached: status 3 */
+    HV_STOP_MAX_TIME,     /* --max-time reached: status 3 */
+    HV_STOP_BUS_ERROR,    /* access to an unmapped PA: status 4 */
+    HV_STOP_IDLE_FOREVER, /* WFI with no interrupt and no event pending: status 4 */
+    HV_STOP_CPU_OFF,      /* the last PE called PSCI CPU_OFF: status 4 */
+    HV_STOP_ENGINE,       /* the CPU engine failed: status 2 */
+};
+
+int hv_stop_status(enum hv_stop_reason r);
+const char *hv_stop_name(enum hv_stop_reason r);
+
+struct hv_run_result {
+    enum hv_stop_reason reason;
+    int status;
+    uint64_t icount;
+    uint64_t vtime_ns;
+    uint64_t pc;
+    unsigned el;
+    char detail[256]; /* a one-line explanation */
+};
+
+struct hv_machine;
+
+int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o,
+                      struct hv_obs *obs, struct hv_err *err);
+void hv_machine_destroy(struct hv_machine *m);
+/* Run to the end. Returns 0 with the result filled, or -1 (err) if the run
+ * could not be carried out at all. */
+int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_err *err);
+
+/* Virtual clock (for status lines and events). */
+uint64_t hv_machine_icount(const struct hv_machine *m);
+uint64_t hv_machine_vtime(const struct hv_machine *m);
+
+/* Progress callback, called from the run loop every `every_ns` of virtual
+ * time (for the CLI's live status line). NULL disables it. It never affects
+ * the simulation. */
+void hv_machine_set_progress(struct hv_machine *m, void (*fn)(void *ctx, uint64_t icount,
+                                                              uint64_t vtime_ns),
+                             void *ctx, uint64_t every_ns);
+
+struct hv_cpu *hv_machine_cpu(struct hv_machine *m);
+const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m);
+uint64_t hv_machine_dtb_addr(const struct hv_machine *m);
+
+#endif

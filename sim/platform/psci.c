@@ -1,0 +1,95 @@
+#include "psci.h"
+
+#include <string.h>
+
+/* The PE with MPIDR affinity `mpidr` exists (Aff0 only: one cluster). */
+static bool pe_exists(uint64_t mpidr, unsigned ncpus)
+{
+    return (mpidr & ~0xffull & 0xff00ffffffull) == 0 && (mpidr & 0xff) < ncpus;
+}
+
+void hv_psci_call(uint64_t x0, uint64_t x1, uint64_t x2, uint64_t x3, unsigned ncpus,
+                  struct hv_psci_result *r)
+{
+    /* SMCCC 2.5: bit 30 selects SMC64; SMC32 calls pass the ID in w0. */
+    uint32_t fn = (uint32_t)x0;
+    (void)x2;
+    (void)x3;
+
+    memset(r, 0, sizeof(*r));
+    r->action = HV_PSCI_CONTINUE;
+    r->known = true;
+    switch (fn) {
+    case PSCI_VERSION_FN:
+        r->name = "PSCI_VERSION";
+        r->ret = 0x10001; /* PSCI 1.1, as QEMU 7.2 reports */
+        break;
+    case PSCI_FEATURES:
+        r->name = "PSCI_FEATURES";
+        switch ((uint32_t)x1) {
+        case PSCI_VERSION_FN:
+        case PSCI_CPU_SUSPEND_32:
+        case PSCI_CPU_SUSPEND_64:
+        case PSCI_CPU_OFF:
+        case PSCI_CPU_ON_32:
+        case PSCI_CPU_ON_64:
+        case PSCI_AFFINITY_INFO_32:
+        case PSCI_AFFINITY_INFO_64:
+        case PSCI_MIGRATE_INFO_TYPE:
+        case PSCI_SYSTEM_OFF:
+        case PSCI_SYSTEM_RESET:
+        case PSCI_FEATURES:
+            r->ret = PSCI_SUCCESS;
+            break;
+        default:
+            r->ret = PSCI_NOT_SUPPORTED;
+        }
+        break;
+    case PSCI_CPU_SUSPEND_32:
+    case PSCI_CPU_SUSPEND_64:
+        /* A standby state may return at once (DEN0022 5.4.2: "the call can
+         * return ... as if a wakeup event occurred"). */
+        r->name = "CPU_SUSPEND";
+        r->ret = PSCI_SUCCESS;
+        break;
+    case PSCI_CPU_OFF:
+        r->name = "CPU_OFF";
+        r->action = HV_PSCI_CPU_OFF;
+        r->ret = PSCI_SUCCESS;
+        break;
+    case PSCI_CPU_ON_32:
+    case PSCI_CPU_ON_64:
+        /* hvsim runs one PE: CPU_ON is answered honestly. The only PE is
+         * already on; any other MPIDR names no PE. */
+        r->name = "CPU_ON";
+        r->ret = pe_exists(x1, ncpus) ? (ncpus == 1 || (x1 & 0xff) == 0 ? PSCI_ALREADY_ON
+                                                                          : PSCI_DENIED)
+                                      : PSCI_INVALID_PARAMETERS;
+        break;
+    case PSCI_AFFINITY_INFO_32:
+    case PSCI_AFFINITY_INFO_64:
+        r->name = "AFFINITY_INFO";
+        /* 0 = ON, 1 = OFF (DEN0022 5.7). Only PE 0 runs. */
+        r->ret = pe_exists(x1, ncpus) ? ((x1 & 0xff) == 0 ? 0 : 1) : PSCI_INVALID_PARAMETERS;
+        break;
+    case PSCI_MIGRATE_INFO_TYPE:
+        r->name = "MIGRATE_INFO_TYPE";
+        r->ret = 2; /* Trusted OS not present or does not require migration */
+        break;
+    case PSCI_SYSTEM_OFF:
+        r->name = "SYSTEM_OFF";
+        r->action = HV_PSCI_SYSTEM_OFF;
+        break;
+    case PSCI_SYSTEM_RESET:
+        r->name = "SYSTEM_RESET";
+        r->action = HV_PSCI_SYSTEM_RESET;
+        break;
+    default:
+        /* SMCCC: an unknown function returns NOT_SUPPORTED (-1) in w0, as
+         * TF-A does. (QEMU without EL3 makes a non-PSCI SMC UNDEF instead:
+         * documented difference, docs/cpu.md.) */
+        r->name = "unknown";
+        r->known = false;
+        r->ret = PSCI_NOT_SUPPORTED;
+    }
+}
