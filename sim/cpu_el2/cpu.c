@@ -619,20 +619,25 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
 
 /* A64 encodings used to assemble the boot ROM (Arm ARM C6). */
 #define A64_SMC0         0xd4000003u
+#define A64_HVC(imm)     (0xd4000002u | ((uint32_t)(imm) << 5))
 #define A64_ERET         0xd69f03e0u
 #define A64_LDR_LIT(rt, byte_off) (0x58000000u | ((((uint32_t)(byte_off) / 4) & 0x7ffff) << 5) | (rt))
 #define A64_MSR(enc, rt) (0xd5000000u | ((uint32_t)(enc) << 5) | (rt))
 #define A64_MOVZ0(rd)    (0xd2800000u | (rd))
 
-#define ROM_VBAR 0x800u /* VBAR_EL3 = rom + 0x800 (2 KiB aligned) */
-#define ROM_LOWER_SYNC (ROM_VBAR + 0x400u)
-#define ROM_LIT  0xe00u
+#define ROM_VBAR_EL2   0x000u /* self-test vectors: lower-EL sync at +0x400 */
+#define ROM_VBAR_EL3   0x800u /* VBAR_EL3 = rom + 0x800 (2 KiB aligned) */
+#define ROM_LOWER_SYNC (ROM_VBAR_EL3 + 0x400u)
+#define ROM_LIT        0xe00u
+#define SELFTEST_IMM   0x5e1fu
 
-/* Build the EL3 boot ROM:
- *   rom+0x000: smc #0   -- the PE leaves Unicorn's reset at EL1 here
+/* Build the EL3 boot ROM. Unicorn leaves reset at EL1 (unicorn.md), so:
+ *   rom+0x000 (EL1): hvc #0x5e1f -- self-test: EL1 -> EL2 through VBAR_EL2
+ *   rom+0x004 (EL1): smc #0      -- to EL3 through VBAR_EL3
+ *   rom+0x400 (EL2, VBAR_EL2 + lower-EL sync): eret back to rom+0x004
  *   VBAR_EL3+0x400 (lower EL, AArch64, synchronous):
  *     x0..x3 <- boot arguments; ELR_EL3 <- entry; SPSR_EL3 <- EL2h, DAIF masked
- *     eret                -- to the image at EL2h, as firmware hands over */
+ *     eret                         -- to the image at EL2h, as firmware hands over */
 static void build_rom(uint8_t *rom, const struct hv_cpu_boot *b)
 {
     uint32_t *w = (uint32_t *)rom;
@@ -640,7 +645,9 @@ static void build_rom(uint8_t *rom, const struct hv_cpu_boot *b)
     unsigned pc = ROM_LOWER_SYNC / 4;
 
     memset(rom, 0, 4096);
-    w[0] = A64_SMC0;
+    w[0] = A64_HVC(SELFTEST_IMM);
+    w[1] = A64_SMC0;
+    w[(ROM_VBAR_EL2 + 0x400u) / 4] = A64_ERET;
     lit[0] = b->x[0];
     lit[1] = b->x[1];
     lit[2] = b->x[2];
@@ -674,9 +681,16 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     v = 0x531;
     if (cp_rw(cpu, ENC_SCR_EL3, &v, true))
         return hv_err_set(err, "Unicorn self-test: cannot write SCR_EL3");
-    v = b->rom_pa + ROM_VBAR;
+    v = b->rom_pa + ROM_VBAR_EL3;
     if (cp_rw(cpu, ENC_VBAR_EL3, &v, true))
         return hv_err_set(err, "Unicorn self-test: cannot write VBAR_EL3");
+    v = b->rom_pa + ROM_VBAR_EL2;
+    if (cp_rw(cpu, enc_vbar[2], &v, true))
+        return hv_err_set(err, "Unicorn self-test: cannot write VBAR_EL2");
+    /* HCR_EL2.RW=1 for the self-test's ERET back to EL1: with RW=0 EL1 is
+     * AArch32 and returning to AArch64 EL1h is an illegal return. */
+    v = 1ull << 31;
+    cp_rw(cpu, ENC_HCR_EL2, &v, true);
 
     /* Run the ROM until its ERET lands at the entry point. The run is bounded
      * by a temporary deadline so a broken engine cannot hang us. */
@@ -698,6 +712,25 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
                           "(EL%u, PC 0x%llx)",
                           (unsigned long long)b->entry, hv_cpu_el(cpu),
                           (unsigned long long)hv_cpu_pc(cpu));
+    /* Self-test: the HVC round trip left the architectural syndrome of
+     * "HVC #0x5e1f from AArch64" (EC 0x16, IL=1) and ELR_EL2 past it. Then
+     * clear what it left behind, so that the image starts from reset values
+     * as it would on QEMU. */
+    uint64_t esr = sysreg_or0(cpu, enc_esr[2]), elr = sysreg_or0(cpu, enc_elr[2]);
+    if (esr != ((0x16u << 26) | (1u << 25) | SELFTEST_IMM) || elr != b->rom_pa + 4)
+        return hv_err_set(err,
+                          "Unicorn self-test: HVC round trip gave ESR_EL2=0x%llx ELR_EL2=0x%llx "
+                          "(expected 0x%x, 0x%llx)",
+                          (unsigned long long)esr, (unsigned long long)elr,
+                          (0x16u << 26) | (1u << 25) | SELFTEST_IMM,
+                          (unsigned long long)(b->rom_pa + 4));
+    v = 0;
+    cp_rw(cpu, ENC_HCR_EL2, &v, true);
+    cp_rw(cpu, enc_esr[2], &v, true);
+    cp_rw(cpu, enc_elr[2], &v, true);
+    cp_rw(cpu, enc_spsr[2], &v, true);
+    cp_rw(cpu, enc_vbar[2], &v, true);
+    cp_rw(cpu, enc_esr[3], &v, true);
     cpu->booted = true;
     return 0;
 }

@@ -137,8 +137,12 @@ static void report_event(void *ctx, const struct hv_event *ev)
             r->suppressed++;
             return;
         }
-    if (r->nseen < 64)
-        snprintf(r->seen[r->nseen++], sizeof(r->seen[0]), "%s", body);
+    if (r->nseen < 64) {
+        char *slot = r->seen[r->nseen++];
+        size_t n = strnlen(body, sizeof(r->seen[0]) - 1);
+        memcpy(slot, body, n);
+        slot[n] = '\0';
+    }
     fprintf(stderr, "hvsim: %s\n", body);
 }
 

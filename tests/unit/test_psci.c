@@ -1,0 +1,62 @@
+/* Unit tests for the firmware model's PSCI answers (Arm DEN0022 1.1). */
+#include <check.h>
+#include <stdlib.h>
+
+#include "platform/psci.h"
+
+static int64_t call(uint64_t fn, uint64_t a1, unsigned ncpus, enum hv_psci_action *act)
+{
+    struct hv_psci_result r;
+    hv_psci_call(fn, a1, 0, 0, ncpus, &r);
+    if (act)
+        *act = r.action;
+    return r.ret;
+}
+
+START_TEST(test_psci_answers)
+{
+    enum hv_psci_action act;
+    ck_assert_int_eq(call(PSCI_VERSION_FN, 0, 1, &act), 0x10001);
+    ck_assert_int_eq(act, HV_PSCI_CONTINUE);
+    /* SMC32 IDs use w0 only: garbage in x0[63:32] is ignored (SMCCC 2.5). */
+    ck_assert_int_eq(call(0xdead000084000000ull, 0, 1, NULL), 0x10001);
+    ck_assert_int_eq(call(PSCI_FEATURES, PSCI_SYSTEM_OFF, 1, NULL), PSCI_SUCCESS);
+    ck_assert_int_eq(call(PSCI_FEATURES, 0x8400ffff, 1, NULL), PSCI_NOT_SUPPORTED);
+    ck_assert_int_eq(call(PSCI_CPU_ON_64, 0, 1, NULL), PSCI_ALREADY_ON);
+    ck_assert_int_eq(call(PSCI_CPU_ON_64, 1, 1, NULL), PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(call(PSCI_CPU_ON_64, 0x100, 1, NULL), PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 0, 1, NULL), 0);
+    ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 3, 1, NULL), PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(call(PSCI_MIGRATE_INFO_TYPE, 0, 1, NULL), 2);
+    call(PSCI_SYSTEM_OFF, 0, 1, &act);
+    ck_assert_int_eq(act, HV_PSCI_SYSTEM_OFF);
+    call(PSCI_SYSTEM_RESET, 0, 1, &act);
+    ck_assert_int_eq(act, HV_PSCI_SYSTEM_RESET);
+    call(PSCI_CPU_OFF, 0, 1, &act);
+    ck_assert_int_eq(act, HV_PSCI_CPU_OFF);
+}
+END_TEST
+
+START_TEST(test_unknown_is_not_supported)
+{
+    struct hv_psci_result r;
+    hv_psci_call(0xc2000001, 0, 0, 0, 1, &r);
+    ck_assert(!r.known);
+    ck_assert_int_eq(r.ret, -1);
+    ck_assert_int_eq(r.action, HV_PSCI_CONTINUE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("psci");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_psci_answers);
+    tcase_add_test(tc, test_unknown_is_not_supported);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
