@@ -42,6 +42,10 @@ e2e:
 bench: build
 	$(PYTHON) bench/run_bench.py --build $(BUILD)
 
+# libFuzzer sessions (clang): FUZZ_SECONDS per harness.
+fuzz:
+	scripts/fuzz $(or $(FUZZ_SECONDS),60)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

@@ -259,6 +259,15 @@ static void uart_tx(void *ctx, unsigned port, uint8_t byte)
         fflush(stdout);
 }
 
+/* PL011 TRM 3.4.2: the receive timeout fires when the FIFO is not empty and
+ * no byte has arrived for 32 bit periods (3.2 byte times at 8N1). */
+static void uart_rx_idle_event(void *ctx, uint64_t now)
+{
+    struct hv_uart *u = ctx;
+    (void)now;
+    hv_pl011_rx_idle(u->pl);
+}
+
 static void uart_rx_event(void *ctx, uint64_t now)
 {
     struct hv_uart *u = ctx;
@@ -268,6 +277,8 @@ static void uart_rx_event(void *ctx, uint64_t now)
         u->in_pos++;
     if (u->in_pos < u->in_len)
         hv_evq_add(&u->m->evq, now + u->byte_ns, uart_rx_event, u);
+    else
+        hv_evq_add(&u->m->evq, now + u->byte_ns * 32 / 10, uart_rx_idle_event, u);
 }
 
 static uint64_t unimpl_read(void *ctx, uint64_t off, unsigned size)
