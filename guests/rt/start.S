@@ -56,8 +56,7 @@ rt_vec_el\el:
     mrs     x2, esr_el\el
     mrs     x3, far_el\el
     stp     x2, x3, [sp, #264]
-    mov     x1, x0                  /* kind */
-    /* restore the real x0 value into the frame slot: it was saved above */
+    mov     x1, x0                  /* kind (x0 itself was saved at entry) */
     mov     x0, sp
     bl      rt_handle_el\el
     ldp     x2, x3, [sp, #248]
@@ -130,8 +129,8 @@ el1_vectors:
     VHANDLER 2
     VHANDLER 1
 
-/* rt_enter_el1(fn, arg, sp): drop to EL1h at fn(arg) with DAIF masked
- * except as the caller set in x3 (SPSR value). */
+/* rt_eret_to(pc, arg, sp, spsr): leave EL2 for the EL and mode in spsr
+ * (e.g. 0x3c5 = EL1h, DAIF masked) at pc, with x0 = arg and SP_EL1 = sp. */
     .global rt_eret_to
 rt_eret_to:
     /* x0 = pc, x1 = arg, x2 = sp for the target, x3 = spsr */

@@ -93,6 +93,10 @@ void hv_esr_describe(uint32_t esr, char *buf, size_t len)
                 n += snprintf(buf + n, len - (size_t)n, ", %s",
                               (iss & (1u << 6)) ? "write" : "read");
         }
+        /* CM (bit 8): the fault came from a cache maintenance or address
+         * translation instruction, which report WnR=1. */
+        if (n >= 0 && (size_t)n < len && is_data && (iss & (1u << 8)))
+            n += snprintf(buf + n, len - (size_t)n, " (cache maintenance or AT)");
         if (n >= 0 && (size_t)n < len && (iss & (1u << 7)))
             snprintf(buf + n, len - (size_t)n, ", on stage-1 walk (S1PTW)");
         break;

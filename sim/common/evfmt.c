@@ -1,6 +1,7 @@
 #include "evfmt.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "arm_esr.h"
@@ -30,9 +31,16 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
             unsigned ec = x->esr >> 26;
             if (n > 0 && (size_t)n < len && (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25)) {
                 int m = snprintf(buf + n, len - (size_t)n, " FAR=0x%" PRIx64, x->far);
+                /* HPFAR_EL2 holds IPA[47:12]. The page offset comes from FAR
+                 * only when the fault is on the access itself: on a stage-1
+                 * table walk (S1PTW) FAR is the VA being translated, not the
+                 * table's IPA. */
+                bool s1ptw = (x->esr >> 7) & 1;
+                uint64_t ipa = (x->hpfar >> 4) << 12 | (s1ptw ? 0 : (x->far & 0xfff));
                 if (m > 0 && (size_t)(n + m) < len && x->to_el == 2 && (ec == 0x20 || ec == 0x24))
-                    snprintf(buf + n + m, len - (size_t)(n + m), " HPFAR=0x%" PRIx64 " (IPA 0x%" PRIx64 ")",
-                             x->hpfar, (x->hpfar >> 4) << 12 | (x->far & 0xfff));
+                    snprintf(buf + n + m, len - (size_t)(n + m),
+                             " HPFAR=0x%" PRIx64 " (IPA 0x%" PRIx64 "%s)", x->hpfar, ipa,
+                             s1ptw ? ", the stage-1 table page" : "");
             }
         } else {
             snprintf(buf, len, "EL%u -> EL%u %s%s, interrupted at 0x%" PRIx64, x->from_el, x->to_el,
