@@ -18,10 +18,17 @@ struct sysreg_slot {
 };
 
 struct mmio_thunk {
+    struct hv_cpu *cpu;
     hv_mmio_read_fn rd;
     hv_mmio_write_fn wr;
     void *ctx;
     struct mmio_thunk *next;
+};
+
+/* A PA range with nothing behind it (see "bus errors" below). */
+struct bus_hole {
+    struct hv_cpu *cpu;
+    uint64_t base, size;
 };
 
 struct hv_cpu {
@@ -41,6 +48,7 @@ struct hv_cpu {
 
     bool lines[HV_LINE__COUNT];
     bool relevel; /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
+    unsigned gaps_reported; /* engine gaps already reported (check_engine_gaps) */
     bool stop_requested;
     bool bus_error;
     bool booted;
@@ -61,6 +69,15 @@ struct hv_cpu {
     uc_hook h_block, h_intr, h_mrs, h_msr, h_unmapped;
 
     struct mmio_thunk *thunks; /* one per MMIO window; Unicorn keeps pointers */
+
+    /* Bus errors (docs/cpu-bus-errors.md). */
+    struct bus_hole *holes; /* catch-all MMIO regions over every PA hole */
+    size_t nholes;
+    bool bus_stop;      /* --on-bus-error=stop: stop instead of aborting */
+    bool fnv_pending;   /* the abort being delivered has no valid FAR */
+    bool in_debug;      /* a debugger-style read is in progress */
+    bool hole_touched;  /* ... and it reached a hole */
+    uc_hook h_fetch_prot;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -158,6 +175,8 @@ static void correct_icount(struct hv_cpu *cpu)
 
 /* ---- exception observation ---------------------------------------------- */
 
+static void bus_fix_fnv(struct hv_cpu *cpu, unsigned el);
+
 static void on_pre_el_change(void *opaque)
 {
     struct hv_cpu *cpu = opaque;
@@ -165,8 +184,8 @@ static void on_pre_el_change(void *opaque)
     cpu->pre_pc = *cpu->uci.pc;
     if (cpu->delivering_sync && cpu->booted && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
         for (int i = 0; i < 2; i++)
-            cpu->pre_insn_ok[i] = hv_uci_read_debug(&cpu->uci, cpu->pre_pc - 4 + 4 * (uint64_t)i,
-                                                    &cpu->pre_insn[i], 4) == 0;
+            cpu->pre_insn_ok[i] = hv_cpu_read_va(cpu, cpu->pre_pc - 4 + 4 * (uint64_t)i,
+                                                 &cpu->pre_insn[i], 4) == 0;
     }
 }
 
@@ -185,6 +204,8 @@ static void on_post_el_change(void *opaque)
     bool entry;
     int kind = HV_EXC_SYNC;
 
+    if (cpu->delivering_sync && cpu->fnv_pending)
+        bus_fix_fnv(cpu, el);
     if (cpu->delivering_sync) {
         entry = true;
     } else if (el != cpu->pre_el) {
@@ -310,6 +331,34 @@ static void emit_sysreg(struct hv_cpu *cpu, const struct hv_sysreg_desc *d, uint
     hv_obs_emit(cpu->obs, &ev);
 }
 
+/* Architectural features the engine (QEMU 5.0's TCG) does not implement:
+ * say so, once each, when a guest turns them on (docs/differences.md). */
+#define ENC_SCTLR_EL1 HV_SYSREG(3, 0, 1, 0, 0)
+#define ENC_SCTLR_EL2 HV_SYSREG(3, 4, 1, 0, 0)
+#define SCTLR_A       (1ull << 1)
+#define HCR_AMO       (1ull << 5)
+#define HCR_VSE       (1ull << 8)
+
+static void check_engine_gaps(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
+{
+    const char *what = NULL;
+    unsigned bit = 0;
+    if ((enc == ENC_SCTLR_EL1 || enc == ENC_SCTLR_EL2) && (v & SCTLR_A)) {
+        what = "alignment checking of ordinary loads and stores (SCTLR_ELx.A=1) is not enforced "
+               "by the engine; exclusives and atomics still fault when misaligned";
+        bit = 1;
+    } else if (enc == ENC_HCR_EL2 && (v & HCR_VSE) && (v & HCR_AMO)) {
+        what = "virtual SError (HCR_EL2.VSE) is not implemented by the engine: it stays pending "
+               "and is never taken";
+        bit = 2;
+    }
+    if (what && !(cpu->gaps_reported & bit)) {
+        cpu->gaps_reported |= bit;
+        hv_obs_text(cpu->obs, HV_EV_UNIMPL, (uint8_t)hv_uci_el(&cpu->uci), *cpu->uci.pc, "%s",
+                    what);
+    }
+}
+
 static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
                           bool is_write)
 {
@@ -317,6 +366,8 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
     uint16_t idx = cpu->sysreg_map[enc];
 
     if (!idx) {
+        if (is_write)
+            check_engine_gaps(cpu, enc, cp->val);
         /* Not ours: QEMU's behaviour applies. A native HCR_EL2 write makes
          * QEMU recompute its vIRQ/vFIQ lines from HCR_EL2.VI/VF alone, so
          * re-assert ours at the next block (unicorn.md, "Virtual interrupts"). */
@@ -413,8 +464,30 @@ const struct hv_sysreg_desc *hv_cpu_find_sysreg(const struct hv_cpu *cpu, uint32
     return idx ? cpu->slots[idx - 1].desc : NULL;
 }
 
-/* ---- unmapped physical addresses ---------------------------------------- */
+/* ---- bus errors: accesses to PAs with nothing behind them ------------------
+ *
+ * Every PA hole below HOLE_LIMIT is covered by a catch-all MMIO region
+ * (map_holes). A guest load or store that reaches one is answered as QEMU
+ * 7.2's virt machine answers an access to an unassigned address: with a
+ * synchronous external abort (Arm ARM D1.10.4 / D17.2.37: data abort EC
+ * 0x24/0x25, DFSC 0b010000; instruction abort EC 0x20/0x21, IFSC 0b010000;
+ * FAR_ELx = the VA), taken to the EL that exception_target_el() chooses,
+ * by QEMU's own arm_cpu_do_transaction_failed() (uc_internals.h). With
+ * --on-bus-error=stop the run stops at the faulting instruction instead.
+ * Either way the owner's bus_error callback reports PA, VA, PC and EL.
+ * Mechanism, self-tests and limitations: docs/cpu-bus-errors.md. */
 
+/* Unicorn's ARM64 physical address space (TARGET_PHYS_ADDR_SPACE_BITS 48).
+ * Above it, UC_HOOK_MEM_UNMAPPED still stops the run with a report. */
+#define HOLE_LIMIT (1ull << 48)
+
+static void bus_report(struct hv_cpu *cpu, const struct hv_ev_bus_error *be)
+{
+    if (cpu->cb.bus_error)
+        cpu->cb.bus_error(cpu->cb.ctx, cpu, be);
+}
+
+/* Beyond HOLE_LIMIT (only reachable with the MMU off): report and stop. */
 static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
                         void *ud)
 {
@@ -428,9 +501,296 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size
     be.is_write = type == UC_MEM_WRITE_UNMAPPED;
     be.is_fetch = type == UC_MEM_FETCH_UNMAPPED;
     cpu->bus_error = true;
-    if (cpu->cb.bus_error)
-        cpu->cb.bus_error(cpu->cb.ctx, cpu, &be);
+    bus_report(cpu, &be);
     return false; /* Unicorn stops the run */
+}
+
+static uint64_t reg_or_sp(struct hv_cpu *cpu, unsigned n)
+{
+    uint64_t v = 0;
+    if (n == 31)
+        uc_reg_read(cpu->uc, UC_ARM64_REG_SP, &v);
+    else
+        v = hv_cpu_x(cpu, n);
+    return v;
+}
+
+static uint64_t reg_or_zr(struct hv_cpu *cpu, unsigned n)
+{
+    return n == 31 ? 0 : hv_cpu_x(cpu, n);
+}
+
+static uint64_t sext(uint64_t v, unsigned bits)
+{
+    return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+}
+
+/* The bytes [*start, *start + *len) that the A64 load/store `insn` at pc
+ * accesses (Arm ARM C4.1.66 "Loads and Stores" encodings, ARMv8.0 as on
+ * Cortex-A72, plus DC ZVA). Registers are read before writeback: QEMU
+ * writes the base back after the access, and loads into a temporary
+ * first when Rt == Rn. False for anything else. */
+static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *start,
+                      unsigned *len)
+{
+    unsigned rn = (insn >> 5) & 31;
+    unsigned size = insn >> 30, v = (insn >> 26) & 1, opc = (insn >> 22) & 3;
+
+    if ((insn & 0xffffffe0u) == 0xd50b7420u) { /* DC ZVA, Xt: 64-byte block (DCZID_EL0) */
+        *start = reg_or_zr(cpu, insn & 31) & ~63ull;
+        *len = 64;
+        return true;
+    }
+    if ((insn & 0xbfbf0000u) == 0x0c000000u || (insn & 0xbfa00000u) == 0x0c800000u) {
+        /* Advanced SIMD load/store multiple structures (post-index too). */
+        static const int8_t nregs[16] = {4, -1, 4, -1, 3, -1, 3, 1, 2, -1, 2, -1, -1, -1, -1, -1};
+        int n = nregs[(insn >> 12) & 15];
+        if (n < 0)
+            return false;
+        *start = reg_or_sp(cpu, rn);
+        *len = (unsigned)n * ((insn >> 30) & 1 ? 16 : 8);
+        return true;
+    }
+    if ((insn & 0xbf9f0000u) == 0x0d000000u || (insn & 0xbf800000u) == 0x0d800000u) {
+        /* Advanced SIMD load/store single structure (and LDnR). */
+        unsigned selem = ((((insn >> 13) & 1) << 1) | ((insn >> 21) & 1)) + 1;
+        unsigned scale = (insn >> 14) & 3, sz = (insn >> 10) & 3;
+        unsigned eb = scale == 3 ? 1u << sz : scale == 2 ? ((sz & 1) ? 8 : 4) : 1u << scale;
+        *start = reg_or_sp(cpu, rn);
+        *len = selem * eb;
+        return true;
+    }
+    if ((insn & 0x3f000000u) == 0x08000000u) {
+        /* Load/store exclusive, load-acquire/store-release; o1 = pair. */
+        bool pair = (insn >> 21) & 1 && !((insn >> 23) & 1);
+        *start = reg_or_sp(cpu, rn);
+        *len = (1u << size) * (pair ? 2 : 1);
+        return true;
+    }
+    if ((insn & 0x3b000000u) == 0x18000000u) { /* load register (literal) */
+        static const uint8_t gp[4] = {4, 8, 4, 0}, fp[4] = {4, 8, 16, 0};
+        unsigned n = v ? fp[size] : gp[size];
+        if (!n)
+            return false; /* PRFM: no access */
+        *start = pc + (sext((insn >> 5) & 0x7ffff, 19) << 2);
+        *len = n;
+        return true;
+    }
+    if ((insn & 0x38000000u) == 0x28000000u) { /* load/store pair */
+        unsigned idx = (insn >> 23) & 3, scale;
+        if (v)
+            scale = 2 + size;
+        else
+            scale = (size & 2) ? 3 : 2;
+        if (scale > 4)
+            return false;
+        uint64_t off = sext((insn >> 15) & 0x7f, 7) << scale;
+        *start = reg_or_sp(cpu, rn) + (idx == 1 ? 0 : off); /* 1: post-index */
+        *len = 2u << scale;
+        return true;
+    }
+    if ((insn & 0x3a000000u) == 0x38000000u) { /* load/store register */
+        unsigned n = (v && (opc & 2) && size == 0) ? 16 : 1u << size, lg = 0;
+        while ((1u << lg) < n)
+            lg++;
+        if (!v && size == 3 && opc == 2)
+            return false; /* PRFM/PRFUM: no access */
+        uint64_t base = reg_or_sp(cpu, rn);
+        if ((insn >> 24) & 1) { /* unsigned offset */
+            *start = base + (((insn >> 10) & 0xfff) << lg);
+        } else if (!((insn >> 21) & 1)) { /* imm9: unscaled, post, unprivileged, pre */
+            unsigned op4 = (insn >> 10) & 3;
+            *start = base + (op4 == 1 ? 0 : sext((insn >> 12) & 0x1ff, 9));
+        } else if (((insn >> 10) & 3) == 2) { /* register offset */
+            unsigned option = (insn >> 13) & 7;
+            uint64_t m = reg_or_zr(cpu, (insn >> 16) & 31);
+            if (option == 2)
+                m = (uint32_t)m;
+            else if (option == 6)
+                m = (uint64_t)(int64_t)(int32_t)m;
+            else if (option != 3 && option != 7)
+                return false;
+            *start = base + (m << (((insn >> 12) & 1) ? lg : 0));
+        } else {
+            return false; /* atomic memory operations (LSE): not on Cortex-A72 */
+        }
+        *len = n;
+        return true;
+    }
+    return false;
+}
+
+/* The VA of the faulting access: the byte of the instruction's access whose
+ * page offset is the PA's (translation keeps bits [11:0] at every granule).
+ * For a pair, a multi-register access or a split unaligned one this picks the
+ * part that reached the hole, as QEMU's io_readx() reports it. */
+static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va)
+{
+    uint32_t insn;
+    uint64_t start;
+    unsigned len;
+    if (!hv_uci_is_a64(&cpu->uci) || hv_cpu_read_va(cpu, pc, &insn, 4) ||
+        !ldst_span(cpu, insn, pc, &start, &len))
+        return false;
+    uint64_t k = (pa - start) & 0xfff;
+    if (k >= len)
+        return false;
+    *va = start + k;
+    return true;
+}
+
+/* A load or store reached a hole. */
+static void bus_access_at(struct hv_cpu *cpu, uint64_t pa, unsigned size, bool is_write)
+{
+    uintptr_t ra = hv_uci_take_io_pc(&cpu->uci);
+    struct hv_ev_bus_error be;
+
+    cpu->hole_touched = true;
+    if (cpu->in_debug)
+        return; /* a debugger-style read: hv_cpu_read_va/pa fail */
+    if (ra == HV_UCI_NO_IO_PC || ra == 0 || !hv_uci_restore_state(&cpu->uci, ra)) {
+        /* Not a load/store of the PE: a translation table walk (or AT). QEMU
+         * would report a synchronous external abort on the walk; Unicorn's
+         * walker cannot be told, so the descriptor reads as zero (a
+         * translation fault follows). */
+        hv_obs_text(cpu->obs, HV_EV_GUEST_ERROR, (uint8_t)hv_uci_el(&cpu->uci), *cpu->uci.pc,
+                    "%u-byte %s at PA 0x%llx outside the PE's loads and stores (a translation "
+                    "table walk?): nothing is mapped there, %s",
+                    size, is_write ? "write" : "read", (unsigned long long)pa,
+                    is_write ? "ignored" : "read as zero (QEMU would take an external abort on "
+                                           "the walk)");
+        return;
+    }
+    /* env->pc is now the faulting instruction (cpu_restore_state). */
+    memset(&be, 0, sizeof(be));
+    be.pa = pa;
+    be.size = (uint8_t)size;
+    be.is_write = is_write;
+    be.va_valid = fault_va(cpu, *cpu->uci.pc, pa, &be.va);
+    bus_report(cpu, &be);
+    if (cpu->bus_stop) {
+        correct_icount(cpu); /* the instruction does not retire */
+        cpu->bus_error = true;
+        uc_emu_stop(cpu->uc);
+        hv_uci_loop_exit(&cpu->uci);
+    }
+    /* If the VA is unknown, FAR is UNKNOWN and ESR.FnV = 1 (Arm ARM
+     * D17.2.37, ISS for a data abort: FnV is permitted for a synchronous
+     * external abort): bus_fix_fnv() applies it on entry. */
+    cpu->fnv_pending = !be.va_valid;
+    hv_uci_external_abort(&cpu->uci, pa, be.va_valid ? be.va : 0, size,
+                          is_write ? HV_UCI_STORE : HV_UCI_LOAD, ra);
+}
+
+static uint64_t hole_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    struct bus_hole *h = ud;
+    (void)uc;
+    bus_access_at(h->cpu, h->base + off, size, false);
+    return 0;
+}
+
+static void hole_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    struct bus_hole *h = ud;
+    (void)uc;
+    (void)v;
+    bus_access_at(h->cpu, h->base + off, size, true);
+}
+
+static bool in_hole(const struct hv_cpu *cpu, uint64_t pa)
+{
+    for (size_t i = 0; i < cpu->nholes; i++)
+        if (pa - cpu->holes[i].base < cpu->holes[i].size)
+            return true;
+    return false;
+}
+
+/* An instruction fetch from a PA without EXEC: Unicorn calls this while
+ * translating the block at env->pc (the one-instruction-per-page MMIO
+ * translation of QEMU 5.0 reads its first instruction at env->pc). */
+static bool on_fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                          int64_t value, void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    struct hv_ev_bus_error be;
+    uint64_t pc = *cpu->uci.pc;
+    (void)uc;
+    (void)type;
+    (void)value;
+    if (!in_hole(cpu, addr))
+        return false; /* a device window: Unicorn stops with "fetch protected" */
+    memset(&be, 0, sizeof(be));
+    be.pa = addr;
+    be.size = (uint8_t)size;
+    be.is_fetch = true;
+    be.va = pc;
+    be.va_valid = ((pc ^ addr) & 0xfff) == 0;
+    bus_report(cpu, &be);
+    if (cpu->bus_stop) {
+        cpu->bus_error = true;
+        return false; /* Unicorn stops before the instruction */
+    }
+    /* Prefetch abort, IFSC 0x10 (QEMU: syn_insn_abort). No host return
+     * address: the fault is raised during translation. */
+    cpu->fnv_pending = !be.va_valid;
+    hv_uci_external_abort(&cpu->uci, addr, pc, (unsigned)size, HV_UCI_FETCH, 0);
+}
+
+/* Called from the EL-change hook once QEMU has written ESR/FAR. */
+static void bus_fix_fnv(struct hv_cpu *cpu, unsigned el)
+{
+    uint64_t esr = 0, zero = 0;
+    cpu->fnv_pending = false;
+    if (el == 0 || cp_rw(cpu, enc_esr[el], &esr, false))
+        return;
+    esr |= 1u << 10; /* ISS.FnV */
+    cp_rw(cpu, enc_esr[el], &esr, true);
+    cp_rw(cpu, enc_far[el], &zero, true);
+}
+
+/* Cover every PA below HOLE_LIMIT that nothing is mapped at. */
+static int map_holes(struct hv_cpu *cpu, struct hv_err *err)
+{
+    uc_mem_region *r = NULL;
+    uint32_t n = 0;
+    if (uc_mem_regions(cpu->uc, &r, &n) != UC_ERR_OK)
+        return hv_err_set(err, "cannot list the engine's memory map");
+    /* Unicorn keeps the list sorted by address. At most n + 1 holes. */
+    cpu->holes = calloc((size_t)n + 1, sizeof(*cpu->holes));
+    if (!cpu->holes) {
+        uc_free(r);
+        return hv_err_set(err, "out of memory");
+    }
+    uint64_t at = 0;
+    for (uint32_t i = 0; i <= n && at < HOLE_LIMIT; i++) {
+        uint64_t next = i < n ? r[i].begin : HOLE_LIMIT;
+        if (next > HOLE_LIMIT)
+            next = HOLE_LIMIT;
+        if (next > at) {
+            struct bus_hole *h = &cpu->holes[cpu->nholes];
+            h->cpu = cpu;
+            h->base = at;
+            h->size = next - at;
+            uc_err e = uc_mmio_map(cpu->uc, h->base, h->size, hole_read, h, hole_write, h);
+            if (e != UC_ERR_OK) {
+                uc_free(r);
+                return hv_err_set(err, "map the PA hole 0x%llx+0x%llx: %s",
+                                  (unsigned long long)h->base, (unsigned long long)h->size,
+                                  uc_strerror(e));
+            }
+            cpu->nholes++;
+        }
+        if (i < n && r[i].end + 1 > at)
+            at = r[i].end + 1;
+    }
+    uc_free(r);
+    return 0;
+}
+
+void hv_cpu_set_bus_error_stop(struct hv_cpu *cpu, bool stop)
+{
+    cpu->bus_stop = stop;
 }
 
 /* ---- interrupt lines ------------------------------------------------------ */
@@ -530,7 +890,8 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
      * where U-Boot lives) ends a run. */
     if (uc_check(uc_ctl_exits_enable(cpu->uc), err, "enable exits"))
         goto fail;
-    if (hv_uci_init(cpu->uc, &cpu->uci, on_pre_el_change, on_post_el_change, cpu, err))
+    if (hv_uci_init(cpu->uc, &cpu->uci, on_pre_el_change, on_post_el_change, cpu, err) ||
+        hv_uci_bus_init(&cpu->uci, err))
         goto fail;
     if (uc_check(uc_hook_add(cpu->uc, &cpu->h_block, UC_HOOK_BLOCK, (void *)on_block, cpu, 1, 0),
                  err, "block hook") ||
@@ -544,7 +905,10 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
                  err, "MSR hook") ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped,
                              cpu, 1, 0),
-                 err, "unmapped-memory hook"))
+                 err, "unmapped-memory hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_fetch_prot, UC_HOOK_MEM_FETCH_PROT,
+                             (void *)on_fetch_prot, cpu, 1, 0),
+                 err, "fetch-protection hook"))
         goto fail;
     *out = cpu;
     return 0;
@@ -564,6 +928,7 @@ void hv_cpu_destroy(struct hv_cpu *cpu)
         cpu->thunks = t->next;
         free(t);
     }
+    free(cpu->holes);
     free(cpu->slots);
     free(cpu->sysreg_map);
     free(cpu);
@@ -584,6 +949,8 @@ static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void
 {
     struct mmio_thunk *t = ud;
     (void)uc;
+    /* A device access is not a bus error: see hv_uci_clear_io_pc(). */
+    hv_uci_clear_io_pc(&t->cpu->uci);
     return t->rd(t->ctx, off, size);
 }
 
@@ -591,6 +958,7 @@ static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_
 {
     struct mmio_thunk *t = ud;
     (void)uc;
+    hv_uci_clear_io_pc(&t->cpu->uci);
     t->wr(t->ctx, off, size, v);
 }
 
@@ -601,6 +969,7 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
     struct mmio_thunk *t = malloc(sizeof(*t));
     if (!t)
         return hv_err_set(err, "out of memory");
+    t->cpu = cpu;
     t->rd = rd;
     t->wr = wr;
     t->ctx = ctx;
@@ -675,6 +1044,8 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
         return hv_err_set(err, "boot ROM at 0x%llx is not 4 KiB aligned",
                           (unsigned long long)b->rom_pa);
     build_rom(b->rom_host, b);
+    if (!cpu->holes && map_holes(cpu, err))
+        return -1;
 
     /* SCR_EL3 = NS | RES1(5:4) | HCE | RW: lower ELs non-secure, HVC enabled,
      * EL2 is AArch64 (unicorn.md: it resets as NS only, RW=0). */
@@ -724,6 +1095,12 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
                           (unsigned long long)esr, (unsigned long long)elr,
                           (0x16u << 26) | (1u << 25) | SELFTEST_IMM,
                           (unsigned long long)(b->rom_pa + 4));
+    /* Self-test for the bus-error path: EL2h is AArch64 (env->aarch64) and
+     * its regime is ARMMMUIdx_E2 (core index 4, target/arm/cpu.h). */
+    if (!hv_uci_is_a64(&cpu->uci) || hv_uci_core_mmu_idx(&cpu->uci) != 4)
+        return hv_err_set(err, "Unicorn self-test: at EL2 env->aarch64=%u, core MMU index %d "
+                               "(expected 1 and 4)",
+                          *cpu->uci.aarch64, hv_uci_core_mmu_idx(&cpu->uci));
     v = 0;
     cp_rw(cpu, ENC_HCR_EL2, &v, true);
     cp_rw(cpu, enc_esr[2], &v, true);
@@ -843,14 +1220,26 @@ int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
     return cp_rw(cpu, enc, &v, true);
 }
 
+/* Debugger-style reads fail where they reach a PA hole (whose catch-all
+ * MMIO region would otherwise read as zero). */
 int hv_cpu_read_va(struct hv_cpu *cpu, uint64_t va, void *buf, size_t len)
 {
-    return hv_uci_read_debug(&cpu->uci, va, buf, len) == 0 ? 0 : -1;
+    bool nested = cpu->in_debug;
+    cpu->in_debug = true;
+    cpu->hole_touched = false;
+    int rc = hv_uci_read_debug(&cpu->uci, va, buf, len);
+    cpu->in_debug = nested;
+    return rc == 0 && !cpu->hole_touched ? 0 : -1;
 }
 
 int hv_cpu_read_pa(struct hv_cpu *cpu, uint64_t pa, void *buf, size_t len)
 {
-    return uc_mem_read(cpu->uc, pa, buf, len) == UC_ERR_OK ? 0 : -1;
+    bool nested = cpu->in_debug;
+    cpu->in_debug = true;
+    cpu->hole_touched = false;
+    uc_err e = uc_mem_read(cpu->uc, pa, buf, len);
+    cpu->in_debug = nested;
+    return e == UC_ERR_OK && !cpu->hole_touched ? 0 : -1;
 }
 
 void hv_cpu_raise_sysreg_trap(struct hv_cpu *cpu, uint32_t esr, unsigned target_el)

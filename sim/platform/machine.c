@@ -50,6 +50,7 @@ struct hv_machine {
     uint64_t max_insns;
 
     bool stop;
+    bool suspend; /* PSCI CPU_SUSPEND: wait for an interrupt once stopped */
     enum hv_stop_reason reason;
     char detail[256];
 
@@ -73,10 +74,10 @@ static const struct {
     const char *name;
     int status;
 } stop_info[] = {
-    [HV_STOP_SYSTEM_OFF] = {"system-off", 0},   [HV_STOP_SYSTEM_RESET] = {"system-reset", 5},
-    [HV_STOP_MAX_INSNS] = {"max-insns", 3},     [HV_STOP_MAX_TIME] = {"max-time", 3},
-    [HV_STOP_BUS_ERROR] = {"bus-error", 4},     [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
-    [HV_STOP_CPU_OFF] = {"cpu-off", 4},         [HV_STOP_ENGINE] = {"engine-error", 2},
+    [HV_STOP_SYSTEM_OFF] = {"system-off", 0}, [HV_STOP_SYSTEM_RESET] = {"system-reset", 5},
+    [HV_STOP_MAX_INSNS] = {"max-insns", 3},   [HV_STOP_MAX_TIME] = {"max-time", 3},
+    [HV_STOP_BUS_ERROR] = {"bus-error", 4},   [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
+    [HV_STOP_CPU_OFF] = {"cpu-off", 4},       [HV_STOP_ENGINE] = {"engine-error", 2},
 };
 
 int hv_stop_status(enum hv_stop_reason r)
@@ -207,6 +208,11 @@ static bool on_smc(void *ctx, struct hv_cpu *cpu)
     case HV_PSCI_CONTINUE:
         hv_cpu_set_x(cpu, 0, (uint64_t)r.ret);
         break;
+    case HV_PSCI_SUSPEND:
+        hv_cpu_set_x(cpu, 0, (uint64_t)r.ret);
+        m->suspend = true;
+        hv_cpu_request_stop(cpu);
+        break;
     case HV_PSCI_SYSTEM_OFF:
         stop_run(m, HV_STOP_SYSTEM_OFF, "the guest called PSCI SYSTEM_OFF");
         break;
@@ -239,10 +245,13 @@ static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_e
         hv_obs_emit(m->obs, &ev);
     }
     stop_run(m, HV_STOP_BUS_ERROR,
-             "%s of %u bytes at PA 0x%" PRIx64 ": nothing is mapped there (EL%u, block at PC 0x%" PRIx64
+             "%s of %u bytes at PA 0x%" PRIx64
+             ": nothing is mapped there (EL%u, block at PC 0x%" PRIx64
              ": %s). Delivering this as a synchronous external abort is not implemented yet",
-             be->is_fetch ? "instruction fetch" : be->is_write ? "write" : "read", be->size, be->pa,
-             el, pc, dis);
+             be->is_fetch   ? "instruction fetch"
+             : be->is_write ? "write"
+                            : "read",
+             be->size, be->pa, el, pc, dis);
 }
 
 /* ---- UARTs ------------------------------------------------------------------ */
@@ -341,8 +350,7 @@ static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, st
                                   strerror(errno));
             u->own_out = true;
         }
-        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, hv_pl011_read, hv_pl011_write, u->pl,
-                            err))
+        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, hv_pl011_read, hv_pl011_write, u->pl, err))
             return hv_err_prefix(err, "%s", pd->name);
         if (n == 0) {
             /* Firmware hands over with its console enabled (TF-A's
@@ -481,8 +489,8 @@ static uint64_t clock_vtime(void *ctx)
     return hv_machine_vtime(ctx);
 }
 
-int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o,
-                      struct hv_obs *obs, struct hv_err *err)
+int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, struct hv_obs *obs,
+                      struct hv_err *err)
 {
     struct hv_machine *m = calloc(1, sizeof(*m));
     struct hv_cpu_callbacks cb;
@@ -588,9 +596,10 @@ static void sleep_until_event(struct hv_machine *m)
 
     if (next == UINT64_MAX) {
         stop_run(m, HV_STOP_IDLE_FOREVER,
-                 "the PE waits in WFI at PC 0x%" PRIx64 " (EL%u) with no interrupt and no "
-                 "event pending: it would sleep forever",
-                 hv_cpu_pc(m->cpu) - 4, hv_cpu_el(m->cpu));
+                 "the PE waits for an interrupt (%s at PC 0x%" PRIx64 ", EL%u) with no interrupt "
+                 "and no event pending: it would sleep forever",
+                 m->suspend ? "PSCI CPU_SUSPEND" : "WFI", hv_cpu_pc(m->cpu) - 4,
+                 hv_cpu_el(m->cpu));
         return;
     }
     if (next > now) {
@@ -619,8 +628,17 @@ int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_er
             stop_run(m, HV_STOP_ENGINE, "%s", err->msg);
             break;
         }
-        if (why == HV_CPU_STOP_WFI && !m->stop)
+        if (m->suspend && !m->stop) {
+            /* As WFI: no sleep if an interrupt line is already asserted. */
+            bool pending = false;
+            for (int l = 0; l < HV_LINE__COUNT; l++)
+                pending |= hv_cpu_line(m->cpu, (enum hv_cpu_line)l);
+            if (!pending)
+                sleep_until_event(m);
+            m->suspend = false;
+        } else if (why == HV_CPU_STOP_WFI && !m->stop) {
             sleep_until_event(m);
+        }
         /* HV_CPU_STOP_BUS_ERROR and REQUESTED: m->stop is already set by the
          * callback that caused them (or, for a deadline, nothing is left to
          * do but continue). */

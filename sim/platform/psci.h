@@ -37,6 +37,7 @@ enum hv_psci_action {
     HV_PSCI_SYSTEM_OFF,   /* end the run: powered off */
     HV_PSCI_SYSTEM_RESET, /* end the run: reset requested */
     HV_PSCI_CPU_OFF,      /* the calling PE turned itself off */
+    HV_PSCI_SUSPEND,      /* return x0 = ret, then wait for an interrupt as in WFI */
 };
 
 struct hv_psci_result {

@@ -28,12 +28,31 @@ START_TEST(test_psci_answers)
     ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 0, 1, NULL), 0);
     ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 3, 1, NULL), PSCI_INVALID_PARAMETERS);
     ck_assert_int_eq(call(PSCI_MIGRATE_INFO_TYPE, 0, 1, NULL), 2);
+    /* MPIDR bits outside Aff3..Aff0 must be zero (DEN0022 5.1.4). */
+    ck_assert_int_eq(call(PSCI_CPU_ON_64, 0x80000000ull, 1, NULL), PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 0x80000000ull, 1, NULL),
+                     PSCI_INVALID_PARAMETERS);
+    call(PSCI_CPU_SUSPEND_64, 0, 1, &act);
+    ck_assert_int_eq(act, HV_PSCI_SUSPEND);
+    ck_assert_int_eq(call(PSCI_CPU_SUSPEND_64, 0xffff0000u, 1, &act), PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(act, HV_PSCI_CONTINUE);
     call(PSCI_SYSTEM_OFF, 0, 1, &act);
     ck_assert_int_eq(act, HV_PSCI_SYSTEM_OFF);
     call(PSCI_SYSTEM_RESET, 0, 1, &act);
     ck_assert_int_eq(act, HV_PSCI_SYSTEM_RESET);
     call(PSCI_CPU_OFF, 0, 1, &act);
     ck_assert_int_eq(act, HV_PSCI_CPU_OFF);
+}
+END_TEST
+
+START_TEST(test_affinity_info_levels)
+{
+    struct hv_psci_result r;
+    /* Above level 0 the instance holds PE 0: ON, whatever Aff0 says. */
+    hv_psci_call(PSCI_AFFINITY_INFO_64, 1, 1, 0, 1, &r);
+    ck_assert_int_eq(r.ret, 0);
+    hv_psci_call(PSCI_AFFINITY_INFO_64, 1, 0, 0, 1, &r);
+    ck_assert_int_eq(r.ret, PSCI_INVALID_PARAMETERS);
 }
 END_TEST
 
@@ -53,6 +72,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_psci_answers);
     tcase_add_test(tc, test_unknown_is_not_supported);
+    tcase_add_test(tc, test_affinity_info_levels);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
