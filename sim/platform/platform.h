@@ -60,7 +60,8 @@ int hv_platform_builtin(const char *name, struct hv_platform *p, struct hv_err *
 
 /* Load a platform file: a .dts (compiled with the `dtc` program) or a .dtb.
  * Unknown hvsim properties, unknown device compatibles, malformed cells and
- * sizes are errors naming the node and property. */
+ * sizes are errors naming the node and property. The message does not repeat
+ * the path (the caller prefixes it). On error *p is left unchanged. */
 int hv_platform_load_file(const char *path, struct hv_platform *p, struct hv_err *err);
 /* The same from a DTB already in memory (used by the file loader and fuzzers). */
 int hv_platform_from_dtb(const void *blob, size_t len, struct hv_platform *p, struct hv_err *err);
