@@ -8,7 +8,8 @@
 #include "disasm.h"
 
 static const char *const kind_names[4] = {"sync", "IRQ", "FIQ", "SError"};
-static const char *const decision_names[4] = {"ok", "UNDEF", "trap to EL2", "trap to EL3"};
+static const char *const decision_names[8] = {"ok", "UNDEF", "trap to EL2", "trap to EL3",
+                                              "trap to EL1", "?", "?", "?"};
 
 void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
 {
@@ -56,7 +57,7 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
         snprintf(buf, len, "%s %s = 0x%" PRIx64 " at EL%u: %s",
                  ev->u.sysreg.is_write ? "MSR" : "MRS",
                  ev->u.sysreg.name ? ev->u.sysreg.name : "?", ev->u.sysreg.value, ev->el,
-                 decision_names[ev->u.sysreg.decision & 3]);
+                 decision_names[ev->u.sysreg.decision & 7]);
         break;
     case HV_EV_MMIO:
         snprintf(buf, len, "%s %s 0x%" PRIx64 " size %u value 0x%" PRIx64,

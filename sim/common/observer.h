@@ -53,7 +53,13 @@ struct hv_ev_eret {
     uint64_t spsr; /* PSTATE restored */
 };
 
-enum hv_sysreg_decision { HV_SR_OK = 0, HV_SR_UNDEF, HV_SR_TRAP_EL2, HV_SR_TRAP_EL3 };
+enum hv_sysreg_decision {
+    HV_SR_OK = 0,
+    HV_SR_UNDEF,    /* EC 0x00 to the default target (Arm ARM D1.10.4) */
+    HV_SR_TRAP_EL2, /* EC 0x18 to EL2 */
+    HV_SR_TRAP_EL3, /* EC 0x18 to EL3 */
+    HV_SR_TRAP_EL1, /* EC 0x18 to EL1 (e.g. EL0 accesses controlled by CNTKCTL_EL1) */
+};
 
 struct hv_ev_sysreg {
     uint32_t enc; /* op0:op1:CRn:CRm:op2 packed, see sysreg.h */

@@ -52,6 +52,7 @@ struct hv_cpu {
     bool stop_requested;
     bool bus_error;
     bool booted;
+    bool boot_runaway;
 
     /* Exception observation (EL-change hooks). */
     unsigned pre_el;
@@ -75,6 +76,7 @@ struct hv_cpu {
     size_t nholes;
     bool bus_stop;      /* --on-bus-error=stop: stop instead of aborting */
     bool fnv_pending;   /* the abort being delivered has no valid FAR */
+    bool noisv_pending; /* ... and its instruction wrote back its base: ISV = 0 */
     bool in_debug;      /* a debugger-style read is in progress */
     bool hole_touched;  /* ... and it reached a hole */
     uc_hook h_fetch_prot;
@@ -154,8 +156,16 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
         cpu->relevel = false;
         apply_lines(cpu);
     }
-    if (cpu->icount >= cpu->deadline && cpu->cb.deadline)
-        cpu->cb.deadline(cpu->cb.ctx, cpu);
+    if (cpu->icount >= cpu->deadline) {
+        if (!cpu->booted) {
+            /* The boot ROM is a dozen instructions: running on means the
+             * engine does not behave as the self-test expects. */
+            cpu->boot_runaway = true;
+            uc_emu_stop(cpu->uc);
+        } else if (cpu->cb.deadline) {
+            cpu->cb.deadline(cpu->cb.ctx, cpu);
+        }
+    }
     if (cpu->stop_requested)
         uc_emu_stop(cpu->uc);
     update_next_check(cpu);
@@ -175,7 +185,7 @@ static void correct_icount(struct hv_cpu *cpu)
 
 /* ---- exception observation ---------------------------------------------- */
 
-static void bus_fix_fnv(struct hv_cpu *cpu, unsigned el);
+static void bus_fix_syndrome(struct hv_cpu *cpu, unsigned el);
 
 static void on_pre_el_change(void *opaque)
 {
@@ -204,8 +214,8 @@ static void on_post_el_change(void *opaque)
     bool entry;
     int kind = HV_EXC_SYNC;
 
-    if (cpu->delivering_sync && cpu->fnv_pending)
-        bus_fix_fnv(cpu, el);
+    if (cpu->delivering_sync && (cpu->fnv_pending || cpu->noisv_pending))
+        bus_fix_syndrome(cpu, el);
     if (cpu->delivering_sync) {
         entry = true;
     } else if (el != cpu->pre_el) {
@@ -395,11 +405,14 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
     case HV_SR_UNDEF:
         /* EC 0x00, IL=1: "Unknown reason" (Arm ARM D17.2.37). */
         hv_uci_raise(&cpu->uci, HV_EXCP_UDEF, 1u << 25, undef_target(cpu, el));
+    case HV_SR_TRAP_EL1:
     case HV_SR_TRAP_EL2:
     case HV_SR_TRAP_EL3:
+        /* EC 0x18 "Trapped MSR, MRS or System instruction" with the ISS of
+         * Arm ARM D17.2.37, taken to the EL the access check chose. */
         hv_uci_raise(&cpu->uci, HV_EXCP_UDEF,
                      (0x18u << 26) | (1u << 25) | hv_sysreg_trap_iss(enc, rt, !is_write),
-                     dec == HV_SR_TRAP_EL2 ? 2 : 3);
+                     dec == HV_SR_TRAP_EL1 ? 1 : dec == HV_SR_TRAP_EL2 ? 2 : 3);
     }
 
     if (is_write) {
@@ -530,15 +543,24 @@ static uint64_t sext(uint64_t v, unsigned bits)
  * Cortex-A72, plus DC ZVA). Registers are read before writeback: QEMU
  * writes the base back after the access, and loads into a temporary
  * first when Rt == Rn. False for anything else. */
-static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *start,
-                      unsigned *len)
+struct ldst {
+    uint64_t start;  /* first byte accessed */
+    unsigned len;    /* bytes accessed in all */
+    unsigned elem;   /* bytes of one register's access */
+    bool wback;      /* base register writeback */
+};
+
+static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, struct ldst *a)
 {
+    uint64_t *start = &a->start;
+    unsigned *len = &a->len;
+    a->wback = false;
     unsigned rn = (insn >> 5) & 31;
     unsigned size = insn >> 30, v = (insn >> 26) & 1, opc = (insn >> 22) & 3;
 
     if ((insn & 0xffffffe0u) == 0xd50b7420u) { /* DC ZVA, Xt: 64-byte block (DCZID_EL0) */
         *start = reg_or_zr(cpu, insn & 31) & ~63ull;
-        *len = 64;
+        *len = a->elem = 64;
         return true;
     }
     if ((insn & 0xbfbf0000u) == 0x0c000000u || (insn & 0xbfa00000u) == 0x0c800000u) {
@@ -548,7 +570,9 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
         if (n < 0)
             return false;
         *start = reg_or_sp(cpu, rn);
-        *len = (unsigned)n * ((insn >> 30) & 1 ? 16 : 8);
+        a->elem = (insn >> 30) & 1 ? 16 : 8;
+        *len = (unsigned)n * a->elem;
+        a->wback = (insn >> 23) & 1;
         return true;
     }
     if ((insn & 0xbf9f0000u) == 0x0d000000u || (insn & 0xbf800000u) == 0x0d800000u) {
@@ -558,13 +582,16 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
         unsigned eb = scale == 3 ? 1u << sz : scale == 2 ? ((sz & 1) ? 8 : 4) : 1u << scale;
         *start = reg_or_sp(cpu, rn);
         *len = selem * eb;
+        a->elem = eb;
+        a->wback = (insn >> 23) & 1;
         return true;
     }
     if ((insn & 0x3f000000u) == 0x08000000u) {
         /* Load/store exclusive, load-acquire/store-release; o1 = pair. */
         bool pair = (insn >> 21) & 1 && !((insn >> 23) & 1);
         *start = reg_or_sp(cpu, rn);
-        *len = (1u << size) * (pair ? 2 : 1);
+        a->elem = 1u << size;
+        *len = a->elem * (pair ? 2 : 1);
         return true;
     }
     if ((insn & 0x3b000000u) == 0x18000000u) { /* load register (literal) */
@@ -573,7 +600,7 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
         if (!n)
             return false; /* PRFM: no access */
         *start = pc + (sext((insn >> 5) & 0x7ffff, 19) << 2);
-        *len = n;
+        *len = a->elem = n;
         return true;
     }
     if ((insn & 0x38000000u) == 0x28000000u) { /* load/store pair */
@@ -586,7 +613,9 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
             return false;
         uint64_t off = sext((insn >> 15) & 0x7f, 7) << scale;
         *start = reg_or_sp(cpu, rn) + (idx == 1 ? 0 : off); /* 1: post-index */
+        a->elem = 1u << scale;
         *len = 2u << scale;
+        a->wback = idx == 1 || idx == 3;
         return true;
     }
     if ((insn & 0x3a000000u) == 0x38000000u) { /* load/store register */
@@ -601,6 +630,7 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
         } else if (!((insn >> 21) & 1)) { /* imm9: unscaled, post, unprivileged, pre */
             unsigned op4 = (insn >> 10) & 3;
             *start = base + (op4 == 1 ? 0 : sext((insn >> 12) & 0x1ff, 9));
+            a->wback = op4 == 1 || op4 == 3;
         } else if (((insn >> 10) & 3) == 2) { /* register offset */
             unsigned option = (insn >> 13) & 7;
             uint64_t m = reg_or_zr(cpu, (insn >> 16) & 31);
@@ -614,7 +644,7 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
         } else {
             return false; /* atomic memory operations (LSE): not on Cortex-A72 */
         }
-        *len = n;
+        *len = a->elem = n;
         return true;
     }
     return false;
@@ -624,18 +654,17 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, uint64_t *
  * page offset is the PA's (translation keeps bits [11:0] at every granule).
  * For a pair, a multi-register access or a split unaligned one this picks the
  * part that reached the hole, as QEMU's io_readx() reports it. */
-static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va)
+static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va,
+                     struct ldst *a)
 {
     uint32_t insn;
-    uint64_t start;
-    unsigned len;
     if (!hv_uci_is_a64(&cpu->uci) || hv_cpu_read_va(cpu, pc, &insn, 4) ||
-        !ldst_span(cpu, insn, pc, &start, &len))
+        !ldst_span(cpu, insn, pc, a))
         return false;
-    uint64_t k = (pa - start) & 0xfff;
-    if (k >= len)
+    uint64_t k = (pa - a->start) & 0xfff;
+    if (k >= a->len)
         return false;
-    *va = start + k;
+    *va = a->start + k;
     return true;
 }
 
@@ -666,7 +695,10 @@ static void bus_access_at(struct hv_cpu *cpu, uint64_t pa, unsigned size, bool i
     be.pa = pa;
     be.size = (uint8_t)size;
     be.is_write = is_write;
-    be.va_valid = fault_va(cpu, *cpu->uci.pc, pa, &be.va);
+    struct ldst a = {0};
+    be.va_valid = fault_va(cpu, *cpu->uci.pc, pa, &be.va, &a);
+    if (be.va_valid && a.elem < 256)
+        be.size = (uint8_t)a.elem; /* Unicorn splits an 8-byte MMIO access in two */
     bus_report(cpu, &be);
     if (cpu->bus_stop) {
         correct_icount(cpu); /* the instruction does not retire */
@@ -678,6 +710,7 @@ static void bus_access_at(struct hv_cpu *cpu, uint64_t pa, unsigned size, bool i
      * D17.2.37, ISS for a data abort: FnV is permitted for a synchronous
      * external abort): bus_fix_fnv() applies it on entry. */
     cpu->fnv_pending = !be.va_valid;
+    cpu->noisv_pending = be.va_valid && a.wback;
     hv_uci_external_abort(&cpu->uci, pa, be.va_valid ? be.va : 0, size,
                           is_write ? HV_UCI_STORE : HV_UCI_LOAD, ra);
 }
@@ -737,16 +770,27 @@ static bool on_fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int si
     hv_uci_external_abort(&cpu->uci, addr, pc, (unsigned)size, HV_UCI_FETCH, 0);
 }
 
-/* Called from the EL-change hook once QEMU has written ESR/FAR. */
-static void bus_fix_fnv(struct hv_cpu *cpu, unsigned el)
+/* Called from the EL-change hook once QEMU has written ESR/FAR:
+ * - FnV: the VA is unknown, FAR_ELx is UNKNOWN (written as 0) and
+ *   ISS.FnV = 1 (D17.2.37);
+ * - a load/store with writeback has no instruction syndrome (D17.2.37 ISV:
+ *   "excluding those with writeback"). QEMU 5.0's translator records one
+ *   for the immediate pre/post-index forms; QEMU 7.2 does not: clear
+ *   ISS[24:14] (ISV, SAS, SSE, SRT, SF, AR). */
+static void bus_fix_syndrome(struct hv_cpu *cpu, unsigned el)
 {
     uint64_t esr = 0, zero = 0;
-    cpu->fnv_pending = false;
+    bool fnv = cpu->fnv_pending, noisv = cpu->noisv_pending;
+    cpu->fnv_pending = cpu->noisv_pending = false;
     if (el == 0 || cp_rw(cpu, enc_esr[el], &esr, false))
         return;
-    esr |= 1u << 10; /* ISS.FnV */
+    if (noisv)
+        esr &= ~(0x7ffull << 14);
+    if (fnv) {
+        esr |= 1u << 10; /* ISS.FnV */
+        cp_rw(cpu, enc_far[el], &zero, true);
+    }
     cp_rw(cpu, enc_esr[el], &esr, true);
-    cp_rw(cpu, enc_far[el], &zero, true);
 }
 
 /* Cover every PA below HOLE_LIMIT that nothing is mapped at. */
@@ -888,6 +932,11 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
         goto fail;
     /* Use the exits API with no exits, so that no address (not even 0,
      * where U-Boot lives) ends a run. */
+    /* 256 MiB of translated code instead of Unicorn's default 1 GiB: a full
+     * code buffer is flushed (and zeroed) when it fills, and 1 GiB made every
+     * run touch a gigabyte of host memory. */
+    if (uc_check(uc_ctl_set_tcg_buffer_size(cpu->uc, 256u << 20), err, "set TCG buffer size"))
+        goto fail;
     if (uc_check(uc_ctl_exits_enable(cpu->uc), err, "enable exits"))
         goto fail;
     if (hv_uci_init(cpu->uc, &cpu->uci, on_pre_el_change, on_post_el_change, cpu, err) ||
@@ -1063,18 +1112,28 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     v = 1ull << 31;
     cp_rw(cpu, ENC_HCR_EL2, &v, true);
 
-    /* Run the ROM until its ERET lands at the entry point. The run is bounded
-     * by a temporary deadline so a broken engine cannot hang us. */
+    /* Run the ROM until its ERET lands at the entry point (an exit). The run
+     * is bounded by the block hook's instruction deadline, not by
+     * uc_emu_start's count: a counted run installs a per-instruction hook
+     * whose removal flushes, and zeroes, Unicorn's whole code buffer. */
+    uint64_t saved_deadline = cpu->deadline;
     cpu->booted = false;
+    cpu->boot_runaway = false;
     cpu->stop_requested = false;
+    cpu->deadline = cpu->icount + 256;
+    update_next_check(cpu);
     uint64_t exits[1] = {b->entry};
     uc_ctl_set_exits(cpu->uc, exits, 1);
-    e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 64);
+    e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 0);
     uc_ctl_set_exits(cpu->uc, NULL, 0);
-    /* The count-limited run installed a per-instruction hook; a 0-count start
-     * removes it again before the real run (see uc_emu_start). */
+    cpu->deadline = saved_deadline;
+    update_next_check(cpu);
     if (e != UC_ERR_OK)
         return hv_err_set(err, "Unicorn self-test: boot ROM failed: %s", uc_strerror(e));
+    if (cpu->boot_runaway)
+        return hv_err_set(err, "Unicorn self-test: the boot ROM did not reach the entry point "
+                               "within 256 instructions (PC 0x%llx, EL%u)",
+                          (unsigned long long)hv_cpu_pc(cpu), hv_cpu_el(cpu));
 
     /* Self-test: we must now be at EL2h, at the entry, with x0 = the DTB. */
     if (hv_cpu_el(cpu) != 2 || hv_cpu_pc(cpu) != b->entry || hv_cpu_x(cpu, 0) != b->x[0])

@@ -48,7 +48,11 @@ struct hv_cpu_callbacks {
      * model answered it (registers updated; execution continues after the
      * SMC), false to deliver it to the EL3 vector. */
     bool (*smc)(void *ctx, struct hv_cpu *cpu);
-    /* An access to an unmapped PA. */
+    /* A load, store or instruction fetch reached a PA with nothing mapped.
+     * Called with the PC (hv_cpu_pc) at the faulting instruction, before the
+     * PE takes the synchronous external abort, or, in stop mode (and above
+     * the 48-bit PA space), before hv_cpu_run() returns
+     * HV_CPU_STOP_BUS_ERROR. See docs/cpu-bus-errors.md. */
     void (*bus_error)(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_error *be);
 };
 
@@ -65,6 +69,11 @@ typedef void (*hv_mmio_write_fn)(void *ctx, uint64_t offset, unsigned size, uint
 int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read_fn rd,
                     hv_mmio_write_fn wr, void *ctx, struct hv_err *err);
 
+/* What an access to a PA with nothing mapped does: false (default) = a
+ * synchronous external abort to the guest, as QEMU's virt machine; true =
+ * report and stop the run at the faulting instruction. */
+void hv_cpu_set_bus_error_stop(struct hv_cpu *cpu, bool stop);
+
 struct hv_cpu_boot {
     uint64_t rom_pa;   /* 4 KiB of RAM-like memory for the EL3 boot ROM (mapped by caller) */
     void *rom_host;    /* host pointer to it */
@@ -73,7 +82,9 @@ struct hv_cpu_boot {
 };
 
 /* Reset the PE into the boot ROM, run it, and check the Unicorn assumptions
- * this module relies on (self-test). On return the PE is at EL2h at entry. */
+ * this module relies on (self-test). On return the PE is at EL2h at entry.
+ * Every RAM/ROM/MMIO mapping must be made before: the boot covers the PA
+ * holes left with catch-all regions (bus errors). */
 int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *boot, struct hv_err *err);
 
 /* Execute until a stop (see enum hv_cpu_stop). */

@@ -18,6 +18,15 @@ extern void raise_exception_aarch64(void *env, uint32_t excp, uint32_t syndrome,
 extern int cpu_memory_rw_debug_aarch64(void *cs, uint64_t addr, void *buf, uint64_t len,
                                        bool is_write);
 extern void pmu_pre_el_change_aarch64(void *cpu, void *opaque);
+/* Bus errors. MemTxAttrs is a 32-bit bit-field struct (include/exec/memattrs.h),
+ * passed like a uint32_t; MMUAccessType is an int enum; MemTxResult a uint32_t. */
+extern bool cpu_restore_state_aarch64(void *cs, uintptr_t host_pc, bool will_exit);
+extern void cpu_loop_exit_aarch64(void *cs) __attribute__((noreturn));
+extern int arm_mmu_idx_aarch64(void *env);
+extern void arm_cpu_do_transaction_failed_aarch64(void *cs, uint64_t physaddr, uint64_t addr,
+                                                  unsigned size, int access_type, int mmu_idx,
+                                                  uint32_t attrs, uint32_t response,
+                                                  uintptr_t retaddr) __attribute__((noreturn));
 extern void pmu_post_el_change_aarch64(void *cpu, void *opaque);
 
 /* How far past CPUState we look for env and the hook lists. ARMCPU in 2.1.1
@@ -182,4 +191,250 @@ void hv_uci_raise(struct hv_uci *uci, uint32_t excp, uint32_t syndrome, uint32_t
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len)
 {
     return cpu_memory_rw_debug_aarch64(uci->cs, va, buf, len, false);
+}
+
+/* ---- bus errors ----------------------------------------------------------- */
+
+#define MEMTX_DECODE_ERROR 2u       /* include/exec/memattrs.h: 1U << 1 */
+#define ARM_MMU_IDX_COREIDX_MASK 0xf /* target/arm/cpu.h: arm_to_core_mmu_idx() */
+#define ARMMMUIDX_E10_1 0x12        /* target/arm/cpu.h: 2 | ARM_MMU_IDX_A */
+
+bool hv_uci_restore_state(struct hv_uci *uci, uintptr_t host_pc)
+{
+    return cpu_restore_state_aarch64(uci->cs, host_pc, true);
+}
+
+int hv_uci_core_mmu_idx(struct hv_uci *uci)
+{
+    return arm_mmu_idx_aarch64(uci->env) & ARM_MMU_IDX_COREIDX_MASK;
+}
+
+void hv_uci_external_abort(struct hv_uci *uci, uint64_t pa, uint64_t va, unsigned size,
+                           enum hv_uci_access access, uintptr_t host_pc)
+{
+    /* target/arm/tlb_helper.c: cpu_restore_state(); fi.type =
+     * ARMFault_SyncExternal, fi.ea = 0 (decode error); arm_deliver_fault()
+     * routes it (exception_target_el), builds the ESR (merge_syn_data_abort /
+     * syn_insn_abort), sets FAR from va and longjmps to the CPU loop. */
+    arm_cpu_do_transaction_failed_aarch64(uci->cs, pa, va, size, (int)access,
+                                          hv_uci_core_mmu_idx(uci), 0, MEMTX_DECODE_ERROR,
+                                          host_pc);
+}
+
+void hv_uci_loop_exit(struct hv_uci *uci)
+{
+    cpu_loop_exit_aarch64(uci->cs);
+}
+
+/* The self-test runs on a scratch engine at EL1 with the MMU off:
+ *   RAM  0x1000: the probe programs; VBAR_EL1 = 0x1800
+ *   MMIO 0x10000: the "hole" whose callbacks do what cpu.c does
+ * Phase 1 finds mem_io_pc: two loads in one translated block each reach the
+ * read callback; the CPUState word that changed between them, by a small
+ * forward step, and that cpu_restore_state() maps back to exactly the two
+ * load instructions, is mem_io_pc.
+ * Phase 2 takes a load, a store and a fetch abort through the real path and
+ * checks ESR_EL1/FAR_EL1/ELR_EL1 against the Arm ARM. */
+#define PB_RAM   0x1000u
+#define PB_HOLE  0x10000u
+#define PB_VBAR  0x1800u
+#define PB_SYNC  (PB_VBAR + 0x200u) /* current EL with SP_ELx, synchronous */
+
+struct probe {
+    struct hv_uci uci;
+    size_t scan;     /* bytes of CPUState before env */
+    uint8_t *snap;
+    int phase, calls;
+    size_t off;
+    bool found;
+};
+
+static void probe_find(struct probe *p)
+{
+    const uint64_t *a = (const uint64_t *)p->snap, *b = (const uint64_t *)p->uci.cs;
+    uint64_t pc = *p->uci.pc;
+    for (size_t i = 0; i < p->scan / 8 && !p->found; i++) {
+        if (a[i] == b[i] || !a[i] || !b[i] || b[i] < a[i] || b[i] - a[i] > 0x10000)
+            continue;
+        if (cpu_restore_state_aarch64(p->uci.cs, (uintptr_t)b[i], false) &&
+            *p->uci.pc == PB_RAM + 0x0c &&
+            cpu_restore_state_aarch64(p->uci.cs, (uintptr_t)a[i], false) &&
+            *p->uci.pc == PB_RAM + 0x04) {
+            p->off = i * 8;
+            p->found = true;
+        }
+        *p->uci.pc = pc;
+    }
+}
+
+static uint64_t probe_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+    struct probe *p = ud;
+    (void)uc;
+    if (p->phase == 1) {
+        if (++p->calls == 1)
+            memcpy(p->snap, p->uci.cs, p->scan);
+        else if (p->calls == 2)
+            probe_find(p);
+        return 0;
+    }
+    uintptr_t ra = hv_uci_take_io_pc(&p->uci);
+    hv_uci_external_abort(&p->uci, PB_HOLE + off, PB_HOLE + off, size, HV_UCI_LOAD, ra);
+}
+
+static void probe_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
+{
+    struct probe *p = ud;
+    (void)uc;
+    (void)v;
+    if (p->phase == 1)
+        return;
+    uintptr_t ra = hv_uci_take_io_pc(&p->uci);
+    hv_uci_external_abort(&p->uci, PB_HOLE + off, PB_HOLE + off, size, HV_UCI_STORE, ra);
+}
+
+static bool probe_fetch(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t v,
+                        void *ud)
+{
+    struct probe *p = ud;
+    (void)uc;
+    (void)type;
+    (void)v;
+    hv_uci_external_abort(&p->uci, addr, *p->uci.pc, (unsigned)size, HV_UCI_FETCH, 0);
+}
+
+static void probe_intr(uc_engine *uc, uint32_t intno, void *ud)
+{
+    struct probe *p = ud;
+    (void)intno;
+    arm_cpu_do_interrupt_aarch64(p->uci.cs);
+    uc_emu_stop(uc); /* one exception per run */
+}
+
+/* Run from pc to the EL1 synchronous vector; check the syndrome left. */
+static int probe_abort(uc_engine *uc, uint64_t pc, uint64_t want_esr, uint64_t want_far,
+                       const char *what, struct hv_err *err)
+{
+    uint64_t esr = 0, far = 0, elr = 0, zero = 0;
+    uc_reg_write(uc, UC_ARM64_REG_ESR_EL1, &zero);
+    uc_err e = uc_emu_start(uc, pc, 0, 0, 0);
+    uint64_t at = 0;
+    uc_reg_read(uc, UC_ARM64_REG_PC, &at);
+    if (at != PB_SYNC)
+        e = e != UC_ERR_OK ? e : UC_ERR_EXCEPTION;
+    uc_reg_read(uc, UC_ARM64_REG_ESR_EL1, &esr);
+    uc_reg_read(uc, UC_ARM64_REG_FAR_EL1, &far);
+    uc_reg_read(uc, UC_ARM64_REG_ELR_EL1, &elr);
+    if (e != UC_ERR_OK || esr != want_esr || far != want_far || elr != pc)
+        return hv_err_set(err,
+                          "Unicorn self-test: a %s to an unassigned PA gave %s, ESR_EL1=0x%llx "
+                          "FAR_EL1=0x%llx ELR_EL1=0x%llx (expected ESR 0x%llx FAR 0x%llx ELR "
+                          "0x%llx)",
+                          what, uc_strerror(e), (unsigned long long)esr, (unsigned long long)far,
+                          (unsigned long long)elr, (unsigned long long)want_esr,
+                          (unsigned long long)want_far, (unsigned long long)pc);
+    return 0;
+}
+
+static int bus_selftest(size_t *off_out, struct hv_err *err)
+{
+    static const uint32_t code[] = {
+        0xd2a00020, /* 0x00: movz x0, #0x1, lsl #16   (x0 = PB_HOLE) */
+        0xb9400001, /* 0x04: ldr w1, [x0]               phase 1 */
+        0xd503201f, /* 0x08: nop */
+        0xb9400802, /* 0x0c: ldr w2, [x0, #8]           phase 1 */
+        0xd503201f, /* 0x10: nop (end of phase 1) */
+    };
+    static const uint32_t ld = 0xf9400803; /* 0x100: ldr x3, [x0, #0x10] */
+    static const uint32_t st = 0xf9000c03; /* 0x200: str x3, [x0, #0x18] */
+    struct probe p;
+    uc_engine *uc = NULL;
+    uc_hook h1, h2;
+    uint64_t v;
+    int rc = -1;
+
+    memset(&p, 0, sizeof(p));
+    if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK ||
+        uc_ctl_set_cpu_model(uc, UC_CPU_ARM64_A72) != UC_ERR_OK ||
+        uc_reg_read(uc, UC_ARM64_REG_PC, &v) != UC_ERR_OK) {
+        hv_err_set(err, "Unicorn self-test: cannot open a scratch engine");
+        goto out;
+    }
+    p.uci.cs = qemu_get_cpu_aarch64(uc, -1);
+    if (!p.uci.cs || find_env(uc, &p.uci, err))
+        goto out;
+    p.scan = (size_t)((uint8_t *)p.uci.env - (uint8_t *)p.uci.cs) & ~(size_t)7;
+    p.snap = malloc(p.scan);
+    if (!p.snap) {
+        hv_err_set(err, "out of memory");
+        goto out;
+    }
+    if (uc_mem_map(uc, PB_RAM, 0x1000, UC_PROT_ALL) != UC_ERR_OK ||
+        uc_mmio_map(uc, PB_HOLE, 0x1000, probe_read, &p, probe_write, &p) != UC_ERR_OK ||
+        uc_mem_write(uc, PB_RAM, code, sizeof(code)) != UC_ERR_OK ||
+        uc_mem_write(uc, PB_RAM + 0x100, &ld, 4) != UC_ERR_OK ||
+        uc_mem_write(uc, PB_RAM + 0x200, &st, 4) != UC_ERR_OK ||
+        uc_hook_add(uc, &h1, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) != UC_ERR_OK ||
+        uc_hook_add(uc, &h2, UC_HOOK_MEM_FETCH_PROT, (void *)probe_fetch, &p, 1, 0) !=
+            UC_ERR_OK) {
+        hv_err_set(err, "Unicorn self-test: cannot set up the scratch engine");
+        goto out;
+    }
+
+    /* Non-secure AArch64 EL1, as hv_cpu_boot() sets up (SCR_EL3 =
+     * NS|RES1|HCE|RW, HCR_EL2.RW). */
+    uc_arm64_cp_reg scr = {.op0 = 3, .op1 = 6, .crn = 1, .crm = 1, .op2 = 0, .val = 0x531};
+    uc_reg_write(uc, UC_ARM64_REG_CP_REG, &scr);
+    uc_arm64_cp_reg hcr = {.op0 = 3, .op1 = 4, .crn = 1, .crm = 1, .op2 = 0, .val = 1ull << 31};
+    uc_reg_write(uc, UC_ARM64_REG_CP_REG, &hcr); /* HCR_EL2.RW: EL1 is AArch64 */
+    p.phase = 1;
+    if (uc_emu_start(uc, PB_RAM, PB_RAM + 0x10, 0, 0) != UC_ERR_OK || p.calls != 2 || !p.found) {
+        hv_err_set(err, "Unicorn self-test: CPUState.mem_io_pc not found (%d MMIO callbacks; is "
+                        "this Unicorn 2.1.1?)",
+                   p.calls);
+        goto out;
+    }
+    p.uci.mem_io_pc = (uintptr_t *)((uint8_t *)p.uci.cs + p.off);
+    hv_uci_clear_io_pc(&p.uci);
+    if (hv_uci_core_mmu_idx(&p.uci) != (ARMMMUIDX_E10_1 & ARM_MMU_IDX_COREIDX_MASK)) {
+        hv_err_set(err, "Unicorn self-test: arm_mmu_idx() at EL1 is 0x%x, not ARMMMUIdx_E10_1",
+                   (unsigned)arm_mmu_idx_aarch64(p.uci.env));
+        goto out;
+    }
+
+    /* Phase 2. Same-EL aborts at EL1 (Arm ARM D17.2.37): EC 0x25 data abort
+     * / 0x21 instruction abort, IL = 1, ISV = 0 (not taken to EL2),
+     * WnR = bit 6, xFSC = 0x10 synchronous external abort; FAR = the VA. */
+    p.phase = 2;
+    v = PB_VBAR;
+    uc_reg_write(uc, UC_ARM64_REG_VBAR_EL1, &v);
+    v = PB_HOLE;
+    uc_reg_write(uc, UC_ARM64_REG_X0, &v);
+    if (probe_abort(uc, PB_RAM + 0x100, 0x96000010, PB_HOLE + 0x10, "load", err) ||
+        probe_abort(uc, PB_RAM + 0x200, 0x96000050, PB_HOLE + 0x18, "store", err) ||
+        probe_abort(uc, PB_HOLE + 0x20, 0x86000010, PB_HOLE + 0x20, "fetch", err))
+        goto out;
+    *off_out = p.off;
+    rc = 0;
+out:
+    if (uc)
+        uc_close(uc);
+    free(p.snap);
+    return rc;
+}
+
+int hv_uci_bus_init(struct hv_uci *uci, struct hv_err *err)
+{
+    static size_t off;
+    static bool done;
+    if (!done) {
+        if (bus_selftest(&off, err))
+            return -1;
+        done = true;
+    }
+    uci->mem_io_pc = (uintptr_t *)((uint8_t *)uci->cs + off);
+    hv_uci_clear_io_pc(uci);
+    /* CPUARMState: uint32_t pstate; uint32_t aarch64; (checked at boot) */
+    uci->aarch64 = uci->pstate + 1;
+    return 0;
 }

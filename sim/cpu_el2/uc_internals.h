@@ -58,6 +58,10 @@ struct hv_uci {
     void **post_hook_entry;
     hv_uci_el_hook pre, post;
     void *opaque;
+    /* Bus errors (hv_uci_bus_init): &cs->mem_io_pc, the host return address
+     * of the load/store whose MMIO access is in progress, and &env->aarch64. */
+    uintptr_t *mem_io_pc;
+    uint32_t *aarch64;
 };
 
 /* Find cs/env, install the EL-change hooks. Call before the first run. */
@@ -83,5 +87,65 @@ void hv_uci_raise(struct hv_uci *uci, uint32_t excp, uint32_t syndrome, uint32_t
     __attribute__((noreturn));
 /* Debugger-style read through the current translation regime. */
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
+
+/* ---- bus errors: synchronous external aborts (docs/cpu-bus-errors.md) ----
+ *
+ * hvsim maps catch-all MMIO regions over every PA hole. Unicorn runs their
+ * callbacks inside QEMU's io_readx()/io_writex(), which store the host
+ * return address of the guest load/store in cs->mem_io_pc just before.
+ * With it, QEMU's own arm_cpu_do_transaction_failed() restores the guest
+ * state of the faulting instruction and delivers the abort, exactly as
+ * QEMU does for an unassigned address (MEMTX_DECODE_ERROR). */
+
+/* mem_io_pc value meaning "no load/store of the CPU is in progress": hvsim
+ * writes it after every MMIO callback, so that a callback reached by another
+ * path (a translation table walk, a debugger read) is recognised. */
+#define HV_UCI_NO_IO_PC ((uintptr_t)1)
+
+/* Find cs->mem_io_pc and check the whole abort path on a scratch engine
+ * (once per process), then arm uci. Fails with a message if Unicorn
+ * differs. */
+int hv_uci_bus_init(struct hv_uci *uci, struct hv_err *err);
+
+/* The host return address of the access in progress (or 0 or
+ * HV_UCI_NO_IO_PC); reading resets it to HV_UCI_NO_IO_PC. */
+static inline uintptr_t hv_uci_take_io_pc(struct hv_uci *uci)
+{
+    uintptr_t ra = *uci->mem_io_pc;
+    *uci->mem_io_pc = HV_UCI_NO_IO_PC;
+    return ra;
+}
+static inline void hv_uci_clear_io_pc(struct hv_uci *uci)
+{
+    *uci->mem_io_pc = HV_UCI_NO_IO_PC;
+}
+
+/* QEMU's cpu_restore_state(): env->pc (and the syndrome template) of the
+ * instruction whose code contains host_pc. False if host_pc is not in
+ * translated code. */
+bool hv_uci_restore_state(struct hv_uci *uci, uintptr_t host_pc);
+
+/* True if the PE is in AArch64 state (env->aarch64). */
+static inline bool hv_uci_is_a64(const struct hv_uci *uci)
+{
+    return *uci->aarch64 != 0;
+}
+
+/* QEMU's core MMU index of the current translation regime:
+ * arm_to_core_mmu_idx(arm_mmu_idx(env)). */
+int hv_uci_core_mmu_idx(struct hv_uci *uci);
+
+enum hv_uci_access { HV_UCI_LOAD = 0, HV_UCI_STORE = 1, HV_UCI_FETCH = 2 }; /* MMUAccessType */
+
+/* QEMU's arm_cpu_do_transaction_failed() with MEMTX_DECODE_ERROR: restore
+ * the state at host_pc (0 during translation: env->pc is already the
+ * fetch address) and take the synchronous external abort for va. Does not
+ * return. */
+void hv_uci_external_abort(struct hv_uci *uci, uint64_t pa, uint64_t va, unsigned size,
+                           enum hv_uci_access access, uintptr_t host_pc) __attribute__((noreturn));
+
+/* QEMU's cpu_loop_exit(): leave the translated code now (state must have
+ * been restored). Does not return. */
+void hv_uci_loop_exit(struct hv_uci *uci) __attribute__((noreturn));
 
 #endif

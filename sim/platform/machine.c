@@ -50,6 +50,7 @@ struct hv_machine {
     uint64_t max_insns;
 
     bool stop;
+    bool bus_stop; /* --on-bus-error=stop */
     bool suspend; /* PSCI CPU_SUSPEND: wait for an interrupt once stopped */
     enum hv_stop_reason reason;
     char detail[256];
@@ -67,6 +68,7 @@ struct hv_machine {
 
     void (*progress)(void *ctx, uint64_t icount, uint64_t vtime_ns);
     void *progress_ctx;
+    char bus_detail[256]; /* the last bus error, for the stop report */
     uint64_t progress_every;
 };
 
@@ -234,7 +236,22 @@ static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_e
     uint64_t pc = hv_cpu_pc(cpu);
     unsigned el = hv_cpu_el(cpu);
 
+    char va[40];
+
+    /* The CPU calls this with the PC at the faulting instruction. */
     hv_cpu_disasm(cpu, pc, dis, sizeof(dis));
+    if (be->va_valid)
+        snprintf(va, sizeof(va), "VA 0x%" PRIx64, be->va);
+    else
+        snprintf(va, sizeof(va), "VA unknown");
+    snprintf(m->bus_detail, sizeof(m->bus_detail),
+             "%u-byte %s at PA 0x%" PRIx64 " (%s): nothing is mapped there; EL%u, PC 0x%" PRIx64
+             ": %s",
+             be->size,
+             be->is_fetch   ? "instruction fetch"
+             : be->is_write ? "write"
+                            : "read",
+             be->pa, va, el, pc, dis);
     if (hv_obs_wants(m->obs, HV_EV_BUS_ERROR)) {
         struct hv_event ev;
         memset(&ev, 0, sizeof(ev));
@@ -244,14 +261,14 @@ static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_e
         ev.u.bus = *be;
         hv_obs_emit(m->obs, &ev);
     }
-    stop_run(m, HV_STOP_BUS_ERROR,
-             "%s of %u bytes at PA 0x%" PRIx64
-             ": nothing is mapped there (EL%u, block at PC 0x%" PRIx64
-             ": %s). Delivering this as a synchronous external abort is not implemented yet",
-             be->is_fetch   ? "instruction fetch"
-             : be->is_write ? "write"
-                            : "read",
-             be->size, be->pa, el, pc, dis);
+    /* --on-bus-error=abort: the PE now takes a synchronous external abort,
+     * as on QEMU's virt machine. Say so once per distinct access (the CLI
+     * reports guest errors by default). --on-bus-error=stop: the CPU stops
+     * and hv_machine_run() ends the run with bus_detail. */
+    if (!m->bus_stop)
+        hv_obs_text(m->obs, HV_EV_GUEST_ERROR, (uint8_t)el, pc,
+                    "%s; answered with a synchronous external abort%s", m->bus_detail,
+                    be->va_valid ? "" : " (ESR.FnV = 1: FAR not valid)");
 }
 
 /* ---- UARTs ------------------------------------------------------------------ */
@@ -513,6 +530,8 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     cb.bus_error = on_bus_error;
     if (hv_cpu_create(&m->cpu, obs, &cb, err))
         goto fail;
+    m->bus_stop = o->on_bus_error == HV_BUS_ERROR_STOP;
+    hv_cpu_set_bus_error_stop(m->cpu, m->bus_stop);
     if (obs) {
         struct hv_obs_clock clk = {.icount = clock_icount, .vtime = clock_vtime, .ctx = m};
         hv_obs_set_clock(obs, &clk);
@@ -639,9 +658,12 @@ int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_er
         } else if (why == HV_CPU_STOP_WFI && !m->stop) {
             sleep_until_event(m);
         }
-        /* HV_CPU_STOP_BUS_ERROR and REQUESTED: m->stop is already set by the
-         * callback that caused them (or, for a deadline, nothing is left to
-         * do but continue). */
+        /* A bus error the CPU stopped at (--on-bus-error=stop, or a PA above
+         * the engine's 48-bit space): on_bus_error has the details. */
+        if (why == HV_CPU_STOP_BUS_ERROR)
+            stop_run(m, HV_STOP_BUS_ERROR, "%s", m->bus_detail);
+        /* REQUESTED: m->stop is already set by the callback that caused it
+         * (or, for a deadline, nothing is left to do but continue). */
     }
     res->reason = m->reason;
     res->status = hv_stop_status(m->reason);

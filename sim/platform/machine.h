@@ -22,6 +22,12 @@ struct hv_uart_route {
     const char *path; /* output file, or "-" for stdout; NULL: default */
 };
 
+/* What an access to a PA with nothing behind it does (--on-bus-error). */
+enum hv_bus_error_action {
+    HV_BUS_ERROR_ABORT, /* synchronous external abort to the guest, as QEMU virt (default) */
+    HV_BUS_ERROR_STOP,  /* report and stop the run: status 4 */
+};
+
 struct hv_machine_opts {
     const struct hv_platform *platform; /* validated */
     const char *image;                  /* main image: ELF, Linux Image, or FILE@ADDR raw */
@@ -39,6 +45,7 @@ struct hv_machine_opts {
     const char *uart_in[HV_MAX_UARTS];  /* per UART: input file ("-" = all of stdin) */
     uint64_t uart_in_start_ns;          /* when the first input byte arrives */
     uint32_t uart_baud;                 /* input pacing: 10 bits per byte at this rate */
+    enum hv_bus_error_action on_bus_error;
 };
 
 /* Why a run ended, and the CLI exit status for each (docs/cli.md). */
@@ -47,7 +54,7 @@ enum hv_stop_reason {
     HV_STOP_SYSTEM_RESET, /* PSCI SYSTEM_RESET: status 5 (rebooting is not implemented) */
     HV_STOP_MAX_INSNS,    /* --max-insns reached: status 3 */
     HV_STOP_MAX_TIME,     /* --max-time reached: status 3 */
-    HV_STOP_BUS_ERROR,    /* access to an unmapped PA: status 4 */
+    HV_STOP_BUS_ERROR,    /* access to an unmapped PA with --on-bus-error=stop: status 4 */
     HV_STOP_IDLE_FOREVER, /* WFI with no interrupt and no event pending: status 4 */
     HV_STOP_CPU_OFF,      /* the last PE called PSCI CPU_OFF: status 4 */
     HV_STOP_ENGINE,       /* the CPU engine failed: status 2 */

@@ -42,6 +42,7 @@ def run_hvsim(args, timeout=120, stdin=None):
     env = dict(os.environ)
     # The test build runs under ASan; Unicorn's JIT is not instrumented.
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    env.setdefault("LSAN_OPTIONS", f"suppressions={ROOT / 'tests' / 'lsan.supp'}")
     p = subprocess.run([str(HVSIM)] + [str(a) for a in args], capture_output=True,
                        timeout=timeout, input=stdin, env=env)
     return Run(p.returncode, p.stdout, p.stderr)
