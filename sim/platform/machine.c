@@ -11,7 +11,9 @@
 #include <sys/mman.h>
 
 #include "../common/evq.h"
+#include "../common/clock.h"
 #include "../cpu_el2/cpu.h"
+#include "../timer/timer.h"
 #include "pl011.h"
 #include "psci.h"
 
@@ -41,6 +43,8 @@ struct hv_machine {
     struct hv_platform plat;
     struct hv_obs *obs;
     struct hv_cpu *cpu;
+    struct hv_timer *timer;
+    struct hv_clock clock; /* virtual time and the event queue, for the models */
     uint8_t *ram;
     uint8_t *rom;
     struct hv_evq evq;
@@ -496,6 +500,40 @@ static int place_dtb(struct hv_machine *m, const struct hv_machine_opts *o, stru
     return 0;
 }
 
+/* The models' view of virtual time (sim/common/clock.h). A model may
+ * schedule from inside execution (a timer register write), so the CPU's
+ * deadline is recomputed at once. */
+static uint64_t mclock_now(void *ctx)
+{
+    return hv_machine_vtime(ctx);
+}
+
+static uint64_t mclock_schedule(void *ctx, uint64_t when, hv_clock_cb cb, void *cb_ctx)
+{
+    struct hv_machine *m = ctx;
+    uint64_t id = hv_evq_add(&m->evq, when, cb, cb_ctx);
+    update_deadline(m);
+    return id;
+}
+
+static void mclock_cancel(void *ctx, uint64_t id)
+{
+    struct hv_machine *m = ctx;
+    hv_evq_cancel(&m->evq, id);
+    update_deadline(m);
+}
+
+/* A timer output changed level: it is a PPI of the interrupt controller. */
+static void timer_ppi(void *ctx, unsigned intid, bool level)
+{
+    struct hv_machine *m = ctx;
+    (void)m;
+    (void)intid;
+    (void)level;
+    /* The GICv3 model (issue 5) takes these; until it is wired, the
+     * timer's state is observable through CNT*_CTL.ISTATUS only. */
+}
+
 static uint64_t clock_icount(void *ctx)
 {
     return hv_machine_icount(ctx);
@@ -535,6 +573,16 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     if (obs) {
         struct hv_obs_clock clk = {.icount = clock_icount, .vtime = clock_vtime, .ctx = m};
         hv_obs_set_clock(obs, &clk);
+    }
+    m->clock.ctx = m;
+    m->clock.now = mclock_now;
+    m->clock.schedule = mclock_schedule;
+    m->clock.cancel = mclock_cancel;
+    {
+        struct hv_timer_config tcfg = {.freq_hz = m->plat.timer_freq_hz};
+        struct hv_timer_io tio = {.ctx = m, .ppi = timer_ppi};
+        if (hv_timer_create(&m->timer, &tcfg, m->cpu, &m->clock, &tio, obs, err))
+            goto fail;
     }
 
     m->ram = map_zeroed(m->plat.ram_size);
@@ -586,6 +634,7 @@ void hv_machine_destroy(struct hv_machine *m)
     if (!m)
         return;
     hv_cpu_destroy(m->cpu);
+    hv_timer_destroy(m->timer); /* cancels its queued events */
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];
         hv_pl011_destroy(u->pl);

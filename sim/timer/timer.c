@@ -346,9 +346,8 @@ static enum hv_sysreg_decision reg_access(void *ctx, struct hv_cpu *cpu,
     case HV_TIMER_TRAP_EL2:
         return HV_SR_TRAP_EL2;
     case HV_TIMER_TRAP_EL1:
-        /* Architecturally EC 0x18 to EL1. The sysreg layer has no
-         * "trap to EL1" decision yet; UNDEF from EL0 is taken to EL1 too,
-         * with EC 0x00 instead of 0x18 (docs/timer.md, "Deviations"). */
+        /* EC 0x18 to EL1: EL0 access refused by CNTKCTL_EL1. */
+        return HV_SR_TRAP_EL1;
     case HV_TIMER_UNDEF:
         break;
     }
