@@ -426,6 +426,13 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
             emit_sysreg(cpu, d, enc, false, v, HV_SR_OK);
         }
     }
+    /* Move past the instruction ourselves. For an encoding QEMU does not
+     * know (ICC_*, ICH_*), Unicorn puts the skip label after QEMU's UNDEF
+     * code at the end of the block, whose exit then restores the PC to the
+     * block's start and re-executes it. Writing the PC sets Unicorn's
+     * quit_request, which keeps the PC we set (cpu_tb_exec). */
+    uint64_t next = *cpu->uci.pc + 4;
+    uc_reg_write(cpu->uc, UC_ARM64_REG_PC, &next);
     return 1; /* skip QEMU's own handling */
 }
 

@@ -13,6 +13,7 @@
 #include "../common/evq.h"
 #include "../common/clock.h"
 #include "../cpu_el2/cpu.h"
+#include "../gic/gic.h"
 #include "../timer/timer.h"
 #include "pl011.h"
 #include "psci.h"
@@ -44,6 +45,7 @@ struct hv_machine {
     struct hv_obs *obs;
     struct hv_cpu *cpu;
     struct hv_timer *timer;
+    struct hv_gic *gic; /* NULL if the platform has no GICv3 */
     struct hv_clock clock; /* virtual time and the event queue, for the models */
     uint8_t *ram;
     uint8_t *rom;
@@ -339,6 +341,36 @@ static void *map_zeroed(uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* A PL011's combined interrupt output (UARTINTR) is its SPI. */
+static void uart_irq(void *ctx, unsigned port, bool level)
+{
+    struct hv_machine *m = ctx;
+    const struct hv_plat_dev *pd = m->uarts[port].pd;
+    if (m->gic && pd && pd->irq >= 0)
+        hv_gic_set_spi(m->gic, (unsigned)pd->irq, level);
+}
+
+/* The GICv3 of the platform: distributor and redistributors as MMIO, its
+ * CPU interface as system registers. 224 SPIs: GICD_TYPER.ITLinesNumber = 7,
+ * 256 INTIDs in all, as QEMU virt's GIC. */
+static int setup_gic(struct hv_machine *m, struct hv_obs *obs, struct hv_err *err)
+{
+    const struct hv_plat_dev *gd = hv_platform_find(&m->plat, HV_DEV_GICV3, 0);
+    struct hv_gic_config gc = {.nspis = 224, .nlrs = 4, .pri_bits = 5, .ncpus = 1};
+
+    if (!gd)
+        return 0;
+    if (hv_gic_create(&m->gic, &gc, m->cpu, obs, err))
+        return hv_err_prefix(err, "%s", gd->name);
+    hv_gic_set_mmio_base(m->gic, gd->base, gd->base2);
+    if (hv_cpu_map_mmio(m->cpu, gd->base, gd->size, hv_gic_dist_read, hv_gic_dist_write, m->gic,
+                        err) ||
+        hv_cpu_map_mmio(m->cpu, gd->base2, gd->size2, hv_gic_redist_read, hv_gic_redist_write,
+                        m->gic, err))
+        return hv_err_prefix(err, "%s", gd->name);
+    return 0;
+}
+
 static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
 {
     const struct hv_plat_dev *pd;
@@ -348,7 +380,7 @@ static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, st
         if (n >= HV_MAX_UARTS)
             return hv_err_set(err, "more than %d UARTs", HV_MAX_UARTS);
         struct hv_uart *u = &m->uarts[n];
-        struct hv_pl011_io io = {.ctx = m, .tx = uart_tx, .irq = NULL};
+        struct hv_pl011_io io = {.ctx = m, .tx = uart_tx, .irq = uart_irq};
         u->m = m;
         u->port = n;
         u->pd = pd;
@@ -527,11 +559,8 @@ static void mclock_cancel(void *ctx, uint64_t id)
 static void timer_ppi(void *ctx, unsigned intid, bool level)
 {
     struct hv_machine *m = ctx;
-    (void)m;
-    (void)intid;
-    (void)level;
-    /* The GICv3 model (issue 5) takes these; until it is wired, the
-     * timer's state is observable through CNT*_CTL.ISTATUS only. */
+    if (m->gic)
+        hv_gic_set_ppi(m->gic, 0, intid, level);
 }
 
 static uint64_t clock_icount(void *ctx)
@@ -594,11 +623,11 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     if (hv_cpu_map_ram(m->cpu, m->plat.ram_base, m->plat.ram_size, m->ram, false, err) ||
         hv_cpu_map_ram(m->cpu, m->plat.rom_base, m->plat.rom_size, m->rom, false, err))
         goto fail;
-    if (setup_uarts(m, o, err))
+    if (setup_gic(m, obs, err) || setup_uarts(m, o, err))
         goto fail;
     for (unsigned i = 0; i < m->plat.ndevs; i++) {
         const struct hv_plat_dev *pd = &m->plat.devs[i];
-        if (pd->type == HV_DEV_PL011)
+        if (pd->type == HV_DEV_PL011 || pd->type == HV_DEV_GICV3)
             continue;
         struct hv_unimpl_dev *d = &m->unimpl[m->nunimpl++];
         d->m = m;
@@ -635,6 +664,7 @@ void hv_machine_destroy(struct hv_machine *m)
         return;
     hv_cpu_destroy(m->cpu);
     hv_timer_destroy(m->timer); /* cancels its queued events */
+    hv_gic_destroy(m->gic);
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];
         hv_pl011_destroy(u->pl);
