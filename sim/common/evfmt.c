@@ -65,9 +65,16 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
                  ev->u.mmio.pa, ev->u.mmio.size, ev->u.mmio.value);
         break;
     case HV_EV_BUS_ERROR:
-        snprintf(buf, len, "bus error: %s of %u bytes at PA 0x%" PRIx64 " (nothing is mapped there), PC 0x%" PRIx64 " EL%u",
-                 ev->u.bus.is_fetch ? "fetch" : ev->u.bus.is_write ? "write" : "read", ev->u.bus.size,
-                 ev->u.bus.pa, ev->pc, ev->el);
+    {
+        char va[32] = "VA unknown";
+        if (ev->u.bus.va_valid)
+            snprintf(va, sizeof(va), "VA 0x%" PRIx64, ev->u.bus.va);
+        snprintf(buf, len,
+                 "bus error: %s of %u bytes at PA 0x%" PRIx64 " (%s): nothing is mapped there; "
+                 "PC 0x%" PRIx64 " EL%u",
+                 ev->u.bus.is_fetch ? "fetch" : ev->u.bus.is_write ? "write" : "read",
+                 ev->u.bus.size, ev->u.bus.pa, va, ev->pc, ev->el);
+    }
         break;
     case HV_EV_UART_TX:
         snprintf(buf, len, "uart%u tx 0x%02x", ev->u.uart.port, ev->u.uart.byte);

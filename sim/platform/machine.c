@@ -58,6 +58,8 @@ struct hv_machine {
     bool stop;
     bool bus_stop; /* --on-bus-error=stop */
     bool suspend; /* PSCI CPU_SUSPEND: wait for an interrupt once stopped */
+    uint64_t bus_last_icount; /* icount at the last bus error */
+    unsigned bus_repeats;     /* bus errors in a row without progress */
     enum hv_stop_reason reason;
     char detail[256];
 
@@ -266,6 +268,19 @@ static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_e
         ev.pc = pc;
         ev.u.bus = *be;
         hv_obs_emit(m->obs, &ev);
+    }
+    /* A PE whose abort vector itself lies in a hole (or faults at once)
+     * takes external aborts forever without retiring an instruction, so
+     * neither --max-insns nor --max-time would end the run. */
+    uint64_t now_icount = hv_cpu_icount(cpu);
+    m->bus_repeats = now_icount == m->bus_last_icount ? m->bus_repeats + 1 : 0;
+    m->bus_last_icount = now_icount;
+    if (m->bus_repeats >= 64) {
+        stop_run(m, HV_STOP_BUS_ERROR,
+                 "the PE is stuck taking external aborts without retiring an instruction (64 in "
+                 "a row; its vector is probably unmapped). Last: %s",
+                 m->bus_detail);
+        return;
     }
     /* --on-bus-error=abort: the PE now takes a synchronous external abort,
      * as on QEMU's virt machine. Say so once per distinct access (the CLI

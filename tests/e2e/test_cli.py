@@ -161,3 +161,18 @@ def test_ram_size_option(hvsim, tmp_path):
     assert r.status == 0
     dts = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", dtb], capture_output=True).stdout
     assert b"reg = <0x00 0x40000000 0x00 0x10000000>" in dts
+
+
+def test_abort_loop_is_stopped(hvsim, tmp_path):
+    """VBAR_EL2 in a hole: every abort faults again on the vector fetch and
+    no instruction retires, so no limit would end the run. hvsim must."""
+    prog = [0xd2a12000,  # movz x0, #0x0900, lsl #16
+            0xf2980000,  # movk x0, #0xc000 -> 0x0900c000, unmapped on virt
+            0xd51cc000,  # msr vbar_el2, x0
+            0xd5033fdf,  # isb
+            0xf9400001,  # ldr x1, [x0]: external abort -> vector in the hole
+            0x14000000]  # b .
+    p = write(tmp_path, "loop.bin", b"".join(struct.pack("<I", i) for i in prog))
+    r = run_hvsim(["run", f"{p}@0x40200000"], timeout=60)
+    assert r.status == 4, r.stderr
+    assert b"stuck taking external aborts" in r.stderr
