@@ -2,6 +2,8 @@
  * and dispatch, ESR decoding and event formatting. Expected values come from
  * the Arm ARM (D17.2.37), not from our own output. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,9 +174,5 @@ int main(void)
     tcase_add_test(tc, test_esr_decode);
     tcase_add_test(tc, test_event_format);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

@@ -1,6 +1,8 @@
 /* Unit tests for sim/cpu_el2 that need no image: sysreg table rules, ISS
  * packing, the disassembler. Image-driven CPU tests are end-to-end (pytest). */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +72,5 @@ int main(void)
     tcase_add_test(tc, test_sysreg_register_rejects_duplicates);
     tcase_add_test(tc, test_disasm);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

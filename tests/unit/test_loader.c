@@ -13,6 +13,8 @@
 #endif
 
 #include <check.h>
+
+#include "check_run.h"
 #include <elf.h>
 #include <errno.h>
 #include <stddef.h>
@@ -892,9 +894,5 @@ int main(void)
     tcase_add_test(tc, test_parse_file_at);
     tcase_add_test(tc, test_read_file);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

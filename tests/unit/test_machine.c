@@ -4,6 +4,8 @@
  * The image is tests/images/u_lines.c; its report comes back through UART0. */
 #define _DEFAULT_SOURCE
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +114,5 @@ int main(void)
     tcase_add_test(tc, test_irq_at_el2_without_imo_not_taken);
     tcase_add_test(tc, test_no_line_no_interrupt);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

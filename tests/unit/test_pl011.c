@@ -2,6 +2,8 @@
  * (ARM DDI 0183G) register map, FIFO, interrupt and width rules. Events are
  * checked as structured data through an observer subscriber. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,9 +737,5 @@ int main(void)
     tcase_add_test(tc, test_fen_change_flushes);
     tcase_add_test(tc, test_no_io_no_obs);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

@@ -4,6 +4,8 @@
  * DTB -> platform round trip, platform files (.dts through dtc, .dtb) and
  * their error messages. docs/platform.md describes the rules tested here. */
 #include <check.h>
+
+#include "check_run.h"
 #include <libfdt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1004,9 +1006,5 @@ int main(void)
     tcase_add_test(tc, test_load_garbage);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

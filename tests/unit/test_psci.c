@@ -1,5 +1,7 @@
 /* Unit tests for the firmware model's PSCI answers (Arm DEN0022 1.1). */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "platform/psci.h"
@@ -74,9 +76,5 @@ int main(void)
     tcase_add_test(tc, test_unknown_is_not_supported);
     tcase_add_test(tc, test_affinity_info_levels);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }

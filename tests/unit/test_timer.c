@@ -3,6 +3,8 @@
  * registered descriptors are called directly. Arm ARM references as in
  * sim/timer/timer.c. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -701,9 +703,5 @@ int main(void)
     tcase_add_test(tc, test_access_el2_el3);
     tcase_add_test(tc, test_access_wrapper_el1);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return hv_check_run(s);
 }
