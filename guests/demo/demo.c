@@ -37,14 +37,14 @@ static uint64_t s2_l3_uart[512] __attribute__((aligned(4096), section(".pgtables
 
 /* Stage-2 descriptor fields (Arm ARM D8.3, "VMSAv8-64 translation table
  * format descriptors"): MemAttr[5:2], S2AP[7:6], SH[9:8], AF[10]. */
-#define S2_TABLE      3ul
-#define S2_BLOCK      1ul
-#define S2_PAGE       3ul
-#define S2_NORMAL     (0xful << 2)
-#define S2_DEVICE     (0x1ul << 2)
-#define S2_RW         (3ul << 6)
-#define S2_INNER      (3ul << 8)
-#define S2_AF         (1ul << 10)
+#define S2_TABLE  3ul
+#define S2_BLOCK  1ul
+#define S2_PAGE   3ul
+#define S2_NORMAL (0xful << 2)
+#define S2_DEVICE (0x1ul << 2)
+#define S2_RW     (3ul << 6)
+#define S2_INNER  (3ul << 8)
+#define S2_AF     (1ul << 10)
 
 static volatile int virq_seen;
 
@@ -62,7 +62,8 @@ static void build_stage2(void)
 
     /* VTCR_EL2: T0SZ=32 (4 GiB IPA), SL0=1 (start at level 1), inner/outer
      * write-back, inner shareable, TG0=4 KiB, PS=0 (32-bit PA). */
-    SYSREG_WRITE(vtcr_el2, 32ul | (1ul << 6) | (1ul << 8) | (1ul << 10) | (3ul << 12) | (1ul << 31));
+    SYSREG_WRITE(vtcr_el2,
+                 32ul | (1ul << 6) | (1ul << 8) | (1ul << 10) | (3ul << 12) | (1ul << 31));
     SYSREG_WRITE(vttbr_el2, (uint64_t)s2_l1 | (1ul << 48)); /* VMID 1 */
     ISB();
     __asm__ volatile("tlbi vmalls12e1\n dsb sy\n isb" ::: "memory");

@@ -44,13 +44,13 @@ uint64_t rt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 #define SYSREG_READ(name)                                                                          \
     ({                                                                                             \
         uint64_t _v;                                                                               \
-        __asm__ volatile("mrs %0, " #name : "=r"(_v));                                           \
+        __asm__ volatile("mrs %0, " #name : "=r"(_v));                                             \
         _v;                                                                                        \
     })
 #define SYSREG_WRITE(name, v)                                                                      \
     do {                                                                                           \
         uint64_t _v = (v);                                                                         \
-        __asm__ volatile("msr " #name ", %0" ::"r"(_v));                                         \
+        __asm__ volatile("msr " #name ", %0" ::"r"(_v));                                           \
     } while (0)
 #define ISB() __asm__ volatile("isb" ::: "memory")
 #define DSB() __asm__ volatile("dsb sy" ::: "memory")

@@ -5,16 +5,16 @@
 
 /* Exception classes, Arm ARM D17.2.37 table "ESR_ELx.EC". */
 static const char *const ec_names[64] = {
-    [0x00] = "UNKNOWN",    [0x01] = "WFx",        [0x03] = "CP15_32",    [0x04] = "CP15_64",
-    [0x05] = "CP14_MR",    [0x06] = "CP14_LS",    [0x07] = "FP_ASIMD",   [0x08] = "CP10_ID",
-    [0x09] = "PAC",        [0x0c] = "CP14_64",    [0x0d] = "BTI",        [0x0e] = "ILL",
-    [0x11] = "SVC32",      [0x12] = "HVC32",      [0x13] = "SMC32",      [0x15] = "SVC64",
-    [0x16] = "HVC64",      [0x17] = "SMC64",      [0x18] = "SYS64",      [0x19] = "SVE",
-    [0x1a] = "ERET",       [0x1f] = "IMP_DEF",    [0x20] = "IABT_LOW",   [0x21] = "IABT_CUR",
-    [0x22] = "PC_ALIGN",   [0x24] = "DABT_LOW",   [0x25] = "DABT_CUR",   [0x26] = "SP_ALIGN",
-    [0x28] = "FP_EXC32",   [0x2c] = "FP_EXC64",   [0x2f] = "SERROR",     [0x30] = "BREAKPT_LOW",
+    [0x00] = "UNKNOWN",     [0x01] = "WFx",         [0x03] = "CP15_32",     [0x04] = "CP15_64",
+    [0x05] = "CP14_MR",     [0x06] = "CP14_LS",     [0x07] = "FP_ASIMD",    [0x08] = "CP10_ID",
+    [0x09] = "PAC",         [0x0c] = "CP14_64",     [0x0d] = "BTI",         [0x0e] = "ILL",
+    [0x11] = "SVC32",       [0x12] = "HVC32",       [0x13] = "SMC32",       [0x15] = "SVC64",
+    [0x16] = "HVC64",       [0x17] = "SMC64",       [0x18] = "SYS64",       [0x19] = "SVE",
+    [0x1a] = "ERET",        [0x1f] = "IMP_DEF",     [0x20] = "IABT_LOW",    [0x21] = "IABT_CUR",
+    [0x22] = "PC_ALIGN",    [0x24] = "DABT_LOW",    [0x25] = "DABT_CUR",    [0x26] = "SP_ALIGN",
+    [0x28] = "FP_EXC32",    [0x2c] = "FP_EXC64",    [0x2f] = "SERROR",      [0x30] = "BREAKPT_LOW",
     [0x31] = "BREAKPT_CUR", [0x32] = "SOFTSTP_LOW", [0x33] = "SOFTSTP_CUR", [0x34] = "WATCHPT_LOW",
-    [0x35] = "WATCHPT_CUR", [0x38] = "BKPT32",    [0x3a] = "VECTOR32",   [0x3c] = "BRK64",
+    [0x35] = "WATCHPT_CUR", [0x38] = "BKPT32",      [0x3a] = "VECTOR32",    [0x3c] = "BRK64",
 };
 
 const char *hv_ec_name(unsigned ec)
@@ -28,17 +28,30 @@ const char *hv_ec_name(unsigned ec)
 const char *hv_fsc_name(unsigned fsc)
 {
     switch (fsc & 0x3f) {
-    case 0x00: case 0x01: case 0x02: case 0x03:
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03:
         return "address size fault";
-    case 0x04: case 0x05: case 0x06: case 0x07:
+    case 0x04:
+    case 0x05:
+    case 0x06:
+    case 0x07:
         return "translation fault";
-    case 0x09: case 0x0a: case 0x0b:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
         return "access flag fault";
-    case 0x0d: case 0x0e: case 0x0f:
+    case 0x0d:
+    case 0x0e:
+    case 0x0f:
         return "permission fault";
     case 0x10:
         return "synchronous external abort";
-    case 0x14: case 0x15: case 0x16: case 0x17:
+    case 0x14:
+    case 0x15:
+    case 0x16:
+    case 0x17:
         return "synchronous external abort on table walk";
     case 0x21:
         return "alignment fault";

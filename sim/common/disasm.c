@@ -28,4 +28,3 @@ void hv_disasm_word(uint32_t insn, uint64_t addr, char *buf, size_t len)
     }
     cs_close(&h);
 }
-

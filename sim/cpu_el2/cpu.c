@@ -9,7 +9,7 @@
 
 #include "uc_internals.h"
 
-#define SYSREG_SPACE (1u << 16)
+#define SYSREG_SPACE      (1u << 16)
 #define MAX_SYSREG_TABLES 16
 
 struct sysreg_slot {
@@ -47,7 +47,7 @@ struct hv_cpu {
     uint32_t blk_size;
 
     bool lines[HV_LINE__COUNT];
-    bool relevel; /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
+    bool relevel;           /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
     unsigned gaps_reported; /* engine gaps already reported (check_engine_gaps) */
     bool stop_requested;
     bool bus_error;
@@ -194,8 +194,8 @@ static void on_pre_el_change(void *opaque)
     cpu->pre_pc = *cpu->uci.pc;
     if (cpu->delivering_sync && cpu->booted && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
         for (int i = 0; i < 2; i++)
-            cpu->pre_insn_ok[i] = hv_cpu_read_va(cpu, cpu->pre_pc - 4 + 4 * (uint64_t)i,
-                                                 &cpu->pre_insn[i], 4) == 0;
+            cpu->pre_insn_ok[i] =
+                hv_cpu_read_va(cpu, cpu->pre_pc - 4 + 4 * (uint64_t)i, &cpu->pre_insn[i], 4) == 0;
     }
 }
 
@@ -412,7 +412,9 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
          * Arm ARM D17.2.37, taken to the EL the access check chose. */
         hv_uci_raise(&cpu->uci, HV_EXCP_UDEF,
                      (0x18u << 26) | (1u << 25) | hv_sysreg_trap_iss(enc, rt, !is_write),
-                     dec == HV_SR_TRAP_EL1 ? 1 : dec == HV_SR_TRAP_EL2 ? 2 : 3);
+                     dec == HV_SR_TRAP_EL1   ? 1
+                     : dec == HV_SR_TRAP_EL2 ? 2
+                                             : 3);
     }
 
     if (is_write) {
@@ -454,8 +456,8 @@ int hv_cpu_register_sysregs(struct hv_cpu *cpu, const struct hv_sysreg_desc *tab
     for (size_t i = 0; i < n; i++) {
         uint32_t enc = table[i].enc;
         if (enc >= SYSREG_SPACE)
-            return hv_err_set(err, "system register %s: encoding 0x%x out of range",
-                              table[i].name, enc);
+            return hv_err_set(err, "system register %s: encoding 0x%x out of range", table[i].name,
+                              enc);
         if (cpu->sysreg_map[enc])
             return hv_err_set(err, "system register %s: encoding already registered as %s",
                               table[i].name, cpu->slots[cpu->sysreg_map[enc] - 1].desc->name);
@@ -551,10 +553,10 @@ static uint64_t sext(uint64_t v, unsigned bits)
  * writes the base back after the access, and loads into a temporary
  * first when Rt == Rn. False for anything else. */
 struct ldst {
-    uint64_t start;  /* first byte accessed */
-    unsigned len;    /* bytes accessed in all */
-    unsigned elem;   /* bytes of one register's access */
-    bool wback;      /* base register writeback */
+    uint64_t start; /* first byte accessed */
+    unsigned len;   /* bytes accessed in all */
+    unsigned elem;  /* bytes of one register's access */
+    bool wback;     /* base register writeback */
 };
 
 static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, struct ldst *a)
@@ -661,8 +663,7 @@ static bool ldst_span(struct hv_cpu *cpu, uint32_t insn, uint64_t pc, struct lds
  * page offset is the PA's (translation keeps bits [11:0] at every granule).
  * For a pair, a multi-register access or a split unaligned one this picks the
  * part that reached the hole, as QEMU's io_readx() reports it. */
-static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va,
-                     struct ldst *a)
+static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va, struct ldst *a)
 {
     uint32_t insn;
     if (!hv_uci_is_a64(&cpu->uci) || hv_cpu_read_va(cpu, pc, &insn, 4) ||
@@ -693,8 +694,9 @@ static void bus_access_at(struct hv_cpu *cpu, uint64_t pa, unsigned size, bool i
                     "%u-byte %s at PA 0x%llx outside the PE's loads and stores (a translation "
                     "table walk?): nothing is mapped there, %s",
                     size, is_write ? "write" : "read", (unsigned long long)pa,
-                    is_write ? "ignored" : "read as zero (QEMU would take an external abort on "
-                                           "the walk)");
+                    is_write ? "ignored"
+                             : "read as zero (QEMU would take an external abort on "
+                               "the walk)");
         return;
     }
     /* env->pc is now the faulting instruction (cpu_restore_state). */
@@ -749,8 +751,8 @@ static bool in_hole(const struct hv_cpu *cpu, uint64_t pa)
 /* An instruction fetch from a PA without EXEC: Unicorn calls this while
  * translating the block at env->pc (the one-instruction-per-page MMIO
  * translation of QEMU 5.0 reads its first instruction at env->pc). */
-static bool on_fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-                          int64_t value, void *ud)
+static bool on_fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                          void *ud)
 {
     struct hv_cpu *cpu = ud;
     struct hv_ev_bus_error be;
@@ -951,8 +953,8 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
         goto fail;
     if (uc_check(uc_hook_add(cpu->uc, &cpu->h_block, UC_HOOK_BLOCK, (void *)on_block, cpu, 1, 0),
                  err, "block hook") ||
-        uc_check(uc_hook_add(cpu->uc, &cpu->h_intr, UC_HOOK_INTR, (void *)on_intr, cpu, 1, 0),
-                 err, "interrupt hook") ||
+        uc_check(uc_hook_add(cpu->uc, &cpu->h_intr, UC_HOOK_INTR, (void *)on_intr, cpu, 1, 0), err,
+                 "interrupt hook") ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_mrs, UC_HOOK_INSN, (void *)on_mrs, cpu, 1, 0,
                              UC_ARM64_INS_MRS),
                  err, "MRS hook") ||
@@ -1043,10 +1045,11 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
 /* ---- boot ----------------------------------------------------------------- */
 
 /* A64 encodings used to assemble the boot ROM (Arm ARM C6). */
-#define A64_SMC0         0xd4000003u
-#define A64_HVC(imm)     (0xd4000002u | ((uint32_t)(imm) << 5))
-#define A64_ERET         0xd69f03e0u
-#define A64_LDR_LIT(rt, byte_off) (0x58000000u | ((((uint32_t)(byte_off) / 4) & 0x7ffff) << 5) | (rt))
+#define A64_SMC0     0xd4000003u
+#define A64_HVC(imm) (0xd4000002u | ((uint32_t)(imm) << 5))
+#define A64_ERET     0xd69f03e0u
+#define A64_LDR_LIT(rt, byte_off)                                                                  \
+    (0x58000000u | ((((uint32_t)(byte_off) / 4) & 0x7ffff) << 5) | (rt))
 #define A64_MSR(enc, rt) (0xd5000000u | ((uint32_t)(enc) << 5) | (rt))
 #define A64_MOVZ0(rd)    (0xd2800000u | (rd))
 
@@ -1138,8 +1141,9 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     if (e != UC_ERR_OK)
         return hv_err_set(err, "Unicorn self-test: boot ROM failed: %s", uc_strerror(e));
     if (cpu->boot_runaway)
-        return hv_err_set(err, "Unicorn self-test: the boot ROM did not reach the entry point "
-                               "within 256 instructions (PC 0x%llx, EL%u)",
+        return hv_err_set(err,
+                          "Unicorn self-test: the boot ROM did not reach the entry point "
+                          "within 256 instructions (PC 0x%llx, EL%u)",
                           (unsigned long long)hv_cpu_pc(cpu), hv_cpu_el(cpu));
 
     /* Self-test: we must now be at EL2h, at the entry, with x0 = the DTB. */
@@ -1164,8 +1168,9 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     /* Self-test for the bus-error path: EL2h is AArch64 (env->aarch64) and
      * its regime is ARMMMUIdx_E2 (core index 4, target/arm/cpu.h). */
     if (!hv_uci_is_a64(&cpu->uci) || hv_uci_core_mmu_idx(&cpu->uci) != 4)
-        return hv_err_set(err, "Unicorn self-test: at EL2 env->aarch64=%u, core MMU index %d "
-                               "(expected 1 and 4)",
+        return hv_err_set(err,
+                          "Unicorn self-test: at EL2 env->aarch64=%u, core MMU index %d "
+                          "(expected 1 and 4)",
                           *cpu->uci.aarch64, hv_uci_core_mmu_idx(&cpu->uci));
     v = 0;
     cp_rw(cpu, ENC_HCR_EL2, &v, true);

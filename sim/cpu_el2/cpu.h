@@ -75,10 +75,10 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
 void hv_cpu_set_bus_error_stop(struct hv_cpu *cpu, bool stop);
 
 struct hv_cpu_boot {
-    uint64_t rom_pa;   /* 4 KiB of RAM-like memory for the EL3 boot ROM (mapped by caller) */
-    void *rom_host;    /* host pointer to it */
-    uint64_t entry;    /* where the image starts, at EL2h */
-    uint64_t x[4];     /* x0..x3 at entry (x0 = DTB) */
+    uint64_t rom_pa; /* 4 KiB of RAM-like memory for the EL3 boot ROM (mapped by caller) */
+    void *rom_host;  /* host pointer to it */
+    uint64_t entry;  /* where the image starts, at EL2h */
+    uint64_t x[4];   /* x0..x3 at entry (x0 = DTB) */
 };
 
 /* Reset the PE into the boot ROM, run it, and check the Unicorn assumptions

@@ -13,8 +13,8 @@ extern void arm_cpu_do_interrupt_aarch64(void *cs);
 extern void (*cpu_interrupt_handler)(void *cs, int mask);
 extern void cpu_reset_interrupt(void *cs, int mask);
 extern void cpu_exit(void *cs);
-extern void raise_exception_aarch64(void *env, uint32_t excp, uint32_t syndrome,
-                                    uint32_t target_el) __attribute__((noreturn));
+extern void raise_exception_aarch64(void *env, uint32_t excp, uint32_t syndrome, uint32_t target_el)
+    __attribute__((noreturn));
 extern int cpu_memory_rw_debug_aarch64(void *cs, uint64_t addr, void *buf, uint64_t len,
                                        bool is_write);
 extern void pmu_pre_el_change_aarch64(void *cpu, void *opaque);
@@ -59,9 +59,8 @@ static void post_trampoline(void *cpu, void *opaque)
 static int find_env(uc_engine *uc, struct hv_uci *uci, struct hv_err *err)
 {
     static const uint64_t magic[8] = {
-        0x68760000c0ffee00ull, 0x68760000c0ffee11ull, 0x68760000c0ffee22ull,
-        0x68760000c0ffee33ull, 0x68760000c0ffee44ull, 0x68760000c0ffee55ull,
-        0x68760000c0ffee66ull, 0x68760000c0ffee77ull,
+        0x68760000c0ffee00ull, 0x68760000c0ffee11ull, 0x68760000c0ffee22ull, 0x68760000c0ffee33ull,
+        0x68760000c0ffee44ull, 0x68760000c0ffee55ull, 0x68760000c0ffee66ull, 0x68760000c0ffee77ull,
     };
     uint64_t saved[8];
     uint8_t *base = uci->cs;
@@ -195,9 +194,9 @@ int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len)
 
 /* ---- bus errors ----------------------------------------------------------- */
 
-#define MEMTX_DECODE_ERROR 2u       /* include/exec/memattrs.h: 1U << 1 */
-#define ARM_MMU_IDX_COREIDX_MASK 0xf /* target/arm/cpu.h: arm_to_core_mmu_idx() */
-#define ARMMMUIDX_E10_1 0x12        /* target/arm/cpu.h: 2 | ARM_MMU_IDX_A */
+#define MEMTX_DECODE_ERROR       2u   /* include/exec/memattrs.h: 1U << 1 */
+#define ARM_MMU_IDX_COREIDX_MASK 0xf  /* target/arm/cpu.h: arm_to_core_mmu_idx() */
+#define ARMMMUIDX_E10_1          0x12 /* target/arm/cpu.h: 2 | ARM_MMU_IDX_A */
 
 bool hv_uci_restore_state(struct hv_uci *uci, uintptr_t host_pc)
 {
@@ -217,8 +216,7 @@ void hv_uci_external_abort(struct hv_uci *uci, uint64_t pa, uint64_t va, unsigne
      * routes it (exception_target_el), builds the ESR (merge_syn_data_abort /
      * syn_insn_abort), sets FAR from va and longjmps to the CPU loop. */
     arm_cpu_do_transaction_failed_aarch64(uci->cs, pa, va, size, (int)access,
-                                          hv_uci_core_mmu_idx(uci), 0, MEMTX_DECODE_ERROR,
-                                          host_pc);
+                                          hv_uci_core_mmu_idx(uci), 0, MEMTX_DECODE_ERROR, host_pc);
 }
 
 void hv_uci_loop_exit(struct hv_uci *uci)
@@ -235,14 +233,14 @@ void hv_uci_loop_exit(struct hv_uci *uci)
  * load instructions, is mem_io_pc.
  * Phase 2 takes a load, a store and a fetch abort through the real path and
  * checks ESR_EL1/FAR_EL1/ELR_EL1 against the Arm ARM. */
-#define PB_RAM   0x1000u
-#define PB_HOLE  0x10000u
-#define PB_VBAR  0x1800u
-#define PB_SYNC  (PB_VBAR + 0x200u) /* current EL with SP_ELx, synchronous */
+#define PB_RAM  0x1000u
+#define PB_HOLE 0x10000u
+#define PB_VBAR 0x1800u
+#define PB_SYNC (PB_VBAR + 0x200u) /* current EL with SP_ELx, synchronous */
 
 struct probe {
     struct hv_uci uci;
-    size_t scan;     /* bytes of CPUState before env */
+    size_t scan; /* bytes of CPUState before env */
     uint8_t *snap;
     int phase, calls;
     size_t off;
@@ -375,8 +373,7 @@ static int bus_selftest(size_t *off_out, struct hv_err *err)
         uc_mem_write(uc, PB_RAM + 0x100, &ld, 4) != UC_ERR_OK ||
         uc_mem_write(uc, PB_RAM + 0x200, &st, 4) != UC_ERR_OK ||
         uc_hook_add(uc, &h1, UC_HOOK_INTR, (void *)probe_intr, &p, 1, 0) != UC_ERR_OK ||
-        uc_hook_add(uc, &h2, UC_HOOK_MEM_FETCH_PROT, (void *)probe_fetch, &p, 1, 0) !=
-            UC_ERR_OK) {
+        uc_hook_add(uc, &h2, UC_HOOK_MEM_FETCH_PROT, (void *)probe_fetch, &p, 1, 0) != UC_ERR_OK) {
         hv_err_set(err, "Unicorn self-test: cannot set up the scratch engine");
         goto out;
     }
@@ -389,8 +386,9 @@ static int bus_selftest(size_t *off_out, struct hv_err *err)
     uc_reg_write(uc, UC_ARM64_REG_CP_REG, &hcr); /* HCR_EL2.RW: EL1 is AArch64 */
     p.phase = 1;
     if (uc_emu_start(uc, PB_RAM, PB_RAM + 0x10, 0, 0) != UC_ERR_OK || p.calls != 2 || !p.found) {
-        hv_err_set(err, "Unicorn self-test: CPUState.mem_io_pc not found (%d MMIO callbacks; is "
-                        "this Unicorn 2.1.1?)",
+        hv_err_set(err,
+                   "Unicorn self-test: CPUState.mem_io_pc not found (%d MMIO callbacks; is "
+                   "this Unicorn 2.1.1?)",
                    p.calls);
         goto out;
     }

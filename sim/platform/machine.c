@@ -45,7 +45,7 @@ struct hv_machine {
     struct hv_obs *obs;
     struct hv_cpu *cpu;
     struct hv_timer *timer;
-    struct hv_gic *gic; /* NULL if the platform has no GICv3 */
+    struct hv_gic *gic;    /* NULL if the platform has no GICv3 */
     struct hv_clock clock; /* virtual time and the event queue, for the models */
     uint8_t *ram;
     uint8_t *rom;
@@ -56,8 +56,8 @@ struct hv_machine {
     uint64_t max_insns;
 
     bool stop;
-    bool bus_stop; /* --on-bus-error=stop */
-    bool suspend; /* PSCI CPU_SUSPEND: wait for an interrupt once stopped */
+    bool bus_stop;            /* --on-bus-error=stop */
+    bool suspend;             /* PSCI CPU_SUSPEND: wait for an interrupt once stopped */
     uint64_t bus_last_icount; /* icount at the last bus error */
     unsigned bus_repeats;     /* bus errors in a row without progress */
     enum hv_stop_reason reason;
@@ -711,8 +711,7 @@ static void sleep_until_event(struct hv_machine *m)
         stop_run(m, HV_STOP_IDLE_FOREVER,
                  "the PE waits for an interrupt (%s at PC 0x%" PRIx64 ", EL%u) with no interrupt "
                  "and no event pending: it would sleep forever",
-                 m->suspend ? "PSCI CPU_SUSPEND" : "WFI", hv_cpu_pc(m->cpu) - 4,
-                 hv_cpu_el(m->cpu));
+                 m->suspend ? "PSCI CPU_SUSPEND" : "WFI", hv_cpu_pc(m->cpu) - 4, hv_cpu_el(m->cpu));
         return;
     }
     if (next > now) {

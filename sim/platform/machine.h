@@ -36,11 +36,11 @@ struct hv_machine_opts {
         uint64_t addr;
     } loads[HV_MAX_LOADS]; /* --load FILE@ADDR */
     unsigned nloads;
-    const char *dtb_out;     /* write the generated DTB here too */
-    const char *bootargs;    /* /chosen/bootargs */
-    uint64_t max_insns;      /* 0: unlimited */
-    uint64_t max_time_ns;    /* 0: unlimited */
-    uint32_t mips;           /* instructions per virtual microsecond (default 1000) */
+    const char *dtb_out;                /* write the generated DTB here too */
+    const char *bootargs;               /* /chosen/bootargs */
+    uint64_t max_insns;                 /* 0: unlimited */
+    uint64_t max_time_ns;               /* 0: unlimited */
+    uint32_t mips;                      /* instructions per virtual microsecond (default 1000) */
     const char *uart_out[HV_MAX_UARTS]; /* per UART: file path, "-" = stdout, NULL = default */
     const char *uart_in[HV_MAX_UARTS];  /* per UART: input file ("-" = all of stdin) */
     uint64_t uart_in_start_ns;          /* when the first input byte arrives */
@@ -75,8 +75,8 @@ struct hv_run_result {
 
 struct hv_machine;
 
-int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o,
-                      struct hv_obs *obs, struct hv_err *err);
+int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, struct hv_obs *obs,
+                      struct hv_err *err);
 void hv_machine_destroy(struct hv_machine *m);
 /* Run to the end. Returns 0 with the result filled, or -1 (err) if the run
  * could not be carried out at all. */
@@ -89,9 +89,9 @@ uint64_t hv_machine_vtime(const struct hv_machine *m);
 /* Progress callback, called from the run loop every `every_ns` of virtual
  * time (for the CLI's live status line). NULL disables it. It never affects
  * the simulation. */
-void hv_machine_set_progress(struct hv_machine *m, void (*fn)(void *ctx, uint64_t icount,
-                                                              uint64_t vtime_ns),
-                             void *ctx, uint64_t every_ns);
+void hv_machine_set_progress(struct hv_machine *m,
+                             void (*fn)(void *ctx, uint64_t icount, uint64_t vtime_ns), void *ctx,
+                             uint64_t every_ns);
 
 struct hv_cpu *hv_machine_cpu(struct hv_machine *m);
 const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m);

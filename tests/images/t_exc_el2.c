@@ -13,7 +13,6 @@
  */
 #include "rt_extra.h"
 
-
 /* Data Abort ISS (D17.2.37, "ISS encoding for an exception from a Data
  * Abort"): ISV[24], FnV[10], EA[9], CM[8], S1PTW[7], WnR[6], DFSC[5:0]. */
 #define DABT_FNV       (1u << 10)

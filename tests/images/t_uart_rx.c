@@ -3,8 +3,8 @@
  * tests/e2e/test_cli.py feeds bytes with --uart-in and checks the echo. */
 #include "rt.h"
 
-#define UART_FR   (UART0_BASE + 0x18)
-#define FR_RXFE   (1u << 4)
+#define UART_FR (UART0_BASE + 0x18)
+#define FR_RXFE (1u << 4)
 
 int main(uint64_t dtb)
 {

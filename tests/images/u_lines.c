@@ -16,8 +16,8 @@
 #define HCR_RW  (1ul << 31)
 
 static const char *const kinds[16] = {
-    "sync/SP0", "IRQ/SP0",  "FIQ/SP0",  "SError/SP0", "sync/SPx",   "IRQ/SPx",
-    "FIQ/SPx",  "SError/SPx", "sync/lower", "IRQ/lower", "FIQ/lower", "SError/lower",
+    "sync/SP0", "IRQ/SP0",    "FIQ/SP0",    "SError/SP0", "sync/SPx",  "IRQ/SPx",
+    "FIQ/SPx",  "SError/SPx", "sync/lower", "IRQ/lower",  "FIQ/lower", "SError/lower",
 };
 
 static void at_el2(struct rt_frame *f, unsigned kind)

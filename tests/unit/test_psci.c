@@ -32,8 +32,7 @@ START_TEST(test_psci_answers)
     ck_assert_int_eq(call(PSCI_MIGRATE_INFO_TYPE, 0, 1, NULL), 2);
     /* MPIDR bits outside Aff3..Aff0 must be zero (DEN0022 5.1.4). */
     ck_assert_int_eq(call(PSCI_CPU_ON_64, 0x80000000ull, 1, NULL), PSCI_INVALID_PARAMETERS);
-    ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 0x80000000ull, 1, NULL),
-                     PSCI_INVALID_PARAMETERS);
+    ck_assert_int_eq(call(PSCI_AFFINITY_INFO_64, 0x80000000ull, 1, NULL), PSCI_INVALID_PARAMETERS);
     call(PSCI_CPU_SUSPEND_64, 0, 1, &act);
     ck_assert_int_eq(act, HV_PSCI_SUSPEND);
     ck_assert_int_eq(call(PSCI_CPU_SUSPEND_64, 0xffff0000u, 1, &act), PSCI_INVALID_PARAMETERS);

@@ -48,8 +48,10 @@ static void narrate(void *ctx, const struct hv_event *ev)
         if (x->kind != HV_EXC_SYNC) {
             n->irqs++;
             say("%s%s taken at EL%u (from EL%u)%s", x->virt ? "virtual " : "",
-                x->kind == HV_EXC_IRQ ? "IRQ" : x->kind == HV_EXC_FIQ ? "FIQ" : "SError", x->to_el,
-                x->from_el,
+                x->kind == HV_EXC_IRQ   ? "IRQ"
+                : x->kind == HV_EXC_FIQ ? "FIQ"
+                                        : "SError",
+                x->to_el, x->from_el,
                 x->virt ? ": HCR_EL2.VI is set and the guest unmasked IRQs" : "");
             break;
         }

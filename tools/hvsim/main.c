@@ -27,7 +27,7 @@ const char *__lsan_default_suppressions(void)
 }
 
 /* Exit statuses (docs/cli.md). Run outcomes come from hv_stop_status(). */
-#define EXIT_USAGE 1
+#define EXIT_USAGE  1
 #define EXIT_ENGINE 2
 
 static const char usage_text[] =
