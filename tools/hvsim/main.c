@@ -17,6 +17,7 @@
 #include "platform/loader.h"
 #include "platform/machine.h"
 #include "platform/platform.h"
+#include "trace_cmd.h"
 
 /* Under LeakSanitizer (the test build): Unicorn 2.1.1 keeps a few
  * allocations past uc_close(). They are not ours; see tests/lsan.supp. */
@@ -33,6 +34,7 @@ const char *__lsan_default_suppressions(void)
 static const char usage_text[] =
     "usage: hvsim run [options] IMAGE\n"
     "       hvsim demo\n"
+    "       hvsim trace show|json|info FILE [options]  (docs/trace-format.md)\n"
     "       hvsim --help | --version\n"
     "\n"
     "IMAGE is an AArch64 ELF, a Linux arm64 Image, or FILE@ADDR for a raw binary.\n"
@@ -55,6 +57,8 @@ static const char usage_text[] =
     "                         abort to the guest (default), or stop the run (status 4)\n"
     "  --log EVENTS           print events to stderr: exc,eret,sysreg,mmio,bus,uart,\n"
     "                         psci,wfi,guest-error,unimpl,stop or all\n"
+    "  --trace FILE           record a binary trace of the run (docs/trace-format.md)\n"
+    "  --trace-events EVENTS  the event types to record (default all), as for --log\n"
     "  -q, --quiet            no status line and no end-of-run report\n"
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
@@ -189,6 +193,10 @@ struct run_cli {
     uint64_t ram_size;
     uint32_t log_mask;
     bool quiet;
+    const char *trace_path; /* --trace */
+    uint32_t trace_mask;    /* --trace-events */
+    int argc;               /* the run options, recorded in the trace */
+    char **argv;
 };
 
 int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struct hv_obs *obs,
@@ -223,9 +231,12 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
     hv_obs_subscribe(obs, (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL)) & ~c->log_mask,
                      report_event, &rep);
 
+    struct hv_trace_cli *trace;
+    if (hv_trace_cli_begin(&trace, c->trace_path, c->trace_mask, c->argc, c->argv, o, &plat, obs))
+        return EXIT_USAGE;
     if (hv_machine_create(&m, o, obs, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
-        return EXIT_USAGE;
+        return hv_trace_cli_end(trace, EXIT_USAGE);
     }
     memset(&st, 0, sizeof(st));
     if (!c->quiet && isatty(STDERR_FILENO)) {
@@ -236,7 +247,7 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
     if (hv_machine_run(m, &res, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
         hv_machine_destroy(m);
-        return EXIT_ENGINE;
+        return hv_trace_cli_end(trace, EXIT_ENGINE);
     }
     if (st.shown)
         fprintf(stderr, "\r\033[K");
@@ -246,7 +257,7 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
     if (rep.suppressed && !c->quiet)
         fprintf(stderr, "hvsim: (%u repeated reports suppressed)\n", rep.suppressed);
     hv_machine_destroy(m);
-    return res.status;
+    return hv_trace_cli_end(trace, res.status);
 }
 
 /* Used by the demo: run one image on the default platform, quietly. */
@@ -274,6 +285,9 @@ static int cmd_run(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     memset(&c, 0, sizeof(c));
     hv_obs_init(&obs);
+    c.trace_mask = HV_EV_ALL;
+    c.argc = argc;
+    c.argv = argv;
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -352,6 +366,13 @@ static int cmd_run(int argc, char **argv)
             NEED_ARG();
             if (hv_ev_parse_mask(v, &c.log_mask))
                 return usage_error("unknown event name in '%s'", v);
+        } else if (strcmp(a, "--trace") == 0) {
+            NEED_ARG();
+            c.trace_path = v;
+        } else if (strcmp(a, "--trace-events") == 0) {
+            NEED_ARG();
+            if (hv_ev_parse_mask(v, &c.trace_mask))
+                return usage_error("unknown event name in '%s'", v);
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c.quiet = true;
         } else if (a[0] == '-' && a[1]) {
@@ -423,6 +444,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "trace") == 0)
+        return hv_trace_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", argv[1]);

@@ -1,0 +1,424 @@
+/* hvsim trace: the recorder. Records are encoded into a block buffer; a
+ * whole block (header, length, checksum, payload) is written and flushed
+ * when it reaches the block size, at the end of the run and after a stop
+ * event, so a killed run leaves a file of whole blocks (plus at most one
+ * partial block, which readers detect). docs/trace-format.md. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+#define MAX_STR 4096 /* longer strings are cut (events carry one-line texts) */
+
+struct str_slot {
+    uint64_t hash;
+    char *s; /* NULL: empty slot */
+    uint32_t id;
+};
+
+struct hv_trace_writer {
+    FILE *f;
+    int werr; /* errno of the first failed write, or -1 */
+    uint8_t *buf;
+    size_t len, cap, block_size;
+    uint32_t block_events;
+    uint64_t events, blocks;
+    /* Delta state, reset at every block start. */
+    uint64_t icount, vtime, pc;
+    uint8_t pe;
+    uint64_t *last; /* per field of hv_trace_fields[] */
+    /* The string table: open addressing, power-of-two size. */
+    struct str_slot *strs;
+    size_t strcap, nstrs;
+};
+
+/* ---- byte buffer ------------------------------------------------------ */
+
+static int grow(struct hv_trace_writer *w, size_t more)
+{
+    if (w->len + more <= w->cap)
+        return 0;
+    size_t cap = w->cap ? w->cap : 8192;
+    while (cap < w->len + more)
+        cap *= 2;
+    uint8_t *p = realloc(w->buf, cap);
+    if (!p) {
+        if (w->werr == 0)
+            w->werr = ENOMEM;
+        return -1;
+    }
+    w->buf = p;
+    w->cap = cap;
+    return 0;
+}
+
+static void put8(struct hv_trace_writer *w, uint8_t b)
+{
+    if (grow(w, 1) == 0)
+        w->buf[w->len++] = b;
+}
+
+static void putbytes(struct hv_trace_writer *w, const void *p, size_t n)
+{
+    if (n && grow(w, n) == 0) {
+        memcpy(w->buf + w->len, p, n);
+        w->len += n;
+    }
+}
+
+static void putvar(struct hv_trace_writer *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        put8(w, (uint8_t)(v | 0x80));
+        v >>= 7;
+    }
+    put8(w, (uint8_t)v);
+}
+
+static uint64_t zigzag(uint64_t d)
+{
+    return (d << 1) ^ (0 - (d >> 63));
+}
+
+static void putle(struct hv_trace_writer *w, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        put8(w, (uint8_t)(v >> (8 * i)));
+}
+
+/* ---- header ----------------------------------------------------------- */
+
+/* A header item: tag, length, payload (built in w->buf after `mark`). */
+static size_t item_begin(struct hv_trace_writer *w)
+{
+    return w->len;
+}
+
+static void item_end(struct hv_trace_writer *w, size_t mark, unsigned tag)
+{
+    /* Move the payload behind its tag and varint length. */
+    size_t plen = w->len - mark;
+    uint8_t hdr[20];
+    size_t hn = 0;
+    uint64_t v = tag;
+    do {
+        hdr[hn++] = (uint8_t)((v >= 0x80 ? 0x80 : 0) | (v & 0x7f));
+        v >>= 7;
+    } while (v);
+    v = plen;
+    do {
+        hdr[hn++] = (uint8_t)((v >= 0x80 ? 0x80 : 0) | (v & 0x7f));
+        v >>= 7;
+    } while (v);
+    if (grow(w, hn))
+        return;
+    memmove(w->buf + mark + hn, w->buf + mark, plen);
+    memcpy(w->buf + mark, hdr, hn);
+    w->len += hn;
+}
+
+static void put_lstr(struct hv_trace_writer *w, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    putvar(w, n);
+    putbytes(w, s, n);
+}
+
+static void write_out(struct hv_trace_writer *w, const void *p, size_t n)
+{
+    if (w->werr)
+        return;
+    if (fwrite(p, 1, n, w->f) != n || fflush(w->f) != 0)
+        w->werr = errno ? errno : EIO;
+}
+
+int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_trace_header *h,
+                         struct hv_err *err)
+{
+    struct hv_trace_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        return hv_err_set(err, "out of memory");
+    w->f = f;
+    w->block_size = 4096;
+    w->last = calloc(hv_trace_nfields, sizeof(*w->last));
+    if (!w->last) {
+        free(w);
+        return hv_err_set(err, "out of memory");
+    }
+
+    /* Fixed part: magic, version, flags, header length (patched below). */
+    putbytes(w, HV_TRACE_MAGIC, 8);
+    putle(w, HV_TRACE_VERSION, 2);
+    putle(w, 0, 2);
+    putle(w, 0, 4);
+
+    size_t m = item_begin(w);
+    putbytes(w, h->hvsim_version, h->hvsim_version ? strlen(h->hvsim_version) : 0);
+    item_end(w, m, HV_TI_HVSIM_VERSION);
+
+    m = item_begin(w);
+    putle(w, hv_fnv1a64(h->platform_desc, h->platform_len), 8);
+    putbytes(w, h->platform_name, h->platform_name ? strlen(h->platform_name) : 0);
+    item_end(w, m, HV_TI_PLATFORM);
+
+    for (unsigned i = 0; i < h->nimages; i++) {
+        const struct hv_trace_image *im = &h->images[i];
+        m = item_begin(w);
+        put8(w, im->role);
+        putvar(w, im->addr);
+        putvar(w, im->len);
+        putle(w, hv_fnv1a64(im->data, im->len), 8);
+        putbytes(w, im->path, im->path ? strlen(im->path) : 0);
+        item_end(w, m, HV_TI_IMAGE);
+    }
+
+    m = item_begin(w);
+    putvar(w, h->argc);
+    for (unsigned i = 0; i < h->argc; i++)
+        put_lstr(w, h->argv[i]);
+    item_end(w, m, HV_TI_OPTIONS);
+
+    for (unsigned i = 0; i < h->ninputs; i++) {
+        const struct hv_trace_input *in = &h->inputs[i];
+        m = item_begin(w);
+        put8(w, in->port);
+        putvar(w, in->start_ns);
+        putvar(w, in->baud);
+        putvar(w, in->len);
+        putbytes(w, in->data, in->len);
+        item_end(w, m, HV_TI_UART_INPUT);
+    }
+
+    uint64_t idmask = 0;
+    for (unsigned t = 0; t < HV_EV__COUNT; t++) {
+        const struct hv_trace_evdesc *d = hv_trace_desc_by_type((enum hv_ev_type)t);
+        if (d && (h->event_mask & HV_EV_BIT(t)))
+            idmask |= 1ull << d->id;
+    }
+    m = item_begin(w);
+    putvar(w, idmask);
+    item_end(w, m, HV_TI_EVENT_MASK);
+
+    if (w->werr) {
+        int e = w->werr;
+        free(w->buf);
+        free(w->last);
+        free(w);
+        return hv_err_set(err, "writing the trace header: %s", strerror(e));
+    }
+    uint32_t hl = (uint32_t)(w->len - 16);
+    for (unsigned i = 0; i < 4; i++)
+        w->buf[12 + i] = (uint8_t)(hl >> (8 * i));
+    write_out(w, w->buf, w->len);
+    w->len = 0;
+    if (w->werr) {
+        int e = w->werr;
+        free(w->buf);
+        free(w->last);
+        free(w);
+        return hv_err_set(err, "writing the trace header: %s", strerror(e));
+    }
+    *out = w;
+    return 0;
+}
+
+void hv_trace_writer_set_block_size(struct hv_trace_writer *w, size_t bytes)
+{
+    w->block_size = bytes ? bytes : 1;
+}
+
+uint64_t hv_trace_writer_events(const struct hv_trace_writer *w)
+{
+    return w->events;
+}
+
+/* ---- blocks ----------------------------------------------------------- */
+
+static void reset_block_state(struct hv_trace_writer *w)
+{
+    w->icount = w->vtime = w->pc = 0;
+    w->pe = 0;
+    memset(w->last, 0, hv_trace_nfields * sizeof(*w->last));
+    w->block_events = 0;
+}
+
+static void flush_block(struct hv_trace_writer *w)
+{
+    uint8_t hdr[32];
+    size_t hn = 0;
+    uint64_t v;
+
+    if (w->len == 0)
+        return;
+    hdr[hn++] = HV_TR_BLOCK;
+    for (v = w->len; v >= 0x80; v >>= 7)
+        hdr[hn++] = (uint8_t)(v | 0x80);
+    hdr[hn++] = (uint8_t)v;
+    for (v = w->block_events; v >= 0x80; v >>= 7)
+        hdr[hn++] = (uint8_t)(v | 0x80);
+    hdr[hn++] = (uint8_t)v;
+    uint32_t sum = hv_fnv1a32(w->buf, w->len);
+    for (unsigned i = 0; i < 4; i++)
+        hdr[hn++] = (uint8_t)(sum >> (8 * i));
+    /* One fwrite for the whole block, so a kill rarely splits it. */
+    if (grow(w, hn) == 0) {
+        memmove(w->buf + hn, w->buf, w->len);
+        memcpy(w->buf, hdr, hn);
+        write_out(w, w->buf, w->len + hn);
+    }
+    w->len = 0;
+    w->blocks++;
+    reset_block_state(w);
+}
+
+/* The id of s in the string table, defining it in the current block first
+ * if it is new. */
+static uint32_t string_id(struct hv_trace_writer *w, const char *s)
+{
+    size_t n = strnlen(s, MAX_STR);
+    uint64_t h = hv_fnv1a64(s, n);
+
+    if (w->nstrs * 2 >= w->strcap) {
+        size_t ncap = w->strcap ? w->strcap * 2 : 256;
+        struct str_slot *t = calloc(ncap, sizeof(*t));
+        if (!t) {
+            if (!w->werr)
+                w->werr = ENOMEM;
+            return 0;
+        }
+        for (size_t i = 0; i < w->strcap; i++) {
+            if (!w->strs[i].s)
+                continue;
+            size_t j = w->strs[i].hash & (ncap - 1);
+            while (t[j].s)
+                j = (j + 1) & (ncap - 1);
+            t[j] = w->strs[i];
+        }
+        free(w->strs);
+        w->strs = t;
+        w->strcap = ncap;
+    }
+    size_t j = h & (w->strcap - 1);
+    for (; w->strs[j].s; j = (j + 1) & (w->strcap - 1))
+        if (w->strs[j].hash == h && strncmp(w->strs[j].s, s, n) == 0 && w->strs[j].s[n] == 0)
+            return w->strs[j].id;
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        if (!w->werr)
+            w->werr = ENOMEM;
+        return 0;
+    }
+    memcpy(copy, s, n);
+    copy[n] = 0;
+    w->strs[j].hash = h;
+    w->strs[j].s = copy;
+    w->strs[j].id = (uint32_t)w->nstrs++;
+    put8(w, HV_TR_STRING);
+    putvar(w, n);
+    putbytes(w, copy, n);
+    return w->strs[j].id;
+}
+
+void hv_trace_record(void *ctx, const struct hv_event *ev)
+{
+    struct hv_trace_writer *w = ctx;
+    const struct hv_trace_evdesc *d = hv_trace_desc_by_type(ev->type);
+    uint32_t sid[8];
+    unsigned nsid = 0;
+
+    if (!d || w->werr)
+        return;
+    /* Strings first: their definitions must precede the event. */
+    for (unsigned i = 0; i < d->nfields && nsid < 8; i++) {
+        const struct hv_trace_field *f = &hv_trace_fields[d->first_field + i];
+        if (f->kind == HV_TF_STR) {
+            const char *s;
+            memcpy(&s, (const char *)ev + f->offset, sizeof(s));
+            sid[nsid++] = string_id(w, s ? s : "");
+        }
+    }
+    if (ev->pe != w->pe) {
+        put8(w, HV_TR_CONTEXT);
+        putvar(w, ev->pe);
+        putvar(w, 0); /* VM: unknown (reserved for the hypervisor's report) */
+        w->pe = ev->pe;
+    }
+    put8(w, (uint8_t)((ev->el & 3) << 6 | d->id));
+    putvar(w, zigzag(ev->icount - w->icount));
+    putvar(w, zigzag(ev->vtime - w->vtime));
+    putvar(w, zigzag(ev->pc - w->pc));
+    w->icount = ev->icount;
+    w->vtime = ev->vtime;
+    w->pc = ev->pc;
+    nsid = 0;
+    for (unsigned i = 0; i < d->nfields; i++) {
+        unsigned fi = d->first_field + i;
+        const struct hv_trace_field *f = &hv_trace_fields[fi];
+        const char *p = (const char *)ev + f->offset;
+        uint64_t u = 0;
+        switch (f->kind) {
+        case HV_TF_BOOL: {
+            bool b;
+            memcpy(&b, p, sizeof(b));
+            put8(w, b ? 1 : 0);
+            continue;
+        }
+        case HV_TF_U8:
+            put8(w, (uint8_t)*p);
+            continue;
+        case HV_TF_STR:
+            putvar(w, nsid < 8 ? sid[nsid++] : 0);
+            continue;
+        case HV_TF_U32: {
+            uint32_t v;
+            memcpy(&v, p, sizeof(v));
+            u = v;
+        } break;
+        case HV_TF_U64:
+            memcpy(&u, p, sizeof(u));
+            break;
+        case HV_TF_I32: {
+            int v;
+            memcpy(&v, p, sizeof(v));
+            u = zigzag((uint64_t)(int64_t)v);
+        } break;
+        case HV_TF_I64: {
+            int64_t v;
+            memcpy(&v, p, sizeof(v));
+            u = zigzag((uint64_t)v);
+        } break;
+        }
+        if (f->enc == HV_TF_DELTA) {
+            uint64_t prev = w->last[fi];
+            w->last[fi] = u;
+            u = zigzag(u - prev);
+        }
+        putvar(w, u);
+    }
+    w->block_events++;
+    w->events++;
+    if (w->len >= w->block_size || ev->type == HV_EV_RUN_STOP)
+        flush_block(w);
+}
+
+int hv_trace_writer_close(struct hv_trace_writer *w, struct hv_err *err)
+{
+    int rc = 0;
+    if (!w)
+        return 0;
+    flush_block(w);
+    put8(w, HV_TR_END);
+    putvar(w, w->events);
+    putvar(w, w->blocks);
+    write_out(w, w->buf, w->len);
+    if (w->werr)
+        rc = hv_err_set(err, "writing the trace: %s", strerror(w->werr));
+    for (size_t i = 0; i < w->strcap; i++)
+        free(w->strs[i].s);
+    free(w->strs);
+    free(w->buf);
+    free(w->last);
+    free(w);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/* libFuzzer harness for the trace reader (sim/trace/trace_read.c).
+ *
+ * The input is a trace file. It is read to its end or its first damage; every
+ * event decoded is rendered by `trace show` (hv_event_format) and `trace json`
+ * (hv_trace_event_json). Besides ASan/UBSan, it checks the reader's
+ * contract:
+ *  - an error is one line "offset N: ..." with N within the input, and the
+ *    reader keeps returning it;
+ *  - the events decoded, recorded again with the writer and read back, come
+ *    out the same (field by field), and the rewrite reads to its end;
+ *  - a JSON object starts with {"type": and ends with }.
+ *
+ * Build and run: see tests/fuzz/README.md.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/evfmt.h"
+#include "trace/trace.h"
+
+#define MAX_EVENTS 4096
+
+static void check_err(const struct hv_err *err, size_t size)
+{
+    size_t off;
+    if (sscanf(err->msg, "offset %zu:", &off) != 1 || off > size || strchr(err->msg, '\n')) {
+        fprintf(stderr, "bad error message for a %zu-byte input: '%s'\n", size, err->msg);
+        abort();
+    }
+}
+
+static void same(const struct hv_event *a, const struct hv_event *b)
+{
+    if (a->type != b->type || a->pe != b->pe || a->el != b->el || a->pc != b->pc ||
+        a->icount != b->icount || a->vtime != b->vtime)
+        abort();
+    const struct hv_trace_evdesc *d = hv_trace_desc_by_type(a->type);
+    for (unsigned i = 0; i < d->nfields; i++) {
+        const struct hv_trace_field *f = &hv_trace_fields[d->first_field + i];
+        const char *pa = (const char *)a + f->offset, *pb = (const char *)b + f->offset;
+        if (f->kind == HV_TF_STR) {
+            const char *sa, *sb;
+            memcpy(&sa, pa, sizeof(sa));
+            memcpy(&sb, pb, sizeof(sb));
+            /* The writer cuts strings at 4096 bytes and at a NUL. */
+            if (strncmp(sa, sb, 4096) != 0)
+                abort();
+            continue;
+        }
+        size_t n = f->kind == HV_TF_BOOL || f->kind == HV_TF_U8   ? 1
+                   : f->kind == HV_TF_U32 || f->kind == HV_TF_I32 ? 4
+                                                                  : 8;
+        if (memcmp(pa, pb, n) != 0) {
+            fprintf(stderr, "field %s of %s differs after a rewrite\n", f->name, d->name);
+            abort();
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct hv_event evs[MAX_EVENTS];
+    struct hv_trace_reader *r;
+    struct hv_err err;
+    struct hv_event ev;
+    char line[4096];
+    unsigned n = 0;
+    int rc;
+
+    if (hv_trace_reader_open(&r, data, size, &err)) {
+        check_err(&err, size);
+        return 0;
+    }
+    while ((rc = hv_trace_next(r, &ev, &err)) == 1) {
+        hv_event_format(&ev, line, sizeof(line));
+        int jl = hv_trace_event_json(&ev, line, sizeof(line));
+        if (jl < 10 || strncmp(line, "{\"type\":", 8) != 0 ||
+            ((size_t)jl < sizeof(line) && line[jl - 1] != '}'))
+            abort();
+        if (n < MAX_EVENTS)
+            evs[n++] = ev; /* its strings live as long as r */
+    }
+    if (rc < 0) {
+        check_err(&err, size);
+        struct hv_err again;
+        if (hv_trace_next(r, &ev, &again) != -1 || strcmp(again.msg, err.msg) != 0)
+            abort();
+    }
+
+    /* Rewrite what was read, and read it back. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct hv_trace_writer *w;
+    struct hv_trace_header h = {
+        .hvsim_version = "fuzz", .platform_name = "p", .event_mask = HV_EV_ALL};
+    if (!f || hv_trace_writer_open(&w, f, &h, &err))
+        abort();
+    hv_trace_writer_set_block_size(w, 1 + size % 512);
+    for (unsigned i = 0; i < n; i++)
+        hv_trace_record(w, &evs[i]);
+    if (hv_trace_writer_close(w, &err))
+        abort();
+    fclose(f);
+    struct hv_trace_reader *r2;
+    if (hv_trace_reader_open(&r2, buf, len, &err))
+        abort();
+    for (unsigned i = 0; i < n; i++) {
+        if (hv_trace_next(r2, &ev, &err) != 1) {
+            fprintf(stderr, "rewrite: %s\n", err.msg);
+            abort();
+        }
+        same(&evs[i], &ev);
+    }
+    if (hv_trace_next(r2, &ev, &err) != 0)
+        abort();
+    hv_trace_reader_free(r2);
+    free(buf);
+    hv_trace_reader_free(r);
+    return 0;
+}

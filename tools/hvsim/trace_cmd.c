@@ -1,0 +1,378 @@
+/* hvsim CLI: `hvsim run --trace FILE` (the recorder's set-up) and
+ * `hvsim trace show|json|info FILE` (the reader). docs/trace-format.md. */
+#define _GNU_SOURCE
+#include "trace_cmd.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/evfmt.h"
+#include "platform/loader.h"
+#include "trace/trace.h"
+
+#define EXIT_USAGE 1
+
+struct hv_trace_cli {
+    const char *path;
+    FILE *f;
+    struct hv_trace_writer *w;
+    char stdin_tmp[64]; /* the temporary file holding stdin's UART input */
+};
+
+static int fail_begin(struct hv_trace_cli *t, const char *what)
+{
+    fprintf(stderr, "hvsim: trace %s: %s\n", t->path, what);
+    if (t->f)
+        fclose(t->f);
+    if (t->stdin_tmp[0])
+        unlink(t->stdin_tmp);
+    free(t);
+    return EXIT_USAGE;
+}
+
+int hv_trace_cli_begin(struct hv_trace_cli **out, const char *path, uint32_t mask, int argc,
+                       char **argv, struct hv_machine_opts *o, const struct hv_platform *plat,
+                       struct hv_obs *obs)
+{
+    struct hv_trace_image images[1 + HV_MAX_LOADS];
+    struct hv_trace_input inputs[HV_MAX_UARTS];
+    uint8_t *idata[1 + HV_MAX_LOADS] = {0}, *indata[HV_MAX_UARTS] = {0};
+    const char **args = NULL;
+    struct hv_trace_header h;
+    struct hv_err err;
+    void *dtb = NULL;
+    size_t dtb_len = 0;
+    int rc = 0;
+
+    *out = NULL;
+    if (!path)
+        return 0;
+    struct hv_trace_cli *t = calloc(1, sizeof(*t));
+    if (!t)
+        return EXIT_USAGE;
+    t->path = path;
+    memset(&h, 0, sizeof(h));
+    h.hvsim_version = HVSIM_VERSION;
+    h.platform_name = plat->name;
+    h.event_mask = mask;
+
+    /* The platform, as the canonical DTB hvsim generates from it. */
+    struct hv_dtb_opts dopts = {0};
+    if (hv_platform_build_dtb(plat, &dopts, &dtb, &dtb_len, &err) == 0) {
+        h.platform_desc = dtb;
+        h.platform_len = dtb_len;
+    }
+
+    /* The images, hashed over their bytes. An unreadable one is left out:
+     * the machine reports it. */
+    for (unsigned i = 0; i <= o->nloads && i <= HV_MAX_LOADS; i++) {
+        const char *spec = i == 0 ? o->image : o->loads[i - 1].path;
+        char *alloc = NULL;
+        const char *file = spec;
+        uint64_t addr = i == 0 ? 0 : o->loads[i - 1].addr;
+        size_t len;
+        if (i == 0 && strchr(spec, '@')) {
+            if (hv_parse_file_at(spec, &alloc, &addr, &err))
+                continue;
+            file = alloc;
+        }
+        if (hv_read_file(file, &idata[h.nimages], &len, &err) == 0) {
+            images[h.nimages] = (struct hv_trace_image){.role = i ? 1 : 0,
+                                                        .addr = addr,
+                                                        .path = spec,
+                                                        .data = idata[h.nimages],
+                                                        .len = len};
+            h.nimages++;
+        }
+        free(alloc);
+    }
+    h.images = images;
+
+    /* The external inputs: each UART's input bytes and their schedule. */
+    for (unsigned n = 0; n < HV_MAX_UARTS; n++) {
+        const char *in = o->uart_in[n];
+        size_t len = 0;
+        if (!in)
+            continue;
+        if (strcmp(in, "-") == 0) {
+            size_t cap = 0;
+            int c;
+            while ((c = getchar()) != EOF) {
+                if (len == cap) {
+                    cap = cap ? cap * 2 : 4096;
+                    uint8_t *p = realloc(indata[h.ninputs], cap);
+                    if (!p) {
+                        rc = fail_begin(t, "out of memory reading stdin");
+                        goto out;
+                    }
+                    indata[h.ninputs] = p;
+                }
+                indata[h.ninputs][len++] = (uint8_t)c;
+            }
+            /* The machine reads stdin itself; give it the bytes read here. */
+            const char *tmp = getenv("TMPDIR");
+            snprintf(t->stdin_tmp, sizeof(t->stdin_tmp), "%s/hvsim-stdin-XXXXXX",
+                     tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+            int fd = mkstemp(t->stdin_tmp);
+            if (fd < 0 || (len && write(fd, indata[h.ninputs], len) != (ssize_t)len)) {
+                if (fd >= 0)
+                    close(fd);
+                rc = fail_begin(t, "cannot keep stdin in a temporary file");
+                goto out;
+            }
+            close(fd);
+            o->uart_in[n] = t->stdin_tmp;
+        } else if (hv_read_file(in, &indata[h.ninputs], &len, &err)) {
+            continue; /* the machine reports it */
+        }
+        inputs[h.ninputs] = (struct hv_trace_input){.port = (uint8_t)n,
+                                                    .start_ns = o->uart_in_start_ns,
+                                                    .baud = o->uart_baud,
+                                                    .data = indata[h.ninputs],
+                                                    .len = len};
+        h.ninputs++;
+    }
+    h.inputs = inputs;
+
+    /* The options as given, without `--trace FILE`: where the trace goes
+     * does not change the run, and two recordings must be identical. */
+    args = calloc((size_t)argc + 1, sizeof(*args));
+    if (!args) {
+        rc = fail_begin(t, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        args[h.argc++] = argv[i];
+    }
+    h.argv = args;
+
+    t->f = fopen(path, "wb");
+    if (!t->f) {
+        rc = fail_begin(t, strerror(errno));
+        goto out;
+    }
+    if (hv_trace_writer_open(&t->w, t->f, &h, &err)) {
+        rc = fail_begin(t, err.msg);
+        goto out;
+    }
+    if (hv_obs_subscribe(obs, mask, hv_trace_record, t->w)) {
+        hv_trace_writer_close(t->w, NULL);
+        rc = fail_begin(t, "too many observers");
+        goto out;
+    }
+    *out = t;
+out:
+    free(args);
+    free(dtb);
+    for (unsigned i = 0; i < 1 + HV_MAX_LOADS; i++)
+        free(idata[i]);
+    for (unsigned i = 0; i < HV_MAX_UARTS; i++)
+        free(indata[i]);
+    return rc;
+}
+
+int hv_trace_cli_end(struct hv_trace_cli *t, int status)
+{
+    struct hv_err err;
+    if (!t)
+        return status;
+    int bad = hv_trace_writer_close(t->w, &err);
+    if (fclose(t->f) != 0 && !bad) {
+        bad = -1;
+        snprintf(err.msg, sizeof(err.msg), "%s", strerror(errno));
+    }
+    if (bad) {
+        fprintf(stderr, "hvsim: trace %s: %s\n", t->path, err.msg);
+        if (status == 0)
+            status = EXIT_USAGE;
+    }
+    if (t->stdin_tmp[0])
+        unlink(t->stdin_tmp);
+    free(t);
+    return status;
+}
+
+/* ---- hvsim trace ... -------------------------------------------------- */
+
+static const char trace_usage[] =
+    "usage: hvsim trace show FILE [--events LIST] [--from TIME] [--to TIME] [-o OUT]\n"
+    "       hvsim trace json FILE [--events LIST] [--from TIME] [--to TIME] [-o OUT]\n"
+    "       hvsim trace info FILE [-o OUT]\n"
+    "TIME is virtual time: ns, or with a unit (us, ms, s); --from and --to are inclusive.\n";
+
+static int tusage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hvsim: trace: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", trace_usage);
+    return EXIT_USAGE;
+}
+
+static int parse_ns(const char *s, uint64_t *ns)
+{
+    static const struct {
+        const char *unit;
+        uint64_t mul;
+    } units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+    size_t n = strspn(s, "0123456789");
+    char num[32];
+    uint64_t v, mul = 1;
+    if (n == 0 || n >= sizeof(num))
+        return -1;
+    if (s[n]) {
+        mul = 0;
+        for (unsigned i = 0; i < 4; i++)
+            if (strcmp(s + n, units[i].unit) == 0)
+                mul = units[i].mul;
+        if (!mul)
+            return -1;
+    }
+    memcpy(num, s, n);
+    num[n] = 0;
+    if (hv_parse_u64(num, false, &v) || (v && mul > UINT64_MAX / v))
+        return -1;
+    *ns = v * mul;
+    return 0;
+}
+
+static void print_info(FILE *out, const struct hv_trace_info *in, size_t size, uint64_t nev)
+{
+    fprintf(out, "format version: %u\nhvsim version: %s\n", in->version,
+            in->hvsim_version ? in->hvsim_version : "");
+    fprintf(out, "platform: %s fnv1a64=%016" PRIx64 "\n", in->platform_name, in->platform_hash);
+    for (unsigned i = 0; i < in->nimages; i++)
+        fprintf(out, "image: %s %s addr=0x%" PRIx64 " size=%" PRIu64 " fnv1a64=%016" PRIx64 "\n",
+                in->images[i].role ? "load" : "main", in->images[i].path, in->images[i].addr,
+                in->images[i].size, in->images[i].hash);
+    fprintf(out, "options:");
+    for (unsigned i = 0; i < in->argc; i++)
+        fprintf(out, " %s", in->argv[i]);
+    fprintf(out, "\n");
+    for (unsigned i = 0; i < in->ninputs; i++)
+        fprintf(out, "uart input: port %u, %zu bytes from %" PRIu64 " ns, baud %u\n",
+                in->inputs[i].port, in->inputs[i].len, in->inputs[i].start_ns,
+                in->inputs[i].baud ? in->inputs[i].baud : 115200);
+    fprintf(out, "events recorded:");
+    for (unsigned t = 0; t < HV_EV__COUNT; t++)
+        if (in->event_mask & HV_EV_BIT(t))
+            fprintf(out, " %s", hv_ev_type_name((enum hv_ev_type)t));
+    fprintf(out, "\nevents: %" PRIu64 "\nbytes: %zu\n", nev, size);
+    if (nev)
+        fprintf(out, "bytes per event: %.2f\n", (double)size / (double)nev);
+}
+
+int hv_trace_cmd(int argc, char **argv)
+{
+    const char *sub, *file = NULL, *outpath = NULL;
+    uint32_t mask = HV_EV_ALL;
+    uint64_t from = 0, to = UINT64_MAX;
+    struct hv_err err;
+
+    if (argc < 1)
+        return tusage("%s", "no subcommand given");
+    sub = argv[0];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        fputs(trace_usage, stdout);
+        return 0;
+    }
+    bool show = strcmp(sub, "show") == 0, json = strcmp(sub, "json") == 0,
+         info = strcmp(sub, "info") == 0;
+    if (!show && !json && !info)
+        return tusage("unknown subcommand '%s'", sub);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool filt = !info;
+        if (strcmp(a, "-o") == 0 ||
+            (filt &&
+             (strcmp(a, "--events") == 0 || strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0))) {
+            if (!v)
+                return tusage("option %s needs an argument", a);
+            i++;
+            if (strcmp(a, "-o") == 0)
+                outpath = v;
+            else if (strcmp(a, "--events") == 0 && hv_ev_parse_mask(v, &mask))
+                return tusage("unknown event name in '%s'", v);
+            else if (strcmp(a, "--from") == 0 && parse_ns(v, &from))
+                return tusage("malformed time '%s' (e.g. 1500, 10us, 2ms)", v);
+            else if (strcmp(a, "--to") == 0 && parse_ns(v, &to))
+                return tusage("malformed time '%s' (e.g. 1500, 10us, 2ms)", v);
+        } else if (a[0] == '-' && a[1]) {
+            return tusage("unknown option %s", a);
+        } else if (file) {
+            return tusage("more than one FILE given ('%s')", a);
+        } else {
+            file = a;
+        }
+    }
+    if (!file)
+        return tusage("%s", "no FILE given");
+
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (hv_read_file(file, &data, &size, &err)) {
+        fprintf(stderr, "hvsim: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    FILE *out = stdout;
+    if (outpath && !(out = fopen(outpath, "w"))) {
+        fprintf(stderr, "hvsim: %s: %s\n", outpath, strerror(errno));
+        free(data);
+        return EXIT_USAGE;
+    }
+    struct hv_trace_reader *r;
+    int rc = 0;
+    if (hv_trace_reader_open(&r, data, size, &err)) {
+        fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
+        rc = EXIT_USAGE;
+    } else {
+        struct hv_event ev;
+        char line[2048];
+        uint64_t nev = 0;
+        int got;
+        while ((got = hv_trace_next(r, &ev, &err)) == 1) {
+            nev++;
+            if (info || !(mask & HV_EV_BIT(ev.type)) || ev.vtime < from || ev.vtime > to)
+                continue;
+            if (show)
+                hv_event_format(&ev, line, sizeof(line));
+            else if ((size_t)hv_trace_event_json(&ev, line, sizeof(line)) >= sizeof(line)) {
+                /* Long strings: render into a buffer of the size needed. */
+                size_t need = (size_t)hv_trace_event_json(&ev, NULL, 0) + 1;
+                char *big = malloc(need);
+                if (big) {
+                    hv_trace_event_json(&ev, big, need);
+                    fputs(big, out);
+                    fputc('\n', out);
+                    free(big);
+                }
+                continue;
+            }
+            fputs(line, out);
+            fputc('\n', out);
+        }
+        if (info)
+            print_info(out, hv_trace_reader_info(r), size, nev);
+        if (got < 0) {
+            fflush(out);
+            fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
+            rc = EXIT_USAGE;
+        }
+        hv_trace_reader_free(r);
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(stderr, "hvsim: writing %s: %s\n", outpath ? outpath : "stdout", strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (out != stdout)
+        fclose(out);
+    free(data);
+    return rc;
+}
