@@ -35,11 +35,13 @@ enum {
     HV_EXCP_VFIQ = 15,
 };
 
-/* QEMU 5.0 include/hw/core/cpu.h and target/arm/cpu.h interrupt_request bits. */
+/* QEMU 5.0 include/exec/cpu-all.h and target/arm/cpu.h interrupt_request bits
+ * (the shared notes once gave vIRQ as 0x80: that is CPU_INTERRUPT_DEBUG, which
+ * makes Unicorn stop the CPU for good). */
 enum {
     HV_CPU_INTERRUPT_HARD = 0x2,
     HV_CPU_INTERRUPT_FIQ = 0x10,
-    HV_CPU_INTERRUPT_VIRQ = 0x80,
+    HV_CPU_INTERRUPT_VIRQ = 0x40, /* CPU_INTERRUPT_TGT_EXT_2; 0x80 is CPU_INTERRUPT_DEBUG */
     HV_CPU_INTERRUPT_VFIQ = 0x200,
 };
 

@@ -95,6 +95,21 @@ START_TEST(test_irq_at_el2_without_imo_not_taken)
 }
 END_TEST
 
+/* Regression: the vIRQ line once used QEMU's CPU_INTERRUPT_DEBUG bit, which
+ * stopped the engine for good the first time a GIC list register made a
+ * virtual interrupt pending. With HCR_EL2.IMO=1 it is taken at EL1. */
+START_TEST(test_virq_line_taken_at_el1)
+{
+    EXPECT('a', HV_LINE_VIRQ, "taken at EL1: IRQ/SPx");
+}
+END_TEST
+
+START_TEST(test_vfiq_line_needs_fmo)
+{
+    EXPECT('c', HV_LINE_VFIQ, "taken at EL1: FIQ/SPx");
+}
+END_TEST
+
 START_TEST(test_no_line_no_interrupt)
 {
     EXPECT('a', HV_LINE_VFIQ, "not taken at EL1"); /* vFIQ needs FMO: mode a sets IMO only */
@@ -113,6 +128,8 @@ int main(void)
     tcase_add_test(tc, test_irq_at_el2_with_imo);
     tcase_add_test(tc, test_irq_at_el2_without_imo_not_taken);
     tcase_add_test(tc, test_no_line_no_interrupt);
+    tcase_add_test(tc, test_virq_line_taken_at_el1);
+    tcase_add_test(tc, test_vfiq_line_needs_fmo);
     suite_add_tcase(s, tc);
     return hv_check_run(s);
 }
