@@ -48,6 +48,7 @@ struct hv_cpu {
 
     bool lines[HV_LINE__COUNT];
     bool relevel;           /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
+    bool kick;              /* an input line changed: leave at the next block start */
     unsigned gaps_reported; /* engine gaps already reported (check_engine_gaps) */
     bool stop_requested;
     bool bus_error;
@@ -134,24 +135,27 @@ static const uint32_t enc_spsr[4] = {0, HV_SYSREG(3, 0, 4, 0, 0), HV_SYSREG(3, 4
 
 static void update_next_check(struct hv_cpu *cpu)
 {
-    cpu->next_check = (cpu->relevel || cpu->stop_requested) ? 0 : cpu->deadline;
+    cpu->next_check = (cpu->relevel || cpu->stop_requested || cpu->kick) ? 0 : cpu->deadline;
 }
 
 /* ---- virtual time: the block hook --------------------------------------- */
 
 static void apply_lines(struct hv_cpu *cpu);
 
-/* Runs at the start of every translated block. size/4 is the number of A64
- * instructions in it: a cheap, deterministic count (unicorn.md). */
+/* Runs at the start of every translated block, before any of its
+ * instructions. size/4 is the number of A64 instructions in it: a cheap,
+ * deterministic count (unicorn.md). icount is the number retired before the
+ * block, so a deadline is served at the first block boundary at or after it. */
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
     struct hv_cpu *cpu = ud;
     (void)uc;
     cpu->blk_addr = addr;
     cpu->blk_size = size;
-    cpu->icount += size >> 2;
-    if (__builtin_expect(cpu->icount < cpu->next_check, 1))
+    if (__builtin_expect(cpu->icount < cpu->next_check, 1)) {
+        cpu->icount += size >> 2;
         return;
+    }
     if (cpu->relevel) {
         cpu->relevel = false;
         apply_lines(cpu);
@@ -161,13 +165,30 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
             /* The boot ROM is a dozen instructions: running on means the
              * engine does not behave as the self-test expects. */
             cpu->boot_runaway = true;
-            uc_emu_stop(cpu->uc);
+            cpu->stop_requested = true;
         } else if (cpu->cb.deadline) {
             cpu->cb.deadline(cpu->cb.ctx, cpu);
         }
     }
-    if (cpu->stop_requested)
-        uc_emu_stop(cpu->uc);
+    /* Leave the engine here (or at an exception entry, on_intr), and only
+     * here, when an input line changed or a stop was asked for. This hook
+     * runs just before the block's own exit check (gen_tb_start), so the
+     * engine leaves before any instruction of the block has run and later
+     * re-enters the block at its start. Leaving from anywhere else is wrong:
+     * Unicorn checks for an exit request after every load and store
+     * (check_exit_request), and on that exit it restores the PC to the start
+     * of the block, so the part of the block that already ran (an MMIO
+     * store, a GIC system-register write) would run twice
+     * (docs/architecture.md). The block has not run: it is not counted. */
+    if (cpu->stop_requested || cpu->kick) {
+        cpu->kick = false;
+        if (cpu->stop_requested)
+            uc_emu_stop(cpu->uc);
+        else
+            hv_uci_exit(&cpu->uci);
+    } else {
+        cpu->icount += size >> 2;
+    }
     update_next_check(cpu);
 }
 
@@ -294,11 +315,16 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
     /* After the boot ROM, an SMC that reaches EL3 is a firmware call (PSCI,
      * SMCCC). There is no EL3 software: the firmware model answers it. The
      * PC already points past the SMC. */
-    if (intno == HV_EXCP_SMC && cpu->booted && cpu->cb.smc && cpu->cb.smc(cpu->cb.ctx, cpu))
-        return;
-    cpu->delivering_sync = true;
-    hv_uci_do_interrupt(&cpu->uci);
-    cpu->delivering_sync = false;
+    if (!(intno == HV_EXCP_SMC && cpu->booted && cpu->cb.smc && cpu->cb.smc(cpu->cb.ctx, cpu))) {
+        cpu->delivering_sync = true;
+        hv_uci_do_interrupt(&cpu->uci);
+        cpu->delivering_sync = false;
+    }
+    /* An exception boundary is the other safe place to leave: no block is
+     * running, and a PE that keeps faulting on its vector fetch never
+     * reaches a block start (the abort-loop guard in machine.c). */
+    if (cpu->stop_requested)
+        uc_emu_stop(cpu->uc);
 }
 
 /* ---- system registers ---------------------------------------------------- */
@@ -871,7 +897,10 @@ static void apply_lines(struct hv_cpu *cpu)
         else
             hv_uci_reset_interrupt(&cpu->uci, line_mask[l]);
     }
-    hv_uci_exit(&cpu->uci);
+    /* QEMU looks at interrupt_request only between chained blocks once
+     * asked to leave: do that at the next block start (on_block). */
+    cpu->kick = true;
+    update_next_check(cpu);
 }
 
 void hv_cpu_set_line(struct hv_cpu *cpu, enum hv_cpu_line line, bool level)
@@ -1187,9 +1216,9 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
 
 void hv_cpu_request_stop(struct hv_cpu *cpu)
 {
+    /* Taken at the next block start (on_block), never mid-block. */
     cpu->stop_requested = true;
     update_next_check(cpu);
-    uc_emu_stop(cpu->uc);
 }
 
 int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
