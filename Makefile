@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 # Debian's interpreter, which has python3-pytest (not a pyenv python on PATH).
 PYTHON     := /usr/bin/python3
 
-.PHONY: all deps build demo test unit e2e qemu-demo bench fuzz format clean
+.PHONY: all deps build demo test unit e2e qemu-demo linux-direct bench fuzz format clean
 
 all: build
 
@@ -22,6 +22,12 @@ build: deps
 
 demo: build
 	@./$(BUILD)/hvsim demo
+
+# Debian's arm64 kernel and a busybox initramfs, directly at EL2 (docs/linux.md).
+linux-direct: build
+	@guests/linux/prepare
+	./$(BUILD)/hvsim run -m 256M --append "console=ttyAMA0" \
+	    --initrd .deps/linux/out/initrd.gz .deps/linux/out/Image
 
 # The same demo image on QEMU (the reference machine).
 qemu-demo: build

@@ -68,11 +68,12 @@ struct hv_machine {
     struct hv_unimpl_dev unimpl[HV_PLAT_MAX_DEVS];
     unsigned nunimpl;
 
-    struct hv_loaded_image images[1 + HV_MAX_LOADS];
+    struct hv_loaded_image images[2 + HV_MAX_LOADS]; /* image, --load..., --initrd */
     unsigned nimages;
     void *dtb;
     size_t dtb_len;
     uint64_t dtb_addr;
+    uint64_t initrd_start, initrd_end; /* 0/0: no --initrd */
 
     void (*progress)(void *ctx, uint64_t icount, uint64_t vtime_ns);
     void *progress_ctx;
@@ -464,6 +465,45 @@ static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, st
     return 0;
 }
 
+/* The initrd goes where QEMU's arm boot code (hw/arm/boot.c) puts it, so a
+ * kernel finds it at the same address on both: RAM base + min(RAM / 2,
+ * 128 MiB), moved up past the images if they reach that far; its extent goes
+ * to /chosen/linux,initrd-start/end in the DTB. */
+static int load_initrd(struct hv_machine *m, const char *path, const struct hv_mem_target *t,
+                       struct hv_err *err)
+{
+    uint64_t half = m->plat.ram_size / 2, addr;
+    uint8_t *data;
+    size_t len;
+
+    addr = m->plat.ram_base + (half < (128ull << 20) ? half : (128ull << 20));
+    for (unsigned i = 0; i < m->nimages; i++)
+        if (m->images[i].highest > addr)
+            addr = (m->images[i].highest + 0xfffu) & ~0xfffull;
+    if (hv_read_file(path, &data, &len, err))
+        return hv_err_prefix(err, "--initrd");
+    if (len == 0) {
+        free(data);
+        return hv_err_set(err, "--initrd %s: the file is empty", path);
+    }
+    if (addr + len > m->plat.ram_base + m->plat.ram_size) {
+        free(data);
+        return hv_err_set(err,
+                          "--initrd %s: %zu bytes do not fit in RAM at 0x%" PRIx64
+                          " (RAM ends at 0x%" PRIx64 "; try a larger -m)",
+                          path, len, addr, m->plat.ram_base + m->plat.ram_size);
+    }
+    int rc = hv_load_image(data, len, HV_IMAGE_RAW, addr, t, m->images, m->nimages,
+                           &m->images[m->nimages], err);
+    free(data);
+    if (rc)
+        return hv_err_prefix(err, "--initrd %s", path);
+    m->initrd_start = addr;
+    m->initrd_end = addr + len;
+    m->nimages++;
+    return 0;
+}
+
 static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
 {
     struct hv_mem_target t = {.nwin = 1};
@@ -507,7 +547,7 @@ static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, st
         free(alloc);
         m->nimages++;
     }
-    return 0;
+    return o->initrd ? load_initrd(m, o->initrd, &t, err) : 0;
 }
 
 /* Place the DTB at the start of RAM, where QEMU puts it for bare-metal
@@ -515,7 +555,11 @@ static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, st
  * Either way x0 holds its address at entry. */
 static int place_dtb(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
 {
-    struct hv_dtb_opts dopts = {.bootargs = o->bootargs};
+    struct hv_dtb_opts dopts = {
+        .bootargs = o->bootargs,
+        .initrd_start = m->initrd_start,
+        .initrd_end = m->initrd_end,
+    };
     uint64_t lowest = m->plat.ram_base + m->plat.ram_size;
 
     if (hv_platform_build_dtb(&m->plat, &dopts, &m->dtb, &m->dtb_len, err))
@@ -677,8 +721,11 @@ void hv_machine_destroy(struct hv_machine *m)
 {
     if (!m)
         return;
+    /* The timer first: cancelling its queued events recomputes the CPU's
+     * deadline, so the CPU must still exist (a guest that powers off with a
+     * timer armed, as Linux does). */
+    hv_timer_destroy(m->timer);
     hv_cpu_destroy(m->cpu);
-    hv_timer_destroy(m->timer); /* cancels its queued events */
     hv_gic_destroy(m->gic);
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];

@@ -38,6 +38,7 @@ struct hv_machine_opts {
     unsigned nloads;
     const char *dtb_out;                /* write the generated DTB here too */
     const char *bootargs;               /* /chosen/bootargs */
+    const char *initrd;                 /* --initrd: placed as QEMU places it */
     uint64_t max_insns;                 /* 0: unlimited */
     uint64_t max_time_ns;               /* 0: unlimited */
     uint32_t mips;                      /* instructions per virtual microsecond (default 1000) */

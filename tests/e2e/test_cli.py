@@ -184,3 +184,20 @@ def test_abort_loop_is_stopped(hvsim, tmp_path):
     r = run_hvsim(["run", f"{p}@0x40200000"], timeout=60)
     assert r.status == 4, r.stderr
     assert b"stuck taking external aborts" in r.stderr
+
+
+def test_system_off_with_a_timer_armed(hvsim, tmp_path):
+    """Regression: tearing the machine down with a timer still queued
+    recomputed the deadline of an already freed CPU (found by ASan on the
+    Linux boot, which powers off with its timer armed)."""
+    prog = [0xd2a20000,  # movz x0, #0x1000, lsl #16
+            0xd51ce240,  # msr cnthp_cval_el2, x0: far in the future
+            0xd2800020,  # mov x0, #1
+            0xd51ce220,  # msr cnthp_ctl_el2, x0: ENABLE
+            0xd2b08000,  # movz x0, #0x8400, lsl #16
+            0xf2800100,  # movk x0, #8: PSCI SYSTEM_OFF
+            0xd4000003,  # smc #0
+            0x14000000]  # b .
+    p = write(tmp_path, "armed.bin", b"".join(struct.pack("<I", i) for i in prog))
+    r = run_hvsim(["run", "-q", f"{p}@0x40200000"])
+    assert r.status == 0, r.stderr

@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  -m SIZE                RAM size (e.g. 256M); default: the platform's\n"
     "  --load FILE@ADDR       also load a raw file at a physical address (repeatable)\n"
     "  --append ARGS          kernel command line (/chosen/bootargs)\n"
+    "  --initrd FILE          initial ramdisk, placed as QEMU places it\n"
+    "                         (/chosen/linux,initrd-start/end)\n"
     "  --dtb-out FILE         write the generated DTB to FILE\n"
     "  --uart N=FILE          UART N output to FILE ('-' = stdout without prefix)\n"
     "  --uart-in N=FILE       feed FILE to UART N's receiver ('-' = all of stdin)\n"
@@ -321,6 +323,9 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--append") == 0) {
             NEED_ARG();
             o.bootargs = v;
+        } else if (strcmp(a, "--initrd") == 0) {
+            NEED_ARG();
+            o.initrd = v;
         } else if (strcmp(a, "--dtb-out") == 0) {
             NEED_ARG();
             o.dtb_out = v;
