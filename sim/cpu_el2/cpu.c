@@ -81,6 +81,7 @@ struct hv_cpu {
     bool in_debug;      /* a debugger-style read is in progress */
     bool hole_touched;  /* ... and it reached a hole */
     uc_hook h_fetch_prot;
+    uc_hook h_write_prot; /* writes to read-only windows (ROM, flash) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -1021,6 +1022,22 @@ void hv_cpu_destroy(struct hv_cpu *cpu)
     free(cpu);
 }
 
+/* A store to a read-only window (ROM, flash in read-array mode): the bus
+ * ignores it, as a ROM does (QEMU's ROM regions discard writes too). Report
+ * it as a guest error and let it through Unicorn's check; the region is
+ * marked read-only for QEMU (hv_uci_set_readonly), which drops the store. */
+static bool on_write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                          void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    (void)uc;
+    (void)type;
+    hv_obs_text(cpu->obs, HV_EV_GUEST_ERROR, (uint8_t)hv_uci_el(&cpu->uci), *cpu->uci.pc,
+                "%d-byte write of 0x%llx to read-only memory at PA 0x%llx: ignored", size,
+                (unsigned long long)value, (unsigned long long)addr);
+    return true;
+}
+
 int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, bool readonly,
                    struct hv_err *err)
 {
@@ -1029,6 +1046,16 @@ int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, b
     if (e != UC_ERR_OK)
         return hv_err_set(err, "map RAM at 0x%llx+0x%llx: %s", (unsigned long long)pa,
                           (unsigned long long)size, uc_strerror(e));
+    if (!readonly)
+        return 0;
+    if (hv_uci_set_readonly(cpu->uc, pa, err))
+        return -1;
+    if (!cpu->h_write_prot) {
+        e = uc_hook_add(cpu->uc, &cpu->h_write_prot, UC_HOOK_MEM_WRITE_PROT, (void *)on_write_prot,
+                        cpu, 1, 0);
+        if (e != UC_ERR_OK)
+            return hv_err_set(err, "write-protection hook: %s", uc_strerror(e));
+    }
     return 0;
 }
 
@@ -1086,6 +1113,7 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
 #define ROM_VBAR_EL3   0x800u /* VBAR_EL3 = rom + 0x800 (2 KiB aligned) */
 #define ROM_LOWER_SYNC (ROM_VBAR_EL3 + 0x400u)
 #define ROM_LIT        0xe00u
+#define ROM_PARK       0xf00u /* EL2 lands here (b .); hv_cpu_boot then sets PC = entry */
 #define SELFTEST_IMM   0x5e1fu
 
 /* Build the EL3 boot ROM. Unicorn leaves reset at EL1 (unicorn.md), so:
@@ -1093,8 +1121,12 @@ int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read
  *   rom+0x004 (EL1): smc #0      -- to EL3 through VBAR_EL3
  *   rom+0x400 (EL2, VBAR_EL2 + lower-EL sync): eret back to rom+0x004
  *   VBAR_EL3+0x400 (lower EL, AArch64, synchronous):
- *     x0..x3 <- boot arguments; ELR_EL3 <- entry; SPSR_EL3 <- EL2h, DAIF masked
- *     eret                         -- to the image at EL2h, as firmware hands over */
+ *     x0..x3 <- boot arguments; ELR_EL3 <- rom+0xf00; SPSR_EL3 <- EL2h, DAIF masked
+ *     eret                         -- to EL2h, as firmware hands over
+ *   rom+0xf00 (EL2): b .           -- the boot run's exit; the PC is then set to
+ *                                     the entry, so no exit sits on the image.
+ * Unicorn mishandles an exit at PA 0 (--bios entry): the first fetch there
+ * took an instruction abort (address size fault, FAR 0xfffffffffffffc00). */
 static void build_rom(uint8_t *rom, const struct hv_cpu_boot *b)
 {
     uint32_t *w = (uint32_t *)rom;
@@ -1109,8 +1141,9 @@ static void build_rom(uint8_t *rom, const struct hv_cpu_boot *b)
     lit[1] = b->x[1];
     lit[2] = b->x[2];
     lit[3] = b->x[3];
-    lit[4] = b->entry;
-    lit[5] = 0x3c9; /* SPSR: M=EL2h (0b1001), D A I F set */
+    lit[4] = b->rom_pa + ROM_PARK;
+    w[ROM_PARK / 4] = 0x14000000u; /* b . */
+    lit[5] = 0x3c9;                /* SPSR: M=EL2h (0b1001), D A I F set */
     for (unsigned r = 0; r < 4; r++, pc++)
         w[pc] = A64_LDR_LIT(r, ROM_LIT + 8 * r - pc * 4);
     w[pc] = A64_LDR_LIT(4, ROM_LIT + 32 - pc * 4);
@@ -1161,7 +1194,7 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     cpu->stop_requested = false;
     cpu->deadline = cpu->icount + 256;
     update_next_check(cpu);
-    uint64_t exits[1] = {b->entry};
+    uint64_t exits[1] = {b->rom_pa + ROM_PARK};
     uc_ctl_set_exits(cpu->uc, exits, 1);
     e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 0);
     uc_ctl_set_exits(cpu->uc, NULL, 0);
@@ -1175,13 +1208,19 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
                           "within 256 instructions (PC 0x%llx, EL%u)",
                           (unsigned long long)hv_cpu_pc(cpu), hv_cpu_el(cpu));
 
-    /* Self-test: we must now be at EL2h, at the entry, with x0 = the DTB. */
-    if (hv_cpu_el(cpu) != 2 || hv_cpu_pc(cpu) != b->entry || hv_cpu_x(cpu, 0) != b->x[0])
+    /* Self-test: we must now be at EL2h, parked in the ROM, with x0 = the
+     * DTB. Then go to the entry (outside a run, a PC write is plain). */
+    if (hv_cpu_el(cpu) != 2 || hv_cpu_pc(cpu) != b->rom_pa + ROM_PARK ||
+        hv_cpu_x(cpu, 0) != b->x[0])
         return hv_err_set(err,
                           "Unicorn self-test: boot ROM did not reach EL2 at 0x%llx "
                           "(EL%u, PC 0x%llx)",
-                          (unsigned long long)b->entry, hv_cpu_el(cpu),
+                          (unsigned long long)(b->rom_pa + ROM_PARK), hv_cpu_el(cpu),
                           (unsigned long long)hv_cpu_pc(cpu));
+    v = b->entry;
+    if (uc_reg_write(cpu->uc, UC_ARM64_REG_PC, &v) != UC_ERR_OK || hv_cpu_pc(cpu) != b->entry)
+        return hv_err_set(err, "Unicorn self-test: cannot set the PC to the entry 0x%llx",
+                          (unsigned long long)b->entry);
     /* Self-test: the HVC round trip left the architectural syndrome of
      * "HVC #0x5e1f from AArch64" (EC 0x16, IL=1) and ELR_EL2 past it. Then
      * clear what it left behind, so that the image starts from reset values

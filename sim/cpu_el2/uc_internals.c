@@ -28,6 +28,8 @@ extern void arm_cpu_do_transaction_failed_aarch64(void *cs, uint64_t physaddr, u
                                                   uint32_t attrs, uint32_t response,
                                                   uintptr_t retaddr) __attribute__((noreturn));
 extern void pmu_post_el_change_aarch64(void *cpu, void *opaque);
+extern void *find_memory_mapping_aarch64(struct uc_struct *uc, uint64_t address);
+extern void memory_region_set_readonly_aarch64(void *mr, bool readonly);
 
 /* How far past CPUState we look for env and the hook lists. ARMCPU in 2.1.1
  * holds env at about cs + 0xa350 and the hook lists some KiB after it. */
@@ -185,6 +187,16 @@ void hv_uci_exit(struct hv_uci *uci)
 void hv_uci_raise(struct hv_uci *uci, uint32_t excp, uint32_t syndrome, uint32_t target_el)
 {
     raise_exception_aarch64(uci->env, excp, syndrome, target_el);
+}
+
+int hv_uci_set_readonly(uc_engine *uc, uint64_t pa, struct hv_err *err)
+{
+    void *mr = find_memory_mapping_aarch64((struct uc_struct *)uc, pa);
+    if (!mr)
+        return hv_err_set(err, "no memory region at PA 0x%llx to make read-only",
+                          (unsigned long long)pa);
+    memory_region_set_readonly_aarch64(mr, true);
+    return 0;
 }
 
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len)

@@ -88,6 +88,11 @@ void hv_uci_exit(struct hv_uci *uci);
 void hv_uci_raise(struct hv_uci *uci, uint32_t excp, uint32_t syndrome, uint32_t target_el)
     __attribute__((noreturn));
 /* Debugger-style read through the current translation regime. */
+/* Make the RAM region mapped at pa a ROM for the engine: QEMU then marks its
+ * TLB entries TLB_DISCARD_WRITE, so a store that gets past Unicorn's
+ * write-protection hook (which returns "handled") is dropped, not stored. */
+int hv_uci_set_readonly(uc_engine *uc, uint64_t pa, struct hv_err *err);
+
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
 
 /* ---- bus errors: synchronous external aborts (docs/cpu-bus-errors.md) ----

@@ -49,6 +49,7 @@ struct hv_machine {
     struct hv_clock clock; /* virtual time and the event queue, for the models */
     uint8_t *ram;
     uint8_t *rom;
+    uint8_t *flash; /* --bios: HV_FLASH_SIZE bytes at HV_FLASH_BASE, read-only */
     struct hv_evq evq;
 
     uint64_t idle_ns; /* virtual time spent asleep in WFI */
@@ -504,6 +505,40 @@ static int load_initrd(struct hv_machine *m, const char *path, const struct hv_m
     return 0;
 }
 
+/* --bios: the firmware goes into flash bank 0 at PA 0, where QEMU virt's
+ * -bios puts it and where U-Boot's qemu_arm64 build runs from, and the PE
+ * enters it there. The flash is read-only (reads as the image, writes are
+ * ignored and logged: no CFI command set), and it is not in the DTB. */
+static int load_bios(struct hv_machine *m, const char *path, struct hv_err *err)
+{
+    struct hv_mem_target t = {.nwin = 1};
+    uint8_t *data;
+    size_t len;
+
+    m->flash = map_zeroed(HV_FLASH_SIZE);
+    if (!m->flash)
+        return hv_err_set(err, "cannot allocate the %u MiB flash for --bios", HV_FLASH_SIZE >> 20);
+    if (hv_read_file(path, &data, &len, err))
+        return hv_err_prefix(err, "--bios");
+    if (len == 0 || len > HV_FLASH_SIZE) {
+        free(data);
+        return hv_err_set(err, "--bios %s: %zu bytes; the flash holds 1 to %u bytes", path, len,
+                          HV_FLASH_SIZE);
+    }
+    t.win[0].pa = HV_FLASH_BASE;
+    t.win[0].size = HV_FLASH_SIZE;
+    t.win[0].host = m->flash;
+    int rc = hv_load_image(data, len, HV_IMAGE_RAW, HV_FLASH_BASE, &t, NULL, 0, &m->images[0], err);
+    free(data);
+    if (rc)
+        return hv_err_prefix(err, "--bios %s", path);
+    m->nimages = 1;
+    if (hv_cpu_map_ram(m->cpu, HV_FLASH_BASE, HV_FLASH_SIZE, m->flash, true, err))
+        return hv_err_prefix(err, "--bios: the flash window at 0x%x+%u MiB", HV_FLASH_BASE,
+                             HV_FLASH_SIZE >> 20);
+    return 0;
+}
+
 static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, struct hv_err *err)
 {
     struct hv_mem_target t = {.nwin = 1};
@@ -511,7 +546,9 @@ static int load_images(struct hv_machine *m, const struct hv_machine_opts *o, st
     t.win[0].size = m->plat.ram_size;
     t.win[0].host = m->ram;
 
-    for (unsigned i = 0; i <= o->nloads; i++) {
+    if (o->bios && load_bios(m, o->bios, err))
+        return -1;
+    for (unsigned i = o->image ? 0 : 1; i <= o->nloads; i++) {
         const char *path;
         uint64_t addr = 0;
         char *alloc = NULL;
@@ -565,8 +602,8 @@ static int place_dtb(struct hv_machine *m, const struct hv_machine_opts *o, stru
     if (hv_platform_build_dtb(&m->plat, &dopts, &m->dtb, &m->dtb_len, err))
         return hv_err_prefix(err, "generating the DTB");
     for (unsigned i = 0; i < m->nimages; i++)
-        if (m->images[i].lowest < lowest)
-            lowest = m->images[i].lowest;
+        if (m->images[i].lowest >= m->plat.ram_base && m->images[i].lowest < lowest)
+            lowest = m->images[i].lowest; /* RAM images only (not --bios in flash) */
     if (m->plat.ram_base + m->dtb_len <= lowest) {
         m->dtb_addr = m->plat.ram_base;
     } else {
@@ -740,6 +777,8 @@ void hv_machine_destroy(struct hv_machine *m)
         munmap(m->ram, m->plat.ram_size);
     if (m->rom)
         munmap(m->rom, m->plat.rom_size);
+    if (m->flash)
+        munmap(m->flash, HV_FLASH_SIZE);
     free(m->dtb);
     hv_evq_free(&m->evq);
     free(m);

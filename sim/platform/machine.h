@@ -28,6 +28,11 @@ enum hv_bus_error_action {
     HV_BUS_ERROR_STOP,  /* report and stop the run: status 4 */
 };
 
+/* --bios: QEMU virt's flash (banks 0 and 1), where firmware such as U-Boot's
+ * qemu_arm64 build runs from. */
+#define HV_FLASH_BASE 0x0u
+#define HV_FLASH_SIZE (128u << 20) /* two 64 MiB banks, as on virt */
+
 struct hv_machine_opts {
     const struct hv_platform *platform; /* validated */
     const char *image;                  /* main image: ELF, Linux Image, or FILE@ADDR raw */
@@ -39,6 +44,7 @@ struct hv_machine_opts {
     const char *dtb_out;                /* write the generated DTB here too */
     const char *bootargs;               /* /chosen/bootargs */
     const char *initrd;                 /* --initrd: placed as QEMU places it */
+    const char *bios;                   /* --bios: firmware in the flash at 0, entered there */
     uint64_t max_insns;                 /* 0: unlimited */
     uint64_t max_time_ns;               /* 0: unlimited */
     uint32_t mips;                      /* instructions per virtual microsecond (default 1000) */

@@ -201,3 +201,37 @@ def test_system_off_with_a_timer_armed(hvsim, tmp_path):
     p = write(tmp_path, "armed.bin", b"".join(struct.pack("<I", i) for i in prog))
     r = run_hvsim(["run", "-q", f"{p}@0x40200000"])
     assert r.status == 0, r.stderr
+
+
+def test_bios_runs_from_a_read_only_flash(hvsim, tmp_path):
+    """--bios: the firmware runs from the flash at 0x0 at EL2; a store to the
+    flash is ignored (it reads back unchanged) and reported as a guest error."""
+    prog = [0xd2802001,  # mov x1, #0x100
+            0xb9400022,  # ldr w2, [x1]
+            0x52800aa3,  # mov w3, #0x55
+            0xb9000023,  # str w3, [x1]: to the flash
+            0xb9400024,  # ldr w4, [x1]
+            0xd2a12005,  # movz x5, #0x0900, lsl #16: UART0
+            0x528009c6,  # mov w6, #'N'
+            0x6b04005f,  # cmp w2, w4
+            0x52800b27,  # mov w7, #'Y'
+            0x1a8600e6,  # csel w6, w7, w6, eq: 'Y' if unchanged
+            0xb90000a6,  # str w6, [x5]
+            0x52800146,  # mov w6, #'\n'
+            0xb90000a6,  # str w6, [x5]
+            0xd2b08000,  # movz x0, #0x8400, lsl #16
+            0xf2800100,  # movk x0, #8: PSCI SYSTEM_OFF
+            0xd4000003,  # smc #0
+            0x14000000]  # b .
+    p = write(tmp_path, "rom.bin", b"".join(struct.pack("<I", i) for i in prog))
+    r = run_hvsim(["run", "--bios", p])
+    assert r.status == 0 and r.stdout == b"Y\n", r.stderr
+    assert b"write of 0x55 to read-only memory at PA 0x100: ignored" in r.stderr
+
+
+def test_bios_bad_uses(hvsim, tmp_path):
+    empty = write(tmp_path, "empty.bin", b"")
+    r = run_hvsim(["run", "--bios", empty])
+    assert r.status == 1 and b"the flash holds 1 to" in r.stderr
+    r = run_hvsim(["run", "--bios", empty, IMAGES / "hello.elf"])
+    assert r.status == 1 and b"give other files with --load" in r.stderr

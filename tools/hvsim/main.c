@@ -32,7 +32,7 @@ const char *__lsan_default_suppressions(void)
 #define EXIT_ENGINE 2
 
 static const char usage_text[] =
-    "usage: hvsim run [options] IMAGE\n"
+    "usage: hvsim run [options] IMAGE | hvsim run [options] --bios FILE\n"
     "       hvsim demo\n"
     "       hvsim trace show|json|info FILE [options]  (docs/trace-format.md)\n"
     "       hvsim --help | --version\n"
@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  -m SIZE                RAM size (e.g. 256M); default: the platform's\n"
     "  --load FILE@ADDR       also load a raw file at a physical address (repeatable)\n"
     "  --append ARGS          kernel command line (/chosen/bootargs)\n"
+    "  --bios FILE            firmware (e.g. U-Boot) in the flash at 0x0, entered there at\n"
+    "                         EL2, with the DTB at the start of RAM; replaces IMAGE\n"
     "  --initrd FILE          initial ramdisk, placed as QEMU places it\n"
     "                         (/chosen/linux,initrd-start/end)\n"
     "  --dtb-out FILE         write the generated DTB to FILE\n"
@@ -323,6 +325,9 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--append") == 0) {
             NEED_ARG();
             o.bootargs = v;
+        } else if (strcmp(a, "--bios") == 0) {
+            NEED_ARG();
+            o.bios = v;
         } else if (strcmp(a, "--initrd") == 0) {
             NEED_ARG();
             o.initrd = v;
@@ -389,8 +394,12 @@ static int cmd_run(int argc, char **argv)
         }
 #undef NEED_ARG
     }
-    if (!o.image)
+    if (!o.image && !o.bios)
         return usage_error("%s", "no IMAGE given");
+    if (o.image && o.bios)
+        return usage_error("--bios runs the firmware from flash: give other files with --load "
+                           "FILE@ADDR, not as IMAGE ('%s')",
+                           o.image);
     rc = hv_cli_run_machine(&o, &c, &obs, true);
     for (unsigned i = 0; i < HV_MAX_LOADS; i++)
         free(allocs[i]);

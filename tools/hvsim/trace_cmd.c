@@ -71,6 +71,8 @@ int hv_trace_cli_begin(struct hv_trace_cli **out, const char *path, uint32_t mas
      * the machine reports it. */
     for (unsigned i = 0; i <= o->nloads && i <= HV_MAX_LOADS; i++) {
         const char *spec = i == 0 ? o->image : o->loads[i - 1].path;
+        if (!spec)
+            continue; /* --bios without an IMAGE */
         char *alloc = NULL;
         const char *file = spec;
         uint64_t addr = i == 0 ? 0 : o->loads[i - 1].addr;
