@@ -464,7 +464,8 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         any_vm |= vm != 0;
         if (!nev)
             t_first = ev.vtime;
-        t_last = ev.vtime;
+        if (ev.vtime > t_last)
+            t_last = ev.vtime;
         nev++;
         struct pe_state *p = &pes[ev.pe];
         /* Time: from the PE's previous event to this one, at the EL it was
@@ -505,7 +506,8 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         default:
             break;
         }
-        p->t = ev.vtime;
+        if (ev.vtime > p->t) /* (a trapped access can be 1 ns after its exception) */
+            p->t = ev.vtime;
         p->el = (uint8_t)pe_el_after(&ev, el);
         p->g = group_of(vm, p->el);
     }
@@ -590,6 +592,7 @@ static void slice_name(char *buf, size_t len, uint32_t vm, uint32_t vcpu, unsign
 
 struct pf_pe {
     bool open, seen;
+    uint64_t t; /* the last time drawn */
     char name[64];
     uint8_t el;
     uint32_t vm;
@@ -621,7 +624,17 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         uint32_t vm, vcpu;
         struct pf_pe *p = &pes[ev.pe];
         hv_trace_reader_context(r, &vm, &vcpu);
-        t_last = ev.vtime;
+        /* Viewers want time to go forward on a track. An event's time is
+         * not always in order: the CPU counts a translated block's
+         * instructions when the block starts and takes back the ones that
+         * did not run at a synchronous exception, so an event inside a block
+         * (a trapped MRS) can be 1 ns later than the exception it causes.
+         * Such an event is drawn at the time of the one before it; its args
+         * keep the recorded time. */
+        uint64_t t = p->seen && ev.vtime < p->t ? p->t : ev.vtime;
+        p->t = t;
+        if (t > t_last)
+            t_last = t;
         if (!p->seen)
             fprintf(out,
                     "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":%u,"
@@ -638,12 +651,12 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         if (!p->open || strcmp(p->name, name) != 0) {
             if (p->open) {
                 fprintf(out, "%s{\"ph\":\"E\",\"pid\":1,\"tid\":%u,", SEP(), ev.pe);
-                ts(out, ev.vtime);
+                ts(out, t);
                 fprintf(out, "}");
             }
             fprintf(out, "%s{\"ph\":\"B\",\"name\":\"%s\",\"cat\":\"el\",\"pid\":1,\"tid\":%u,",
                     SEP(), name, ev.pe);
-            ts(out, ev.vtime);
+            ts(out, t);
             fprintf(out, "}");
             p->open = true;
             snprintf(p->name, sizeof(p->name), "%s", name);
@@ -687,7 +700,7 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         fprintf(out,
                 "%s{\"ph\":\"i\",\"s\":\"t\",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":1,\"tid\":%u,",
                 SEP(), label, hv_ev_type_name(ev.type), ev.pe);
-        ts(out, ev.vtime);
+        ts(out, t);
         fprintf(out, ",\"args\":%s}", args);
 
         /* Interrupt delivery: flows and LR occupancy. */
@@ -714,13 +727,13 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
                     "%s{\"ph\":\"%s\",\"name\":\"interrupt\",\"cat\":\"irq\",\"id\":%" PRIu64
                     ",\"pid\":1,\"tid\":%u,%s",
                     SEP(), ph, dl->cur.id, ev.pe, ph[0] == 'f' ? "\"bp\":\"e\"," : "");
-            ts(out, ev.vtime);
+            ts(out, t);
             fprintf(out, "}");
         }
         if (dl->lr_changed_pe >= 0) {
             fprintf(out, "%s{\"ph\":\"C\",\"name\":\"LRs in use PE%d\",\"pid\":1,\"tid\":%d,",
                     SEP(), dl->lr_changed_pe, dl->lr_changed_pe);
-            ts(out, ev.vtime);
+            ts(out, t);
             fprintf(out, ",\"args\":{\"lrs\":%u}}", lr_occupancy(dl, (unsigned)dl->lr_changed_pe));
         }
 
@@ -728,10 +741,10 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         if (el_after != el_before) {
             slice_name(name, sizeof(name), vm, vcpu, el_after);
             fprintf(out, "%s{\"ph\":\"E\",\"pid\":1,\"tid\":%u,", SEP(), ev.pe);
-            ts(out, ev.vtime);
+            ts(out, t);
             fprintf(out, "}%s{\"ph\":\"B\",\"name\":\"%s\",\"cat\":\"el\",\"pid\":1,\"tid\":%u,",
                     SEP(), name, ev.pe);
-            ts(out, ev.vtime);
+            ts(out, t);
             fprintf(out, "}");
             snprintf(p->name, sizeof(p->name), "%s", name);
         }
