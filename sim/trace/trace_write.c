@@ -31,14 +31,29 @@ struct hv_trace_writer {
     /* The string table: open addressing, power-of-two size. */
     struct str_slot *strs;
     size_t strcap, nstrs;
+    /* The last strings seen, by address: models pass the same constant
+     * (a device or register name) again and again. A hit is confirmed by
+     * comparing the bytes, since a model may also reuse a buffer. */
+    struct {
+        const char *ptr;
+        const char *copy; /* the table's copy */
+        uint32_t id;
+    } recent[64];
 };
 
 /* ---- byte buffer ------------------------------------------------------ */
 
-static int grow(struct hv_trace_writer *w, size_t more)
+static int grow_slow(struct hv_trace_writer *w, size_t more);
+
+static inline int grow(struct hv_trace_writer *w, size_t more)
 {
-    if (w->len + more <= w->cap)
+    if (__builtin_expect(w->len + more <= w->cap, 1))
         return 0;
+    return grow_slow(w, more);
+}
+
+static int grow_slow(struct hv_trace_writer *w, size_t more)
+{
     size_t cap = w->cap ? w->cap : 8192;
     while (cap < w->len + more)
         cap *= 2;
@@ -69,11 +84,15 @@ static void putbytes(struct hv_trace_writer *w, const void *p, size_t n)
 
 static void putvar(struct hv_trace_writer *w, uint64_t v)
 {
+    if (grow(w, 10))
+        return;
+    uint8_t *p = w->buf + w->len;
     while (v >= 0x80) {
-        put8(w, (uint8_t)(v | 0x80));
+        *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
-    put8(w, (uint8_t)v);
+    *p++ = (uint8_t)v;
+    w->len = (size_t)(p - w->buf);
 }
 
 static uint64_t zigzag(uint64_t d)
@@ -274,7 +293,24 @@ static void flush_block(struct hv_trace_writer *w)
 
 /* The id of s in the string table, defining it in the current block first
  * if it is new. */
+static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const char **copy_out);
+
 static uint32_t string_id(struct hv_trace_writer *w, const char *s)
+{
+    unsigned k = (unsigned)(((uintptr_t)s >> 3) ^ ((uintptr_t)s >> 9)) & 63;
+    if (w->recent[k].ptr == s && strcmp(w->recent[k].copy, s) == 0)
+        return w->recent[k].id;
+    const char *copy = NULL;
+    uint32_t id = string_id_slow(w, s, &copy);
+    if (copy && strlen(s) < MAX_STR) {
+        w->recent[k].ptr = s;
+        w->recent[k].copy = copy;
+        w->recent[k].id = id;
+    }
+    return id;
+}
+
+static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const char **copy_out)
 {
     size_t n = strnlen(s, MAX_STR);
     uint64_t h = hv_fnv1a64(s, n);
@@ -301,8 +337,10 @@ static uint32_t string_id(struct hv_trace_writer *w, const char *s)
     }
     size_t j = h & (w->strcap - 1);
     for (; w->strs[j].s; j = (j + 1) & (w->strcap - 1))
-        if (w->strs[j].hash == h && strncmp(w->strs[j].s, s, n) == 0 && w->strs[j].s[n] == 0)
+        if (w->strs[j].hash == h && strncmp(w->strs[j].s, s, n) == 0 && w->strs[j].s[n] == 0) {
+            *copy_out = w->strs[j].s;
             return w->strs[j].id;
+        }
     char *copy = malloc(n + 1);
     if (!copy) {
         if (!w->werr)
@@ -314,6 +352,7 @@ static uint32_t string_id(struct hv_trace_writer *w, const char *s)
     w->strs[j].hash = h;
     w->strs[j].s = copy;
     w->strs[j].id = (uint32_t)w->nstrs++;
+    *copy_out = copy;
     put8(w, HV_TR_STRING);
     putvar(w, n);
     putbytes(w, copy, n);

@@ -413,6 +413,9 @@ int hv_trace_cmd(int argc, char **argv)
         free(data);
         return EXIT_USAGE;
     }
+    /* Large writes: show and json print millions of short lines. */
+    static char outbuf[1 << 20];
+    setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
     struct hv_trace_reader *r;
     int rc = 0;
     if (hv_trace_reader_open(&r, data, size, &err)) {
