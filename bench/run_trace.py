@@ -40,20 +40,17 @@ def cpu_time(cmd):
     return t, p
 
 
-MEDIANS = []
+def run_once(cmd, ok=(0,)):
+    t, p = cpu_time(cmd)
+    if p.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: "
+                           f"{p.stderr.decode(errors='replace')}")
+    return t
 
 
-def median_time(cmd, reps, ok=(0,)):
-    """The minimum CPU time of reps runs (the median is kept in MEDIANS)."""
-    times = []
-    for _ in range(reps):
-        t, p = cpu_time(cmd)
-        if p.returncode not in ok:
-            raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: "
-                               f"{p.stderr.decode(errors='replace')}")
-        times.append(t)
-    MEDIANS.append(statistics.median(times))
-    return min(times)
+def min_time(cmd, reps, ok=(0,)):
+    """The minimum CPU time of reps runs."""
+    return min(run_once(cmd, ok) for _ in range(reps))
 
 
 def info_events(hv, trace):
@@ -83,16 +80,23 @@ def main():
     rows = []
     big = None
     for name, args, ok in workloads:
-        off = median_time([hv] + args, a.reps, ok)
-        on = median_time([hv] + args[:1] + ["--trace", trc] + args[1:], a.reps, ok)
-        idle = median_time([hv] + args[:1] + ["--trace", trc, "--trace-events", "stop"] + args[1:],
-                           a.reps, ok)
-        median_time([hv] + args[:1] + ["--trace", trc] + args[1:], 1, ok)
+        # The three variants interleaved, run after run, so that a change in
+        # the machine's load hits them alike.
+        variants = [[hv] + args,
+                    [hv] + args[:1] + ["--trace", trc] + args[1:],
+                    [hv] + args[:1] + ["--trace", trc, "--trace-events", "stop"] + args[1:]]
+        times = [[], [], []]
+        for _ in range(a.reps):
+            for k, cmd in enumerate(variants):
+                times[k].append(run_once(cmd, ok))
+        off, on, idle = (min(t) for t in times)
+        med = [statistics.median(t) for t in times]
+        run_once(variants[1], ok)  # the full trace, for its size
         nev = info_events(hv, trc)
         size = os.path.getsize(trc)
         rows.append((name, off, on, idle, nev, size))
-        print(f"  ({name}: medians off {MEDIANS[-4]:.3f}s, traced {MEDIANS[-3]:.3f}s, "
-              f"subscribed {MEDIANS[-2]:.3f}s)")
+        print(f"  ({name}: medians off {med[0]:.3f}s, traced {med[1]:.3f}s, "
+              f"subscribed {med[2]:.3f}s)")
         if name.startswith("uart_rx"):
             big = tmp / "big.trc"
             os.replace(trc, big)
@@ -118,7 +122,7 @@ def main():
     print(f"  reading the uart_rx trace ({nev} events, "
           f"{os.path.getsize(big)} bytes) to /dev/null:")
     for sub in ("show", "json", "perfetto", "stats"):
-        t = median_time([hv, "trace", sub, str(big), "-o", "/dev/null"], max(1, a.reps // 2))
+        t = min_time([hv, "trace", sub, str(big), "-o", "/dev/null"], max(1, a.reps // 2))
         rate = nev / t / 1e6
         extra = (f"  target >= 5 M/s  {verdict(rate >= 5)}" if sub == "show" else "")
         print(f"    trace {sub:9s} {t:7.3f} s  {rate:6.2f} M events/s{extra}")
