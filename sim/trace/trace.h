@@ -119,6 +119,11 @@ int hv_trace_writer_close(struct hv_trace_writer *w, struct hv_err *err);
 uint64_t hv_trace_writer_events(const struct hv_trace_writer *w);
 /* Flush when a block's payload reaches this many bytes (default 4096). */
 void hv_trace_writer_set_block_size(struct hv_trace_writer *w, size_t bytes);
+/* Where the recorder learns the VM of an event, for the context records:
+ * *vm = 0 (not known, or not in a VM) or VMID + 1, and *vcpu. Without one,
+ * every event is recorded with VM 0. */
+typedef void (*hv_trace_vm_fn)(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu);
+void hv_trace_writer_set_vm_fn(struct hv_trace_writer *w, hv_trace_vm_fn fn, void *ctx);
 
 /* ---- reading -------------------------------------------------------------- */
 

@@ -422,7 +422,6 @@ struct pe_state {
     bool seen;
     uint8_t el;
     uint64_t t;
-    unsigned g;
 };
 
 static unsigned group_of(uint32_t vm, uint8_t el)
@@ -470,8 +469,12 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         struct pe_state *p = &pes[ev.pe];
         /* Time: from the PE's previous event to this one, at the EL it was
          * at (the EL after an exception entry or return). */
-        if (p->seen && ev.vtime >= p->t)
-            g[p->g].time_ns[p->el & 3] += ev.vtime - p->t;
+        if (p->seen && ev.vtime >= p->t) {
+            /* The PE was at p->el since its last event: in the VM of this
+             * event if that is below EL2. */
+            unsigned el_int = p->el & 3;
+            g[group_of(el_int < 2 ? vm : 0, (uint8_t)el_int)].time_ns[el_int] += ev.vtime - p->t;
+        }
         if (!p->seen)
             p->el = 2; /* hvsim enters the image at EL2 */
         p->seen = true;
@@ -509,7 +512,6 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         if (ev.vtime > p->t) /* (a trapped access can be 1 ns after its exception) */
             p->t = ev.vtime;
         p->el = (uint8_t)pe_el_after(&ev, el);
-        p->g = group_of(vm, p->el);
     }
 
     fprintf(out, "events: %" PRIu64 ", virtual time %" PRIu64 " .. %" PRIu64 " ns%s\n", nev,

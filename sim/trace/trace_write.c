@@ -27,7 +27,10 @@ struct hv_trace_writer {
     /* Delta state, reset at every block start. */
     uint64_t icount, vtime, pc;
     uint8_t pe;
+    uint32_t vm, vcpu;
     uint64_t *last; /* per field of hv_trace_fields[] */
+    hv_trace_vm_fn vm_fn;
+    void *vm_ctx;
     /* The string table: open addressing, power-of-two size. */
     struct str_slot *strs;
     size_t strcap, nstrs;
@@ -242,6 +245,12 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
     return 0;
 }
 
+void hv_trace_writer_set_vm_fn(struct hv_trace_writer *w, hv_trace_vm_fn fn, void *ctx)
+{
+    w->vm_fn = fn;
+    w->vm_ctx = ctx;
+}
+
 void hv_trace_writer_set_block_size(struct hv_trace_writer *w, size_t bytes)
 {
     w->block_size = bytes ? bytes : 1;
@@ -258,6 +267,7 @@ static void reset_block_state(struct hv_trace_writer *w)
 {
     w->icount = w->vtime = w->pc = 0;
     w->pe = 0;
+    w->vm = w->vcpu = 0;
     memset(w->last, 0, hv_trace_nfields * sizeof(*w->last));
     w->block_events = 0;
 }
@@ -377,11 +387,20 @@ void hv_trace_record(void *ctx, const struct hv_event *ev)
             sid[nsid++] = string_id(w, s ? s : "");
         }
     }
-    if (ev->pe != w->pe) {
+    uint32_t vm = 0, vcpu = 0;
+    if (w->vm_fn)
+        w->vm_fn(w->vm_ctx, ev, &vm, &vcpu);
+    if (!vm)
+        vcpu = 0;
+    if (ev->pe != w->pe || vm != w->vm || vcpu != w->vcpu) {
         put8(w, HV_TR_CONTEXT);
         putvar(w, ev->pe);
-        putvar(w, 0); /* VM: unknown (reserved for the hypervisor's report) */
+        putvar(w, vm);
+        if (vm)
+            putvar(w, vcpu);
         w->pe = ev->pe;
+        w->vm = vm;
+        w->vcpu = vcpu;
     }
     put8(w, (uint8_t)((ev->el & 3) << 6 | d->id));
     putvar(w, zigzag(ev->icount - w->icount));

@@ -220,15 +220,21 @@ def test_stats_demo(traces):
     r = run_hvsim(["trace", "stats", traces["demo"]])
     assert r.status == 0, r.stderr
     s = r.stdout.decode()
-    assert "grouped by: EL" in s
+    # The demo's guest runs with stage 2 on and VMID 1 (guests/demo/demo.c
+    # writes VTTBR_EL2 with VMID 1): its events are VM 1's.
+    assert "grouped by: VM" in s
+    vm1 = s[s.index("\nVM 1:\n"):]
+    vm1 = vm1[:vm1.index("\n\n", 1)]
     # The demo: 4 HVCs and 1 stage-2 data abort from EL1, 1 virtual IRQ.
-    assert re.search(r"trap EL1 -> EL2 HVC64\s+EC 0x16: 4$", s, re.M), s
-    assert re.search(r"trap EL1 -> EL2 DABT_LOW\s+EC 0x24: 1$", s, re.M), s
-    assert "interrupt virtual IRQ taken: 1" in s
-    times = dict(re.findall(r"EL(\d) (\d+) ns", s))
+    assert re.search(r"trap EL1 -> EL2 HVC64\s+EC 0x16: 4$", vm1, re.M), s
+    assert re.search(r"trap EL1 -> EL2 DABT_LOW\s+EC 0x24: 1$", vm1, re.M), s
+    assert "interrupt virtual IRQ taken: 1" in vm1
+    assert "exc=6 eret=6" in vm1  # every world switch is the VM's
+    times = re.findall(r"EL(\d) (\d+) ns", s)
     first, last = map(int, re.search(r"virtual time (\d+) \.\. (\d+) ns", s).groups())
-    assert sum(map(int, times.values())) == last - first
-    assert int(times["1"]) > 0 and int(times["2"]) > 0
+    assert sum(int(t) for _, t in times) == last - first
+    assert re.search(r"^  time: EL1 \d+ ns", vm1, re.M)
+    assert re.search(r"no VM, EL2:\n  time: EL2 \d+ ns", s)
 
 
 def test_stats_injections(traces):
@@ -309,7 +315,7 @@ def test_perfetto_demo(tmp_path, traces):
     threads = [e for e in evs if e["ph"] == "M" and e["name"] == "thread_name"]
     assert [t["args"]["name"] for t in threads] == ["PE0"]
     slices = {e["name"] for e in evs if e["ph"] == "B"}
-    assert {"EL2 hypervisor", "EL1 guest"} <= slices
+    assert slices == {"EL2 hypervisor", "VM 1 vCPU 0 (EL1)"}
     traps = [e for e in evs if e["ph"] == "i" and e["name"].startswith("trap ")]
     assert sum(e["name"] == "trap HVC64 EL1->EL2" for e in traps) == 4
     assert sum(e["name"] == "trap DABT_LOW EL1->EL2" for e in traps) == 1
@@ -335,11 +341,17 @@ def test_perfetto_flows_and_lr_counter(tmp_path, traces):
 # ---- show filters and bad input for the new tools --------------------------------
 
 def test_show_vm_filter(traces):
-    # No VM information yet: every event has no VM.
-    all_ = run_hvsim(["trace", "show", traces["demo"]]).stdout
-    r = run_hvsim(["trace", "show", traces["demo"], "--vm", "none"])
-    assert r.status == 0 and r.stdout == all_
-    r = run_hvsim(["trace", "show", traces["demo"], "--vm", "1"])
+    all_ = run_hvsim(["trace", "json", traces["demo"]]).stdout.splitlines()
+    vm1 = run_hvsim(["trace", "json", traces["demo"], "--vm", "1"]).stdout.splitlines()
+    none = run_hvsim(["trace", "json", traces["demo"], "--vm", "none"]).stdout.splitlines()
+    assert vm1 and none and sorted(vm1 + none) == sorted(all_)
+    vm1 = [json.loads(l) for l in vm1]
+    # The world switches: the exceptions leave VM 1, the returns enter it.
+    assert sum(e["type"] == "exc" for e in vm1) == 6
+    assert sum(e["type"] == "eret" for e in vm1) == 6
+    assert all(e["type"] in ("exc", "eret") or e["el"] < 2 for e in vm1
+               if e["type"] not in ("mmio", "uart"))
+    r = run_hvsim(["trace", "show", traces["demo"], "--vm", "2"])
     assert r.status == 0 and r.stdout == b""
     r = run_hvsim(["trace", "show", traces["demo"], "--vm", "x"])
     assert r.status == 1 and b"--vm wants" in r.stderr

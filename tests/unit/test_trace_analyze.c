@@ -88,6 +88,21 @@ static void make_run(void)
     ck_assert_uint_eq(n, NRUN);
 }
 
+/* A VM for the events below EL2 (the recorder's context records). */
+static void vm_below_el2(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+{
+    (void)ctx;
+    unsigned el = ev->type == HV_EV_EXC_TAKEN ? ev->u.exc.from_el
+                  : ev->type == HV_EV_ERET    ? ev->u.eret.to_el
+                                              : ev->el;
+    if (el < 2) {
+        *vm = 5; /* VMID 4 */
+        *vcpu = 3;
+    }
+}
+
+static bool with_vm;
+
 static size_t record(const struct hv_event *evs, unsigned n, uint8_t **out)
 {
     char *buf = NULL;
@@ -107,6 +122,8 @@ static size_t record(const struct hv_event *evs, unsigned n, uint8_t **out)
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(hv_trace_writer_open(&w, f, &h, &err), 0);
     hv_trace_writer_set_block_size(w, 64);
+    if (with_vm)
+        hv_trace_writer_set_vm_fn(w, vm_below_el2, NULL);
     for (unsigned i = 0; i < n; i++)
         hv_trace_record(w, &evs[i]);
     ck_assert_int_eq(hv_trace_writer_close(w, &err), 0);
@@ -354,6 +371,52 @@ START_TEST(test_perfetto_time_never_goes_back)
 }
 END_TEST
 
+START_TEST(test_vm_context)
+{
+    uint8_t *t;
+    int rc;
+    struct hv_err err;
+    make_run();
+    with_vm = true;
+    size_t len = record(run, NRUN, &t);
+    with_vm = false;
+    /* The reader gives each event its context. */
+    struct hv_trace_reader *r;
+    struct hv_event ev;
+    ck_assert_int_eq(hv_trace_reader_open(&r, t, len, &err), 0);
+    for (unsigned i = 0; i < NRUN; i++) {
+        uint32_t vm, vcpu;
+        ck_assert_int_eq(hv_trace_next(r, &ev, &err), 1);
+        hv_trace_reader_context(r, &vm, &vcpu);
+        uint32_t evm = 0, evcpu = 0;
+        vm_below_el2(NULL, &run[i], &evm, &evcpu);
+        ck_assert_uint_eq(vm, evm);
+        ck_assert_uint_eq(vcpu, evcpu);
+    }
+    hv_trace_reader_free(r);
+
+    char *s = analyse(STATS, t, len, &rc, &err);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_ptr_nonnull(strstr(s, "grouped by: VM"));
+    /* VM 4: the time at EL1 (300 ns), the HVC it left by, both IRQs taken
+     * from it, and its guest acknowledge. */
+    const char *vm4 = strstr(s, "\nVM 4:\n");
+    ck_assert_ptr_nonnull(vm4);
+    ck_assert_ptr_nonnull(strstr(vm4, "time: EL1 300 ns (50.0%)\n"));
+    ck_assert_ptr_nonnull(strstr(vm4, "trap EL1 -> EL2 HVC64      EC 0x16: 1\n"));
+    ck_assert_ptr_nonnull(strstr(vm4, "guest acknowledges of injected interrupts: 1\n"));
+    ck_assert_ptr_nonnull(strstr(s, "no VM, EL2:\n  time: EL2 300 ns (50.0%)\n"));
+    free(s);
+
+    s = analyse(PERFETTO, t, len, &rc, &err);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(count(s, "\"ph\":\"B\",\"name\":\"VM 4 vCPU 3 (EL1)\""), 3);
+    ck_assert_uint_eq(count(s, "\"ph\":\"B\",\"name\":\"EL1 guest\""), 0);
+    free(s);
+    free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trace_analyze");
@@ -363,6 +426,7 @@ int main(void)
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_perfetto);
     tcase_add_test(tc, test_perfetto_time_never_goes_back);
+    tcase_add_test(tc, test_vm_context);
     suite_add_tcase(s, tc);
     return hv_check_run(s);
 }

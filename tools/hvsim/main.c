@@ -232,6 +232,7 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return hv_trace_cli_end(trace, EXIT_USAGE);
     }
+    hv_trace_cli_attach(trace, m);
     if (c->on_machine)
         c->on_machine(c->hook_ctx, m);
     memset(&st, 0, sizeof(st));

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "common/evfmt.h"
+#include "cpu_el2/cpu.h"
+#include "cpu_el2/sysreg.h"
 #include "platform/loader.h"
 #include "trace/trace.h"
 
@@ -177,6 +179,41 @@ out:
     for (unsigned i = 0; i < HV_MAX_UARTS; i++)
         free(indata[i]);
     return rc;
+}
+
+/* The VM an event belongs to, from the architecture: below EL2 with stage 2
+ * on (HCR_EL2.VM), the VMID in VTTBR_EL2 (Arm ARM D17.2: VMID[15:8] counts
+ * only with VTCR_EL2.VS = 1) and, for the vCPU, the affinity the hypervisor
+ * gives it in VMPIDR_EL2 (Aff2:Aff1:Aff0). A world switch belongs to its
+ * VM: an exception to the VM it leaves, an exception return to the VM it
+ * enters (the event is emitted once the return is done, so the registers
+ * are those the hypervisor set up for it). */
+#define ENC_HCR_EL2    HV_SYSREG(3, 4, 1, 1, 0)
+#define ENC_VTTBR_EL2  HV_SYSREG(3, 4, 2, 1, 0)
+#define ENC_VTCR_EL2   HV_SYSREG(3, 4, 2, 1, 2)
+#define ENC_VMPIDR_EL2 HV_SYSREG(3, 4, 0, 0, 5)
+
+static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+{
+    struct hv_cpu *cpu = ctx;
+    unsigned el = ev->type == HV_EV_EXC_TAKEN ? ev->u.exc.from_el
+                  : ev->type == HV_EV_ERET    ? ev->u.eret.to_el
+                                              : hv_cpu_el(cpu);
+    uint64_t hcr, vttbr, vtcr, vmpidr;
+    if (el >= 2 || hv_cpu_sysreg_get(cpu, ENC_HCR_EL2, &hcr) || !(hcr & 1) ||
+        hv_cpu_sysreg_get(cpu, ENC_VTTBR_EL2, &vttbr) ||
+        hv_cpu_sysreg_get(cpu, ENC_VTCR_EL2, &vtcr))
+        return;
+    uint32_t vmid = (uint32_t)(vttbr >> 48) & ((vtcr >> 19) & 1 ? 0xffff : 0xff);
+    *vm = vmid + 1;
+    if (hv_cpu_sysreg_get(cpu, ENC_VMPIDR_EL2, &vmpidr) == 0)
+        *vcpu = (uint32_t)(vmpidr & 0xffffff);
+}
+
+void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m)
+{
+    if (t)
+        hv_trace_writer_set_vm_fn(t->w, vm_of, hv_machine_cpu(m));
 }
 
 int hv_trace_cli_end(struct hv_trace_cli *t, int status)
