@@ -49,6 +49,7 @@ bench: build
 	$(PYTHON) bench/run_bench.py --build $(BUILD)
 	$(PYTHON) bench/run_idle.py --build $(BUILD)
 	$(PYTHON) bench/run_linux.py --build $(BUILD)
+	$(PYTHON) bench/run_trace.py --build $(BUILD)
 
 # libFuzzer sessions (clang): FUZZ_SECONDS per harness.
 fuzz:

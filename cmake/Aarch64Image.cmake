@@ -10,7 +10,11 @@ find_program(AARCH64_OBJCOPY aarch64-linux-gnu-objcopy REQUIRED)
 set(HV_AARCH64_CFLAGS
   -ffreestanding -nostdlib -nostartfiles -fno-builtin -fno-stack-protector
   -fno-pic -mgeneral-regs-only -mstrict-align -O2 -g -Wall -Wextra -Werror -std=c11
-  -static -Wl,--build-id=none -Wl,-z,norelro -Wl,--no-warn-rwx-segments)
+  -static -Wl,--build-id=none -Wl,-z,norelro -Wl,--no-warn-rwx-segments
+  # Reproducible images: no checkout or build path in the debug info, so
+  # that an image (and the traces that hash it, traces/golden/) is the same
+  # bytes in every checkout and build directory.
+  -ffile-prefix-map=${CMAKE_SOURCE_DIR}=. -ffile-prefix-map=${CMAKE_BINARY_DIR}=.)
 
 if(NOT TARGET images)
   add_custom_target(images ALL)
@@ -43,6 +47,9 @@ function(hv_aarch64_image name)
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${A_OUTDIR}"
     COMMAND ${AARCH64_CC} ${HV_AARCH64_CFLAGS} ${A_CFLAGS} ${incs} ${ld} -o "${out}" ${srcs} -lgcc
+    # An assembler source's file symbol is gcc's random temporary object
+    # name (cc*.o): drop it, so that the image is reproducible.
+    COMMAND ${AARCH64_OBJCOPY} --wildcard --strip-symbol=cc*.o "${out}"
     DEPENDS ${srcs} ${lddep}
     COMMENT "AArch64 image ${name}.elf"
     VERBATIM)

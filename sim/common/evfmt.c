@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "arm_esr.h"
 #include "disasm.h"
@@ -101,9 +102,83 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
     }
 }
 
+/* Hand-rolled formatting for the most frequent events (device accesses and
+ * UART bytes), which `hvsim trace show` prints millions of: the same text as
+ * the snprintf formats above, without their cost. */
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *put_hex(char *p, uint64_t v, unsigned min_digits)
+{
+    char t[16];
+    unsigned n = 0;
+    do {
+        t[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n < min_digits)
+        t[n++] = '0';
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+static char *put_dec(char *p, uint64_t v, unsigned width)
+{
+    char t[20];
+    unsigned n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (unsigned i = n; i < width; i++)
+        *p++ = ' ';
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+/* Room for the prefix (34) and the longest fast-path body (a 31-byte device
+ * name is cut at 64 by the check below). */
+#define FAST_MIN_LEN 192
+
 void hv_event_format(const struct hv_event *ev, char *buf, size_t len)
 {
-    char body[400];
-    hv_event_body(ev, body, sizeof(body));
-    snprintf(buf, len, "[%12" PRIu64 " ns] %s", ev->vtime, body);
+    char *p = buf;
+    if (len < FAST_MIN_LEN) {
+        int n = snprintf(buf, len, "[%12" PRIu64 " ns] ", ev->vtime);
+        if (n >= 0 && (size_t)n < len)
+            hv_event_body(ev, buf + n, len - (size_t)n);
+        return;
+    }
+    /* "[%12" PRIu64 " ns] " */
+    *p++ = '[';
+    p = put_dec(p, ev->vtime, 12);
+    p = put_str(p, " ns] ");
+    size_t used = (size_t)(p - buf);
+    const char *dev = ev->type == HV_EV_MMIO && ev->u.mmio.device ? ev->u.mmio.device : "?";
+    if (ev->type == HV_EV_MMIO && strnlen(dev, 64) < 64) {
+        /* "%s %s 0x%" PRIx64 " size %u value 0x%" PRIx64 */
+        p = put_str(p, dev);
+        p = put_str(p, ev->u.mmio.is_write ? " write 0x" : " read 0x");
+        p = put_hex(p, ev->u.mmio.pa, 1);
+        p = put_str(p, " size ");
+        p = put_dec(p, ev->u.mmio.size, 0);
+        p = put_str(p, " value 0x");
+        p = put_hex(p, ev->u.mmio.value, 1);
+        *p = 0;
+    } else if (ev->type == HV_EV_UART_TX) {
+        /* "uart%u tx 0x%02x" */
+        p = put_str(p, "uart");
+        p = put_dec(p, ev->u.uart.port, 0);
+        p = put_str(p, " tx 0x");
+        p = put_hex(p, ev->u.uart.byte, 2);
+        *p = 0;
+    } else {
+        hv_event_body(ev, p, len - used);
+    }
 }

@@ -90,6 +90,7 @@ static const struct {
     [HV_STOP_MAX_INSNS] = {"max-insns", 3},   [HV_STOP_MAX_TIME] = {"max-time", 3},
     [HV_STOP_BUS_ERROR] = {"bus-error", 4},   [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
     [HV_STOP_CPU_OFF] = {"cpu-off", 4},       [HV_STOP_ENGINE] = {"engine-error", 2},
+    [HV_STOP_REQUESTED] = {"requested", 6},
 };
 
 int hv_stop_status(enum hv_stop_reason r)
@@ -149,6 +150,11 @@ static void stop_run(struct hv_machine *m, enum hv_stop_reason r, const char *fm
     vsnprintf(m->detail, sizeof(m->detail), fmt, ap);
     va_end(ap);
     hv_cpu_request_stop(m->cpu);
+}
+
+void hv_machine_request_stop(struct hv_machine *m, const char *why)
+{
+    stop_run(m, HV_STOP_REQUESTED, "%s", why);
 }
 
 /* Called by the CPU from its block hook once icount reaches the deadline. */

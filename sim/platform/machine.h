@@ -65,6 +65,7 @@ enum hv_stop_reason {
     HV_STOP_IDLE_FOREVER, /* WFI with no interrupt and no event pending: status 4 */
     HV_STOP_CPU_OFF,      /* the last PE called PSCI CPU_OFF: status 4 */
     HV_STOP_ENGINE,       /* the CPU engine failed: status 2 */
+    HV_STOP_REQUESTED,    /* hv_machine_request_stop() (a replay that diverged): status 6 */
 };
 
 int hv_stop_status(enum hv_stop_reason r);
@@ -88,6 +89,10 @@ void hv_machine_destroy(struct hv_machine *m);
 /* Run to the end. Returns 0 with the result filled, or -1 (err) if the run
  * could not be carried out at all. */
 int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_err *err);
+
+/* Stop the run at the next block boundary, from an observer callback (a
+ * replay that found a divergence); `why` becomes the run's detail. */
+void hv_machine_request_stop(struct hv_machine *m, const char *why);
 
 /* Virtual clock (for status lines and events). */
 uint64_t hv_machine_icount(const struct hv_machine *m);

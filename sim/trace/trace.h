@@ -119,6 +119,11 @@ int hv_trace_writer_close(struct hv_trace_writer *w, struct hv_err *err);
 uint64_t hv_trace_writer_events(const struct hv_trace_writer *w);
 /* Flush when a block's payload reaches this many bytes (default 4096). */
 void hv_trace_writer_set_block_size(struct hv_trace_writer *w, size_t bytes);
+/* Where the recorder learns the VM of an event, for the context records:
+ * *vm = 0 (not known, or not in a VM) or VMID + 1, and *vcpu. Without one,
+ * every event is recorded with VM 0. */
+typedef void (*hv_trace_vm_fn)(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu);
+void hv_trace_writer_set_vm_fn(struct hv_trace_writer *w, hv_trace_vm_fn fn, void *ctx);
 
 /* ---- reading -------------------------------------------------------------- */
 
@@ -162,10 +167,44 @@ int hv_trace_next(struct hv_trace_reader *r, struct hv_event *ev, struct hv_err 
 /* The offset of the next byte the reader will look at. */
 size_t hv_trace_reader_offset(const struct hv_trace_reader *r);
 void hv_trace_reader_free(struct hv_trace_reader *r);
+/* The VM context of the last event returned: vm 0 when unknown, otherwise
+ * VMID + 1 (the context record, docs/trace-format.md), and its vCPU. */
+void hv_trace_reader_context(const struct hv_trace_reader *r, uint32_t *vm, uint32_t *vcpu);
+/* Events returned so far. */
+uint64_t hv_trace_reader_events(const struct hv_trace_reader *r);
 
 /* One JSON object (no newline) for ev: "type", "vtime", "icount", "pe", "el",
  * "pc", the fields of events.def, and "text" (hv_event_body). Returns the
  * length it wanted, as snprintf. */
 int hv_trace_event_json(const struct hv_event *ev, char *buf, size_t len);
+
+/* ---- analysis (trace_analyze.c): hvsim trace diff|stats|perfetto ---------- */
+
+/* NULL if a and b are the same event (type, PE, EL, pc, icount, vtime and
+ * every field of events.def, strings by content); otherwise the name of the
+ * first difference ("type", "pe", "el", "pc", "icount", "vtime" or a field
+ * name). */
+const char *hv_trace_event_cmp(const struct hv_event *a, const struct hv_event *b);
+
+/* Read two traces in step and write the first divergent event with `context`
+ * events before and after it (and the header items that differ). Returns 0
+ * if the events are identical, 1 if they diverge, -1 if a trace is damaged
+ * before a divergence is found (err: which trace, offset, what). */
+int hv_trace_diff(struct hv_trace_reader *a, struct hv_trace_reader *b, const char *name_a,
+                  const char *name_b, unsigned context, FILE *out, struct hv_err *err);
+
+/* Read the trace to its end and write the statistics (per VM when the
+ * context records say, otherwise per EL): traps by class, time per EL,
+ * injections, interrupt latencies, violations, event counts. On damage the
+ * statistics of the events before it are written, marked partial, and -1
+ * is returned (err). */
+int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
+
+/* Write the trace as Chrome trace-event JSON (ui.perfetto.dev,
+ * chrome://tracing): EL (or VM) slices per PE, instants for every event,
+ * flows from a physical IRQ to its injection and the guest's acknowledge,
+ * counters of list-register occupancy. On damage the JSON is still closed
+ * (the events before it) and -1 is returned (err). */
+int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
 
 #endif

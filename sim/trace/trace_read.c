@@ -26,6 +26,7 @@ struct hv_trace_reader {
     /* Delta state, reset at every block. */
     uint64_t icount, vtime, pc;
     uint8_t pe;
+    uint32_t vm, vcpu; /* the context record's VM (0: unknown; VMID + 1) */
     uint64_t *last;
     /* The string table. */
     char **strs;
@@ -422,6 +423,7 @@ static int next_block(struct hv_trace_reader *r, struct hv_err *err)
     r->blk_seen = 0;
     r->icount = r->vtime = r->pc = 0;
     r->pe = 0;
+    r->vm = r->vcpu = 0;
     memset(r->last, 0, hv_trace_nfields * sizeof(*r->last));
     r->pos = c.pos;
     return 1;
@@ -556,11 +558,16 @@ int hv_trace_next(struct hv_trace_reader *r, struct hv_event *ev, struct hv_err 
                     return fail(r, err, at + 1, "context record: PE %" PRIu64 ": expected 0..255",
                                 a);
                 VAR(&c, &b, "VM", "context record");
-                if (b != 0) {
-                    uint64_t vcpu;
+                uint64_t vcpu = 0;
+                if (b != 0)
                     VAR(&c, &vcpu, "vCPU", "context record");
-                }
+                if (b > UINT32_MAX || vcpu > UINT32_MAX)
+                    return fail(r, err, at + 1,
+                                "context record: VM %" PRIu64 " vCPU %" PRIu64 ": expected 32 bits",
+                                b, vcpu);
                 r->pe = (uint8_t)a;
+                r->vm = (uint32_t)b;
+                r->vcpu = (uint32_t)vcpu;
             }
             r->pos = c.pos;
             continue;
@@ -582,6 +589,17 @@ int hv_trace_next(struct hv_trace_reader *r, struct hv_event *ev, struct hv_err 
         r->events++;
         return 1;
     }
+}
+
+void hv_trace_reader_context(const struct hv_trace_reader *r, uint32_t *vm, uint32_t *vcpu)
+{
+    *vm = r->vm;
+    *vcpu = r->vcpu;
+}
+
+uint64_t hv_trace_reader_events(const struct hv_trace_reader *r)
+{
+    return r->events;
 }
 
 void hv_trace_reader_free(struct hv_trace_reader *r)

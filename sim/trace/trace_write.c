@@ -27,18 +27,36 @@ struct hv_trace_writer {
     /* Delta state, reset at every block start. */
     uint64_t icount, vtime, pc;
     uint8_t pe;
+    uint32_t vm, vcpu;
     uint64_t *last; /* per field of hv_trace_fields[] */
+    hv_trace_vm_fn vm_fn;
+    void *vm_ctx;
     /* The string table: open addressing, power-of-two size. */
     struct str_slot *strs;
     size_t strcap, nstrs;
+    /* The last strings seen, by address: models pass the same constant
+     * (a device or register name) again and again. A hit is confirmed by
+     * comparing the bytes, since a model may also reuse a buffer. */
+    struct {
+        const char *ptr;
+        const char *copy; /* the table's copy */
+        uint32_t id;
+    } recent[64];
 };
 
 /* ---- byte buffer ------------------------------------------------------ */
 
-static int grow(struct hv_trace_writer *w, size_t more)
+static int grow_slow(struct hv_trace_writer *w, size_t more);
+
+static inline int grow(struct hv_trace_writer *w, size_t more)
 {
-    if (w->len + more <= w->cap)
+    if (__builtin_expect(w->len + more <= w->cap, 1))
         return 0;
+    return grow_slow(w, more);
+}
+
+static int grow_slow(struct hv_trace_writer *w, size_t more)
+{
     size_t cap = w->cap ? w->cap : 8192;
     while (cap < w->len + more)
         cap *= 2;
@@ -69,11 +87,15 @@ static void putbytes(struct hv_trace_writer *w, const void *p, size_t n)
 
 static void putvar(struct hv_trace_writer *w, uint64_t v)
 {
+    if (grow(w, 10))
+        return;
+    uint8_t *p = w->buf + w->len;
     while (v >= 0x80) {
-        put8(w, (uint8_t)(v | 0x80));
+        *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
-    put8(w, (uint8_t)v);
+    *p++ = (uint8_t)v;
+    w->len = (size_t)(p - w->buf);
 }
 
 static uint64_t zigzag(uint64_t d)
@@ -223,6 +245,12 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
     return 0;
 }
 
+void hv_trace_writer_set_vm_fn(struct hv_trace_writer *w, hv_trace_vm_fn fn, void *ctx)
+{
+    w->vm_fn = fn;
+    w->vm_ctx = ctx;
+}
+
 void hv_trace_writer_set_block_size(struct hv_trace_writer *w, size_t bytes)
 {
     w->block_size = bytes ? bytes : 1;
@@ -239,6 +267,7 @@ static void reset_block_state(struct hv_trace_writer *w)
 {
     w->icount = w->vtime = w->pc = 0;
     w->pe = 0;
+    w->vm = w->vcpu = 0;
     memset(w->last, 0, hv_trace_nfields * sizeof(*w->last));
     w->block_events = 0;
 }
@@ -274,7 +303,24 @@ static void flush_block(struct hv_trace_writer *w)
 
 /* The id of s in the string table, defining it in the current block first
  * if it is new. */
+static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const char **copy_out);
+
 static uint32_t string_id(struct hv_trace_writer *w, const char *s)
+{
+    unsigned k = (unsigned)(((uintptr_t)s >> 3) ^ ((uintptr_t)s >> 9)) & 63;
+    if (w->recent[k].ptr == s && strcmp(w->recent[k].copy, s) == 0)
+        return w->recent[k].id;
+    const char *copy = NULL;
+    uint32_t id = string_id_slow(w, s, &copy);
+    if (copy && strlen(s) < MAX_STR) {
+        w->recent[k].ptr = s;
+        w->recent[k].copy = copy;
+        w->recent[k].id = id;
+    }
+    return id;
+}
+
+static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const char **copy_out)
 {
     size_t n = strnlen(s, MAX_STR);
     uint64_t h = hv_fnv1a64(s, n);
@@ -301,8 +347,10 @@ static uint32_t string_id(struct hv_trace_writer *w, const char *s)
     }
     size_t j = h & (w->strcap - 1);
     for (; w->strs[j].s; j = (j + 1) & (w->strcap - 1))
-        if (w->strs[j].hash == h && strncmp(w->strs[j].s, s, n) == 0 && w->strs[j].s[n] == 0)
+        if (w->strs[j].hash == h && strncmp(w->strs[j].s, s, n) == 0 && w->strs[j].s[n] == 0) {
+            *copy_out = w->strs[j].s;
             return w->strs[j].id;
+        }
     char *copy = malloc(n + 1);
     if (!copy) {
         if (!w->werr)
@@ -314,6 +362,7 @@ static uint32_t string_id(struct hv_trace_writer *w, const char *s)
     w->strs[j].hash = h;
     w->strs[j].s = copy;
     w->strs[j].id = (uint32_t)w->nstrs++;
+    *copy_out = copy;
     put8(w, HV_TR_STRING);
     putvar(w, n);
     putbytes(w, copy, n);
@@ -338,11 +387,20 @@ void hv_trace_record(void *ctx, const struct hv_event *ev)
             sid[nsid++] = string_id(w, s ? s : "");
         }
     }
-    if (ev->pe != w->pe) {
+    uint32_t vm = 0, vcpu = 0;
+    if (w->vm_fn)
+        w->vm_fn(w->vm_ctx, ev, &vm, &vcpu);
+    if (!vm)
+        vcpu = 0;
+    if (ev->pe != w->pe || vm != w->vm || vcpu != w->vcpu) {
         put8(w, HV_TR_CONTEXT);
         putvar(w, ev->pe);
-        putvar(w, 0); /* VM: unknown (reserved for the hypervisor's report) */
+        putvar(w, vm);
+        if (vm)
+            putvar(w, vcpu);
         w->pe = ev->pe;
+        w->vm = vm;
+        w->vcpu = vcpu;
     }
     put8(w, (uint8_t)((ev->el & 3) << 6 | d->id));
     putvar(w, zigzag(ev->icount - w->icount));

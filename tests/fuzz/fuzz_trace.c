@@ -9,10 +9,19 @@
  *  - the events decoded, recorded again with the writer and read back, come
  *    out the same (field by field), and the rewrite reads to its end;
  *  - a JSON object starts with {"type": and ends with }.
+ * Then it runs the analyses of `hvsim trace stats|perfetto|diff`
+ * (trace_analyze.c) on the same input, and checks that:
+ *  - each reports damage exactly when the reader did, with the same error;
+ *  - the Perfetto output is closed ("]}" at its end) even on damage, and
+ *    its brackets balance outside strings;
+ *  - the input diffed against itself is identical (or damaged), and diffed
+ *    against its rewrite is identical when it reads cleanly;
+ *  - an event compared with itself is the same event.
  *
  * Build and run: see tests/fuzz/README.md.
  */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +69,89 @@ static void same(const struct hv_event *a, const struct hv_event *b)
     }
 }
 
+/* Brackets and braces balance outside JSON strings, and close at the end. */
+static void check_json_shape(const char *s, size_t len)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == 0)
+            abort();
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            if (--depth < 0)
+                abort();
+    }
+    if (depth != 0 || in_str || len < 4 || memcmp(s + len - 3, "]}\n", 3) != 0) {
+        fprintf(stderr, "perfetto output is not closed JSON\n");
+        abort();
+    }
+}
+
+static void analyses(const uint8_t *data, size_t size, bool damaged, const char *damage,
+                     const char *rewrite, size_t rewrite_len, bool complete)
+{
+    struct hv_trace_reader *r, *r2;
+    struct hv_err err;
+    char *buf;
+    size_t len;
+    FILE *f;
+
+    for (int which = 0; which < 2; which++) {
+        if (hv_trace_reader_open(&r, data, size, &err))
+            abort();
+        buf = NULL;
+        len = 0;
+        if (!(f = open_memstream(&buf, &len)))
+            abort();
+        int got = which ? hv_trace_perfetto(r, f, &err) : hv_trace_stats(r, f, &err);
+        fclose(f);
+        if ((got < 0) != damaged || (damaged && strcmp(err.msg, damage) != 0)) {
+            fprintf(stderr, "%s: %d, reader damaged=%d\n", which ? "perfetto" : "stats", got,
+                    damaged);
+            abort();
+        }
+        if (which)
+            check_json_shape(buf, len);
+        free(buf);
+        hv_trace_reader_free(r);
+    }
+
+    /* Against itself, and against the rewrite of what was read. */
+    for (int which = 0; which < (complete ? 2 : 1); which++) {
+        if (hv_trace_reader_open(&r, data, size, &err))
+            abort();
+        if (which ? hv_trace_reader_open(&r2, rewrite, rewrite_len, &err)
+                  : hv_trace_reader_open(&r2, data, size, &err))
+            abort();
+        buf = NULL;
+        len = 0;
+        if (!(f = open_memstream(&buf, &len)))
+            abort();
+        int d = hv_trace_diff(r, r2, "a", "b", (unsigned)(size % 80), f, &err);
+        fclose(f);
+        if (d == 1 || (d == 0 && damaged) || (d < 0 && !damaged)) {
+            fprintf(stderr, "diff against the %s: %d (damaged=%d)\n%s", which ? "rewrite" : "input",
+                    d, damaged, buf);
+            abort();
+        }
+        free(buf);
+        hv_trace_reader_free(r);
+        hv_trace_reader_free(r2);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -68,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hv_err err;
     struct hv_event ev;
     char line[4096];
-    unsigned n = 0;
+    unsigned n = 0, total = 0;
     int rc;
 
     if (hv_trace_reader_open(&r, data, size, &err)) {
@@ -81,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (jl < 10 || strncmp(line, "{\"type\":", 8) != 0 ||
             ((size_t)jl < sizeof(line) && line[jl - 1] != '}'))
             abort();
+        total++;
         if (n < MAX_EVENTS)
             evs[n++] = ev; /* its strings live as long as r */
     }
@@ -119,6 +212,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hv_trace_next(r2, &ev, &err) != 0)
         abort();
     hv_trace_reader_free(r2);
+
+    for (unsigned i = 0; i < n; i++)
+        if (hv_trace_event_cmp(&evs[i], &evs[i]) != NULL)
+            abort();
+    bool damaged = rc < 0;
+    analyses(data, size, damaged, damaged ? err.msg : NULL, buf, len, total <= MAX_EVENTS);
     free(buf);
     hv_trace_reader_free(r);
     return 0;

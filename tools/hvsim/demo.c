@@ -10,6 +10,7 @@
 #include "common/arm_esr.h"
 #include "common/evfmt.h"
 #include "common/observer.h"
+#include "cli.h"
 #include "platform/machine.h"
 
 struct narrator {
@@ -77,9 +78,7 @@ static void narrate(void *ctx, const struct hv_event *ev)
     }
 }
 
-int hv_cli_run_machine_image(const char *image, struct hv_obs *obs, int *status);
-
-int hv_demo_run(const char *image)
+int hv_demo_run(const char *image, const char *trace, uint32_t trace_mask)
 {
     struct narrator n;
     struct hv_obs obs;
@@ -94,7 +93,7 @@ int hv_demo_run(const char *image)
     puts("Lines starting with '>>' are hvsim explaining what the PE just did; the rest is the");
     puts("image's own UART output.\n");
     fflush(stdout);
-    if (hv_cli_run_machine_image(image, &obs, &status))
+    if (hv_cli_run_machine_image(image, trace, trace_mask, &obs, &status))
         return status;
     printf("\nsummary: %u ERETs, %u interrupts taken, %u PSCI calls; synchronous exceptions:",
            n.erets, n.irqs, n.psci);

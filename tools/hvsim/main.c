@@ -17,6 +17,8 @@
 #include "platform/loader.h"
 #include "platform/machine.h"
 #include "platform/platform.h"
+#include "cli.h"
+#include "replay.h"
 #include "trace_cmd.h"
 
 /* Under LeakSanitizer (the test build): Unicorn 2.1.1 keeps a few
@@ -33,7 +35,8 @@ const char *__lsan_default_suppressions(void)
 
 static const char usage_text[] =
     "usage: hvsim run [options] IMAGE | hvsim run [options] --bios FILE\n"
-    "       hvsim demo\n"
+    "       hvsim demo [--trace FILE [--trace-events EVENTS]]\n"
+    "       hvsim replay TRACE [--image PATH]... [--trace NEW] [-v]  (docs/traces.md)\n"
     "       hvsim trace show|json|info FILE [options]  (docs/trace-format.md)\n"
     "       hvsim --help | --version\n"
     "\n"
@@ -192,20 +195,6 @@ static void status_line(void *ctx, uint64_t icount, uint64_t vtime)
 
 /* ---- run ------------------------------------------------------------------ */
 
-struct run_cli {
-    const char *platform;
-    uint64_t ram_size;
-    uint32_t log_mask;
-    bool quiet;
-    const char *trace_path; /* --trace */
-    uint32_t trace_mask;    /* --trace-events */
-    int argc;               /* the run options, recorded in the trace */
-    char **argv;
-};
-
-int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struct hv_obs *obs,
-                       bool report);
-
 int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struct hv_obs *obs,
                        bool report)
 {
@@ -235,6 +224,11 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
     hv_obs_subscribe(obs, (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL)) & ~c->log_mask,
                      report_event, &rep);
 
+    if (c->before_machine) {
+        int rc = c->before_machine(c->hook_ctx, o, &plat, obs);
+        if (rc)
+            return rc;
+    }
     struct hv_trace_cli *trace;
     if (hv_trace_cli_begin(&trace, c->trace_path, c->trace_mask, c->argc, c->argv, o, &plat, obs))
         return EXIT_USAGE;
@@ -242,6 +236,9 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return hv_trace_cli_end(trace, EXIT_USAGE);
     }
+    hv_trace_cli_attach(trace, m);
+    if (c->on_machine)
+        c->on_machine(c->hook_ctx, m);
     memset(&st, 0, sizeof(st));
     if (!c->quiet && isatty(STDERR_FILENO)) {
         clock_gettime(CLOCK_MONOTONIC, &st.start);
@@ -264,34 +261,34 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
     return hv_trace_cli_end(trace, res.status);
 }
 
-/* Used by the demo: run one image on the default platform, quietly. */
-int hv_cli_run_machine_image(const char *image, struct hv_obs *obs, int *status);
-int hv_cli_run_machine_image(const char *image, struct hv_obs *obs, int *status)
+/* Used by the demo: run one image on the default platform, quietly, as
+ * `hvsim run -q IMAGE` (which its trace records as the options). */
+int hv_cli_run_machine_image(const char *image, const char *trace, uint32_t trace_mask,
+                             struct hv_obs *obs, int *status)
 {
     struct hv_machine_opts o;
     struct run_cli c;
+    char *argv[] = {"-q", (char *)image};
     memset(&o, 0, sizeof(o));
     memset(&c, 0, sizeof(c));
     o.image = image;
     c.quiet = true;
+    c.trace_path = trace;
+    c.trace_mask = trace_mask;
+    c.argc = 2;
+    c.argv = argv;
     *status = hv_cli_run_machine(&o, &c, obs, true);
     return *status != 0;
 }
 
-static int cmd_run(int argc, char **argv)
+int hv_cli_parse_run(int argc, char **argv, struct hv_machine_opts *o, struct run_cli *c,
+                     char *allocs[HV_MAX_LOADS])
 {
-    struct hv_machine_opts o;
-    struct run_cli c;
-    struct hv_obs obs;
-    char *allocs[HV_MAX_LOADS] = {0};
-    int rc;
-
-    memset(&o, 0, sizeof(o));
-    memset(&c, 0, sizeof(c));
-    hv_obs_init(&obs);
-    c.trace_mask = HV_EV_ALL;
-    c.argc = argc;
-    c.argv = argv;
+    memset(o, 0, sizeof(*o));
+    memset(c, 0, sizeof(*c));
+    c->trace_mask = HV_EV_ALL;
+    c->argc = argc;
+    c->argv = argv;
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -306,101 +303,115 @@ static int cmd_run(int argc, char **argv)
     } while (0)
         if (strcmp(a, "--platform") == 0) {
             NEED_ARG();
-            c.platform = v;
+            c->platform = v;
         } else if (strcmp(a, "-m") == 0) {
             NEED_ARG();
-            if (hv_parse_u64(v, true, &c.ram_size) || c.ram_size == 0)
+            if (hv_parse_u64(v, true, &c->ram_size) || c->ram_size == 0)
                 return usage_error("malformed size for -m: '%s'", v);
-            if (c.ram_size < 4096) /* plain numbers are MiB, as in QEMU */
-                c.ram_size <<= 20;
+            if (c->ram_size < 4096) /* plain numbers are MiB, as in QEMU */
+                c->ram_size <<= 20;
         } else if (strcmp(a, "--load") == 0) {
             NEED_ARG();
             struct hv_err err;
-            if (o.nloads >= HV_MAX_LOADS)
+            if (o->nloads >= HV_MAX_LOADS)
                 return usage_error("too many --load options (max %s)", "8");
-            if (hv_parse_file_at(v, &allocs[o.nloads], &o.loads[o.nloads].addr, &err))
+            if (hv_parse_file_at(v, &allocs[o->nloads], &o->loads[o->nloads].addr, &err))
                 return usage_error("--load: %s", err.msg);
-            o.loads[o.nloads].path = allocs[o.nloads];
-            o.nloads++;
+            o->loads[o->nloads].path = allocs[o->nloads];
+            o->nloads++;
         } else if (strcmp(a, "--append") == 0) {
             NEED_ARG();
-            o.bootargs = v;
+            o->bootargs = v;
         } else if (strcmp(a, "--bios") == 0) {
             NEED_ARG();
-            o.bios = v;
+            o->bios = v;
         } else if (strcmp(a, "--initrd") == 0) {
             NEED_ARG();
-            o.initrd = v;
+            o->initrd = v;
         } else if (strcmp(a, "--dtb-out") == 0) {
             NEED_ARG();
-            o.dtb_out = v;
+            o->dtb_out = v;
         } else if (strcmp(a, "--uart") == 0) {
             NEED_ARG();
             if (parse_port_assign(v, &port, &pv))
                 return usage_error("--uart wants N=FILE with N < 8, not '%s'", v);
-            o.uart_out[port] = pv;
+            o->uart_out[port] = pv;
         } else if (strcmp(a, "--uart-in") == 0) {
             NEED_ARG();
             if (parse_port_assign(v, &port, &pv))
                 return usage_error("--uart-in wants N=FILE with N < 8, not '%s'", v);
-            o.uart_in[port] = pv;
+            o->uart_in[port] = pv;
         } else if (strcmp(a, "--uart-in-start") == 0) {
             NEED_ARG();
-            if (parse_time(v, &o.uart_in_start_ns))
+            if (parse_time(v, &o->uart_in_start_ns))
                 return usage_error("malformed time '%s' (e.g. 500us, 10ms, 1s)", v);
         } else if (strcmp(a, "--max-insns") == 0) {
             NEED_ARG();
-            if (hv_parse_u64(v, true, &o.max_insns) || o.max_insns == 0)
+            if (hv_parse_u64(v, true, &o->max_insns) || o->max_insns == 0)
                 return usage_error("malformed instruction count '%s'", v);
         } else if (strcmp(a, "--max-time") == 0) {
             NEED_ARG();
-            if (parse_time(v, &o.max_time_ns) || o.max_time_ns == 0)
+            if (parse_time(v, &o->max_time_ns) || o->max_time_ns == 0)
                 return usage_error("malformed time '%s' (e.g. 500us, 10ms, 1s)", v);
         } else if (strcmp(a, "--mips") == 0) {
             NEED_ARG();
             uint64_t mips;
             if (hv_parse_u64(v, false, &mips) || mips == 0 || mips > 1000000)
                 return usage_error("--mips wants 1..1000000, not '%s'", v);
-            o.mips = (uint32_t)mips;
+            o->mips = (uint32_t)mips;
         } else if (strcmp(a, "--on-bus-error") == 0 || strncmp(a, "--on-bus-error=", 15) == 0) {
             const char *mode = a[14] == '=' ? a + 15 : v;
             if (a[14] != '=')
                 NEED_ARG();
             if (strcmp(mode, "abort") == 0)
-                o.on_bus_error = HV_BUS_ERROR_ABORT;
+                o->on_bus_error = HV_BUS_ERROR_ABORT;
             else if (strcmp(mode, "stop") == 0)
-                o.on_bus_error = HV_BUS_ERROR_STOP;
+                o->on_bus_error = HV_BUS_ERROR_STOP;
             else
                 return usage_error("--on-bus-error wants abort or stop, not '%s'", mode);
         } else if (strcmp(a, "--log") == 0) {
             NEED_ARG();
-            if (hv_ev_parse_mask(v, &c.log_mask))
+            if (hv_ev_parse_mask(v, &c->log_mask))
                 return usage_error("unknown event name in '%s'", v);
         } else if (strcmp(a, "--trace") == 0) {
             NEED_ARG();
-            c.trace_path = v;
+            c->trace_path = v;
         } else if (strcmp(a, "--trace-events") == 0) {
             NEED_ARG();
-            if (hv_ev_parse_mask(v, &c.trace_mask))
+            if (hv_ev_parse_mask(v, &c->trace_mask))
                 return usage_error("unknown event name in '%s'", v);
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            c.quiet = true;
+            c->quiet = true;
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option %s", a);
-        } else if (o.image) {
+        } else if (o->image) {
             return usage_error("more than one IMAGE given ('%s')", a);
         } else {
-            o.image = a;
+            o->image = a;
         }
 #undef NEED_ARG
     }
-    if (!o.image && !o.bios)
+    if (!o->image && !o->bios)
         return usage_error("%s", "no IMAGE given");
-    if (o.image && o.bios)
+    if (o->image && o->bios)
         return usage_error("--bios runs the firmware from flash: give other files with --load "
                            "FILE@ADDR, not as IMAGE ('%s')",
-                           o.image);
-    rc = hv_cli_run_machine(&o, &c, &obs, true);
+                           o->image);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct hv_machine_opts o;
+    struct run_cli c;
+    struct hv_obs obs;
+    char *allocs[HV_MAX_LOADS] = {0};
+    int rc;
+
+    hv_obs_init(&obs);
+    rc = hv_cli_parse_run(argc, argv, &o, &c, allocs);
+    if (rc == 0)
+        rc = hv_cli_run_machine(&o, &c, &obs, true);
     for (unsigned i = 0; i < HV_MAX_LOADS; i++)
         free(allocs[i]);
     return rc;
@@ -424,9 +435,23 @@ static int cmd_demo(int argc, char **argv)
 {
     char dir[PATH_MAX], image[PATH_MAX + 32];
     const char *env = getenv("HVSIM_DEMO_IMAGE");
-    (void)argv;
-    if (argc > 0)
-        return usage_error("'hvsim demo' takes no arguments yet (got '%s')", argv[0]);
+    const char *trace = NULL;
+    uint32_t trace_mask = HV_EV_ALL;
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "--trace") == 0 || strcmp(argv[i], "--trace-events") == 0) &&
+            i + 1 >= argc)
+            return usage_error("option %s needs an argument", argv[i]);
+        if (strcmp(argv[i], "--trace") == 0) {
+            trace = argv[++i];
+        } else if (strcmp(argv[i], "--trace-events") == 0) {
+            if (hv_ev_parse_mask(argv[++i], &trace_mask))
+                return usage_error("unknown event name in '%s'", argv[i]);
+        } else {
+            return usage_error("'hvsim demo' takes only --trace FILE and --trace-events LIST "
+                               "(got '%s')",
+                               argv[i]);
+        }
+    }
     if (env) {
         snprintf(image, sizeof(image), "%s", env);
     } else {
@@ -438,7 +463,7 @@ static int cmd_demo(int argc, char **argv)
                 strerror(errno));
         return EXIT_USAGE;
     }
-    return hv_demo_run(image);
+    return hv_demo_run(image, trace, trace_mask);
 }
 
 int main(int argc, char **argv)
@@ -460,6 +485,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "trace") == 0)
         return hv_trace_cmd(argc - 2, argv + 2);
+    if (strcmp(argv[1], "replay") == 0)
+        return hv_replay_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", argv[1]);

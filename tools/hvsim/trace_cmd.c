@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "common/evfmt.h"
+#include "cpu_el2/cpu.h"
+#include "cpu_el2/sysreg.h"
 #include "platform/loader.h"
 #include "trace/trace.h"
 
@@ -181,6 +183,41 @@ out:
     return rc;
 }
 
+/* The VM an event belongs to, from the architecture: below EL2 with stage 2
+ * on (HCR_EL2.VM), the VMID in VTTBR_EL2 (Arm ARM D17.2: VMID[15:8] counts
+ * only with VTCR_EL2.VS = 1) and, for the vCPU, the affinity the hypervisor
+ * gives it in VMPIDR_EL2 (Aff2:Aff1:Aff0). A world switch belongs to its
+ * VM: an exception to the VM it leaves, an exception return to the VM it
+ * enters (the event is emitted once the return is done, so the registers
+ * are those the hypervisor set up for it). */
+#define ENC_HCR_EL2    HV_SYSREG(3, 4, 1, 1, 0)
+#define ENC_VTTBR_EL2  HV_SYSREG(3, 4, 2, 1, 0)
+#define ENC_VTCR_EL2   HV_SYSREG(3, 4, 2, 1, 2)
+#define ENC_VMPIDR_EL2 HV_SYSREG(3, 4, 0, 0, 5)
+
+static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+{
+    struct hv_cpu *cpu = ctx;
+    unsigned el = ev->type == HV_EV_EXC_TAKEN ? ev->u.exc.from_el
+                  : ev->type == HV_EV_ERET    ? ev->u.eret.to_el
+                                              : hv_cpu_el(cpu);
+    uint64_t hcr, vttbr, vtcr, vmpidr;
+    if (el >= 2 || hv_cpu_sysreg_get(cpu, ENC_HCR_EL2, &hcr) || !(hcr & 1) ||
+        hv_cpu_sysreg_get(cpu, ENC_VTTBR_EL2, &vttbr) ||
+        hv_cpu_sysreg_get(cpu, ENC_VTCR_EL2, &vtcr))
+        return;
+    uint32_t vmid = (uint32_t)(vttbr >> 48) & ((vtcr >> 19) & 1 ? 0xffff : 0xff);
+    *vm = vmid + 1;
+    if (hv_cpu_sysreg_get(cpu, ENC_VMPIDR_EL2, &vmpidr) == 0)
+        *vcpu = (uint32_t)(vmpidr & 0xffffff);
+}
+
+void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m)
+{
+    if (t)
+        hv_trace_writer_set_vm_fn(t->w, vm_of, hv_machine_cpu(m));
+}
+
 int hv_trace_cli_end(struct hv_trace_cli *t, int status)
 {
     struct hv_err err;
@@ -205,10 +242,15 @@ int hv_trace_cli_end(struct hv_trace_cli *t, int status)
 /* ---- hvsim trace ... -------------------------------------------------- */
 
 static const char trace_usage[] =
-    "usage: hvsim trace show FILE [--events LIST] [--from TIME] [--to TIME] [-o OUT]\n"
-    "       hvsim trace json FILE [--events LIST] [--from TIME] [--to TIME] [-o OUT]\n"
+    "usage: hvsim trace show FILE [--events LIST] [--vm N] [--from TIME] [--to TIME] [-o OUT]\n"
+    "       hvsim trace json FILE [--events LIST] [--vm N] [--from TIME] [--to TIME] [-o OUT]\n"
     "       hvsim trace info FILE [-o OUT]\n"
-    "TIME is virtual time: ns, or with a unit (us, ms, s); --from and --to are inclusive.\n";
+    "       hvsim trace stats FILE [-o OUT]\n"
+    "       hvsim trace perfetto FILE [-o OUT]   (Chrome trace-event JSON)\n"
+    "       hvsim trace diff A B [--context N] [-o OUT]   (exit 0 same, 2 different)\n"
+    "TIME is virtual time: ns, or with a unit (us, ms, s); --from and --to are inclusive.\n"
+    "--vm N keeps the events of VMID N; --vm none those with no VM known.\n"
+    "See docs/traces.md.\n";
 
 static int tusage(const char *fmt, const char *arg)
 {
@@ -271,6 +313,65 @@ static void print_info(FILE *out, const struct hv_trace_info *in, size_t size, u
         fprintf(out, "bytes per event: %.2f\n", (double)size / (double)nev);
 }
 
+/* Read a whole trace file and open a reader on it; 0, or 1 with a message. */
+static int open_trace(const char *file, uint8_t **data, struct hv_trace_reader **r)
+{
+    struct hv_err err;
+    size_t size = 0;
+    *data = NULL;
+    *r = NULL;
+    if (hv_read_file(file, data, &size, &err)) {
+        fprintf(stderr, "hvsim: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (hv_trace_reader_open(r, *data, size, &err)) {
+        fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
+        free(*data);
+        *data = NULL;
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+#define EXIT_DIFFERENT 2
+
+static int cmd_diff(const char *fa, const char *fb, unsigned context, const char *outpath)
+{
+    uint8_t *da, *db;
+    struct hv_trace_reader *ra, *rb;
+    struct hv_err err;
+    if (open_trace(fa, &da, &ra))
+        return EXIT_USAGE;
+    if (open_trace(fb, &db, &rb)) {
+        hv_trace_reader_free(ra);
+        free(da);
+        return EXIT_USAGE;
+    }
+    FILE *out = stdout;
+    int rc;
+    if (outpath && !(out = fopen(outpath, "w"))) {
+        fprintf(stderr, "hvsim: %s: %s\n", outpath, strerror(errno));
+        rc = EXIT_USAGE;
+    } else {
+        int d = hv_trace_diff(ra, rb, fa, fb, context, out, &err);
+        rc = d == 0 ? 0 : d == 1 ? EXIT_DIFFERENT : EXIT_USAGE;
+        if (fflush(out) != 0 || ferror(out)) {
+            fprintf(stderr, "hvsim: writing %s: %s\n", outpath ? outpath : "stdout",
+                    strerror(errno));
+            rc = EXIT_USAGE;
+        }
+        if (d < 0)
+            fprintf(stderr, "hvsim: %s\n", err.msg);
+        if (out != stdout)
+            fclose(out);
+    }
+    hv_trace_reader_free(ra);
+    hv_trace_reader_free(rb);
+    free(da);
+    free(db);
+    return rc;
+}
+
 int hv_trace_cmd(int argc, char **argv)
 {
     const char *sub, *file = NULL, *outpath = NULL;
@@ -286,15 +387,21 @@ int hv_trace_cmd(int argc, char **argv)
         return 0;
     }
     bool show = strcmp(sub, "show") == 0, json = strcmp(sub, "json") == 0,
-         info = strcmp(sub, "info") == 0;
-    if (!show && !json && !info)
+         info = strcmp(sub, "info") == 0, stats = strcmp(sub, "stats") == 0,
+         perfetto = strcmp(sub, "perfetto") == 0, diff = strcmp(sub, "diff") == 0;
+    const char *file_b = NULL;
+    uint64_t context = 5;
+    bool vm_filter = false;
+    uint64_t vm_want = 0; /* as in the context record: 0 none, VMID + 1 */
+    if (!show && !json && !info && !stats && !perfetto && !diff)
         return tusage("unknown subcommand '%s'", sub);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool filt = !info;
+        bool filt = show || json;
         if (strcmp(a, "-o") == 0 ||
-            (filt &&
-             (strcmp(a, "--events") == 0 || strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0))) {
+            (filt && (strcmp(a, "--events") == 0 || strcmp(a, "--from") == 0 ||
+                      strcmp(a, "--to") == 0 || strcmp(a, "--vm") == 0)) ||
+            (diff && strcmp(a, "--context") == 0)) {
             if (!v)
                 return tusage("option %s needs an argument", a);
             i++;
@@ -306,16 +413,32 @@ int hv_trace_cmd(int argc, char **argv)
                 return tusage("malformed time '%s' (e.g. 1500, 10us, 2ms)", v);
             else if (strcmp(a, "--to") == 0 && parse_ns(v, &to))
                 return tusage("malformed time '%s' (e.g. 1500, 10us, 2ms)", v);
+            else if (strcmp(a, "--context") == 0 &&
+                     (hv_parse_u64(v, false, &context) || context > 60))
+                return tusage("--context wants 0..60, not '%s'", v);
+            else if (strcmp(a, "--vm") == 0) {
+                vm_filter = true;
+                if (strcmp(v, "none") == 0)
+                    vm_want = 0;
+                else if (hv_parse_u64(v, false, &vm_want) || vm_want >= UINT32_MAX)
+                    return tusage("--vm wants a VMID or 'none', not '%s'", v);
+                else
+                    vm_want++;
+            }
         } else if (a[0] == '-' && a[1]) {
             return tusage("unknown option %s", a);
-        } else if (file) {
-            return tusage("more than one FILE given ('%s')", a);
-        } else {
+        } else if (!file) {
             file = a;
+        } else if (diff && !file_b) {
+            file_b = a;
+        } else {
+            return tusage("more than one FILE given ('%s')", a);
         }
     }
-    if (!file)
-        return tusage("%s", "no FILE given");
+    if (!file || (diff && !file_b))
+        return tusage("%s", diff ? "diff needs two FILEs" : "no FILE given");
+    if (diff)
+        return cmd_diff(file, file_b, (unsigned)context, outpath);
 
     uint8_t *data = NULL;
     size_t size = 0;
@@ -329,11 +452,22 @@ int hv_trace_cmd(int argc, char **argv)
         free(data);
         return EXIT_USAGE;
     }
+    /* Large writes: show and json print millions of short lines. */
+    static char outbuf[1 << 20];
+    setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
     struct hv_trace_reader *r;
     int rc = 0;
     if (hv_trace_reader_open(&r, data, size, &err)) {
         fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
         rc = EXIT_USAGE;
+    } else if (stats || perfetto) {
+        int got = stats ? hv_trace_stats(r, out, &err) : hv_trace_perfetto(r, out, &err);
+        if (got < 0) {
+            fflush(out);
+            fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
+            rc = EXIT_USAGE;
+        }
+        hv_trace_reader_free(r);
     } else {
         struct hv_event ev;
         char line[2048];
@@ -343,6 +477,12 @@ int hv_trace_cmd(int argc, char **argv)
             nev++;
             if (info || !(mask & HV_EV_BIT(ev.type)) || ev.vtime < from || ev.vtime > to)
                 continue;
+            if (vm_filter) {
+                uint32_t vm, vcpu;
+                hv_trace_reader_context(r, &vm, &vcpu);
+                if (vm != vm_want)
+                    continue;
+            }
             if (show)
                 hv_event_format(&ev, line, sizeof(line));
             else if ((size_t)hv_trace_event_json(&ev, line, sizeof(line)) >= sizeof(line)) {

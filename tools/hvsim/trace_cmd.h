@@ -19,6 +19,9 @@ struct hv_trace_cli;
 int hv_trace_cli_begin(struct hv_trace_cli **t, const char *path, uint32_t mask, int argc,
                        char **argv, struct hv_machine_opts *o, const struct hv_platform *plat,
                        struct hv_obs *obs);
+/* Once the machine exists: record each event's VM (from HCR_EL2.VM,
+ * VTTBR_EL2.VMID and VMPIDR_EL2) in the context records. t may be NULL. */
+void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m);
 /* Finish the trace (end record, close). Returns status, or 1 if the trace
  * could not be written completely (with a message). t may be NULL. */
 int hv_trace_cli_end(struct hv_trace_cli *t, int status);

@@ -1,0 +1,380 @@
+"""End-to-end tests of the trace tools beyond show/json/info: `hvsim replay`,
+`hvsim demo --trace`, `hvsim trace diff|stats|perfetto`, the golden traces
+(traces/golden/) and streaming (a killed run leaves a readable prefix).
+docs/traces.md describes what is checked here."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BUILD, HVSIM, IMAGES, ROOT, run_hvsim
+
+DEMO = IMAGES / "demo.elf"
+GOLDEN = ROOT / "traces" / "golden"
+GOLDEN_NAMES = (GOLDEN / "LIST").read_text().split()
+
+
+def run_in_build(args, **kw):
+    """hvsim with the build directory as cwd (image paths as in the goldens)."""
+    env = dict(os.environ)
+    env.setdefault("LSAN_OPTIONS", f"suppressions={ROOT / 'tests' / 'lsan.supp'}")
+    return subprocess.run([str(HVSIM)] + [str(a) for a in args], cwd=BUILD, capture_output=True,
+                          timeout=120, env=env, **kw)
+
+
+@pytest.fixture(scope="module")
+def traces(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tools")
+    out = {}
+    for name in ("demo", "gic_lr"):
+        p = d / f"{name}.trc"
+        r = run_hvsim(["run", "-q", "--trace", p, IMAGES / f"{name}.elf"])
+        assert r.status == 0, r.stderr
+        out[name] = p
+    return out
+
+
+# ---- golden traces ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", GOLDEN_NAMES)
+def test_golden_trace_reproduced(tmp_path, name):
+    new = tmp_path / f"{name}.trc"
+    r = run_in_build(["run", "-q", "--trace", new, f"images/{name}.elf"])
+    assert r.returncode == 0, r.stderr
+    golden = GOLDEN / f"{name}.trc"
+    if new.read_bytes() != golden.read_bytes():
+        d = run_hvsim(["trace", "diff", golden, new])
+        pytest.fail(
+            f"the build no longer reproduces traces/golden/{name}.trc.\n"
+            f"First difference (hvsim trace diff {golden} {new}):\n{d.stdout.decode()}\n"
+            "If the change is intended: regenerate with `scripts/regen-golden-traces BUILD` "
+            "and explain the difference in the same commit (docs/traces.md, 'Golden traces').")
+
+
+@pytest.mark.parametrize("name", GOLDEN_NAMES)
+def test_golden_trace_replays(name):
+    r = run_in_build(["replay", GOLDEN / f"{name}.trc"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(rb"identical, \d+ events verified", r.stdout)
+
+
+# ---- recording: demo, streaming -------------------------------------------------
+
+def test_demo_trace_byte_identical(tmp_path):
+    a, b = tmp_path / "a.trc", tmp_path / "b.trc"
+    for p in (a, b):
+        r = run_hvsim(["demo", "--trace", p])
+        assert r.status == 0, r.stderr
+        assert b">> hypercall" in r.stdout  # the narrator still runs
+    assert a.read_bytes() == b.read_bytes()
+    info = run_hvsim(["trace", "info", a]).stdout.decode()
+    assert re.search(r"^options: -q \S+/images/demo.elf$", info, re.M), info
+    # The demo's run is `hvsim run -q IMAGE`: same events, and it replays.
+    r = run_hvsim(["replay", a])
+    assert r.status == 0 and b"identical, 1527 events verified" in r.stdout, r.stderr
+
+
+def test_demo_trace_bad_options():
+    r = run_hvsim(["demo", "--trace"])
+    assert r.status == 1 and b"needs an argument" in r.stderr
+    r = run_hvsim(["demo", "--frob"])
+    assert r.status == 1 and b"takes only --trace" in r.stderr
+
+
+def test_killed_run_leaves_readable_prefix(tmp_path):
+    """A run killed with SIGKILL: every whole block written is readable, and
+    the reader says where the file stops."""
+    path = tmp_path / "killed.trc"
+    env = dict(os.environ, LSAN_OPTIONS="detect_leaks=0")
+    # idle_spin spins through 2000 timer ticks (2 s of virtual time, about
+    # 190 KB of trace, seconds of host time): kill it once 4 blocks are out.
+    p = subprocess.Popen([str(HVSIM), "run", "-q", "--trace", str(path),
+                          str(IMAGES / "idle_spin.elf")], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 16000):
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    assert p.wait() == -signal.SIGKILL, "the run ended before it was killed"
+    size = path.stat().st_size
+    assert size >= 16000
+    r = run_hvsim(["trace", "show", path, "-o", tmp_path / "out.txt"])
+    assert r.status == 1
+    m = re.search(rb"offset (\d+): .*expected", r.stderr)
+    assert m and int(m.group(1)) <= size, r.stderr
+    lines = (tmp_path / "out.txt").read_text().splitlines()
+    assert len(lines) > 1000 and lines[-1].startswith("[")
+    # Partial stats and a well-formed partial Perfetto file.
+    r = run_hvsim(["trace", "stats", path])
+    assert r.status == 1 and b"PARTIAL" in r.stdout
+    r = run_hvsim(["trace", "perfetto", path])
+    assert r.status == 1
+    json.loads(r.stdout)
+    # The replay verifies the prefix and says it cannot go further.
+    r = run_hvsim(["replay", path])
+    assert r.status == 1 and b"events are identical; the rest" in r.stdout, r.stdout + r.stderr
+
+
+# ---- replay ----------------------------------------------------------------------
+
+def test_replay_uart_input_and_divergence(tmp_path):
+    """The UART input comes from the header; a hand-edited input byte makes
+    the replay diverge exactly where the guest reads it."""
+    path = tmp_path / "rx.trc"
+    r = run_hvsim(["run", "-q", "--trace", path, "--uart-in", "0=-", "--uart-in-start", "2us",
+                   "--max-time", "200us", IMAGES / "uart_rx.elf"], stdin=b"ping\n")
+    assert r.status in (0, 3), r.stderr
+    r = run_hvsim(["replay", path])
+    assert r.status == 0, r.stdout + r.stderr
+    data = bytearray(path.read_bytes())
+    i = data.index(b"ping")
+    data[i + 1] = ord("o")
+    edited = tmp_path / "edited.trc"
+    edited.write_bytes(data)
+    r = run_hvsim(["replay", edited])
+    assert r.status == 6, r.stdout + r.stderr
+    out = r.stdout.decode()
+    m = re.search(r"first divergence at event #(\d+) \(vtime (\d+) ns, icount (\d+)\): value "
+                  r"differs", out)
+    assert m, out
+    # The recording read 'i' (0x69) where the replay, fed "pong", reads 'o'.
+    assert re.search(r"expected: .*uart0 read 0x0 size 4 value 0x69", out), out
+    assert re.search(r"got: .*uart0 read 0x0 size 4 value 0x6f", out), out
+    # trace diff finds the same event between the two recordings.
+    other = tmp_path / "pong.trc"
+    run_hvsim(["run", "-q", "--trace", other, "--uart-in", "0=-", "--uart-in-start", "2us",
+               "--max-time", "200us", IMAGES / "uart_rx.elf"], stdin=b"pong\n")
+    d = run_hvsim(["trace", "diff", path, other])
+    assert d.status == 2
+    assert f"first divergence at event #{m.group(1)} " in d.stdout.decode()
+
+
+def test_replay_checks_images(tmp_path, traces):
+    r = run_hvsim(["replay", traces["demo"], "--image", IMAGES / "hello.elf"])
+    assert r.status == 1
+    assert re.search(rb"image 0: \S+hello.elf has \d+ bytes hashing to fnv1a64=[0-9a-f]{16}: "
+                     rb"expected \d+ bytes", r.stderr), r.stderr
+    # Recorded with a relative path, replayed elsewhere: not found, say how.
+    rel = tmp_path / "rel.trc"
+    r = run_in_build(["run", "-q", "--trace", rel, "images/demo.elf"])
+    assert r.returncode == 0
+    r = run_hvsim(["replay", rel])
+    assert r.status == 1 and b"give it with --image PATH" in r.stderr
+    r = run_hvsim(["replay", rel, "--image", DEMO])
+    assert r.status == 0, r.stderr
+
+
+def test_replay_rerecords_identically(tmp_path, traces):
+    again = tmp_path / "again.trc"
+    r = run_hvsim(["replay", traces["gic_lr"], "--trace", again])
+    assert r.status == 0, r.stderr
+    assert again.read_bytes() == traces["gic_lr"].read_bytes()
+
+
+def test_replay_bad_input(tmp_path, traces):
+    r = run_hvsim(["replay"])
+    assert r.status == 1 and b"no TRACE given" in r.stderr
+    bad = tmp_path / "bad.trc"
+    bad.write_bytes(traces["demo"].read_bytes()[:10])
+    r = run_hvsim(["replay", bad])
+    assert r.status == 1 and b"offset " in r.stderr and b"expected" in r.stderr
+
+
+# ---- diff ------------------------------------------------------------------------
+
+def test_diff_identical_and_context(tmp_path, traces):
+    r = run_hvsim(["trace", "diff", traces["demo"], traces["demo"]])
+    assert r.status == 0 and b"identical: 1527 events" in r.stdout
+    # The demo against the demo recorded with only exc/eret: they differ at
+    # the first event that is not an exception, with context around it.
+    sub = tmp_path / "sub.trc"
+    run_hvsim(["run", "-q", "--trace", sub, "--trace-events", "exc,eret,mmio", DEMO])
+    out = tmp_path / "diff.txt"
+    r = run_hvsim(["trace", "diff", traces["demo"], sub, "--context", "2", "-o", out])
+    assert r.status == 2 and r.stdout == b""
+    text = out.read_text()
+    assert "header: recorded event types differ" in text
+    m = re.search(r"first divergence at event #(\d+) .*: (\w+) differs", text)
+    assert m, text
+    assert [l[0] for l in text.splitlines() if l[:1] in " -+" and "#" in l][:2] == [" ", " "]
+    # The first UART byte sent is the first event the subset left out.
+    assert m.group(2) == "type"
+    assert re.search(rf"^- #{m.group(1)} .*uart0 tx 0x", text, re.M), text
+
+
+def test_diff_length_mismatch(tmp_path, traces):
+    short = tmp_path / "short.trc"
+    run_hvsim(["run", "-q", "--trace", short, "--max-insns", "5000", DEMO])
+    r = run_hvsim(["trace", "diff", traces["demo"], short])
+    assert r.status == 2
+    assert b"first divergence at event #" in r.stdout
+
+
+# ---- stats -----------------------------------------------------------------------
+
+def test_stats_demo(traces):
+    r = run_hvsim(["trace", "stats", traces["demo"]])
+    assert r.status == 0, r.stderr
+    s = r.stdout.decode()
+    # The demo's guest runs with stage 2 on and VMID 1 (guests/demo/demo.c
+    # writes VTTBR_EL2 with VMID 1): its events are VM 1's.
+    assert "grouped by: VM" in s
+    vm1 = s[s.index("\nVM 1:\n"):]
+    vm1 = vm1[:vm1.index("\n\n", 1)]
+    # The demo: 4 HVCs and 1 stage-2 data abort from EL1, 1 virtual IRQ.
+    assert re.search(r"trap EL1 -> EL2 HVC64\s+EC 0x16: 4$", vm1, re.M), s
+    assert re.search(r"trap EL1 -> EL2 DABT_LOW\s+EC 0x24: 1$", vm1, re.M), s
+    assert "interrupt virtual IRQ taken: 1" in vm1
+    assert "exc=6 eret=6" in vm1  # every world switch is the VM's
+    times = re.findall(r"EL(\d) (\d+) ns", s)
+    first, last = map(int, re.search(r"virtual time (\d+) \.\. (\d+) ns", s).groups())
+    assert sum(int(t) for _, t in times) == last - first
+    assert re.search(r"^  time: EL1 \d+ ns", vm1, re.M)
+    assert re.search(r"no VM, EL2:\n  time: EL2 \d+ ns", s)
+
+
+def test_stats_injections(traces):
+    """gic_lr injects 11 virtual interrupts through list registers (its
+    source, tests/images/t_gic_lr.c); the guest acknowledges each."""
+    r = run_hvsim(["trace", "stats", traces["gic_lr"], "-o", "/dev/stdout"])
+    assert r.status == 0
+    s = r.stdout.decode()
+    inj = sum(int(x) for x in re.findall(r"injections \(LR writes, pending\): (\d+)", s))
+    acks = sum(int(x) for x in re.findall(r"guest acknowledges of injected interrupts: (\d+)", s))
+    assert inj >= 1 and acks >= 1 and acks <= inj, s
+    m = re.search(r"injection -> guest acknowledge\s+n=(\d+) min=(\d+) p50=(\d+) p90=(\d+) "
+                  r"p99=(\d+) max=(\d+) ns", s)
+    assert m and int(m.group(1)) == acks, s
+    v = list(map(int, m.groups()[1:]))
+    assert v == sorted(v)
+    # Time per EL adds up to the span of the trace.
+    times = [int(t) for t in re.findall(r"EL\d (\d+) ns", s)]
+    first, last = map(int, re.search(r"virtual time (\d+) \.\. (\d+) ns", s).groups())
+    assert sum(times) == last - first
+
+
+# ---- perfetto --------------------------------------------------------------------
+
+PHASES = {"B", "E", "i", "I", "M", "C", "s", "t", "f", "X"}
+
+
+def validate_trace_event_json(doc):
+    """Checks of the Chrome trace-event format ("Trace Event Format", the
+    JSON Object Format) as ui.perfetto.dev and chrome://tracing read it."""
+    assert isinstance(doc, dict) and isinstance(doc["traceEvents"], list)
+    assert doc.get("displayTimeUnit") in ("ns", "ms")
+    stacks, last_ts, flows = {}, {}, {}
+    for e in doc["traceEvents"]:
+        ph = e["ph"]
+        assert ph in PHASES, e
+        assert isinstance(e["pid"], int) and isinstance(e.get("tid", 0), int), e
+        if ph == "M":
+            assert e["name"] in ("process_name", "thread_name") and "name" in e["args"]
+            continue
+        assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
+        if ph != "E":
+            assert isinstance(e["name"], str) and e["name"], e
+        if ph in ("C",):
+            track = (e["pid"], "C", e["name"])
+            assert all(isinstance(v, (int, float)) for v in e["args"].values())
+        else:
+            track = (e["pid"], e["tid"])
+        assert e["ts"] >= last_ts.get(track, 0), f"timestamps go back on {track}: {e}"
+        last_ts[track] = e["ts"]
+        if ph == "B":
+            stacks.setdefault(track, []).append(e["name"])
+        elif ph == "E":
+            assert stacks.get(track), f"E without B on {track}: {e}"
+            stacks[track].pop()
+        elif ph == "i":
+            assert e.get("s", "t") in ("g", "p", "t") and isinstance(e.get("args", {}), dict)
+        elif ph in ("s", "t", "f"):
+            assert isinstance(e["id"], int)
+            if ph == "s":
+                assert e["id"] not in flows
+                flows[e["id"]] = "open"
+            else:
+                assert flows.get(e["id"]) == "open", f"flow step without start: {e}"
+                if ph == "f":
+                    flows[e["id"]] = "done"
+    assert all(not s for s in stacks.values()), f"unclosed slices: {stacks}"
+    return flows
+
+
+def test_perfetto_demo(tmp_path, traces):
+    out = tmp_path / "demo.json"
+    r = run_hvsim(["trace", "perfetto", traces["demo"], "-o", out])
+    assert r.status == 0 and r.stdout == b"", r.stderr
+    doc = json.loads(out.read_text())
+    validate_trace_event_json(doc)
+    evs = doc["traceEvents"]
+    threads = [e for e in evs if e["ph"] == "M" and e["name"] == "thread_name"]
+    assert [t["args"]["name"] for t in threads] == ["PE0"]
+    slices = {e["name"] for e in evs if e["ph"] == "B"}
+    assert slices == {"EL2 hypervisor", "VM 1 vCPU 0 (EL1)"}
+    traps = [e for e in evs if e["ph"] == "i" and e["name"].startswith("trap ")]
+    assert sum(e["name"] == "trap HVC64 EL1->EL2" for e in traps) == 4
+    assert sum(e["name"] == "trap DABT_LOW EL1->EL2" for e in traps) == 1
+    dabt = next(e for e in traps if "DABT" in e["name"])
+    assert dabt["args"]["hpfar"] == "0x800000" and dabt["args"]["far"] == "0x80000000"
+    # Every event of the trace is an instant (with its JSON fields as args).
+    n = len(run_hvsim(["trace", "json", traces["demo"]]).stdout.splitlines())
+    assert sum(e["ph"] == "i" for e in evs) == n
+
+
+def test_perfetto_flows_and_lr_counter(tmp_path, traces):
+    r = run_hvsim(["trace", "perfetto", traces["gic_lr"]])
+    assert r.status == 0
+    doc = json.loads(r.stdout)
+    flows = validate_trace_event_json(doc)
+    assert list(flows.values()).count("done") >= 1
+    counters = [e for e in doc["traceEvents"] if e["ph"] == "C"]
+    assert counters and all(e["name"] == "LRs in use PE0" for e in counters)
+    assert max(e["args"]["lrs"] for e in counters) >= 1
+    assert all(0 <= e["args"]["lrs"] <= 16 for e in counters)
+
+
+# ---- show filters and bad input for the new tools --------------------------------
+
+def test_show_vm_filter(traces):
+    all_ = run_hvsim(["trace", "json", traces["demo"]]).stdout.splitlines()
+    vm1 = run_hvsim(["trace", "json", traces["demo"], "--vm", "1"]).stdout.splitlines()
+    none = run_hvsim(["trace", "json", traces["demo"], "--vm", "none"]).stdout.splitlines()
+    assert vm1 and none and sorted(vm1 + none) == sorted(all_)
+    vm1 = [json.loads(l) for l in vm1]
+    # The world switches: the exceptions leave VM 1, the returns enter it.
+    assert sum(e["type"] == "exc" for e in vm1) == 6
+    assert sum(e["type"] == "eret" for e in vm1) == 6
+    assert all(e["type"] in ("exc", "eret") or e["el"] < 2 for e in vm1
+               if e["type"] not in ("mmio", "uart"))
+    r = run_hvsim(["trace", "show", traces["demo"], "--vm", "2"])
+    assert r.status == 0 and r.stdout == b""
+    r = run_hvsim(["trace", "show", traces["demo"], "--vm", "x"])
+    assert r.status == 1 and b"--vm wants" in r.stderr
+
+
+@pytest.mark.parametrize("sub", ["stats", "perfetto", "diff"])
+def test_tools_damaged_input(tmp_path, traces, sub):
+    data = traces["demo"].read_bytes()
+    for n in (5, 16, 100, len(data) // 2, len(data) - 1):
+        bad = tmp_path / f"cut{n}.trc"
+        bad.write_bytes(data[:n])
+        args = ["trace", sub, bad] + ([traces["demo"]] if sub == "diff" else [])
+        r = run_hvsim(args)
+        assert r.status == 1, (n, r.stderr)
+        assert re.search(rb"offset \d+: .*expected", r.stderr), (n, r.stderr)
+        assert b"Sanitizer" not in r.stderr and b"runtime error" not in r.stderr
+        if sub == "perfetto" and n > 100:
+            validate_trace_event_json(json.loads(r.stdout))
+    # A flipped byte in a block (bad checksum).
+    d = bytearray(data)
+    d[len(d) // 2] ^= 0x40
+    bad = tmp_path / "flip.trc"
+    bad.write_bytes(d)
+    args = ["trace", sub, bad] + ([traces["demo"]] if sub == "diff" else [])
+    r = run_hvsim(args)
+    assert r.status == 1 and b"checksum" in r.stderr, r.stderr
