@@ -15,6 +15,7 @@
 #include "../cpu_el2/cpu.h"
 #include "../gic/gic.h"
 #include "../timer/timer.h"
+#include "machine_soc.h"
 #include "pl011.h"
 #include "psci.h"
 
@@ -67,6 +68,7 @@ struct hv_machine {
     unsigned nuarts;
     struct hv_unimpl_dev unimpl[HV_PLAT_MAX_DEVS];
     unsigned nunimpl;
+    struct hv_msoc *msoc; /* CRU, GRF and the devices behind them; NULL without */
 
     struct hv_loaded_image images[1 + HV_MAX_LOADS];
     unsigned nimages;
@@ -298,6 +300,9 @@ static void uart_tx(void *ctx, unsigned port, uint8_t byte)
 {
     struct hv_machine *m = ctx;
     struct hv_uart *u = &m->uarts[port];
+    /* A UART behind the CRU/GRF: the character crosses the line model. */
+    if (!hv_msoc_uart_tx(m->msoc, port, byte, &byte))
+        return;
     if (u->prefix && u->at_line_start)
         fprintf(u->out, "[uart%u] ", port);
     fputc(byte, u->out);
@@ -320,8 +325,14 @@ static void uart_rx_event(void *ctx, uint64_t now)
     struct hv_uart *u = ctx;
     if (u->in_pos >= u->in_len)
         return;
-    if (hv_pl011_rx(u->pl, u->in[u->in_pos]))
+    uint8_t byte;
+    if (!hv_pl011_rx_ready(u->pl)) {
+        /* Not taken: it waits with the sender, as before. */
+    } else if (!hv_msoc_uart_rx(u->m->msoc, u->port, u->in[u->in_pos], &byte)) {
+        u->in_pos++; /* lost on the line (docs/soc.md) */
+    } else if (hv_pl011_rx(u->pl, byte)) {
         u->in_pos++;
+    }
     if (u->in_pos < u->in_len)
         hv_evq_add(&u->m->evq, now + u->byte_ns, uart_rx_event, u);
     else
@@ -418,7 +429,11 @@ static int setup_uarts(struct hv_machine *m, const struct hv_machine_opts *o, st
                                   strerror(errno));
             u->own_out = true;
         }
-        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, hv_pl011_read, hv_pl011_write, u->pl, err))
+        hv_mmio_read_fn rd = hv_pl011_read;
+        hv_mmio_write_fn wr = hv_pl011_write;
+        void *mctx = u->pl;
+        hv_msoc_attach_uart(m->msoc, n, pd, u->pl, &rd, &wr, &mctx);
+        if (hv_cpu_map_mmio(m->cpu, pd->base, pd->size, rd, wr, mctx, err))
             return hv_err_prefix(err, "%s", pd->name);
         if (n == 0) {
             /* Firmware hands over with its console enabled (TF-A's
@@ -638,11 +653,23 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     if (hv_cpu_map_ram(m->cpu, m->plat.ram_base, m->plat.ram_size, m->ram, false, err) ||
         hv_cpu_map_ram(m->cpu, m->plat.rom_base, m->plat.rom_size, m->rom, false, err))
         goto fail;
-    if (setup_gic(m, obs, err) || setup_uarts(m, o, err))
+    if (setup_gic(m, obs, err))
+        goto fail;
+    {
+        struct hv_msoc_env senv = {.cpu = m->cpu,
+                                   .gic = m->gic,
+                                   .obs = obs,
+                                   .clock = &m->clock,
+                                   .plat = &m->plat,
+                                   .line_baud = o->uart_baud ? o->uart_baud : 115200};
+        if (hv_msoc_create(&m->msoc, &senv, err))
+            goto fail;
+    }
+    if (setup_uarts(m, o, err))
         goto fail;
     for (unsigned i = 0; i < m->plat.ndevs; i++) {
         const struct hv_plat_dev *pd = &m->plat.devs[i];
-        if (pd->type == HV_DEV_PL011 || pd->type == HV_DEV_GICV3)
+        if (pd->type == HV_DEV_PL011 || pd->type == HV_DEV_GICV3 || hv_msoc_maps(m->msoc, pd))
             continue;
         struct hv_unimpl_dev *d = &m->unimpl[m->nunimpl++];
         d->m = m;
@@ -680,6 +707,7 @@ void hv_machine_destroy(struct hv_machine *m)
     hv_cpu_destroy(m->cpu);
     hv_timer_destroy(m->timer); /* cancels its queued events */
     hv_gic_destroy(m->gic);
+    hv_msoc_destroy(m->msoc);
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];
         hv_pl011_destroy(u->pl);
@@ -793,4 +821,12 @@ const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m)
 uint64_t hv_machine_dtb_addr(const struct hv_machine *m)
 {
     return m->dtb_addr;
+}
+
+void hv_machine_health_report(struct hv_machine *m, FILE *f)
+{
+    if (m->msoc)
+        hv_msoc_health_report(m->msoc, f);
+    else
+        fprintf(f, "device health: the platform has no CRU and GRF\n");
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../common/hv_err.h"
 #include "../common/observer.h"
@@ -92,6 +93,10 @@ uint64_t hv_machine_vtime(const struct hv_machine *m);
 void hv_machine_set_progress(struct hv_machine *m,
                              void (*fn)(void *ctx, uint64_t icount, uint64_t vtime_ns), void *ctx,
                              uint64_t every_ns);
+
+/* The device-health summary of the CRU/GRF-dependent devices (bytes,
+ * line errors, time in reset or gated, mux changes; docs/soc.md). */
+void hv_machine_health_report(struct hv_machine *m, FILE *f);
 
 struct hv_cpu *hv_machine_cpu(struct hv_machine *m);
 const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m);

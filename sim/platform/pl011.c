@@ -742,3 +742,10 @@ void hv_pl011_stats(const struct hv_pl011 *u, struct hv_pl011_stats *s)
 {
     *s = u->st;
 }
+
+void hv_pl011_line(const struct hv_pl011 *u, uint32_t *ibrd, uint32_t *fbrd, uint32_t *lcr_h)
+{
+    *ibrd = u->reg[PL011_IBRD / 4];
+    *fbrd = u->reg[PL011_FBRD / 4];
+    *lcr_h = u->reg[PL011_LCR_H / 4];
+}

@@ -60,6 +60,10 @@ bool hv_pl011_rx_ready(const struct hv_pl011 *u);
  * much virtual time has passed since the last byte. */
 void hv_pl011_rx_idle(struct hv_pl011 *u);
 
+/* The line settings the machine's serial-line model needs (TRM 3.3.6,
+ * 3.3.7): IBRD, FBRD and LCR_H as stored, without side effects or events. */
+void hv_pl011_line(const struct hv_pl011 *u, uint32_t *ibrd, uint32_t *fbrd, uint32_t *lcr_h);
+
 /* Counters for the end-of-run summary (kept across hv_pl011_reset).
  * rx_overruns only counts loopback (CR.LBE) bytes that met a full FIFO:
  * hv_pl011_rx refuses instead of overrunning. */

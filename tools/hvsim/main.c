@@ -56,9 +56,14 @@ static const char usage_text[] =
     "  --on-bus-error=abort|stop  access to a PA with nothing mapped: synchronous external\n"
     "                         abort to the guest (default), or stop the run (status 4)\n"
     "  --log EVENTS           print events to stderr: exc,eret,sysreg,mmio,bus,uart,\n"
-    "                         psci,wfi,guest-error,unimpl,stop or all\n"
+    "                         psci,wfi,guest-error,unimpl,stop,soc,devstate or all\n"
     "  --trace FILE           record a binary trace of the run (docs/trace-format.md)\n"
     "  --trace-events EVENTS  the event types to record (default all), as for --log\n"
+    "  --uart-rate BAUD       the bit rate the terminals on the UARTs use (8N1; default\n"
+    "                         115200): input pacing, and the rate uart1..3's output\n"
+    "                         must match (docs/soc.md)\n"
+    "  --health               print the device-health summary of the CRU/GRF-dependent\n"
+    "                         devices at the end (to stderr)\n"
     "  -q, --quiet            no status line and no end-of-run report\n"
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
@@ -193,6 +198,7 @@ struct run_cli {
     uint64_t ram_size;
     uint32_t log_mask;
     bool quiet;
+    bool health;            /* --health: device-health summary at the end */
     const char *trace_path; /* --trace */
     uint32_t trace_mask;    /* --trace-events */
     int argc;               /* the run options, recorded in the trace */
@@ -256,6 +262,8 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
                 hv_stop_name(res.reason), res.icount, res.vtime_ns, res.detail);
     if (rep.suppressed && !c->quiet)
         fprintf(stderr, "hvsim: (%u repeated reports suppressed)\n", rep.suppressed);
+    if (c->health)
+        hv_machine_health_report(m, stderr);
     hv_machine_destroy(m);
     return hv_trace_cli_end(trace, res.status);
 }
@@ -373,6 +381,14 @@ static int cmd_run(int argc, char **argv)
             NEED_ARG();
             if (hv_ev_parse_mask(v, &c.trace_mask))
                 return usage_error("unknown event name in '%s'", v);
+        } else if (strcmp(a, "--uart-rate") == 0) {
+            NEED_ARG();
+            uint64_t baud;
+            if (hv_parse_u64(v, false, &baud) || baud < 50 || baud > 20000000)
+                return usage_error("--uart-rate wants a bit rate 50..20000000, not '%s'", v);
+            o.uart_baud = (uint32_t)baud;
+        } else if (strcmp(a, "--health") == 0) {
+            c.health = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c.quiet = true;
         } else if (a[0] == '-' && a[1]) {
