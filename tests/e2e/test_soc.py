@@ -1,0 +1,174 @@
+"""The CRU/GRF and the devices behind them, end to end (docs/soc.md).
+
+tests/images/u_soc.c misconfigures UART2's clock, reset and pins and I2C0's,
+phase by phase; here we check what reached UART2's terminal, the health
+summary, the events, and the generated DTB (with dtc).
+
+Expected line effects come from a receiver model written here from the
+UART's definition (8N1 frame, mid-bit sampling after the start edge; PL011
+TRM 3.3.6 for the bit rate), not from hvsim's output.
+"""
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+
+from conftest import IMAGES, run_hvsim
+
+IMAGE = IMAGES / "u_soc.elf"
+TERMINAL = 115200
+
+
+def pl011_rate(uartclk, ibrd, fbrd):
+    """PL011 TRM 3.3.6: baud = UARTCLK / (16 (IBRD + FBRD / 64))."""
+    return Fraction(uartclk) / (16 * (ibrd + Fraction(fbrd, 64)))
+
+
+def receive(text, tx_rate, rx_rate=TERMINAL):
+    """What an 8N1 receiver at rx_rate makes of 8N1 characters sent at
+    tx_rate: sample k (0 start, 1-8 data, 9 stop) in the middle of the
+    receiver's bit k reads the transmitter's bit floor((k + 1/2) tx / rx).
+    A start sample of 1 sees no character; a stop sample of 0 is a framing
+    error and the character is dropped."""
+    out = bytearray()
+    garbled = framing = 0
+    for ch in text.encode():
+        wave = [0] + [(ch >> i) & 1 for i in range(8)]
+        level = lambda j: wave[j] if j < len(wave) else 1  # stop bit, then idle
+        samples = [level(int((k + Fraction(1, 2)) * tx_rate / rx_rate)) for k in range(10)]
+        if samples[0] == 1:
+            continue
+        if samples[9] == 0:
+            framing += 1
+            continue
+        byte = sum(b << i for i, b in enumerate(samples[1:9]))
+        garbled += byte != ch
+        out.append(byte)
+    return bytes(out), garbled, framing
+
+
+def expected_uart2():
+    ok = pl011_rate(24_000_000, 13, 1)
+    fast = pl011_rate(1_188_000_000 // 25, 13, 1)  # gpll / (24 + 1)
+    close = pl011_rate(Fraction(1_000_000_000, 42), 13, 1)  # cpll / (41 + 1)
+    parts = [receive("A:hello\n", ok), receive("C:fast\n", fast), receive("D:close\n", close),
+             receive("G:healed\n", ok), receive("I:restored\n", ok)]
+    return (b"".join(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts))
+
+
+@pytest.fixture(scope="module")
+def soc_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("soc") / "uart2.txt"
+    r = run_hvsim(["run", "--uart", f"2={out}", "--health", "--log", "soc,devstate", IMAGE])
+    return r, out.read_bytes()
+
+
+def test_image_passes(soc_run):
+    r, _ = soc_run
+    assert r.status == 0, r.stderr.decode()
+    assert r.result() == ("soc", 22, 0)
+
+
+def test_terminal_sees_each_effect(soc_run):
+    _, got = soc_run
+    want, _, _ = expected_uart2()
+    assert got == want
+    # The phases that must not reach the pin at all.
+    for tag in (b"B:", b"E:", b"F:", b"H:"):
+        assert tag not in got
+    # The wrong divider really garbles (the model above agrees it must).
+    assert b"C:fast" not in got
+    assert b"D:close\n" in got and b"G:healed\n" in got and b"I:restored\n" in got
+
+
+def test_health_summary(soc_run):
+    r, _ = soc_run
+    _, garbled, framing = expected_uart2()
+    lines = {l.split()[0]: l.split() for l in r.stderr.decode().splitlines()
+             if l.startswith("  uart") or l.startswith("  i2c")}
+    u2 = lines["uart2"]
+    # tx: characters that left the pin (A, C, D, G, I); lost: B, E, F, H.
+    sent = len("A:hello\nC:fast\nD:close\nG:healed\nI:restored\n")
+    assert int(u2[1]) == sent - framing
+    assert int(u2[3]) == framing and int(u2[4]) == garbled
+    assert int(u2[5]) == len("B:gated\nE:gpio\nF:m1\nH:reserved\n")
+    assert int(u2[6]) > 0 and int(u2[7]) > 0  # time in reset, time gated
+    assert int(u2[8]) == 4  # GPIO0_D1 away and back, IO_SEL M1 and back
+    # I2C0: 2 ms in reset and 2 ms gated (the image's driver timeout); 7
+    # transfers acknowledged, 2 NACKed (pins, clock).
+    i2c = lines["i2c0"]
+    assert int(i2c[6]) >= 2_000_000 and int(i2c[7]) >= 2_000_000
+    assert i2c[9] == "7/2"
+    assert lines["uart1"][1:9] == ["0"] * 8
+
+
+def test_events_name_register_and_devices(soc_run):
+    r, _ = soc_run
+    err = r.stderr.decode()
+    # The gate write: register, old -> new, write mask, device bit 1 (uart2).
+    assert ("cru CLKGATE_CON28 (0x0370) write 0x00080008 at EL2: 0x00000000 -> 0x00000008 "
+            "(mask 0x0008, devices 0x2)") in err
+    assert "uart2: bus clock on, clock 0 Hz, out of reset, pins tx muxed rx muxed" in err
+    assert "grf PMU_GRF_GPIO0D_IOMUX_L (0x8018) write 0x00700000" in err
+    assert "i2c0: bus clock on, clock 50000000 Hz, in reset" in err
+
+
+def test_deterministic(tmp_path):
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"u2-{i}.txt"
+        r = run_hvsim(["run", "-q", "--uart", f"2={out}", IMAGE])
+        assert r.status == 0
+        outs.append((out.read_bytes(), r.stdout))
+    assert outs[0] == outs[1]
+
+
+def test_terminal_rate_option(tmp_path):
+    """A terminal at 9600 receives the 115200 UART as garbage or nothing."""
+    out = tmp_path / "u2.txt"
+    r = run_hvsim(["run", "-q", "--uart-rate", "9600", "--uart", f"2={out}", IMAGE])
+    assert r.status == 0
+    assert b"A:hello" not in out.read_bytes()
+    assert run_hvsim(["run", "--uart-rate", "0", IMAGE]).status == 1
+
+
+@pytest.mark.skipif(shutil.which("dtc") is None, reason="dtc not installed")
+def test_dtb_clocks_resets_pinctrl(tmp_path):
+    dtb = tmp_path / "virt.dtb"
+    r = run_hvsim(["run", "-q", "--dtb-out", dtb, IMAGES / "hello.elf"])
+    assert r.status == 0
+    p = subprocess.run(["dtc", "-I", "dtb", "-O", "dts", str(dtb)], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    dts = p.stdout
+
+    def node(name):
+        start = dts.index(f"\t{name} {{")
+        return dts[start:dts.index("\t};", start)]
+
+    cru = node("clock-controller@9200000")
+    assert "#clock-cells = <0x01>" in cru and "#reset-cells = <0x01>" in cru
+    pmucru = node("clock-controller@9208000")
+    assert 'compatible = "rockchip,rk3568-pmucru"' in pmucru
+    # uart2: SCLK_UART2 (291 = 0x123), PCLK_UART2 (288 = 0x120), SRST_S_UART2
+    # (401 = 0x191) of Linux's rk3568-cru.h.
+    u2 = node("pl011@9110000")
+    assert "clocks = <0x8205 0x123 0x8205 0x120>" in u2
+    assert "resets = <0x8205 0x191>" in u2
+    assert 'pinctrl-names = "default"' in u2 and "pinctrl-0 = <0x8311>" in u2
+    # i2c0 from the PMUCRU: CLK_I2C0 7, PCLK_I2C0 45, SRST_I2C0 4; SPI 11.
+    i2c = node("i2c@9130000")
+    assert "clocks = <0x8300 0x07 0x8300 0x2d>" in i2c
+    assert "resets = <0x8300 0x04>" in i2c
+    assert "interrupts = <0x00 0x0b 0x04>" in i2c
+    # The console keeps QEMU's fixed clock and no reset or pins.
+    u0 = node("pl011@9000000")
+    assert "resets" not in u0 and "pinctrl" not in u0
+    # UART2's M0 pins: GPIO0_D0/D1 (bank 0, pins 24, 25), function 1.
+    assert "rockchip,pins = <0x00 0x18 0x01 0x8301 0x00 0x19 0x01 0x8301>" in dts
+    # The DTB is a valid platform file again (hvsim reads it back).
+    dts_file = tmp_path / "again.dts"
+    dts_file.write_text(dts)
+    r = run_hvsim(["run", "-q", "--platform", dts_file, IMAGES / "hello.elf"])
+    assert r.status == 0, r.stderr.decode()
