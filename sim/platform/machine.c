@@ -326,12 +326,20 @@ static void uart_rx_event(void *ctx, uint64_t now)
     if (u->in_pos >= u->in_len)
         return;
     uint8_t byte;
-    if (!hv_pl011_rx_ready(u->pl)) {
-        /* Not taken: it waits with the sender, as before. */
-    } else if (!hv_msoc_uart_rx(u->m->msoc, u->port, u->in[u->in_pos], &byte)) {
-        u->in_pos++; /* lost on the line (docs/soc.md) */
-    } else if (hv_pl011_rx(u->pl, byte)) {
-        u->in_pos++;
+    if (hv_pl011_rx_ready(u->pl)) {
+        /* Not ready: the byte waits with the sender. Otherwise it crosses
+         * the line (docs/soc.md; unchanged for UARTs outside the SoC). */
+        switch (hv_msoc_uart_rx(u->m->msoc, u->port, u->in[u->in_pos], &byte)) {
+        case HV_MSOC_RX_LOST:
+            u->in_pos++;
+            break;
+        case HV_MSOC_RX_OK:
+            u->in_pos += hv_pl011_rx(u->pl, byte);
+            break;
+        case HV_MSOC_RX_FRAMING:
+            u->in_pos += hv_pl011_rx_framing_error(u->pl, byte);
+            break;
+        }
     }
     if (u->in_pos < u->in_len)
         hv_evq_add(&u->m->evq, now + u->byte_ns, uart_rx_event, u);

@@ -304,11 +304,11 @@ bool hv_msoc_uart_tx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *ou
     return false;
 }
 
-bool hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out)
+enum hv_msoc_rx hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out)
 {
     *out = byte;
     if (!s || port >= 16 || s->port_dev[port] < 0)
-        return true;
+        return HV_MSOC_RX_OK;
     struct link *l = &s->link[s->port_dev[port]];
     struct hv_soc_health *h = hv_soc_health(s->soc, l->dev);
     struct hv_soc_devstate st;
@@ -316,28 +316,28 @@ bool hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *ou
     struct hv_line_rate rxr = uart_rate(l, &st, NULL);
     if (st.in_reset || rxr.den == 0 || !st.rx_muxed) {
         h->lost++;
-        return false;
+        return HV_MSOC_RX_LOST;
     }
     static const struct hv_line_frame f8n1 = {8, false, false, false};
     struct hv_line_rate tx = {s->env.line_baud, 1};
     switch (hv_line_char(byte, &f8n1, tx, rxr, out)) {
     case HV_LINE_OK:
         h->rx_bytes++;
-        return true;
+        return HV_MSOC_RX_OK;
     case HV_LINE_GARBLED:
         h->rx_bytes++;
         h->garbled++;
-        return true;
+        return HV_MSOC_RX_OK;
     case HV_LINE_FRAMING:
-        /* The PL011 model has no framing-error flag yet (pl011.h): the
-         * character is dropped and counted. */
+        /* The PL011 keeps the character and flags it (DR.FE, FERIS). */
+        h->rx_bytes++;
         h->framing_errors++;
-        return false;
+        return HV_MSOC_RX_FRAMING;
     case HV_LINE_NOSTART:
         break;
     }
     h->lost++;
-    return false;
+    return HV_MSOC_RX_LOST;
 }
 
 void hv_msoc_health_report(struct hv_msoc *s, FILE *f)

@@ -56,9 +56,13 @@ void hv_msoc_attach_uart(struct hv_msoc *s, unsigned port, const struct hv_plat_
  * Ports that do not depend on the CRU pass unchanged. */
 bool hv_msoc_uart_tx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out);
 
-/* A byte from the terminal reaches UART `port`'s pin. Returns true and
- * sets *out if the receiver gets a character. */
-bool hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out);
+/* A byte from the terminal reaches UART `port`'s pin. */
+enum hv_msoc_rx {
+    HV_MSOC_RX_LOST,    /* the receiver gets nothing */
+    HV_MSOC_RX_OK,      /* it gets *out (possibly garbled) */
+    HV_MSOC_RX_FRAMING, /* it gets *out with a framing error */
+};
+enum hv_msoc_rx hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out);
 
 /* Print the device-health summary (for the CLI's --health). */
 void hv_msoc_health_report(struct hv_msoc *s, FILE *f);

@@ -16,8 +16,10 @@
  *    way a byte can reach a full receiver, so it is the only source of
  *    overruns (rx_overruns); hv_pl011_rx() refuses instead, and its caller
  *    retries.
- *  - Line errors (framing, parity, break), IrDA, modem-status inputs, hardware
- *    flow control and DMA are not modelled: FE/PE/BE never occur, FR's
+ *  - Line errors: a framing error comes only from the machine's serial-line
+ *    model (hv_pl011_rx_framing_error: DR.FE, RSR.FE once read, FERIS).
+ *    Parity and break errors, IrDA, modem-status inputs, hardware
+ *    flow control and DMA are not modelled: PE/BE never occur, FR's
  *    CTS/DSR/DCD/RI read 0, UARTDMACR is stored and enabling DMA reports
  *    "unimplemented".
  *  - Access widths: see hv_pl011_read(). Bad accesses read as zero, writes
@@ -87,6 +89,7 @@
 #define INT_RX  (1u << 4)
 #define INT_TX  (1u << 5)
 #define INT_RT  (1u << 6)
+#define INT_FE  (1u << 7)
 #define INT_OE  (1u << 10)
 #define INT_ALL 0x7FFu
 
@@ -224,11 +227,12 @@ static bool receiver_enabled(const struct hv_pl011 *u)
     return (cr & CR_UARTEN) && (cr & CR_RXE);
 }
 
-/* A character arrives at the receive FIFO (from the line or from loopback).
- * The caller has checked that the receiver is enabled. */
-static bool rx_put(struct hv_pl011 *u, uint8_t byte)
+/* A character arrives at the receive FIFO (from the line or from loopback),
+ * with the error flags of DR bits 11:8 the line gave it (DR_FE). The caller
+ * has checked that the receiver is enabled. */
+static bool rx_put(struct hv_pl011 *u, uint8_t byte, uint16_t flags)
 {
-    uint16_t entry = byte;
+    uint16_t entry = byte | flags;
 
     if (u->rx_count >= rx_depth(u)) {
         /* Overrun (TRM 3.3.1/3.3.2): the FIFO keeps its contents, the new
@@ -247,6 +251,10 @@ static bool rx_put(struct hv_pl011 *u, uint8_t byte)
     u->rx_fifo[(u->rx_head + u->rx_count) % PL011_FIFO_DEPTH] = entry;
     u->rx_count++;
     u->st.rx_bytes++;
+    /* TRM 3.3.10-3.3.11: FERIS is raised when the character with a framing
+     * error is received (QEMU's pl011 does not model it). */
+    if (flags & DR_FE)
+        u->reg[PL011_RIS / 4] |= INT_FE;
     /* RXIS is set when the fill *reaches* the trigger level (TRM 3.4.2): on
      * the transition, as QEMU does, so an ICR write stays effective while
      * more bytes arrive above the level (RTIS reports those). */
@@ -324,7 +332,7 @@ static void tx_byte(struct hv_pl011 *u, uint8_t byte)
          * line, so the byte does not leave the UART. A disabled receiver
          * loses it; a full one overruns. */
         if (receiver_enabled(u))
-            rx_put(u, byte);
+            rx_put(u, byte, 0);
     } else {
         u->st.tx_bytes++;
         if (hv_obs_wants(u->obs, HV_EV_UART_TX)) {
@@ -725,7 +733,7 @@ bool hv_pl011_rx(struct hv_pl011 *u, uint8_t byte)
 {
     if (!hv_pl011_rx_ready(u))
         return false;
-    return rx_put(u, byte);
+    return rx_put(u, byte, 0);
 }
 
 /* RTIS (TRM 3.4.4): the FIFO is not empty and nothing arrived for 32 bit
@@ -748,4 +756,11 @@ void hv_pl011_line(const struct hv_pl011 *u, uint32_t *ibrd, uint32_t *fbrd, uin
     *ibrd = u->reg[PL011_IBRD / 4];
     *fbrd = u->reg[PL011_FBRD / 4];
     *lcr_h = u->reg[PL011_LCR_H / 4];
+}
+
+bool hv_pl011_rx_framing_error(struct hv_pl011 *u, uint8_t byte)
+{
+    if (!hv_pl011_rx_ready(u))
+        return false;
+    return rx_put(u, byte, DR_FE);
 }

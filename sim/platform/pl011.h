@@ -52,6 +52,10 @@ void hv_pl011_write(void *u, uint64_t offset, unsigned size, uint64_t value);
 /* Deliver a received byte. Returns false (byte not taken) if the receiver is
  * disabled or its FIFO is full: the caller keeps it and retries later. */
 bool hv_pl011_rx(struct hv_pl011 *u, uint8_t byte);
+/* The same for a character whose stop bit was 0 (the machine's serial-line
+ * model, sim/soc/uart_line.h): it enters the FIFO with DR.FE set and raises
+ * FERIS (TRM 3.3.1, 3.3.11). */
+bool hv_pl011_rx_framing_error(struct hv_pl011 *u, uint8_t byte);
 /* Whether hv_pl011_rx would take a byte now. */
 bool hv_pl011_rx_ready(const struct hv_pl011 *u);
 

@@ -15,7 +15,8 @@
  *   I  everything restored                 -> arrives
  * This image checks what software sees itself (register read-back, reset
  * clearing the PL011, RAZ with the bus clock gated, I2C status bits) and
- * prints RESULT on UART0. */
+ * prints RESULT on UART0. Last, it prints what UART2 received with a wrong
+ * divider (rx_phase), which the e2e test compares with its line model. */
 #include "rt.h"
 
 #define CRU  0x09200000ul
@@ -235,11 +236,29 @@ static void i2c_phases(void)
     rt_check(!((mmio_read32(GICD + 0x204) >> 11) & 1), "DONE cleared: INTID 43 no longer pending");
 }
 
+/* Receive with a wrong divider: the test feeds UART2 from 10 ms of virtual
+ * time (--uart-in 2=FILE --uart-in-start 10ms); UART2's sclk is gpll / 25,
+ * so its receiver samples 1.98x too fast. Each character received is
+ * printed with its DR error flags (bit 8 FE), as "rx 0x1nn". */
+static void rx_phase(void)
+{
+    uint64_t until = SYSREG_READ(cntfrq_el0) * 14 / 1000;
+    u2_init();
+    cru(CRU_CLKSEL54, HIWORD(0x337f, 24));
+    while (cntpct() < until)
+        for (volatile int i = 0; i < 2000; i++)
+            ;
+    while (!(mmio_read32(U2 + 0x18) & (1u << 4)))
+        rt_printf("rx 0x%03x\n", mmio_read32(U2 + UART_DR) & 0xfff);
+    cru(CRU_CLKSEL54, HIWORD(0x3000, 2u << 12));
+}
+
 int main(uint64_t dtb)
 {
     (void)dtb;
     uart_phases();
     i2c_phases();
+    rx_phase();
     rt_summary("soc");
     return 0;
 }
