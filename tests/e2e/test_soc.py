@@ -206,3 +206,22 @@ def test_dtb_clocks_resets_pinctrl(tmp_path):
     dts_file.write_text(dts)
     r = run_hvsim(["run", "-q", "--platform", dts_file, IMAGES / "hello.elf"])
     assert r.status == 0, r.stderr.decode()
+
+
+def test_trace_records_soc_events(tmp_path):
+    """The soc and devstate events survive a trace round trip with every
+    field (docs/trace-format.md)."""
+    import json
+    trace = tmp_path / "soc.trace"
+    r = run_hvsim(["run", "-q", "--uart", f"2={tmp_path / 'u2'}", "--trace", trace, IMAGE])
+    assert r.status == 0
+    r = run_hvsim(["trace", "json", trace, "--events", "soc,devstate"])
+    assert r.status == 0
+    evs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    gate = next(e for e in evs if e["type"] == "soc" and e["name"] == "CLKGATE_CON28")
+    assert (gate["block"], gate["off"], gate["is_write"], gate["value"], gate["old"],
+            gate["new"], gate["wmask"], gate["devs"], gate["el"]) == \
+        ("cru", "0x370", 1, "0x80008", "0x0", "0x8", "0x8", "0x2", 2)
+    dev = evs[evs.index(gate) + 1]
+    assert (dev["type"], dev["device"], dev["fclk_hz"], dev["pclk_on"], dev["in_reset"]) == \
+        ("devstate", "uart2", 0, 1, 0)
