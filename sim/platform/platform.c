@@ -96,8 +96,12 @@ int hv_platform_soc_dev(const struct hv_platform *p, const struct hv_plat_dev *d
     static const char *const names[] = {"uart1", "uart2", "uart3", "i2c0"};
     if (!p || !d || !hv_platform_find(p, HV_DEV_CRU, 0) || !hv_platform_find(p, HV_DEV_SYSCON, 0))
         return -1;
+    /* A UART given another clock than the CRU's xin24m (a fixed-clock at
+     * another rate in a platform file) stays outside the CRU: the DTB could
+     * not say both, and the round trip must keep the platform. */
     for (int i = 0; i < 4; i++)
-        if (strcmp(d->name, names[i]) == 0 && (d->type == (i < 3 ? HV_DEV_PL011 : HV_DEV_I2C)))
+        if (strcmp(d->name, names[i]) == 0 && (d->type == (i < 3 ? HV_DEV_PL011 : HV_DEV_I2C)) &&
+            (i == 3 || d->clock_hz == HV_PLAT_PL011_HZ))
             return i; /* RK_DEV_UART1 + i, RK_DEV_I2C0 = 3 */
     return -1;
 }

@@ -88,8 +88,9 @@ const char *hv_dev_type_name(enum hv_dev_type t);
 
 /* The CRU/GRF-dependent device (include/hvsim/rk3568_cru.h enum rk_dev) a
  * platform device is, or -1. With a `cru` and a `grf` on the platform,
- * uart1..uart3 are RK_DEV_UART1..3 and i2c0 is RK_DEV_I2C0 (docs/soc.md);
- * uart0, the console, never depends on them. */
+ * uart1..uart3 are RK_DEV_UART1..3 (if their clock is the CRU's 24 MHz
+ * reset rate) and i2c0 is RK_DEV_I2C0 (docs/soc.md); uart0, the console,
+ * never depends on them. */
 int hv_platform_soc_dev(const struct hv_platform *p, const struct hv_plat_dev *d);
 
 #endif

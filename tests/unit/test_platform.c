@@ -199,6 +199,13 @@ START_TEST(test_builtin_virt)
     ck_assert_int_eq(hv_platform_soc_dev(&p, i2c), 3);
     ck_assert_int_eq(hv_platform_soc_dev(&p, hv_platform_find(&p, HV_DEV_PL011, 0)), -1);
     ck_assert_int_eq(hv_platform_soc_dev(&p, hv_platform_find(&p, HV_DEV_PL011, 2)), 1);
+    /* A UART at another clock than the CRU's 24 MHz stays outside it (the
+     * fuzzer's round-trip finding a9dc5359 in corpus/platform). */
+    struct hv_platform q = p;
+    for (unsigned i = 0; i < q.ndevs; i++)
+        if (strcmp(q.devs[i].name, "uart3") == 0)
+            q.devs[i].clock_hz = 24001024;
+    ck_assert_int_eq(hv_platform_soc_dev(&q, hv_platform_find(&q, HV_DEV_PL011, 3)), -1);
     ck_assert_uint_eq(p.ndevs, 8);
 
     struct hv_err err;
