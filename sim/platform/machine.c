@@ -831,10 +831,23 @@ uint64_t hv_machine_dtb_addr(const struct hv_machine *m)
     return m->dtb_addr;
 }
 
-void hv_machine_health_report(struct hv_machine *m, FILE *f)
+bool hv_machine_health(struct hv_machine *m, unsigned nth, struct hv_dev_health *h)
 {
-    if (m->msoc)
-        hv_msoc_health_report(m->msoc, f);
-    else
-        fprintf(f, "device health: the platform has no CRU and GRF\n");
+    struct hv_soc_health sh;
+    const char *name;
+    if (!hv_msoc_health(m->msoc, nth, &name, &sh))
+        return false;
+    h->name = name;
+    h->line_baud = hv_msoc_line_baud(m->msoc);
+    h->tx_bytes = sh.tx_bytes;
+    h->rx_bytes = sh.rx_bytes;
+    h->framing_errors = sh.framing_errors;
+    h->garbled = sh.garbled;
+    h->lost = sh.lost;
+    h->reset_ns = sh.reset_ns;
+    h->gated_ns = sh.gated_ns;
+    h->mux_changes = sh.mux_changes;
+    h->i2c_ok = sh.i2c_ok;
+    h->i2c_failed = sh.i2c_failed;
+    return true;
 }

@@ -340,22 +340,19 @@ enum hv_msoc_rx hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, 
     return HV_MSOC_RX_LOST;
 }
 
-void hv_msoc_health_report(struct hv_msoc *s, FILE *f)
+bool hv_msoc_health(struct hv_msoc *s, unsigned nth, const char **name, struct hv_soc_health *out)
 {
-    if (!s)
-        return;
-    fprintf(f, "device health (CRU/GRF-dependent devices; line rate %" PRIu32 " 8N1):\n",
-            s->env.line_baud);
-    fprintf(f, "  %-7s %9s %9s %8s %8s %8s %12s %12s %6s %9s\n", "device", "tx", "rx", "framing",
-            "garbled", "lost", "reset_ns", "gated_ns", "mux", "i2c ok/bad");
-    for (unsigned d = 0; d < RK_DEV__COUNT; d++) {
-        if (!s->link[d].used)
+    for (unsigned d = 0; s && d < RK_DEV__COUNT; d++) {
+        if (!s->link[d].used || nth-- > 0)
             continue;
-        const struct hv_soc_health *h = hv_soc_health(s->soc, (enum rk_dev)d);
-        fprintf(f,
-                "  %-7s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12" PRIu64
-                " %12" PRIu64 " %6" PRIu64 " %4" PRIu64 "/%" PRIu64 "\n",
-                s->link[d].pd->name, h->tx_bytes, h->rx_bytes, h->framing_errors, h->garbled,
-                h->lost, h->reset_ns, h->gated_ns, h->mux_changes, h->i2c_ok, h->i2c_failed);
+        *name = s->link[d].pd->name;
+        *out = *hv_soc_health(s->soc, (enum rk_dev)d);
+        return true;
     }
+    return false;
+}
+
+uint32_t hv_msoc_line_baud(const struct hv_msoc *s)
+{
+    return s ? s->env.line_baud : 0;
 }

@@ -16,13 +16,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "../common/clock.h"
 #include "../common/hv_err.h"
 #include "../common/observer.h"
 #include "../cpu_el2/cpu.h"
 #include "../gic/gic.h"
+#include "../soc/soc.h"
 #include "pl011.h"
 #include "platform.h"
 
@@ -64,7 +64,9 @@ enum hv_msoc_rx {
 };
 enum hv_msoc_rx hv_msoc_uart_rx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *out);
 
-/* Print the device-health summary (for the CLI's --health). */
-void hv_msoc_health_report(struct hv_msoc *s, FILE *f);
+/* The health of the nth CRU/GRF-dependent device present, for the CLI's
+ * --health. Returns false past the last one. */
+bool hv_msoc_health(struct hv_msoc *s, unsigned nth, const char **name, struct hv_soc_health *out);
+uint32_t hv_msoc_line_baud(const struct hv_msoc *s);
 
 #endif
