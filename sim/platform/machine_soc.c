@@ -136,6 +136,9 @@ static void dev_changed(void *ctx, enum rk_dev d, const struct hv_soc_devstate *
     }
     if (d == RK_DEV_I2C0 && s->i2c)
         hv_i2c_set_env(s->i2c, now->in_reset ? 0 : now->fclk_hz, now->tx_muxed);
+    /* A UART without sclk holds what is written in its TX FIFO. */
+    if (l->pl)
+        hv_pl011_set_uartclk(l->pl, now->fclk_hz != 0);
 }
 
 static void i2c_irq(void *ctx, bool level)
@@ -278,8 +281,9 @@ bool hv_msoc_uart_tx(struct hv_msoc *s, unsigned port, uint8_t byte, uint8_t *ou
     hv_soc_devstate(s->soc, l->dev, &st);
     struct hv_line_frame f;
     struct hv_line_rate tx = uart_rate(l, &st, &f);
-    /* A stopped sclk (or no divisor) shifts nothing out; a pin muxed
-     * elsewhere carries nothing from this UART. */
+    /* No divisor (IBRD 0) shifts nothing out; a pin muxed elsewhere
+     * carries nothing from this UART. (With sclk stopped the PL011 holds
+     * its characters and never gets here.) */
     if (st.in_reset || tx.den == 0 || !st.tx_muxed) {
         h->lost++;
         return false;

@@ -9,7 +9,8 @@
  *
  * Transmission is instantaneous in virtual time: a byte written to DR while
  * CR.UARTEN and CR.TXE are set leaves through the tx callback at once, so TX
- * never fills. Line-rate modelling belongs to the CRU/SYSCON work.
+ * never fills, unless UARTCLK is stopped (hv_pl011_set_uartclk). The line
+ * rate is modelled by the machine (sim/soc/uart_line.h, docs/soc.md).
  *
  * A guest's bad access (unknown offset, wrong width) reads as zero / ignores
  * the write and emits a guest-error event; it never crashes.
@@ -63,6 +64,13 @@ bool hv_pl011_rx_ready(const struct hv_pl011 *u);
  * and nothing arrived for 32 bit periods. The machine calls this when that
  * much virtual time has passed since the last byte. */
 void hv_pl011_rx_idle(struct hv_pl011 *u);
+
+/* UARTCLK stops (running = false) or runs again. Without it nothing is
+ * transmitted: characters written wait in the TX FIFO (32 entries, 1 with
+ * FEN = 0; FR.BUSY, FR.TXFF) and leave in order when it runs again; a
+ * write to a full FIFO is lost. A reset empties the FIFO. Only the
+ * machine's CRU model stops the clock; it runs from creation. */
+void hv_pl011_set_uartclk(struct hv_pl011 *u, bool running);
 
 /* The line settings the machine's serial-line model needs (TRM 3.3.6,
  * 3.3.7): IBRD, FBRD and LCR_H as stored, without side effects or events. */

@@ -5,13 +5,13 @@
  * UART2 (0x09110000) prints one tagged line per phase; what reaches its
  * terminal is checked by tests/e2e/test_soc.py (run with --uart 2=FILE):
  *   A  baseline                           -> arrives
- *   B  sclk_uart2 gated (CLKGATE_CON28.3)  -> nothing
+ *   B  sclk_uart2 gated (CLKGATE_CON28.3)  -> held in the TX FIFO, sent when ungated
  *   C  sclk from gpll / 25 = 47.52 MHz     -> garbled or dropped at 115200
  *   D  sclk from cpll / 42 = 23.81 MHz     -> arrives (-0.8%, within tolerance)
  *   E  GPIO0_D1 muxed to GPIO              -> nothing
  *   F  UART2_IO_SEL = M1 (other pins)      -> nothing
  *   G  after a soft reset and re-init      -> arrives
- *   H  sclk_uart2 selector 3 (reserved)    -> nothing
+ *   H  sclk_uart2 selector 3 (reserved)    -> held, sent when restored
  *   I  everything restored                 -> arrives
  * This image checks what software sees itself (register read-back, reset
  * clearing the PL011, RAZ with the bus clock gated, I2C status bits) and
@@ -125,7 +125,10 @@ static void uart_phases(void)
 
     cru(CRU_CLKGATE28, HIWORD(1u << 3, 1u << 3)); /* gate sclk_uart2 */
     u2_puts("B:gated\n");
+    /* PL011 TRM 3.3.3: BUSY (bit 3) while characters wait, TXFE (7) clear. */
+    rt_check((mmio_read32(U2 + 0x18) & 0x88) == 0x08, "sclk gated: FR.BUSY, TX FIFO not empty");
     cru(CRU_CLKGATE28, HIWORD(1u << 3, 0));
+    rt_check((mmio_read32(U2 + 0x18) & 0x88) == 0x80, "sclk back: the TX FIFO drained");
 
     /* CLKSEL_CON(54): sclk sel 13:12 = 0 (clk_uart2_src), src sel 9:8 = 0
      * (gpll 1188 MHz), div 6:0 = 24: 47.52 MHz, 1.98x too fast. */
