@@ -97,6 +97,27 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
     case HV_EV_RUN_STOP:
         snprintf(buf, len, "run stopped (status %d)", ev->u.stop.status);
         break;
+    case HV_EV_SOC_REG: {
+        const struct hv_ev_soc_reg *r = &ev->u.soc;
+        if (r->is_write)
+            snprintf(buf, len,
+                     "%s %s (0x%04" PRIx32 ") write 0x%08" PRIx32 " at EL%u: 0x%08" PRIx32
+                     " -> 0x%08" PRIx32 " (mask 0x%04" PRIx32 ", devices 0x%" PRIx32 ")",
+                     r->block ? r->block : "?", r->name ? r->name : "-", r->off, r->value, ev->el,
+                     r->old, r->new_value, r->wmask, r->devs);
+        else
+            snprintf(buf, len, "%s %s (0x%04" PRIx32 ") read 0x%08" PRIx32 " at EL%u",
+                     r->block ? r->block : "?", r->name ? r->name : "-", r->off, r->value, ev->el);
+        break;
+    }
+    case HV_EV_DEV_STATE: {
+        const struct hv_ev_dev_state *d = &ev->u.dev;
+        snprintf(buf, len, "%s: bus clock %s, clock %" PRIu64 " Hz, %s, pins tx %s rx %s",
+                 d->device ? d->device : "?", d->pclk_on ? "on" : "off", d->fclk_hz,
+                 d->in_reset ? "in reset" : "out of reset", d->tx_muxed ? "muxed" : "not muxed",
+                 d->rx_muxed ? "muxed" : "not muxed");
+        break;
+    }
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

@@ -24,6 +24,8 @@ enum hv_ev_type {
     HV_EV_GUEST_ERROR, /* the guest did something architecturally wrong */
     HV_EV_UNIMPL,      /* the guest used something hvsim does not implement */
     HV_EV_RUN_STOP,    /* the run ended */
+    HV_EV_SOC_REG,     /* a CRU/GRF register access (sim/soc) */
+    HV_EV_DEV_STATE,   /* a device's clock, reset or pin state changed (sim/soc) */
     HV_EV__COUNT
 };
 
@@ -110,6 +112,30 @@ struct hv_ev_stop {
     int status; /* the exit status the run ends with */
 };
 
+/* A CRU or GRF access. For a write, `value` is what the guest wrote (with
+ * its hiword enable bits), `wmask` the bits it was allowed to change, and
+ * `devs` the RK_DEV_BIT()s (include/hvsim/rk3568_cru.h) of the devices
+ * whose effective state changed as a result. */
+struct hv_ev_soc_reg {
+    const char *block; /* "cru" or "grf" */
+    const char *name;  /* the register's name, or NULL if not modelled */
+    uint32_t off;
+    uint32_t value;
+    uint32_t old, new_value;
+    uint32_t wmask;
+    uint32_t devs;
+    bool is_write;
+};
+
+/* A device's effective state after a CRU/GRF change. */
+struct hv_ev_dev_state {
+    const char *device;
+    uint64_t fclk_hz; /* functional clock rate, 0 if stopped */
+    bool pclk_on;     /* bus clock: register access possible */
+    bool in_reset;
+    bool tx_muxed, rx_muxed; /* its pins are routed to it */
+};
+
 struct hv_event {
     enum hv_ev_type type;
     uint8_t pe;
@@ -128,6 +154,8 @@ struct hv_event {
         struct hv_ev_wfi wfi;
         struct hv_ev_text text;
         struct hv_ev_stop stop;
+        struct hv_ev_soc_reg soc;
+        struct hv_ev_dev_state dev;
     } u;
 };
 

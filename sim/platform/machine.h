@@ -105,6 +105,20 @@ void hv_machine_set_progress(struct hv_machine *m,
                              void (*fn)(void *ctx, uint64_t icount, uint64_t vtime_ns), void *ctx,
                              uint64_t every_ns);
 
+/* The health of a CRU/GRF-dependent device over the run so far (docs/soc.md,
+ * "Observation"): the nth one present. Returns false past the last. */
+struct hv_dev_health {
+    const char *name;
+    uint32_t line_baud;               /* the terminal's rate */
+    uint64_t tx_bytes, rx_bytes;      /* characters that crossed the line */
+    uint64_t framing_errors, garbled; /* of those, with a bad stop bit / changed */
+    uint64_t lost;                    /* characters that never arrived */
+    uint64_t reset_ns, gated_ns;      /* virtual time in reset / with a clock stopped */
+    uint64_t mux_changes;             /* pin-routing changes */
+    uint64_t i2c_ok, i2c_failed;      /* I2C transfers acknowledged / not */
+};
+bool hv_machine_health(struct hv_machine *m, unsigned nth, struct hv_dev_health *h);
+
 struct hv_cpu *hv_machine_cpu(struct hv_machine *m);
 const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m);
 uint64_t hv_machine_dtb_addr(const struct hv_machine *m);

@@ -5,9 +5,11 @@
  *
  * Modelling decisions (each one is explained where it is implemented):
  *
- *  - Transmission is instantaneous (pl011.h): the TX FIFO is always empty, so
+ *  - Transmission is instantaneous (pl011.h): the TX FIFO is empty, so
  *    FR.TXFE=1, FR.TXFF=0, FR.BUSY=0, and TXIS is set after every byte sent
- *    (tx_byte). A DR write with UARTEN or TXE clear is dropped and reported.
+ *    (tx_out). A DR write with UARTEN or TXE clear is dropped and reported.
+ *    The exception is a stopped UARTCLK (hv_pl011_set_uartclk, driven by
+ *    the machine's CRU model): characters then wait in the TX FIFO.
  *  - RX: a 32-entry FIFO (LCR_H.FEN=1) or a 1-entry holding register (FEN=0);
  *    entries keep the 4 error flags that DR returns in bits 11:8. RXIS follows
  *    the UARTIFLS trigger level (not QEMU's "any byte" shortcut), RTIS comes
@@ -16,8 +18,10 @@
  *    way a byte can reach a full receiver, so it is the only source of
  *    overruns (rx_overruns); hv_pl011_rx() refuses instead, and its caller
  *    retries.
- *  - Line errors (framing, parity, break), IrDA, modem-status inputs, hardware
- *    flow control and DMA are not modelled: FE/PE/BE never occur, FR's
+ *  - Line errors: a framing error comes only from the machine's serial-line
+ *    model (hv_pl011_rx_framing_error: DR.FE, RSR.FE once read, FERIS).
+ *    Parity and break errors, IrDA, modem-status inputs, hardware
+ *    flow control and DMA are not modelled: PE/BE never occur, FR's
  *    CTS/DSR/DCD/RI read 0, UARTDMACR is stored and enabling DMA reports
  *    "unimplemented".
  *  - Access widths: see hv_pl011_read(). Bad accesses read as zero, writes
@@ -65,6 +69,7 @@
 #define RSR_OE (1u << 3)
 
 /* UARTFR (TRM 3.3.3). */
+#define FR_BUSY (1u << 3)
 #define FR_RXFE (1u << 4)
 #define FR_TXFF (1u << 5)
 #define FR_RXFF (1u << 6)
@@ -87,6 +92,7 @@
 #define INT_RX  (1u << 4)
 #define INT_TX  (1u << 5)
 #define INT_RT  (1u << 6)
+#define INT_FE  (1u << 7)
 #define INT_OE  (1u << 10)
 #define INT_ALL 0x7FFu
 
@@ -122,7 +128,12 @@ struct hv_pl011 {
     uint16_t rx_fifo[PL011_FIFO_DEPTH];
     unsigned rx_head, rx_count;
     bool rx_pending_oe; /* an overrun happened: flag the next byte received */
-    bool irq_level;     /* UARTINTR as last reported through io.irq */
+    /* TX FIFO, used only while UARTCLK is stopped (hv_pl011_set_uartclk):
+     * otherwise a character leaves as soon as it is written. */
+    uint8_t tx_fifo[PL011_FIFO_DEPTH];
+    unsigned tx_head, tx_count;
+    bool clk_stopped;
+    bool irq_level; /* UARTINTR as last reported through io.irq */
     struct hv_pl011_stats st;
 };
 
@@ -224,11 +235,12 @@ static bool receiver_enabled(const struct hv_pl011 *u)
     return (cr & CR_UARTEN) && (cr & CR_RXE);
 }
 
-/* A character arrives at the receive FIFO (from the line or from loopback).
- * The caller has checked that the receiver is enabled. */
-static bool rx_put(struct hv_pl011 *u, uint8_t byte)
+/* A character arrives at the receive FIFO (from the line or from loopback),
+ * with the error flags of DR bits 11:8 the line gave it (DR_FE). The caller
+ * has checked that the receiver is enabled. */
+static bool rx_put(struct hv_pl011 *u, uint8_t byte, uint16_t flags)
 {
-    uint16_t entry = byte;
+    uint16_t entry = byte | flags;
 
     if (u->rx_count >= rx_depth(u)) {
         /* Overrun (TRM 3.3.1/3.3.2): the FIFO keeps its contents, the new
@@ -247,6 +259,10 @@ static bool rx_put(struct hv_pl011 *u, uint8_t byte)
     u->rx_fifo[(u->rx_head + u->rx_count) % PL011_FIFO_DEPTH] = entry;
     u->rx_count++;
     u->st.rx_bytes++;
+    /* TRM 3.3.10-3.3.11: FERIS is raised when the character with a framing
+     * error is received (QEMU's pl011 does not model it). */
+    if (flags & DR_FE)
+        u->reg[PL011_RIS / 4] |= INT_FE;
     /* RXIS is set when the fill *reaches* the trigger level (TRM 3.4.2): on
      * the transition, as QEMU does, so an ICR write stays effective while
      * more bytes arrive above the level (RTIS reports those). */
@@ -307,6 +323,8 @@ static uint32_t rd_dr(struct hv_pl011 *u, const struct pl011_reg *r)
     return v;
 }
 
+static void tx_out(struct hv_pl011 *u, uint8_t byte);
+
 /* Transmit one byte. TRM 3.3.8: transmission needs UARTEN and TXE. */
 static void tx_byte(struct hv_pl011 *u, uint8_t byte)
 {
@@ -319,12 +337,33 @@ static void tx_byte(struct hv_pl011 *u, uint8_t byte)
         report(u, HV_EV_GUEST_ERROR, "DR write while transmitter disabled (CR=0x%" PRIx32 ")", cr);
         return;
     }
+    if (u->clk_stopped) {
+        /* Without UARTCLK the transmitter does not shift: the character
+         * waits in the TX FIFO (FR.BUSY, FR.TXFF when full) and leaves when
+         * the clock returns. A write to a full FIFO is lost (TRM 3.3.1). */
+        if (u->tx_count >= (fifo_enabled(u) ? PL011_FIFO_DEPTH : 1u)) {
+            report(u, HV_EV_GUEST_ERROR,
+                   "DR write with the TX FIFO full (UARTCLK stopped): character lost");
+            return;
+        }
+        u->tx_fifo[(u->tx_head + u->tx_count) % PL011_FIFO_DEPTH] = byte;
+        u->tx_count++;
+        return;
+    }
+    tx_out(u, byte);
+}
+
+/* The character leaves the transmitter (UARTCLK running). */
+static void tx_out(struct hv_pl011 *u, uint8_t byte)
+{
+    uint32_t cr = u->reg[PL011_CR / 4];
+
     if (cr & CR_LBE) {
         /* TRM 3.3.8 LBE: UARTTXD is fed to the receive path instead of the
          * line, so the byte does not leave the UART. A disabled receiver
          * loses it; a full one overruns. */
         if (receiver_enabled(u))
-            rx_put(u, byte);
+            rx_put(u, byte, 0);
     } else {
         u->st.tx_bytes++;
         if (hv_obs_wants(u->obs, HV_EV_UART_TX)) {
@@ -372,13 +411,16 @@ static void wr_ecr(struct hv_pl011 *u, const struct pl011_reg *r, uint32_t val, 
     u->reg[PL011_RSR / 4] = 0;
 }
 
-/* UARTFR (TRM 3.3.3). Transmission being instantaneous, the TX FIFO is always
- * empty and the UART never busy. CTS/DSR/DCD/RI (modem inputs) read 0. */
+/* UARTFR (TRM 3.3.3). Transmission being instantaneous, the TX FIFO is
+ * empty and the UART not busy unless UARTCLK is stopped with characters
+ * waiting. CTS/DSR/DCD/RI (modem inputs) read 0. */
 static uint32_t rd_fr(struct hv_pl011 *u, const struct pl011_reg *r)
 {
-    uint32_t fr = FR_TXFE;
+    uint32_t fr = u->tx_count ? FR_BUSY : FR_TXFE;
 
     (void)r;
+    if (u->tx_count >= (fifo_enabled(u) ? PL011_FIFO_DEPTH : 1u))
+        fr |= FR_TXFF;
     if (u->rx_count == 0)
         fr |= FR_RXFE;
     if (u->rx_count >= rx_depth(u))
@@ -397,6 +439,7 @@ static void wr_lcr_h(struct hv_pl011 *u, const struct pl011_reg *r, uint32_t val
      * not modelled. */
     if ((old ^ u->reg[PL011_LCR_H / 4]) & LCR_H_FEN) {
         rx_flush(u);
+        u->tx_count = 0;
         update_irq(u);
     }
 }
@@ -711,7 +754,21 @@ void hv_pl011_reset(struct hv_pl011 *u)
         if (pl011_regs[i].off < PL011_STORE_END)
             u->reg[pl011_regs[i].off / 4] = pl011_regs[i].reset;
     rx_flush(u);
+    u->tx_head = u->tx_count = 0;
     update_irq(u);
+}
+
+/* UARTCLK stops or runs again (the machine's CRU model). Characters held in
+ * the TX FIFO leave, in order, when it runs. */
+void hv_pl011_set_uartclk(struct hv_pl011 *u, bool running)
+{
+    u->clk_stopped = !running;
+    while (running && u->tx_count) {
+        uint8_t b = u->tx_fifo[u->tx_head];
+        u->tx_head = (u->tx_head + 1) % PL011_FIFO_DEPTH;
+        u->tx_count--;
+        tx_out(u, b);
+    }
 }
 
 bool hv_pl011_rx_ready(const struct hv_pl011 *u)
@@ -725,7 +782,7 @@ bool hv_pl011_rx(struct hv_pl011 *u, uint8_t byte)
 {
     if (!hv_pl011_rx_ready(u))
         return false;
-    return rx_put(u, byte);
+    return rx_put(u, byte, 0);
 }
 
 /* RTIS (TRM 3.4.4): the FIFO is not empty and nothing arrived for 32 bit
@@ -741,4 +798,18 @@ void hv_pl011_rx_idle(struct hv_pl011 *u)
 void hv_pl011_stats(const struct hv_pl011 *u, struct hv_pl011_stats *s)
 {
     *s = u->st;
+}
+
+void hv_pl011_line(const struct hv_pl011 *u, uint32_t *ibrd, uint32_t *fbrd, uint32_t *lcr_h)
+{
+    *ibrd = u->reg[PL011_IBRD / 4];
+    *fbrd = u->reg[PL011_FBRD / 4];
+    *lcr_h = u->reg[PL011_LCR_H / 4];
+}
+
+bool hv_pl011_rx_framing_error(struct hv_pl011 *u, uint8_t byte)
+{
+    if (!hv_pl011_rx_ready(u))
+        return false;
+    return rx_put(u, byte, DR_FE);
 }

@@ -9,7 +9,8 @@
  *
  * Transmission is instantaneous in virtual time: a byte written to DR while
  * CR.UARTEN and CR.TXE are set leaves through the tx callback at once, so TX
- * never fills. Line-rate modelling belongs to the CRU/SYSCON work.
+ * never fills, unless UARTCLK is stopped (hv_pl011_set_uartclk). The line
+ * rate is modelled by the machine (sim/soc/uart_line.h, docs/soc.md).
  *
  * A guest's bad access (unknown offset, wrong width) reads as zero / ignores
  * the write and emits a guest-error event; it never crashes.
@@ -52,6 +53,10 @@ void hv_pl011_write(void *u, uint64_t offset, unsigned size, uint64_t value);
 /* Deliver a received byte. Returns false (byte not taken) if the receiver is
  * disabled or its FIFO is full: the caller keeps it and retries later. */
 bool hv_pl011_rx(struct hv_pl011 *u, uint8_t byte);
+/* The same for a character whose stop bit was 0 (the machine's serial-line
+ * model, sim/soc/uart_line.h): it enters the FIFO with DR.FE set and raises
+ * FERIS (TRM 3.3.1, 3.3.11). */
+bool hv_pl011_rx_framing_error(struct hv_pl011 *u, uint8_t byte);
 /* Whether hv_pl011_rx would take a byte now. */
 bool hv_pl011_rx_ready(const struct hv_pl011 *u);
 
@@ -59,6 +64,17 @@ bool hv_pl011_rx_ready(const struct hv_pl011 *u);
  * and nothing arrived for 32 bit periods. The machine calls this when that
  * much virtual time has passed since the last byte. */
 void hv_pl011_rx_idle(struct hv_pl011 *u);
+
+/* UARTCLK stops (running = false) or runs again. Without it nothing is
+ * transmitted: characters written wait in the TX FIFO (32 entries, 1 with
+ * FEN = 0; FR.BUSY, FR.TXFF) and leave in order when it runs again; a
+ * write to a full FIFO is lost. A reset empties the FIFO. Only the
+ * machine's CRU model stops the clock; it runs from creation. */
+void hv_pl011_set_uartclk(struct hv_pl011 *u, bool running);
+
+/* The line settings the machine's serial-line model needs (TRM 3.3.6,
+ * 3.3.7): IBRD, FBRD and LCR_H as stored, without side effects or events. */
+void hv_pl011_line(const struct hv_pl011 *u, uint32_t *ibrd, uint32_t *fbrd, uint32_t *lcr_h);
 
 /* Counters for the end-of-run summary (kept across hv_pl011_reset).
  * rx_overruns only counts loopback (CR.LBE) bytes that met a full FIFO:

@@ -54,6 +54,8 @@ static int builtin_virt(struct hv_platform *p)
         {"uart3", HV_DEV_PL011, 0x09120000ull, 0x1000, 0, 0, 10, HV_PLAT_PL011_HZ},
         {"cru", HV_DEV_CRU, 0x09200000ull, 0x10000, 0, 0, -1, 0},
         {"grf", HV_DEV_SYSCON, 0x09210000ull, 0x10000, 0, 0, -1, 0},
+        /* hvsim's I2C controller (docs/soc.md), SPI 11 (INTID 43). */
+        {"i2c0", HV_DEV_I2C, 0x09130000ull, 0x1000, 0, 0, 11, 0},
     };
     p->ndevs = sizeof(devs) / sizeof(devs[0]);
     memcpy(p->devs, devs, sizeof(devs));
@@ -89,6 +91,21 @@ const struct hv_plat_dev *hv_platform_find(const struct hv_platform *p, enum hv_
     return NULL;
 }
 
+int hv_platform_soc_dev(const struct hv_platform *p, const struct hv_plat_dev *d)
+{
+    static const char *const names[] = {"uart1", "uart2", "uart3", "i2c0"};
+    if (!p || !d || !hv_platform_find(p, HV_DEV_CRU, 0) || !hv_platform_find(p, HV_DEV_SYSCON, 0))
+        return -1;
+    /* A UART given another clock than the CRU's xin24m (a fixed-clock at
+     * another rate in a platform file) stays outside the CRU: the DTB could
+     * not say both, and the round trip must keep the platform. */
+    for (int i = 0; i < 4; i++)
+        if (strcmp(d->name, names[i]) == 0 && (d->type == (i < 3 ? HV_DEV_PL011 : HV_DEV_I2C)) &&
+            (i == 3 || d->clock_hz == HV_PLAT_PL011_HZ))
+            return i; /* RK_DEV_UART1 + i, RK_DEV_I2C0 = 3 */
+    return -1;
+}
+
 const char *hv_dev_type_name(enum hv_dev_type t)
 {
     switch (t) {
@@ -100,6 +117,8 @@ const char *hv_dev_type_name(enum hv_dev_type t)
         return "cru";
     case HV_DEV_SYSCON:
         return "syscon";
+    case HV_DEV_I2C:
+        return "i2c";
     case HV_DEV__COUNT:
         break;
     }
@@ -186,12 +205,17 @@ static int check_dev(const struct hv_platform *p, unsigned i, struct hv_err *err
     } else if (d->base2 != 0 || d->size2 != 0) {
         return hv_err_set(err, "%s: a second window (base2/size2) is only for a GICv3", d->name);
     }
-    if (d->type == HV_DEV_PL011) {
+    if (d->type == HV_DEV_PL011 || d->type == HV_DEV_I2C) {
         if (d->irq != -1 && (d->irq < 0 || d->irq > HV_PLAT_SPI_MAX))
             return hv_err_set(err, "%s: SPI %d out of range 0..%d", d->name, d->irq,
                               HV_PLAT_SPI_MAX);
-        if (d->clock_hz == 0)
+        if (d->type == HV_DEV_PL011 && d->clock_hz == 0)
             return hv_err_set(err, "%s: PL011 clock is 0 Hz", d->name);
+        if (d->type == HV_DEV_I2C && d->clock_hz != 0)
+            return hv_err_set(err, "%s: clock_hz is only for a PL011", d->name);
+        if (d->type == HV_DEV_I2C && d->size < 0x1000)
+            return hv_err_set(err, "%s: I2C window 0x%" PRIx64 " is smaller than 0x1000", d->name,
+                              d->size);
     } else {
         /* The DTB generator gives GIC, CRU and GRF no interrupts property,
          * so a value here could not be described to the guest. */

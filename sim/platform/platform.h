@@ -31,6 +31,7 @@ enum hv_dev_type {
     HV_DEV_GICV3,  /* GICv3: base/size = GICD, base2/size2 = GICR region */
     HV_DEV_CRU,    /* Rockchip-style clock & reset unit (issue: cru_syscon) */
     HV_DEV_SYSCON, /* Rockchip-style GRF / system control */
+    HV_DEV_I2C,    /* hvsim's simple I2C controller with a 24C02 EEPROM (docs/soc.md) */
     HV_DEV__COUNT
 };
 
@@ -84,5 +85,12 @@ int hv_platform_build_dtb(const struct hv_platform *p, const struct hv_dtb_opts 
 const struct hv_plat_dev *hv_platform_find(const struct hv_platform *p, enum hv_dev_type t,
                                            unsigned nth);
 const char *hv_dev_type_name(enum hv_dev_type t);
+
+/* The CRU/GRF-dependent device (include/hvsim/rk3568_cru.h enum rk_dev) a
+ * platform device is, or -1. With a `cru` and a `grf` on the platform,
+ * uart1..uart3 are RK_DEV_UART1..3 (if their clock is the CRU's 24 MHz
+ * reset rate) and i2c0 is RK_DEV_I2C0 (docs/soc.md); uart0, the console,
+ * never depends on them. */
+int hv_platform_soc_dev(const struct hv_platform *p, const struct hv_plat_dev *d);
 
 #endif

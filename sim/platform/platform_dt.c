@@ -17,6 +17,8 @@
  */
 #include "platform.h"
 
+#include <hvsim/rk3568_cru.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -47,6 +49,9 @@ extern char **environ;
 #define PH_GIC      0x8002u
 #define PH_UARTCLK  0x8100u /* + index of a distinct non-24 MHz UART clock */
 #define PH_DEV      0x8200u /* + device index (CRU, GRF) */
+#define PH_PMUCRU   0x8300u /* the PMUCRU part of the CRU window (docs/soc.md) */
+#define PH_PCFG     0x8301u /* pinctrl: pcfg-pull-none */
+#define PH_PINGRP   0x8310u /* + enum rk_dev: its pin group */
 
 /* Linux include/dt-bindings/interrupt-controller/arm-gic.h and
  * irq.h: the three-cell GIC specifier <type number flags>. */
@@ -63,7 +68,7 @@ struct pctx {
     const void *fdt;
     struct hv_platform *p;
     struct hv_err *err;
-    unsigned n_pl011, n_gic, n_cru, n_grf;
+    unsigned n_pl011, n_gic, n_cru, n_grf, n_i2c;
     int mem_node;  /* offset of the memory node seen, or -1 */
     int cpus_node; /* offset of /cpus, or -1 */
     char path[PATH_BUF], path2[PATH_BUF];
@@ -289,12 +294,14 @@ static struct hv_plat_dev *new_dev(struct pctx *c, int node, enum hv_dev_type t)
     unsigned *count = t == HV_DEV_PL011   ? &c->n_pl011
                       : t == HV_DEV_GICV3 ? &c->n_gic
                       : t == HV_DEV_CRU   ? &c->n_cru
+                      : t == HV_DEV_I2C   ? &c->n_i2c
                                           : &c->n_grf;
     const char *stem = t == HV_DEV_PL011   ? "uart"
                        : t == HV_DEV_GICV3 ? "gic"
                        : t == HV_DEV_CRU   ? "cru"
+                       : t == HV_DEV_I2C   ? "i2c"
                                            : "grf";
-    if (t == HV_DEV_PL011 || *count > 0)
+    if (t == HV_DEV_PL011 || t == HV_DEV_I2C || *count > 0)
         snprintf(d->name, sizeof(d->name), "%s%u", stem, *count);
     else
         snprintf(d->name, sizeof(d->name), "%s", stem);
@@ -352,6 +359,13 @@ static int pl011_clocks(struct pctx *c, int node, uint32_t *hz)
             return hv_err_set(c->err, "#clock-cells at %s is %" PRIu32, npath(c, prov, c->path2),
                               cc);
         if (i == want) {
+            /* A UART clocked by the CRU gets its rate from the CRU model at
+             * run time; the platform records the CRU's reset rate, xin24m
+             * (docs/soc.md). */
+            if (compat(c, prov, "rockchip,rk3568-cru") && cc == 1) {
+                *hz = HV_PLAT_PL011_HZ;
+                return 0;
+            }
             if (!compat(c, prov, "fixed-clock") || cc != 0)
                 return hv_err_set(c->err, "clocks at %s: %s is not a fixed-clock", P(c, node),
                                   npath(c, prov, c->path2));
@@ -361,12 +375,9 @@ static int pl011_clocks(struct pctx *c, int node, uint32_t *hz)
     }
 }
 
-static int parse_pl011(struct pctx *c, int node)
+/* An optional `interrupts`: one level-high GIC SPI. */
+static int parse_spi(struct pctx *c, int node, struct hv_plat_dev *d, const char *what)
 {
-    struct hv_plat_dev *d = new_dev(c, node, HV_DEV_PL011);
-    if (!d || dev_reg1(c, node, d))
-        return -1;
-
     if (fdt_getprop(c->fdt, node, "interrupts-extended", NULL))
         return hv_err_set(c->err, "interrupts-extended at %s is not supported; use interrupts",
                           P(c, node));
@@ -386,17 +397,29 @@ static int parse_pl011(struct pctx *c, int node)
         if (num > HV_PLAT_SPI_MAX)
             return hv_err_set(c->err, "interrupts at %s: SPI %" PRIu32 " out of range 0..%d",
                               P(c, node), num, HV_PLAT_SPI_MAX);
-        /* UARTINTR is an active-HIGH level signal (PL011 TRM 2.8). */
+        /* UARTINTR is an active-HIGH level signal (PL011 TRM 2.8); so is
+         * hvsim's I2C controller's. */
         if ((flags & IRQ_SENSE_MSK) != IRQ_LEVEL_HI)
-            return hv_err_set(c->err,
-                              "interrupts at %s: flags 0x%" PRIx32
-                              ", the PL011 interrupt is level-high (4)",
-                              P(c, node), flags);
+            return hv_err_set(
+                c->err, "interrupts at %s: flags 0x%" PRIx32 ", the %s interrupt is level-high (4)",
+                P(c, node), flags, what);
         d->irq = (int)num;
     } else if (len != -FDT_ERR_NOTFOUND) {
         return hv_err_set(c->err, "bad property interrupts at %s: %s", P(c, node),
                           fdt_strerror(len));
     }
+
+    return 0;
+}
+
+static int parse_pl011(struct pctx *c, int node)
+{
+    struct hv_plat_dev *d = new_dev(c, node, HV_DEV_PL011);
+    if (!d || dev_reg1(c, node, d))
+        return -1;
+
+    if (parse_spi(c, node, d, "PL011"))
+        return -1;
 
     /* `clocks` is what Linux uses; clock-frequency is the simple form;
      * without either, QEMU virt's 24 MHz. */
@@ -406,6 +429,14 @@ static int parse_pl011(struct pctx *c, int node)
         return get_freq(c, node, &d->clock_hz);
     d->clock_hz = HV_PLAT_PL011_HZ;
     return 0;
+}
+
+static int parse_i2c(struct pctx *c, int node)
+{
+    struct hv_plat_dev *d = new_dev(c, node, HV_DEV_I2C);
+    if (!d || dev_reg1(c, node, d))
+        return -1;
+    return parse_spi(c, node, d, "I2C");
 }
 
 static int parse_gic(struct pctx *c, int node)
@@ -511,10 +542,16 @@ static int parse_cpus(struct pctx *c, int node)
  * __symbols__. */
 static bool ignored_node(struct pctx *c, int node, const char *name)
 {
-    static const char *const names[] = {"chosen", "aliases",  "psci",
-                                        "timer",  "apb-pclk", "__symbols__"};
-    static const char *const compats[] = {"arm,armv8-timer", "arm,armv7-timer", "fixed-clock",
-                                          "arm,psci",        "arm,psci-0.2",    "arm,psci-1.0"};
+    static const char *const names[] = {"chosen",   "aliases",     "psci",   "timer",
+                                        "apb-pclk", "__symbols__", "pinctrl"};
+    static const char *const compats[] = {"arm,armv8-timer",
+                                          "arm,armv7-timer",
+                                          "fixed-clock",
+                                          "arm,psci",
+                                          "arm,psci-0.2",
+                                          "arm,psci-1.0",
+                                          "rockchip,rk3568-pinctrl",
+                                          "rockchip,rk3568-pmucru"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (name_is(name, names[i]))
             return true;
@@ -602,6 +639,8 @@ static int parse_root(struct pctx *c)
             rc = parse_simple(c, node, HV_DEV_CRU);
         } else if (compat(c, node, "rockchip,rk3568-grf")) {
             rc = parse_simple(c, node, HV_DEV_SYSCON);
+        } else if (compat(c, node, "hvsim,simple-i2c")) {
+            rc = parse_i2c(c, node);
         } else {
             rc = unknown_node(c, node);
         }
@@ -979,6 +1018,122 @@ static uint32_t uart_clock_phandle(const uint32_t *hz, unsigned n, uint32_t rate
     return PH_APB_PCLK;
 }
 
+/* The CRU/GRF side of the DTB (docs/soc.md): the devices' clocks,
+ * resets and pin groups, by the IDs of Linux's rk3568-cru.h and the pins of
+ * rk3568-pinctrl.dtsi. The PMUCRU (I2C0's clocks and reset) is its own
+ * provider, at +0x8000 in the cru window. */
+struct soc_dt {
+    uint32_t sclk, pclk, srst;
+    bool pmu;            /* clocks and reset from the PMUCRU */
+    uint32_t pins[2][2]; /* <bank pin> pairs; function from rk3568_fields */
+    uint8_t func;
+    const char *group;
+};
+
+static const struct soc_dt soc_dt[4] = {
+    {RK3568_CLKID_SCLK_UART1,
+     RK3568_CLKID_PCLK_UART1,
+     RK3568_SRST_S_UART1,
+     false,
+     {{2, 11}, {2, 12}},
+     2,
+     "uart1m0-xfer"},
+    {RK3568_CLKID_SCLK_UART2,
+     RK3568_CLKID_PCLK_UART2,
+     RK3568_SRST_S_UART2,
+     false,
+     {{0, 24}, {0, 25}},
+     1,
+     "uart2m0-xfer"},
+    {RK3568_CLKID_SCLK_UART3,
+     RK3568_CLKID_PCLK_UART3,
+     RK3568_SRST_S_UART3,
+     false,
+     {{1, 0}, {1, 1}},
+     2,
+     "uart3m0-xfer"},
+    {RK3568_PMUCLKID_CLK_I2C0,
+     RK3568_PMUCLKID_PCLK_I2C0,
+     RK3568_PMUSRST_I2C0,
+     true,
+     {{0, 9}, {0, 10}},
+     1,
+     "i2c0-xfer"},
+};
+
+static uint32_t dev_phandle(const struct hv_platform *p, const struct hv_plat_dev *d)
+{
+    return PH_DEV + (uint32_t)(d - p->devs);
+}
+
+static int emit_soc_refs(void *fdt, const struct hv_platform *p, int sd, bool uart)
+{
+    const struct soc_dt *t = &soc_dt[sd];
+    uint32_t prov = t->pmu ? PH_PMUCRU : dev_phandle(p, hv_platform_find(p, HV_DEV_CRU, 0));
+    uint32_t clocks[4] = {prov, t->sclk, prov, t->pclk};
+    uint32_t resets[2] = {prov, t->srst};
+    uint32_t pin = PH_PINGRP + (uint32_t)sd;
+    int rc;
+    if ((rc = prop_cells(fdt, "clocks", clocks, 4)) < 0)
+        return rc;
+    if (uart)
+        rc = PROP_STRS(fdt, "clock-names", "uartclk\0apb_pclk");
+    else
+        rc = PROP_STRS(fdt, "clock-names", "i2c\0pclk");
+    if (rc < 0 || (rc = prop_cells(fdt, "resets", resets, 2)) < 0)
+        return rc;
+    if ((rc = fdt_property_string(fdt, "pinctrl-names", "default")) < 0)
+        return rc;
+    return prop_cells(fdt, "pinctrl-0", &pin, 1);
+}
+
+/* The PMUCRU provider and the pin controller with one group per device. */
+static int emit_soc_nodes(void *fdt, const struct hv_platform *p)
+{
+    const struct hv_plat_dev *cru = hv_platform_find(p, HV_DEV_CRU, 0);
+    const struct hv_plat_dev *grf = hv_platform_find(p, HV_DEV_SYSCON, 0);
+    int rc;
+    if (!cru || !grf)
+        return 0;
+    uint64_t reg[2] = {cru->base + RK3568_PMU_BLOCK_OFF, cru->size - RK3568_PMU_BLOCK_OFF};
+    if (cru->size <= RK3568_PMU_BLOCK_OFF)
+        return 0;
+    if ((rc = begin_node_at(fdt, "clock-controller", reg[0])) < 0 ||
+        (rc = fdt_property_string(fdt, "compatible", "rockchip,rk3568-pmucru")) < 0 ||
+        (rc = prop_reg(fdt, "reg", reg, 2)) < 0 ||
+        (rc = fdt_property_u32(fdt, "#clock-cells", 1)) < 0 ||
+        (rc = fdt_property_u32(fdt, "#reset-cells", 1)) < 0 ||
+        (rc = fdt_property_u32(fdt, "phandle", PH_PMUCRU)) < 0 || (rc = fdt_end_node(fdt)) < 0)
+        return rc;
+    /* Linux pinctrl/rockchip,pinctrl.yaml: rockchip,pins = <bank pin
+     * function &pcfg>. The PMU GRF is inside the grf window. */
+    uint32_t g = dev_phandle(p, grf);
+    if ((rc = fdt_begin_node(fdt, "pinctrl")) < 0 ||
+        (rc = fdt_property_string(fdt, "compatible", "rockchip,rk3568-pinctrl")) < 0 ||
+        (rc = prop_cells(fdt, "rockchip,grf", &g, 1)) < 0 ||
+        (rc = prop_cells(fdt, "rockchip,pmu", &g, 1)) < 0 ||
+        (rc = fdt_begin_node(fdt, "pcfg-pull-none")) < 0 ||
+        (rc = fdt_property(fdt, "bias-disable", "", 0)) < 0 ||
+        (rc = fdt_property_u32(fdt, "phandle", PH_PCFG)) < 0 || (rc = fdt_end_node(fdt)) < 0)
+        return rc;
+    for (int sd = 0; sd < 4; sd++) {
+        const struct soc_dt *t = &soc_dt[sd];
+        uint32_t pins[8];
+        for (int k = 0; k < 2; k++) {
+            pins[4 * k] = t->pins[k][0];
+            pins[4 * k + 1] = t->pins[k][1];
+            pins[4 * k + 2] = t->func;
+            pins[4 * k + 3] = PH_PCFG;
+        }
+        if ((rc = fdt_begin_node(fdt, t->group)) < 0 ||
+            (rc = prop_cells(fdt, "rockchip,pins", pins, 8)) < 0 ||
+            (rc = fdt_property_u32(fdt, "phandle", PH_PINGRP + (uint32_t)sd)) < 0 ||
+            (rc = fdt_end_node(fdt)) < 0)
+            return rc;
+    }
+    return fdt_end_node(fdt);
+}
+
 static int emit(void *fdt, int size, const struct hv_platform *p, const struct hv_dtb_opts *o)
 {
     const struct hv_plat_dev *gic = hv_platform_find(p, HV_DEV_GICV3, 0);
@@ -1136,8 +1291,28 @@ static int emit(void *fdt, int size, const struct hv_platform *p, const struct h
                 uint32_t spi[3] = {GIC_SPI, (uint32_t)d->irq, IRQ_LEVEL_HI};
                 CK(prop_cells(fdt, "interrupts", spi, 3));
             }
-            CK(prop_cells(fdt, "clocks", clocks, 2));
-            CK(PROP_STRS(fdt, "clock-names", "uartclk\0apb_pclk"));
+            int sd = hv_platform_soc_dev(p, d);
+            if (sd >= 0) {
+                CK(emit_soc_refs(fdt, p, sd, true));
+            } else {
+                CK(prop_cells(fdt, "clocks", clocks, 2));
+                CK(PROP_STRS(fdt, "clock-names", "uartclk\0apb_pclk"));
+            }
+            break;
+        }
+        case HV_DEV_I2C: {
+            /* hvsim's simple I2C controller (docs/soc.md); the 24C02 at
+             * address 0x50 is part of the model, not a child node. */
+            CK(begin_node_at(fdt, "i2c", d->base));
+            CK(fdt_property_string(fdt, "compatible", "hvsim,simple-i2c"));
+            CK(prop_reg(fdt, "reg", reg, 2));
+            if (d->irq >= 0) {
+                uint32_t spi[3] = {GIC_SPI, (uint32_t)d->irq, IRQ_LEVEL_HI};
+                CK(prop_cells(fdt, "interrupts", spi, 3));
+            }
+            int sd = hv_platform_soc_dev(p, d);
+            if (sd >= 0)
+                CK(emit_soc_refs(fdt, p, sd, false));
             break;
         }
         case HV_DEV_CRU:
@@ -1164,6 +1339,7 @@ static int emit(void *fdt, int size, const struct hv_platform *p, const struct h
         CK(fdt_end_node(fdt));
     }
 
+    CK(emit_soc_nodes(fdt, p));
     CK(fdt_end_node(fdt));
     return fdt_finish(fdt);
 }

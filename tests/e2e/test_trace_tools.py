@@ -75,7 +75,7 @@ def test_demo_trace_byte_identical(tmp_path):
     assert re.search(r"^options: -q \S+/images/demo.elf$", info, re.M), info
     # The demo's run is `hvsim run -q IMAGE`: same events, and it replays.
     r = run_hvsim(["replay", a])
-    assert r.status == 0 and b"identical, 1527 events verified" in r.stdout, r.stderr
+    assert r.status == 0 and b"identical, 1536 events verified" in r.stdout, r.stderr
 
 
 def test_demo_trace_bad_options():
@@ -188,7 +188,7 @@ def test_replay_bad_input(tmp_path, traces):
 
 def test_diff_identical_and_context(tmp_path, traces):
     r = run_hvsim(["trace", "diff", traces["demo"], traces["demo"]])
-    assert r.status == 0 and b"identical: 1527 events" in r.stdout
+    assert r.status == 0 and b"identical: 1536 events" in r.stdout
     # The demo against the demo recorded with only exc/eret: they differ at
     # the first event that is not an exception, with context around it.
     sub = tmp_path / "sub.trc"

@@ -297,6 +297,55 @@ START_TEST(test_rx_fifo_order_and_flags)
 }
 END_TEST
 
+/* A character with a framing error (from the machine's line model): TRM
+ * 3.3.1 DR.FE (bit 8) with the data, 3.3.2 RSR.FE (bit 0) once it is read,
+ * 3.3.11 FERIS (bit 7), which drives UARTINTR when FEIM is set. */
+START_TEST(test_rx_framing_error)
+{
+    enable_fifo();
+    wr(IMSC, 1u << 7);
+    ck_assert(hv_pl011_rx(u, 0x41));
+    ck_assert(hv_pl011_rx_framing_error(u, 0x5A));
+    ck_assert_uint_eq(rd(RIS) & (1u << 7), 1u << 7);
+    ck_assert(rec.nirq > 0 && rec.irq_log[rec.nirq - 1]);
+    ck_assert_uint_eq(rd(DR), 0x41);
+    ck_assert_uint_eq(rd(RSR), 0);
+    ck_assert_uint_eq(rd(DR), 0x15A);
+    ck_assert_uint_eq(rd(RSR), 0x1);
+    wr(ICR, 1u << 7);
+    ck_assert_uint_eq(rd(RIS) & (1u << 7), 0);
+    ck_assert(!rec.irq_log[rec.nirq - 1]);
+    /* A disabled receiver takes nothing, flagged or not. */
+    wr(CR, 0);
+    ck_assert(!hv_pl011_rx_framing_error(u, 0x5A));
+}
+END_TEST
+
+/* UARTCLK stopped: characters wait in the TX FIFO (FR.BUSY, not TXFE; TXFF
+ * at 32), a 33rd is lost, and they leave in order when the clock runs. */
+START_TEST(test_tx_held_without_uartclk)
+{
+    enable_fifo();
+    hv_pl011_set_uartclk(u, false);
+    for (unsigned i = 0; i < 33; i++)
+        wr(DR, 'a' + i % 26);
+    ck_assert_uint_eq(rec.ntx, 0);
+    ck_assert_uint_eq(rd(FR) & 0xa8, 0x28); /* BUSY, TXFF, not TXFE */
+    ck_assert_uint_eq(guest_errors(), 1);
+    hv_pl011_set_uartclk(u, true);
+    ck_assert_uint_eq(rec.ntx, 32);
+    ck_assert_uint_eq(rec.tx[0], 'a');
+    ck_assert_uint_eq(rec.tx[31], 'a' + 31 % 26);
+    ck_assert_uint_eq(rd(FR) & 0xa8, 0x80);
+    /* A reset while held empties the FIFO. */
+    hv_pl011_set_uartclk(u, false);
+    wr(DR, 'z');
+    hv_pl011_reset(u);
+    hv_pl011_set_uartclk(u, true);
+    ck_assert_uint_eq(rec.ntx, 32);
+}
+END_TEST
+
 START_TEST(test_rx_fifo_wraps)
 {
     enable_fifo();
@@ -718,6 +767,8 @@ int main(void)
     tcase_add_test(tc, test_tx_enabled);
     tcase_add_test(tc, test_tx_disabled);
     tcase_add_test(tc, test_rx_fifo_order_and_flags);
+    tcase_add_test(tc, test_rx_framing_error);
+    tcase_add_test(tc, test_tx_held_without_uartclk);
     tcase_add_test(tc, test_rx_fifo_wraps);
     tcase_add_test(tc, test_rx_holding_register);
     tcase_add_test(tc, test_rx_disabled);

@@ -190,7 +190,23 @@ START_TEST(test_builtin_virt)
     ck_assert_uint_eq(grf->base, 0x09210000u);
     ck_assert_uint_eq(grf->size, 0x10000u);
     ck_assert_int_eq(grf->irq, -1);
-    ck_assert_uint_eq(p.ndevs, 7);
+    /* hvsim's I2C controller in the free gap after uart3, on SPI 11. */
+    const struct hv_plat_dev *i2c = hv_platform_find(&p, HV_DEV_I2C, 0);
+    ck_assert_str_eq(i2c->name, "i2c0");
+    ck_assert_uint_eq(i2c->base, 0x09130000u);
+    ck_assert_uint_eq(i2c->size, 0x1000u);
+    ck_assert_int_eq(i2c->irq, 11);
+    ck_assert_int_eq(hv_platform_soc_dev(&p, i2c), 3);
+    ck_assert_int_eq(hv_platform_soc_dev(&p, hv_platform_find(&p, HV_DEV_PL011, 0)), -1);
+    ck_assert_int_eq(hv_platform_soc_dev(&p, hv_platform_find(&p, HV_DEV_PL011, 2)), 1);
+    /* A UART at another clock than the CRU's 24 MHz stays outside it (the
+     * fuzzer's round-trip finding a9dc5359 in corpus/platform). */
+    struct hv_platform q = p;
+    for (unsigned i = 0; i < q.ndevs; i++)
+        if (strcmp(q.devs[i].name, "uart3") == 0)
+            q.devs[i].clock_hz = 24001024;
+    ck_assert_int_eq(hv_platform_soc_dev(&q, hv_platform_find(&q, HV_DEV_PL011, 3)), -1);
+    ck_assert_uint_eq(p.ndevs, 8);
 
     struct hv_err err;
     ck_assert_int_eq(hv_platform_validate(&p, &err), 0);

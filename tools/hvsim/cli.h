@@ -15,6 +15,7 @@ struct run_cli {
     uint64_t ram_size;
     uint32_t log_mask;
     bool quiet;
+    bool health;            /* --health: device-health summary at the end */
     const char *trace_path; /* --trace */
     uint32_t trace_mask;    /* --trace-events */
     int argc;               /* the run options, recorded in the trace */

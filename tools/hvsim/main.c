@@ -63,9 +63,14 @@ static const char usage_text[] =
     "  --on-bus-error=abort|stop  access to a PA with nothing mapped: synchronous external\n"
     "                         abort to the guest (default), or stop the run (status 4)\n"
     "  --log EVENTS           print events to stderr: exc,eret,sysreg,mmio,bus,uart,\n"
-    "                         psci,wfi,guest-error,unimpl,stop or all\n"
+    "                         psci,wfi,guest-error,unimpl,stop,soc,devstate or all\n"
     "  --trace FILE           record a binary trace of the run (docs/trace-format.md)\n"
     "  --trace-events EVENTS  the event types to record (default all), as for --log\n"
+    "  --uart-rate BAUD       the bit rate the terminals on the UARTs use (8N1; default\n"
+    "                         115200): input pacing, and the rate uart1..3's output\n"
+    "                         must match (docs/soc.md)\n"
+    "  --health               print the device-health summary of the CRU/GRF-dependent\n"
+    "                         devices at the end (to stderr)\n"
     "  -q, --quiet            no status line and no end-of-run report\n"
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
@@ -195,6 +200,26 @@ static void status_line(void *ctx, uint64_t icount, uint64_t vtime)
 
 /* ---- run ------------------------------------------------------------------ */
 
+/* --health: one line per CRU/GRF-dependent device (docs/soc.md). */
+static void print_health(struct hv_machine *m)
+{
+    struct hv_dev_health h;
+    if (!hv_machine_health(m, 0, &h)) {
+        fprintf(stderr, "device health: the platform has no CRU/GRF-dependent devices\n");
+        return;
+    }
+    fprintf(stderr, "device health (CRU/GRF-dependent devices; line rate %" PRIu32 " 8N1):\n",
+            h.line_baud);
+    fprintf(stderr, "  %-7s %9s %9s %8s %8s %8s %12s %12s %6s %9s\n", "device", "tx", "rx",
+            "framing", "garbled", "lost", "reset_ns", "gated_ns", "mux", "i2c ok/bad");
+    for (unsigned i = 0; hv_machine_health(m, i, &h); i++)
+        fprintf(stderr,
+                "  %-7s %9" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %12" PRIu64
+                " %12" PRIu64 " %6" PRIu64 " %4" PRIu64 "/%" PRIu64 "\n",
+                h.name, h.tx_bytes, h.rx_bytes, h.framing_errors, h.garbled, h.lost, h.reset_ns,
+                h.gated_ns, h.mux_changes, h.i2c_ok, h.i2c_failed);
+}
+
 int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struct hv_obs *obs,
                        bool report)
 {
@@ -257,6 +282,8 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
                 hv_stop_name(res.reason), res.icount, res.vtime_ns, res.detail);
     if (rep.suppressed && !c->quiet)
         fprintf(stderr, "hvsim: (%u repeated reports suppressed)\n", rep.suppressed);
+    if (c->health)
+        print_health(m);
     hv_machine_destroy(m);
     return hv_trace_cli_end(trace, res.status);
 }
@@ -380,6 +407,14 @@ int hv_cli_parse_run(int argc, char **argv, struct hv_machine_opts *o, struct ru
             NEED_ARG();
             if (hv_ev_parse_mask(v, &c->trace_mask))
                 return usage_error("unknown event name in '%s'", v);
+        } else if (strcmp(a, "--uart-rate") == 0) {
+            NEED_ARG();
+            uint64_t baud;
+            if (hv_parse_u64(v, false, &baud) || baud < 50 || baud > 20000000)
+                return usage_error("--uart-rate wants a bit rate 50..20000000, not '%s'", v);
+            o->uart_baud = (uint32_t)baud;
+        } else if (strcmp(a, "--health") == 0) {
+            c->health = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = true;
         } else if (a[0] == '-' && a[1]) {

@@ -1,0 +1,123 @@
+/* hvsim hypervisor: CRU/GRF permission decisions. See vdev_perm.h. */
+#include "vdev_perm.h"
+
+void vdev_perm_init(struct vdev_perm_table *t)
+{
+    for (unsigned vm = 0; vm < VDEV_MAX_VMS; vm++)
+        t->allowed[vm] = 0; /* default deny */
+}
+
+int vdev_perm_grant(struct vdev_perm_table *t, unsigned vm, enum rk_field_id f)
+{
+    if (vm >= VDEV_MAX_VMS || (unsigned)f >= RK_F__COUNT)
+        return -1;
+    t->allowed[vm] |= (uint64_t)1 << f;
+    return 0;
+}
+
+int vdev_perm_grant_dev(struct vdev_perm_table *t, unsigned vm, enum rk_dev d)
+{
+    if (vm >= VDEV_MAX_VMS || (unsigned)d >= RK_DEV__COUNT)
+        return -1;
+    for (unsigned f = 0; f < RK_F__COUNT; f++)
+        if (rk3568_fields[f].devs == RK_DEV_BIT(d))
+            t->allowed[vm] |= (uint64_t)1 << f;
+    return 0;
+}
+
+bool vdev_perm_allowed(const struct vdev_perm_table *t, unsigned vm, enum rk_field_id f)
+{
+    return vm < VDEV_MAX_VMS && (unsigned)f < RK_F__COUNT && ((t->allowed[vm] >> f) & 1);
+}
+
+int vdev_perm_find(enum rk_block b, uint32_t off)
+{
+    for (unsigned r = 0; r < RK_R__COUNT; r++)
+        if (rk3568_regs[r].block == b && rk3568_regs[r].off == off)
+            return (int)r;
+    return -1;
+}
+
+/* The register bits of r that VM vm owns. */
+static uint32_t owned_mask(const struct vdev_perm_table *t, unsigned vm, unsigned r)
+{
+    uint32_t m = 0;
+    for (unsigned f = 0; f < RK_F__COUNT; f++)
+        if (rk3568_fields[f].reg == r && vdev_perm_allowed(t, vm, (enum rk_field_id)f))
+            m |= rk_field_mask(&rk3568_fields[f]);
+    return m;
+}
+
+static void add_viol(struct vdev_decision *d, unsigned vm, unsigned r, unsigned field,
+                     uint32_t attempted, uint32_t bits)
+{
+    if (d->nviol < VDEV_MAX_VIOL) {
+        struct vdev_violation *v = &d->viol[d->nviol];
+        v->vm = (uint8_t)vm;
+        v->reg = (uint8_t)r;
+        v->field = (uint8_t)field;
+        v->attempted = attempted;
+        v->bits = bits;
+    }
+    d->nviol++;
+}
+
+int vdev_perm_write(const struct vdev_perm_table *t, unsigned vm, enum rk_block b, uint32_t off,
+                    uint32_t value, uint32_t hw_current, uint32_t view_current,
+                    struct vdev_decision *d)
+{
+    int r = vdev_perm_find(b, off);
+
+    d->reg = r;
+    d->apply = false;
+    d->hw_mask = 0;
+    d->hw_value = 0;
+    d->view = view_current;
+    d->nviol = 0;
+    if (r < 0 || vm >= VDEV_MAX_VMS)
+        return d->reg = -1;
+
+    const struct rk_reg_desc *rd = &rk3568_regs[r];
+    /* The bits this write asks to change: a hiword write's enables (Rockchip
+     * convention), every implemented bit of a plain register. */
+    uint32_t want = rd->hiword ? (value >> 16) & rd->impl : rd->impl;
+    uint32_t own = owned_mask(t, vm, (unsigned)r);
+    uint32_t ok = want & own;
+    /* The value as the VM meant it: its view with the enabled bits replaced. */
+    uint32_t meant = (view_current & ~want) | (value & want);
+
+    for (unsigned f = 0; f < RK_F__COUNT; f++) {
+        const struct rk_field_desc *fd = &rk3568_fields[f];
+        uint32_t fm = rk_field_mask(fd);
+        if (fd->reg != (unsigned)r || !(want & fm) || vdev_perm_allowed(t, vm, (enum rk_field_id)f))
+            continue;
+        add_viol(d, vm, (unsigned)r, f, rk_field_get(fd, meant), want & fm);
+    }
+    /* Implemented bits no field describes (other devices' gates in a shared
+     * CLKGATE register, unmodelled IOMUX pins): nobody owns them. */
+    uint32_t any_field = 0;
+    for (unsigned f = 0; f < RK_F__COUNT; f++)
+        if (rk3568_fields[f].reg == (unsigned)r)
+            any_field |= rk_field_mask(&rk3568_fields[f]);
+    if (want & ~any_field)
+        add_viol(d, vm, (unsigned)r, VDEV_FIELD_UNOWNED, meant & want & ~any_field,
+                 want & ~any_field);
+
+    d->hw_mask = ok;
+    d->apply = ok != 0;
+    if (rd->hiword)
+        d->hw_value = (ok << 16) | (value & ok);
+    else
+        d->hw_value = (hw_current & ~ok) | (value & ok);
+    d->view = (view_current & ~ok) | (value & ok);
+    return r;
+}
+
+uint32_t vdev_perm_read(const struct vdev_perm_table *t, unsigned vm, enum rk_reg_id r,
+                        uint32_t hw_current, uint32_t view_current)
+{
+    if ((unsigned)r >= RK_R__COUNT)
+        return 0;
+    uint32_t own = owned_mask(t, vm, (unsigned)r);
+    return ((hw_current & own) | (view_current & ~own)) & rk3568_regs[r].impl;
+}

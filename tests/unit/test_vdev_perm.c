@@ -1,0 +1,239 @@
+/* Unit tests for hypervisor/core/vdev_perm, built for the host: per-VM
+ * permissions over CRU/GRF fields, the bits applied to the real block (hiword
+ * masks honoured), the VM's view, and violation records. The last tests
+ * apply the decisions to the simulator's CRU/GRF model (sim/soc) to show
+ * that a refused write leaves the other VM's device untouched. Bit numbers
+ * are the RK3568's (docs/soc.md), written out here. */
+#include <check.h>
+
+#include "check_run.h"
+#include <string.h>
+
+#include "soc/soc.h"
+#include "vdev_perm.h"
+
+#define CLKGATE28   0x370u  /* 0-3 UART2 (pclk, src, frac, sclk), 4-7 UART3, 8-15 UART4/5 */
+#define CLKGATE26   0x368u  /* bit 1 pclk_bus, shared */
+#define CLKSEL55    0x1dcu  /* UART2 fractional divider, plain 32-bit */
+#define PMUGRF_0D_L 0x8018u /* GPIO0_D0 2:0, D1 6:4 (UART2), D2 10:8, D3 14:12 */
+#define PMUGRF_0B_L 0x8008u /* GPIO0_B1 6:4, B2 10:8 (I2C0) */
+
+enum { VM1 = 1, VM2 = 2 };
+
+static struct vdev_perm_table T;
+
+static void setup(void)
+{
+    vdev_perm_init(&T);
+    ck_assert_int_eq(vdev_perm_grant_dev(&T, VM1, RK_DEV_UART2), 0);
+    ck_assert_int_eq(vdev_perm_grant_dev(&T, VM2, RK_DEV_UART3), 0);
+    ck_assert_int_eq(vdev_perm_grant_dev(&T, VM2, RK_DEV_I2C0), 0);
+}
+
+START_TEST(test_default_deny)
+{
+    struct vdev_decision d;
+    vdev_perm_init(&T);
+    ck_assert_int_eq(vdev_perm_write(&T, 0, RK_BLK_CRU, CLKGATE28, 0x00080008, 0, 0, &d),
+                     RK_R_CLKGATE28);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.hw_mask, 0);
+    ck_assert_uint_eq(d.view, 0);
+    ck_assert_uint_eq(d.nviol, 1);
+    ck_assert_uint_eq(d.viol[0].vm, 0);
+    ck_assert_uint_eq(d.viol[0].reg, RK_R_CLKGATE28);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_SCLK_UART2_GATE);
+    ck_assert_uint_eq(d.viol[0].attempted, 1);
+    ck_assert_uint_eq(d.viol[0].bits, 0x8);
+}
+END_TEST
+
+START_TEST(test_owner_applies_exact_bits)
+{
+    struct vdev_decision d;
+    setup();
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKGATE28, 0x00080008, 0x0, 0x0, &d);
+    ck_assert(d.apply);
+    ck_assert_uint_eq(d.hw_mask, 0x8);
+    ck_assert_uint_eq(d.hw_value, 0x00080008);
+    ck_assert_uint_eq(d.view, 0x8);
+    ck_assert_uint_eq(d.nviol, 0);
+}
+END_TEST
+
+START_TEST(test_mixed_write_split)
+{
+    struct vdev_decision d;
+    setup();
+    /* VM1 enables bits 0, 3 (its UART2) and 7 (UART3's sclk, VM2's) and
+     * asks to set all three: only 0 and 3 reach the hardware, with enables
+     * for exactly those bits, so bit 7 is not even rewritten. */
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKGATE28, 0x00890089, 0x0, 0x0, &d);
+    ck_assert_uint_eq(d.hw_mask, 0x09);
+    ck_assert_uint_eq(d.hw_value, 0x00090009);
+    ck_assert_uint_eq(d.view, 0x09);
+    ck_assert_uint_eq(d.nviol, 1);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_SCLK_UART3_GATE);
+    ck_assert_uint_eq(d.viol[0].attempted, 1);
+    ck_assert_uint_eq(d.viol[0].vm, VM1);
+}
+END_TEST
+
+START_TEST(test_unowned_and_shared_bits)
+{
+    struct vdev_decision d;
+    setup();
+    /* Bit 8 of CLKGATE28 gates UART4, which no field describes. */
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKGATE28, 0x01000100, 0, 0, &d);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.nviol, 1);
+    ck_assert_uint_eq(d.viol[0].field, VDEV_FIELD_UNOWNED);
+    ck_assert_uint_eq(d.viol[0].bits, 0x100);
+    /* pclk_bus feeds UART1-3 and the timer: never granted per device. */
+    ck_assert(!vdev_perm_allowed(&T, VM1, RK_F_PCLK_BUS_GATE));
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKGATE26, 0x00020002, 0, 0, &d);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_PCLK_BUS_GATE);
+}
+END_TEST
+
+START_TEST(test_plain_register_rmw)
+{
+    struct vdev_decision d;
+    setup();
+    /* The fractional divider has no hiword mask: the owner's write is a
+     * read-modify-write of the hardware value over its bits (all 32). */
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKSEL55, 0x00010002, 0x000400c6, 0x000400c6, &d);
+    ck_assert(d.apply);
+    ck_assert_uint_eq(d.hw_value, 0x00010002);
+    ck_assert_uint_eq(d.view, 0x00010002);
+    /* VM2 does not own it: refused whole, the attempted value recorded. */
+    vdev_perm_write(&T, VM2, RK_BLK_CRU, CLKSEL55, 0x00010002, 0x000400c6, 0x000400c6, &d);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.view, 0x000400c6);
+    ck_assert_uint_eq(d.nviol, 1);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_UART2_FRAC);
+    ck_assert_uint_eq(d.viol[0].attempted, 0x00010002);
+}
+END_TEST
+
+START_TEST(test_iomux_fields)
+{
+    struct vdev_decision d;
+    setup();
+    /* VM2 (I2C0, UART3) tries to take UART2's TX pin to GPIO. */
+    vdev_perm_write(&T, VM2, RK_BLK_GRF, PMUGRF_0D_L, 0x00700000, 0x0011, 0x0011, &d);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_GPIO0D1_SEL);
+    ck_assert_uint_eq(d.viol[0].attempted, 0);
+    ck_assert_uint_eq(d.view, 0x0011);
+    /* VM2 re-muxes its own I2C0 SCL: allowed. */
+    vdev_perm_write(&T, VM2, RK_BLK_GRF, PMUGRF_0B_L, 0x00700000, 0x0110, 0x0110, &d);
+    ck_assert(d.apply);
+    ck_assert_uint_eq(d.hw_value, 0x00700000);
+    ck_assert_uint_eq(d.view, 0x0100);
+}
+END_TEST
+
+START_TEST(test_no_enables_and_unknown)
+{
+    struct vdev_decision d;
+    setup();
+    /* No write-enable bits: nothing wanted, nothing refused. */
+    vdev_perm_write(&T, VM1, RK_BLK_CRU, CLKGATE28, 0x000000ff, 0, 0x5, &d);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.nviol, 0);
+    ck_assert_uint_eq(d.view, 0x5);
+    ck_assert_int_eq(vdev_perm_write(&T, VM1, RK_BLK_CRU, 0x7000, 0xffffffff, 0, 0, &d), -1);
+    ck_assert(!d.apply);
+    ck_assert_int_eq(vdev_perm_write(&T, VDEV_MAX_VMS, RK_BLK_CRU, CLKGATE28, 0x10001, 0, 0, &d),
+                     -1);
+    ck_assert_int_eq(vdev_perm_grant(&T, VDEV_MAX_VMS, RK_F_SRST_I2C0), -1);
+    ck_assert_int_eq(vdev_perm_grant(&T, 0, RK_F__COUNT), -1);
+}
+END_TEST
+
+START_TEST(test_many_violations_counted)
+{
+    struct vdev_decision d;
+    vdev_perm_init(&T);
+    /* Every field of CLKGATE28 (8) plus the unowned bits: 9 refusals, the
+     * first VDEV_MAX_VIOL recorded. */
+    vdev_perm_write(&T, 0, RK_BLK_CRU, CLKGATE28, 0xffffffff, 0, 0, &d);
+    ck_assert_uint_eq(d.nviol, 9);
+    ck_assert_uint_eq(d.viol[VDEV_MAX_VIOL - 1].reg, RK_R_CLKGATE28);
+}
+END_TEST
+
+START_TEST(test_read_view)
+{
+    setup();
+    /* VM1 sees the live hardware for its bits (0-3), its view for others. */
+    ck_assert_uint_eq(vdev_perm_read(&T, VM1, RK_R_CLKGATE28, 0x00f5, 0x0000), 0x0005);
+    ck_assert_uint_eq(vdev_perm_read(&T, VM2, RK_R_CLKGATE28, 0x00f5, 0x0000), 0x00f0);
+}
+END_TEST
+
+/* Decisions applied to the simulator's CRU/GRF: VM2's attack on UART2
+ * changes nothing for UART2; VM1's own gate works. */
+static void apply(struct hv_soc *s, enum rk_block b, uint32_t off, const struct vdev_decision *d)
+{
+    if (d->apply)
+        hv_soc_write(s, b, NULL, off, 4, d->hw_value);
+}
+
+START_TEST(test_isolation_on_model)
+{
+    struct hv_soc *s = hv_soc_create(NULL, NULL, NULL);
+    struct hv_soc_devstate st;
+    struct vdev_decision d;
+    uint32_t view2 = hv_soc_reg(s, RK_R_CLKGATE28);
+    setup();
+    /* VM2 gates UART2's sclk, resets it and steals its pin. */
+    vdev_perm_write(&T, VM2, RK_BLK_CRU, CLKGATE28, 0x00080008, hv_soc_reg(s, RK_R_CLKGATE28),
+                    view2, &d);
+    apply(s, RK_BLK_CRU, CLKGATE28, &d);
+    ck_assert_uint_eq(d.view, view2); /* VM2's view consistent: unchanged */
+    vdev_perm_write(&T, VM2, RK_BLK_CRU, 0x464, 0x00030003, hv_soc_reg(s, RK_R_SOFTRST25), 0, &d);
+    apply(s, RK_BLK_CRU, 0x464, &d);
+    vdev_perm_write(&T, VM2, RK_BLK_GRF, PMUGRF_0D_L, 0x00700000,
+                    hv_soc_reg(s, RK_R_PMUGRF_GPIO0D_L), 0x0011, &d);
+    apply(s, RK_BLK_GRF, PMUGRF_0D_L, &d);
+    hv_soc_devstate(s, RK_DEV_UART2, &st);
+    ck_assert_uint_eq(st.fclk_hz, 24000000);
+    ck_assert(!st.in_reset && st.tx_muxed && st.pclk_on);
+    /* VM2 gating its own UART3 in the same register works, and only it. */
+    vdev_perm_write(&T, VM2, RK_BLK_CRU, CLKGATE28, 0x00880088, hv_soc_reg(s, RK_R_CLKGATE28),
+                    view2, &d);
+    apply(s, RK_BLK_CRU, CLKGATE28, &d);
+    ck_assert_uint_eq(d.hw_value, 0x00800080);
+    hv_soc_devstate(s, RK_DEV_UART3, &st);
+    ck_assert_uint_eq(st.fclk_hz, 0);
+    hv_soc_devstate(s, RK_DEV_UART2, &st);
+    ck_assert_uint_eq(st.fclk_hz, 24000000);
+    hv_soc_destroy(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("vdev_perm");
+    TCase *t = tcase_create("decide");
+    tcase_add_test(t, test_default_deny);
+    tcase_add_test(t, test_owner_applies_exact_bits);
+    tcase_add_test(t, test_mixed_write_split);
+    tcase_add_test(t, test_unowned_and_shared_bits);
+    tcase_add_test(t, test_plain_register_rmw);
+    tcase_add_test(t, test_iomux_fields);
+    tcase_add_test(t, test_no_enables_and_unknown);
+    tcase_add_test(t, test_many_violations_counted);
+    tcase_add_test(t, test_read_view);
+    tcase_add_test(t, test_isolation_on_model);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return hv_check_run(suite());
+}
