@@ -55,15 +55,18 @@ static const char usage_text[] =
     "  --mips N               instructions per virtual microsecond (default 1000)\n"
     "  --on-bus-error=abort|stop  access to a PA with nothing mapped: synchronous external\n"
     "                         abort to the guest (default), or stop the run (status 4)\n"
+    "  --on-violation=log|stop  an isolation violation (platforms that name owners,\n"
+    "                         docs/mmu.md): report it (default), or also stop (status 6)\n"
     "  --log EVENTS           print events to stderr: exc,eret,sysreg,mmio,bus,uart,\n"
-    "                         psci,wfi,guest-error,unimpl,stop or all\n"
+    "                         psci,wfi,guest-error,unimpl,stop,isolation or all\n"
     "  --trace FILE           record a binary trace of the run (docs/trace-format.md)\n"
     "  --trace-events EVENTS  the event types to record (default all), as for --log\n"
     "  -q, --quiet            no status line and no end-of-run report\n"
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
     "2 engine failure, 3 --max-insns/--max-time reached, 4 guest stuck (bus error,\n"
-    "WFI forever, CPU_OFF), 5 guest asked for SYSTEM_RESET. See docs/cli.md.\n";
+    "WFI forever, CPU_OFF), 5 guest asked for SYSTEM_RESET, 6 isolation violation\n"
+    "(--on-violation=stop). See docs/cli.md.\n";
 
 static void usage(FILE *f)
 {
@@ -228,8 +231,11 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
 
     if (c->log_mask)
         hv_obs_subscribe(obs, c->log_mask, log_event, NULL);
-    hv_obs_subscribe(obs, (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL)) & ~c->log_mask,
-                     report_event, &rep);
+    hv_obs_subscribe(
+        obs,
+        (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL) | HV_EV_BIT(HV_EV_ISOLATION)) &
+            ~c->log_mask,
+        report_event, &rep);
 
     struct hv_trace_cli *trace;
     if (hv_trace_cli_begin(&trace, c->trace_path, c->trace_mask, c->argc, c->argv, o, &plat, obs))
@@ -362,6 +368,16 @@ static int cmd_run(int argc, char **argv)
                 o.on_bus_error = HV_BUS_ERROR_STOP;
             else
                 return usage_error("--on-bus-error wants abort or stop, not '%s'", mode);
+        } else if (strcmp(a, "--on-violation") == 0 || strncmp(a, "--on-violation=", 15) == 0) {
+            const char *mode = a[14] == '=' ? a + 15 : v;
+            if (a[14] != '=')
+                NEED_ARG();
+            if (strcmp(mode, "log") == 0)
+                o.on_violation = HV_VIOLATION_LOG;
+            else if (strcmp(mode, "stop") == 0)
+                o.on_violation = HV_VIOLATION_STOP;
+            else
+                return usage_error("--on-violation wants log or stop, not '%s'", mode);
         } else if (strcmp(a, "--log") == 0) {
             NEED_ARG();
             if (hv_ev_parse_mask(v, &c.log_mask))

@@ -1,0 +1,477 @@
+/* hvsim: the isolation checker. See iso.h and docs/mmu.md. */
+#include "iso.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the table reader assumes a little-endian host (descriptors are little-endian)"
+#endif
+
+#define FINAL_LEVEL 3
+#define OA_MASK     ((UINT64_C(1) << 48) - 1) /* no FEAT_LPA, as in mmu.c */
+#define NCACHE      16
+#define HCR_VM      (UINT64_C(1) << 0)
+#define HCR_DC      (UINT64_C(1) << 12)
+
+static inline uint64_t lowmask(unsigned n)
+{
+    return n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+}
+
+uint32_t hv_iso_vmid(uint64_t vttbr, uint64_t vtcr)
+{
+    /* VTTBR_EL2.VMID: [55:48], or [63:48] when VTCR_EL2.VS (bit 19) selects
+     * 16-bit VMIDs (FEAT_VMID16). */
+    return (uint32_t)((vttbr >> 48) & ((vtcr >> 19) & 1 ? 0xffff : 0xff));
+}
+
+/* ---- enumeration ---------------------------------------------------------- */
+
+struct enumer {
+    const struct hv_mmu_s2_geom *g;
+    hv_iso_read_fn read;
+    void *ctx;
+    struct hv_iso_s2 *out;
+    uint64_t *buf[4];
+    size_t cap[4];
+    bool oom;
+};
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/* Blocks at levels 1-2 with 4K, at level 2 with 16K and 64K (Arm ARM D8.3;
+ * no FEAT_LPA/LPA2), as mmu.c's block_allowed. */
+static bool block_allowed(unsigned gbits, int level)
+{
+    return gbits == 12 ? (level == 1 || level == 2) : level == 2;
+}
+
+/* Stage-2 permissions: S2AP[0] (bit 6) read, S2AP[1] (bit 7) write, XN
+ * (bit 54) execute-never (AArch64.S2CheckPermissions; no FEAT_XNX). */
+static uint8_t s2_perms(uint64_t d)
+{
+    return (uint8_t)(((d >> 6) & 1 ? HV_MMU_R : 0) | ((d >> 7) & 1 ? HV_MMU_W : 0) |
+                     ((d >> 54) & 1 ? 0 : HV_MMU_X));
+}
+
+static void add_run(struct enumer *e, uint64_t ipa, uint64_t pa, uint64_t size, uint8_t perms)
+{
+    struct hv_iso_s2 *o = e->out;
+    if (o->nruns) {
+        struct hv_iso_run *r = &o->runs[o->nruns - 1];
+        if (r->ipa + r->size == ipa && r->pa + r->size == pa && r->perms == perms) {
+            r->size += size;
+            return;
+        }
+    }
+    if (!grow((void **)&o->runs, &o->cap_runs, o->nruns + 1, sizeof(*o->runs))) {
+        e->oom = true;
+        return;
+    }
+    o->runs[o->nruns++] = (struct hv_iso_run){ipa, pa, size, perms};
+}
+
+/* One table of n descriptors at `table`, translating IPAs from ipa_base, as
+ * AArch64.S2Walk reads them; recursion depth is at most 4 (levels only
+ * increase), whatever the tables hold. */
+static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n)
+{
+    const struct hv_mmu_s2_geom *g = e->g;
+    struct hv_iso_s2 *o = e->out;
+    size_t bytes = (size_t)n * 8;
+
+    if (o->descriptors + n > HV_ISO_MAX_DESCRIPTORS) {
+        o->truncated = true;
+        return;
+    }
+    if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
+        !grow((void **)&e->buf[level], &e->cap[level], n, 8)) {
+        e->oom = true;
+        return;
+    }
+    o->tables[o->ntables++] = (struct hv_iso_table){table, bytes};
+    uint64_t *d = e->buf[level];
+    if (e->read(e->ctx, table, d, bytes))
+        return; /* an unreadable table: every walk through it aborts, nothing is mapped */
+    o->descriptors += n;
+
+    unsigned lsb = g->gbits + (unsigned)(FINAL_LEVEL - level) * g->stride;
+    for (unsigned i = 0; i < n && !e->oom; i++) {
+        uint64_t desc = d[i];
+        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
+        if ((desc & 1) == 0)
+            continue; /* invalid */
+        if (level < FINAL_LEVEL && (desc & 2)) {
+            uint64_t next = desc & OA_MASK & ~lowmask(g->gbits);
+            if ((next >> g->oasize) != 0 || (g->gbits == 16 && ((desc >> 12) & 0xf)))
+                continue; /* Address size fault */
+            walk_table(e, next, level + 1, ipa, 1u << g->stride);
+            /* The recursion may have moved e->buf[level + 1] only. */
+            continue;
+        }
+        if ((desc & 3) == 1 && !block_allowed(g->gbits, level))
+            continue; /* reserved: Translation fault */
+        uint64_t oa = desc & OA_MASK & ~lowmask(lsb);
+        if ((oa >> g->oasize) != 0 || (g->gbits == 16 && ((desc >> 12) & 0xf)))
+            continue; /* Address size fault */
+        if (((desc >> 10) & 1) == 0)
+            continue; /* AF = 0: Access flag fault on every access */
+        uint8_t p = s2_perms(desc);
+        if (p == 0)
+            continue; /* no access of any kind */
+        add_run(e, ipa, oa, UINT64_C(1) << lsb, p);
+    }
+}
+
+int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
+                     struct hv_iso_s2 *out)
+{
+    struct hv_mmu_s2_geom g;
+    struct enumer e;
+    out->nruns = out->ntables = 0;
+    out->descriptors = 0;
+    out->truncated = false;
+    if (hv_mmu_s2_geometry(r, &g) < 0)
+        return 0; /* every IPA faults at level 0 */
+    memset(&e, 0, sizeof(e));
+    e.g = &g;
+    e.read = read;
+    e.ctx = ctx;
+    e.out = out;
+    walk_table(&e, g.base, g.startlevel, 0, g.start_entries);
+    for (int i = 0; i < 4; i++)
+        free(e.buf[i]);
+    return e.oom ? -1 : 0;
+}
+
+void hv_iso_s2_free(struct hv_iso_s2 *s)
+{
+    free(s->runs);
+    free(s->tables);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- the checker ----------------------------------------------------------- */
+
+struct cache_ent {
+    bool valid, stale;
+    uint64_t vttbr, vtcr;
+    unsigned pa_bits;
+    uint32_t vmid;
+    uint64_t last_use;
+    struct hv_iso_s2 s2;
+    uint8_t *snap; /* the table bytes at enumeration, in s2.tables order */
+    size_t snap_len, snap_cap;
+};
+
+/* A table page of some cached stage 2, for the writable-table check. */
+struct tpage {
+    uint64_t pa, size;
+    uint32_t vmid;
+};
+
+struct hv_iso {
+    struct hv_iso_config cfg;
+    struct hv_plat_owner owners[HV_PLAT_MAX_OWNERS]; /* sorted by base */
+    unsigned nowners;
+    struct cache_ent c[NCACHE];
+    uint64_t tick;
+    bool no_s2_reported;
+    unsigned budget; /* reports left in this check */
+    uint8_t *tmp;
+    size_t tmp_cap;
+    struct hv_iso_stats st;
+};
+
+int hv_iso_create(struct hv_iso **out, const struct hv_iso_config *c)
+{
+    struct hv_iso *iso = calloc(1, sizeof(*iso));
+    *out = NULL;
+    if (!iso || c->nowners > HV_PLAT_MAX_OWNERS) {
+        free(iso);
+        return -1;
+    }
+    iso->cfg = *c;
+    if (!iso->cfg.max_reports)
+        iso->cfg.max_reports = 32;
+    /* Insertion sort by base: at most 32 regions. */
+    for (unsigned i = 0; i < c->nowners; i++) {
+        unsigned j = iso->nowners++;
+        while (j > 0 && iso->owners[j - 1].base > c->owners[i].base) {
+            iso->owners[j] = iso->owners[j - 1];
+            j--;
+        }
+        iso->owners[j] = c->owners[i];
+    }
+    *out = iso;
+    return 0;
+}
+
+static void drop(struct cache_ent *e)
+{
+    hv_iso_s2_free(&e->s2);
+    free(e->snap);
+    memset(e, 0, sizeof(*e));
+}
+
+void hv_iso_destroy(struct hv_iso *iso)
+{
+    if (!iso)
+        return;
+    for (int i = 0; i < NCACHE; i++)
+        drop(&iso->c[i]);
+    free(iso->tmp);
+    free(iso);
+}
+
+void hv_iso_get_stats(const struct hv_iso *iso, struct hv_iso_stats *st)
+{
+    *st = iso->st;
+}
+
+void hv_iso_invalidate(struct hv_iso *iso, uint32_t vmid, bool all)
+{
+    for (int i = 0; i < NCACHE; i++)
+        if (iso->c[i].valid && (all || iso->c[i].vmid == vmid))
+            iso->c[i].stale = true;
+}
+
+static void report(struct hv_iso *iso, const struct hv_iso_violation *v)
+{
+    iso->st.violations++;
+    if (iso->budget == 0) {
+        iso->st.suppressed++;
+        return;
+    }
+    iso->budget--;
+    if (iso->cfg.report)
+        iso->cfg.report(iso->cfg.report_ctx, v);
+}
+
+static void foreign(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *r, uint64_t pa,
+                    uint64_t end, const struct hv_plat_owner *o)
+{
+    struct hv_iso_violation v = {.kind = HV_ISO_FOREIGN,
+                                 .vmid = vmid,
+                                 .ipa = r->ipa + (pa - r->pa),
+                                 .pa = pa,
+                                 .size = end - pa,
+                                 .perms = r->perms,
+                                 .owner = o};
+    report(iso, &v);
+}
+
+/* Split the run's PA range along the ownership regions; report every piece
+ * VM vmid may not map (owned by someone else, or by no region). */
+static void check_owners(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *r)
+{
+    uint64_t cur = r->pa, end = r->pa + r->size;
+    for (unsigned i = 0; i < iso->nowners && cur < end; i++) {
+        const struct hv_plat_owner *o = &iso->owners[i];
+        uint64_t oend = o->base + o->size;
+        if (oend <= cur)
+            continue;
+        if (o->base >= end)
+            break;
+        if (o->base > cur)
+            foreign(iso, vmid, r, cur, o->base, NULL);
+        uint64_t a = o->base > cur ? o->base : cur;
+        uint64_t b = oend < end ? oend : end;
+        if (!hv_owner_allows(o, vmid))
+            foreign(iso, vmid, r, a, b, o);
+        cur = b;
+    }
+    if (cur < end)
+        foreign(iso, vmid, r, cur, end, NULL);
+}
+
+/* Report the parts of a writable run that are table pages in t[0..n). */
+static void check_tables(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *r,
+                         const struct tpage *t, size_t n)
+{
+    if (!(r->perms & HV_MMU_W))
+        return;
+    uint64_t end = r->pa + r->size;
+    /* t is sorted by pa; find the first page that may overlap. */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t[mid].pa + t[mid].size <= r->pa)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < n && t[i].pa < end; i++) {
+        if (t[i].pa + t[i].size <= r->pa)
+            continue;
+        uint64_t a = t[i].pa > r->pa ? t[i].pa : r->pa;
+        uint64_t b = t[i].pa + t[i].size < end ? t[i].pa + t[i].size : end;
+        struct hv_iso_violation v = {.kind = HV_ISO_TABLE,
+                                     .vmid = vmid,
+                                     .ipa = r->ipa + (a - r->pa),
+                                     .pa = a,
+                                     .size = b - a,
+                                     .perms = r->perms,
+                                     .table_vmid = t[i].vmid};
+        report(iso, &v);
+    }
+}
+
+static int cmp_tpage(const void *a, const void *b)
+{
+    const struct tpage *x = a, *y = b;
+    return x->pa < y->pa ? -1 : x->pa > y->pa ? 1 : (x->vmid < y->vmid ? -1 : x->vmid > y->vmid);
+}
+
+/* The table pages of one entry (or of all, e == NULL), sorted. */
+static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only, size_t *n)
+{
+    size_t total = 0;
+    for (int i = 0; i < NCACHE; i++)
+        if (iso->c[i].valid && (!only || &iso->c[i] == only))
+            total += iso->c[i].s2.ntables;
+    struct tpage *t = malloc((total ? total : 1) * sizeof(*t));
+    if (!t)
+        return NULL;
+    size_t k = 0;
+    for (int i = 0; i < NCACHE; i++) {
+        const struct cache_ent *e = &iso->c[i];
+        if (!e->valid || (only && e != only))
+            continue;
+        for (size_t j = 0; j < e->s2.ntables; j++)
+            t[k++] = (struct tpage){e->s2.tables[j].pa, e->s2.tables[j].size, e->vmid};
+    }
+    qsort(t, k, sizeof(*t), cmp_tpage);
+    *n = k;
+    return t;
+}
+
+/* Do the table pages still hold what they held at enumeration? */
+static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < e->s2.ntables; i++) {
+        const struct hv_iso_table *t = &e->s2.tables[i];
+        if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
+            return false;
+        if (iso->cfg.read(iso->cfg.read_ctx, t->pa, iso->tmp, t->size))
+            memset(iso->tmp, 0, t->size);
+        if (memcmp(iso->tmp, e->snap + off, t->size) != 0)
+            return false;
+        off += t->size;
+    }
+    return true;
+}
+
+static int snapshot(struct hv_iso *iso, struct cache_ent *e)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < e->s2.ntables; i++)
+        total += e->s2.tables[i].size;
+    if (!grow((void **)&e->snap, &e->snap_cap, total ? total : 1, 1))
+        return -1;
+    size_t off = 0;
+    for (size_t i = 0; i < e->s2.ntables; i++) {
+        const struct hv_iso_table *t = &e->s2.tables[i];
+        if (iso->cfg.read(iso->cfg.read_ctx, t->pa, e->snap + off, t->size))
+            memset(e->snap + off, 0, t->size);
+        off += t->size;
+    }
+    e->snap_len = total;
+    return 0;
+}
+
+int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
+{
+    iso->st.entries++;
+    iso->budget = iso->cfg.max_reports;
+    uint32_t vmid = hv_iso_vmid(r->vttbr_el2, r->vtcr_el2);
+
+    if ((r->hcr_el2 & (HCR_VM | HCR_DC)) == 0) {
+        if (iso->no_s2_reported)
+            return 0;
+        iso->no_s2_reported = true;
+        struct hv_iso_violation v = {.kind = HV_ISO_NO_STAGE2, .vmid = vmid};
+        report(iso, &v);
+        return 1;
+    }
+    iso->no_s2_reported = false;
+
+    struct cache_ent *e = NULL, *victim = &iso->c[0];
+    for (int i = 0; i < NCACHE; i++) {
+        struct cache_ent *c = &iso->c[i];
+        if (c->valid && c->vttbr == r->vttbr_el2 && c->vtcr == r->vtcr_el2 &&
+            c->pa_bits == r->pa_bits) {
+            e = c;
+            break;
+        }
+        if (!c->valid || (victim->valid && c->last_use < victim->last_use))
+            victim = c;
+    }
+    iso->tick++;
+    if (e && !e->stale && unchanged(iso, e)) {
+        e->last_use = iso->tick;
+        iso->st.hits++;
+        return 0;
+    }
+    if (!e) {
+        drop(victim);
+        e = victim;
+    }
+    uint64_t before = iso->st.violations;
+    if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2) || snapshot(iso, e)) {
+        drop(e);
+        return -1;
+    }
+    e->valid = true;
+    e->stale = false;
+    e->vttbr = r->vttbr_el2;
+    e->vtcr = r->vtcr_el2;
+    e->pa_bits = r->pa_bits;
+    e->vmid = vmid;
+    e->last_use = iso->tick;
+    iso->st.walks++;
+    iso->st.descriptors += e->s2.descriptors;
+
+    size_t nall, nmine;
+    struct tpage *all = gather(iso, NULL, &nall);
+    struct tpage *mine = gather(iso, e, &nmine);
+    if (!all || !mine) {
+        free(all);
+        free(mine);
+        return -1;
+    }
+    /* This VM: ownership, and writable table pages of any known stage 2. */
+    for (size_t i = 0; i < e->s2.nruns; i++) {
+        check_owners(iso, vmid, &e->s2.runs[i]);
+        check_tables(iso, vmid, &e->s2.runs[i], all, nall);
+    }
+    /* The other known VMs: can they write this stage 2's tables? */
+    for (int k = 0; k < NCACHE; k++) {
+        const struct cache_ent *o = &iso->c[k];
+        /* An older stage 2 of the same VM is not checked against its
+         * replacement: it is no longer installed (if it comes back, its
+         * entry is checked in full again). */
+        if (!o->valid || o == e || o->vmid == e->vmid)
+            continue;
+        for (size_t i = 0; i < o->s2.nruns; i++)
+            check_tables(iso, o->vmid, &o->s2.runs[i], mine, nmine);
+    }
+    free(all);
+    free(mine);
+    return (int)(iso->st.violations - before);
+}
