@@ -91,9 +91,12 @@ struct hv_iso_s2 {
 #define HV_ISO_MAX_DESCRIPTORS (64u << 20)
 
 /* Enumerate the stage 2 that r describes (VTCR_EL2, VTTBR_EL2, pa_bits):
- * only usable mappings count (valid, AF = 1, output address within PS, some
- * permission). Follows AArch64.S2Walk's descriptor rules. Returns 0, or -1
- * when out of memory. Unreadable tables map nothing. */
+ * every mapping the PE can use (valid, AF = 1, some permission), following
+ * AArch64.S2Walk's descriptor rules, except that it errs towards the
+ * engine where the engine is more permissive: blocks at levels that allow
+ * none and output addresses beyond VTCR_EL2.PS count as mappings (see
+ * docs/differences.md). Returns 0, or -1 when out of memory. Unreadable
+ * tables map nothing. */
 int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
                      struct hv_iso_s2 *out);
 void hv_iso_s2_free(struct hv_iso_s2 *s);

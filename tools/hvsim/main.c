@@ -18,6 +18,7 @@
 #include "platform/machine.h"
 #include "platform/platform.h"
 #include "trace_cmd.h"
+#include "walk_cmd.h"
 
 /* Under LeakSanitizer (the test build): Unicorn 2.1.1 keeps a few
  * allocations past uc_close(). They are not ours; see tests/lsan.supp. */
@@ -35,6 +36,9 @@ static const char usage_text[] =
     "usage: hvsim run [options] IMAGE\n"
     "       hvsim demo\n"
     "       hvsim trace show|json|info FILE [options]  (docs/trace-format.md)\n"
+    "       hvsim walk (--max-insns N | --at fault) [--addr ADDR] [--regime el10|el10-s1|el2|s2]\n"
+    "                  [--access r|w|x] [--el 0|1] [--format text|dot] [--platform P] IMAGE\n"
+    "                  a translation-table walk, step by step (docs/teaching/walk.md)\n"
     "       hvsim --help | --version\n"
     "\n"
     "IMAGE is an AArch64 ELF, a Linux arm64 Image, or FILE@ADDR for a raw binary.\n"
@@ -462,6 +466,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "trace") == 0)
         return hv_trace_cmd(argc - 2, argv + 2);
+    if (strcmp(argv[1], "walk") == 0)
+        return hv_walk_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", argv[1]);
