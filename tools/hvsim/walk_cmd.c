@@ -86,6 +86,7 @@ static void on_exc(void *ctx, const struct hv_event *ev)
 struct steps {
     struct hv_mmu_step s[MAX_STEPS];
     unsigned n;
+    bool s1_ipa; /* stage 2 is on: stage-1 table addresses are IPAs */
 };
 
 static void on_step(void *ctx, const struct hv_mmu_step *st)
@@ -110,12 +111,12 @@ static const char *access_name(enum hv_mmu_acc_type t)
 }
 
 /* A step's decoded meaning, one line. */
-static void step_meaning(const struct hv_mmu_step *s, char *b, size_t n)
+static void step_meaning(const struct hv_mmu_step *s, bool s1_ipa, char *b, size_t n)
 {
     switch (s->kind) {
     case HV_MMU_DESC_TABLE:
-        snprintf(b, n, "table -> next table at %s0x%" PRIx64,
-                 s->stage == 1 && s->desc_addr != s->desc_pa ? "IPA " : "", s->out);
+        snprintf(b, n, "table -> next table at %s0x%" PRIx64, s->stage == 1 && s1_ipa ? "IPA " : "",
+                 s->out);
         break;
     case HV_MMU_DESC_BLOCK:
     case HV_MMU_DESC_PAGE:
@@ -187,7 +188,7 @@ static void print_text(const struct walk_opts *w, const struct hv_mmu *m, const 
         const struct hv_mmu_step *s = &st->s[i];
         if (!shown(w->regime, s))
             continue;
-        step_meaning(s, meaning, sizeof(meaning));
+        step_meaning(s, st->s1_ipa, meaning, sizeof(meaning));
         char stage[8];
         snprintf(stage, sizeof(stage), "%s%u", s->s1ptw ? "  S" : "S", s->stage);
         printf(" %-3u %-5s %-3d 0x%-16" PRIx64 " 0x%-16" PRIx64 " %-5u 0x%-16" PRIx64
@@ -228,104 +229,110 @@ static void print_text(const struct walk_opts *w, const struct hv_mmu *m, const 
 
 /* ---- Graphviz ---------------------------------------------------------------- */
 
-static void dot_node(const struct hv_mmu_step *s, unsigned id)
+static void dot_node(const struct hv_mmu_step *s, bool s1_ipa, unsigned id)
 {
     char meaning[160];
-    step_meaning(s, meaning, sizeof(meaning));
+    step_meaning(s, s1_ipa, meaning, sizeof(meaning));
     const char *fill = s->stage == 1 ? "#cfe2ff" : "#ffe0b3";
     if (s->kind == HV_MMU_DESC_INVALID || s->kind == HV_MMU_DESC_RESERVED ||
         s->kind == HV_MMU_DESC_UNREAD)
         fill = "#ffb3b3";
     char pa[40] = "";
-    if (s->desc_addr != s->desc_pa)
+    bool ipa = s->stage == 1 && s1_ipa;
+    if (ipa)
         snprintf(pa, sizeof(pa), " = PA 0x%" PRIx64, s->desc_pa);
     printf("    n%u [shape=box, style=filled, fillcolor=\"%s\", label=\"stage %u, level %d\\n"
            "table 0x%" PRIx64 ", entry %u\\ndescriptor at %s0x%" PRIx64 "%s\\n0x%016" PRIx64
            "\\n%s\"];\n",
-           id, fill, s->stage, s->level, s->table, s->index,
-           s->desc_addr != s->desc_pa ? "IPA " : "PA ", s->desc_addr, pa, s->desc, meaning);
+           id, fill, s->stage, s->level, s->table, s->index, ipa ? "IPA " : "PA ", s->desc_addr, pa,
+           s->desc, meaning);
 }
 
+/* The picture, top to bottom, in the order the hardware works:
+ *   VA -> [stage 2 of the start table's IPA] -> stage-1 level n -> [stage 2
+ *   of the next table's IPA] -> stage-1 level n+1 ... -> IPA -> [stage 2 of
+ *   the output IPA] -> PA (or the fault).
+ * Stage-1 steps are blue boxes, stage-2 steps orange, the step where the
+ * walk stopped red; each nested stage-2 walk is a dashed cluster that says
+ * which IPA it translates. */
 static void print_dot(const struct walk_opts *w, const struct steps *st, int rc,
                       const struct hv_mmu_result *res, bool s1_only_ok)
 {
     char buf[200];
+    const char *in_name = w->regime == R_S2 ? "IPA" : "VA";
     printf("digraph walk {\n");
     printf("  rankdir=TB; node [fontname=\"monospace\", fontsize=10]; "
            "edge [fontname=\"sans\", fontsize=9];\n");
-    printf("  label=\"%s 0x%" PRIx64 ": %s, %s\"; labelloc=t;\n", w->regime == R_S2 ? "IPA" : "VA",
-           w->addr, regimes[w->regime].title, access_name(w->access));
-    printf("  legend [shape=note, label=\"blue: stage-1 descriptors (VA -> IPA)\\norange: stage-2 "
-           "descriptors (IPA -> PA)\\nred: where the walk stopped\\nEach stage-1 table address "
-           "is an IPA:\\nstage 2 translates it first (the orange box beside it).\"];\n");
-    printf("  in [shape=box, style=bold, label=\"%s 0x%" PRIx64 "\"];\n",
-           w->regime == R_S2 ? "IPA" : "VA", w->addr);
+    printf("  label=\"%s 0x%" PRIx64 ": %s, %s\"; labelloc=t;\n", in_name, w->addr,
+           regimes[w->regime].title, access_name(w->access));
+    printf("  legend [shape=note, label=\"blue: stage-1 descriptors (VA -> IPA)\\norange: "
+           "stage-2 descriptors (IPA -> PA)\\nred: where the walk stopped\\ndashed boxes: "
+           "stage 2 translating the IPA of a\\nstage-1 table before the descriptor is read\"];\n");
+    printf("  in [shape=box, style=bold, label=\"%s 0x%" PRIx64 "\"];\n", in_name, w->addr);
 
-    /* Group: pending stage-2 steps (s1ptw) attach to the next stage-1 step. */
-    unsigned prev_main = 0; /* 0 = "in" */
-    unsigned cluster = 0;
-    unsigned first_ptw = 0, last_ptw = 0;
-    bool final_s2_started = false;
-    for (unsigned i = 0; i < st->n; i++) {
+    char prev[16] = "in"; /* the last node of the main chain */
+    unsigned prev_s1 = 0; /* the last stage-1 node, for "next level" */
+    unsigned cl = 0;
+    bool final_open = false;
+    for (unsigned i = 0; i < st->n;) {
         const struct hv_mmu_step *s = &st->s[i];
-        unsigned id = i + 1;
-        if (!shown(w->regime, s))
+        if (!shown(w->regime, s)) {
+            i++;
             continue;
+        }
         if (s->stage == 2 && s->s1ptw) {
-            if (!first_ptw) {
-                printf("  subgraph cluster_%u { style=dashed; color=\"#cc7a00\"; label=\"stage 2 "
-                       "translates the stage-1 descriptor's IPA\";\n",
-                       ++cluster);
-                first_ptw = id;
-            } else {
-                printf("  subgraph cluster_%u {\n", cluster);
-            }
-            dot_node(s, id);
+            /* One nested stage-2 walk: consecutive s1ptw steps with one ia. */
+            unsigned j = i;
+            while (j < st->n && st->s[j].stage == 2 && st->s[j].s1ptw && st->s[j].ia == s->ia)
+                j++;
+            printf("  subgraph cluster_ptw%u { style=dashed; color=\"#cc7a00\"; label=\"stage 2 "
+                   "translates IPA 0x%" PRIx64 ",\\nwhere the next stage-1 descriptor is\";\n",
+                   ++cl, s->ia);
+            for (unsigned k = i; k < j; k++)
+                dot_node(&st->s[k], st->s1_ipa, k + 1);
             printf("  }\n");
-            if (last_ptw)
-                printf("  n%u -> n%u [color=\"#cc7a00\", label=\"next level\"];\n", last_ptw, id);
-            last_ptw = id;
+            printf("  %s -> n%u [color=\"#cc7a00\", label=\"%s\"];\n", prev, i + 1,
+                   prev_s1 ? "the next table address is an IPA" : "TTBR0_EL1 holds an IPA");
+            for (unsigned k = i + 1; k < j; k++)
+                printf("  n%u -> n%u [color=\"#cc7a00\", label=\"next level\"];\n", k, k + 1);
+            snprintf(prev, sizeof(prev), "n%u", j);
+            i = j;
             continue;
         }
-        if (s->stage == 2 && !final_s2_started && w->regime == R_EL10) {
-            final_s2_started = true;
+        unsigned id = i + 1;
+        if (s->stage == 2 && w->regime == R_EL10 && !final_open) {
             printf("  ipa [shape=box, style=bold, label=\"IPA 0x%" PRIx64 "\"];\n", s->ia);
-            if (prev_main)
-                printf("  n%u -> ipa [label=\"stage 1 output\"];\n", prev_main);
-            else
-                printf("  in -> ipa [label=\"stage 1 is off: IPA = VA\"];\n");
+            printf("  %s -> ipa [label=\"%s\"];\n", prev,
+                   prev_s1 ? "stage-1 output" : "stage 1 is off: IPA = VA");
+            snprintf(prev, sizeof(prev), "ipa");
             printf("  subgraph cluster_final { style=solid; color=\"#cc7a00\"; label=\"stage 2: "
-                   "IPA -> PA\";\n");
-            dot_node(s, id);
-            printf("  }\n");
-            printf("  ipa -> n%u;\n", id);
-            prev_main = id;
-            continue;
+                   "IPA -> PA\"; }\n");
+            final_open = true;
         }
-        if (final_s2_started) {
+        if (final_open)
             printf("  subgraph cluster_final {\n");
-            dot_node(s, id);
+        dot_node(s, st->s1_ipa, id);
+        if (final_open)
             printf("  }\n");
-        } else {
-            dot_node(s, id);
-        }
-        if (prev_main)
-            printf("  n%u -> n%u [label=\"next level\"];\n", prev_main, id);
+        bool after_ptw = prev[0] == 'n' && st->s[atoi(prev + 1) - 1].s1ptw;
+        if (after_ptw)
+            printf("  %s -> n%u [color=\"#cc7a00\", label=\"descriptor at PA 0x%" PRIx64 "\"];\n",
+                   prev, id, s->desc_pa);
         else
-            printf("  in -> n%u [label=\"%s\"];\n", id,
-                   s->stage == 1 ? "TTBR: start table" : "VTTBR: start table");
-        if (first_ptw) {
-            printf("  n%u -> n%u [style=dashed, color=\"#cc7a00\", label=\"descriptor "
-                   "address = PA 0x%" PRIx64 "\"];\n",
-                   last_ptw, id, s->desc_pa);
-            printf("  { rank=same; n%u; n%u; }\n", first_ptw, id);
-            first_ptw = last_ptw = 0;
-        }
-        prev_main = id;
+            printf("  %s -> n%u [label=\"%s\"];\n", prev, id,
+                   strcmp(prev, "in") == 0
+                       ? (s->stage == 1 ? "TTBR: start table" : "VTTBR: start table")
+                   : strcmp(prev, "ipa") == 0 ? "VTTBR_EL2: start table"
+                                              : "next level");
+        if (s->stage == 1 && prev_s1 && after_ptw)
+            printf("  n%u -> n%u [style=dotted, color=\"#3366cc\", constraint=false, "
+                   "label=\"next level\"];\n",
+                   prev_s1, id);
+        if (s->stage == 1)
+            prev_s1 = id;
+        snprintf(prev, sizeof(prev), "n%u", id);
+        i++;
     }
-    /* A stage-2 fault on a stage-1 table walk leaves a pending group. */
-    if (first_ptw)
-        prev_main = last_ptw;
     if (rc == 0 || s1_only_ok) {
         if (w->regime == R_EL10_S1)
             snprintf(buf, sizeof(buf), "IPA 0x%" PRIx64, res->ipa);
@@ -340,10 +347,8 @@ static void print_dot(const struct walk_opts *w, const struct steps *st, int rc,
                "%s\"];\n",
                f);
     }
-    if (prev_main)
-        printf("  n%u -> out;\n", prev_main);
-    else
-        printf("  in -> out [label=\"no descriptor read\"];\n");
+    printf("  %s -> out%s;\n", prev,
+           strcmp(prev, "in") == 0 ? " [label=\"no descriptor read\"]" : "");
     printf("}\n");
 }
 
@@ -551,6 +556,7 @@ int hv_walk_cmd(int argc, char **argv)
         return 2;
     }
     st.n = 0;
+    st.s1_ipa = (w.regime == R_EL10 || w.regime == R_EL10_S1) && (mmu.regs.hcr_el2 & 1);
     mmu.step = on_step;
     mmu.step_ctx = &st;
     struct hv_mmu_result r;
