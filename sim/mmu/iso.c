@@ -11,8 +11,11 @@
 #define FINAL_LEVEL 3
 #define OA_MASK     ((UINT64_C(1) << 48) - 1) /* no FEAT_LPA, as in mmu.c */
 #define NCACHE      16
-#define HCR_VM      (UINT64_C(1) << 0)
-#define HCR_DC      (UINT64_C(1) << 12)
+/* The largest table: 16 concatenated 64 KiB start tables. Pages are sorted
+ * by start, so a run beyond the last start plus this cannot meet one. */
+#define HV_ISO_MAX_TABLE_BYTES (16u << 16)
+#define HCR_VM                 (UINT64_C(1) << 0)
+#define HCR_DC                 (UINT64_C(1) << 12)
 
 static inline uint64_t lowmask(unsigned n)
 {
@@ -33,10 +36,41 @@ struct enumer {
     hv_iso_read_fn read;
     void *ctx;
     struct hv_iso_s2 *out;
-    uint64_t *buf[4];
-    size_t cap[4];
+    struct hv_iso_chunk *cur; /* the chunk being filled */
     bool oom;
 };
+
+/* Table contents live in chunks that never move (no copying as they fill),
+ * and are reused by the next enumeration of the same cache entry. */
+struct hv_iso_chunk {
+    struct hv_iso_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+#define CHUNK_MIN (1u << 20)
+
+static uint8_t *chunk_alloc(struct hv_iso_s2 *o, struct hv_iso_chunk **cur, size_t n)
+{
+    struct hv_iso_chunk *c = *cur;
+    while (c && c->cap - c->used < n) {
+        c = c->next;
+        *cur = c;
+    }
+    if (!c) {
+        size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+        c = malloc(sizeof(*c) + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = o->chunks; /* at the head: searched from *cur onwards */
+        o->chunks = c;
+        *cur = c;
+    }
+    uint8_t *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -71,7 +105,8 @@ static void add_run(struct enumer *e, uint64_t ipa, uint64_t pa, uint64_t size, 
             return;
         }
     }
-    if (!grow((void **)&o->runs, &o->cap_runs, o->nruns + 1, sizeof(*o->runs))) {
+    if (!grow((void **)&o->runs, &o->cap_runs, o->nruns < 1024 ? 1024 : o->nruns + 1,
+              sizeof(*o->runs))) {
         e->oom = true;
         return;
     }
@@ -80,7 +115,8 @@ static void add_run(struct enumer *e, uint64_t ipa, uint64_t pa, uint64_t size, 
 
 /* One table of n descriptors at `table`, translating IPAs from ipa_base, as
  * AArch64.S2Walk reads them; recursion depth is at most 4 (levels only
- * increase), whatever the tables hold. */
+ * increase), whatever the tables hold. The table's bytes are copied into a
+ * chunk: what the loop decodes, and what later VM entries compare with. */
 static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n)
 {
     const struct hv_mmu_s2_geom *g = e->g;
@@ -91,23 +127,38 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
         o->truncated = true;
         return;
     }
+    uint8_t *buf;
     if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
-        !grow((void **)&e->buf[level], &e->cap[level], n, 8)) {
+        !(buf = chunk_alloc(o, &e->cur, bytes))) {
         e->oom = true;
         return;
     }
-    o->tables[o->ntables++] = (struct hv_iso_table){table, bytes};
-    uint64_t *d = e->buf[level];
-    if (e->read(e->ctx, table, d, bytes))
-        return; /* an unreadable table: every walk through it aborts, nothing is mapped */
+    o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, buf};
+    if (e->read(e->ctx, table, buf, bytes)) {
+        /* An unreadable table: every walk through it aborts, nothing is
+         * mapped. Kept as zeros, as the change check reads it. */
+        memset(buf, 0, bytes);
+        return;
+    }
     o->descriptors += n;
 
-    unsigned lsb = g->gbits + (unsigned)(FINAL_LEVEL - level) * g->stride;
+    const unsigned lsb = g->gbits + (unsigned)(FINAL_LEVEL - level) * g->stride;
+    const uint64_t size = UINT64_C(1) << lsb;
+    /* The descriptor that would continue the last leaf exactly (next OA,
+     * same attributes): the common case of a linear map costs one compare. */
+    uint64_t expect = 0;
     for (unsigned i = 0; i < n && !e->oom; i++) {
-        uint64_t desc = d[i];
-        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
+        uint64_t desc;
+        memcpy(&desc, buf + 8 * (size_t)i, 8);
+        if (desc == expect && expect) {
+            o->runs[o->nruns - 1].size += size;
+            expect += size;
+            continue;
+        }
+        expect = 0;
         if ((desc & 1) == 0)
             continue; /* invalid */
+        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
         if (level < FINAL_LEVEL && (desc & 2)) {
             uint64_t next = desc & OA_MASK & ~lowmask(g->gbits);
             walk_table(e, next, level + 1, ipa, 1u << g->stride);
@@ -127,7 +178,9 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
         uint8_t p = s2_perms(desc);
         if (p == 0)
             continue; /* no access of any kind */
-        add_run(e, ipa, oa, UINT64_C(1) << lsb, p);
+        add_run(e, ipa, oa, size, p);
+        if (((oa + size) & ~OA_MASK) == 0)
+            expect = desc + size;
     }
 }
 
@@ -138,6 +191,8 @@ int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     struct enumer e;
     out->nruns = out->ntables = 0;
     out->descriptors = 0;
+    for (struct hv_iso_chunk *c = out->chunks; c; c = c->next)
+        c->used = 0;
     out->truncated = false;
     if (hv_mmu_s2_geometry(r, &g) < 0)
         return 0; /* every IPA faults at level 0 */
@@ -146,9 +201,8 @@ int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     e.read = read;
     e.ctx = ctx;
     e.out = out;
+    e.cur = out->chunks;
     walk_table(&e, g.base, g.startlevel, 0, g.start_entries);
-    for (int i = 0; i < 4; i++)
-        free(e.buf[i]);
     return e.oom ? -1 : 0;
 }
 
@@ -156,6 +210,11 @@ void hv_iso_s2_free(struct hv_iso_s2 *s)
 {
     free(s->runs);
     free(s->tables);
+    while (s->chunks) {
+        struct hv_iso_chunk *n = s->chunks->next;
+        free(s->chunks);
+        s->chunks = n;
+    }
     memset(s, 0, sizeof(*s));
 }
 
@@ -168,8 +227,6 @@ struct cache_ent {
     uint32_t vmid;
     uint64_t last_use;
     struct hv_iso_s2 s2;
-    uint8_t *snap; /* the table bytes at enumeration, in s2.tables order */
-    size_t snap_len, snap_cap;
 };
 
 /* A table page of some cached stage 2, for the writable-table check. */
@@ -185,7 +242,8 @@ struct hv_iso {
     struct cache_ent c[NCACHE];
     uint64_t tick;
     bool no_s2_reported;
-    unsigned budget; /* reports left in this check */
+    unsigned budget;                  /* reports left in this check */
+    const struct hv_plat_owner *hint; /* the region the last checked run was in */
     uint8_t *tmp;
     size_t tmp_cap;
     struct hv_iso_stats st;
@@ -218,7 +276,6 @@ int hv_iso_create(struct hv_iso **out, const struct hv_iso_config *c)
 static void drop(struct cache_ent *e)
 {
     hv_iso_s2_free(&e->s2);
-    free(e->snap);
     memset(e, 0, sizeof(*e));
 }
 
@@ -274,6 +331,11 @@ static void foreign(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *
 static void check_owners(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *r)
 {
     uint64_t cur = r->pa, end = r->pa + r->size;
+    /* Fast path: the run lies inside the region the last run ended in and
+     * the VM may map it (the common case: a VM's RAM is one region). */
+    const struct hv_plat_owner *h = iso->hint;
+    if (h && cur >= h->base && end <= h->base + h->size && end > cur && hv_owner_allows(h, vmid))
+        return;
     for (unsigned i = 0; i < iso->nowners && cur < end; i++) {
         const struct hv_plat_owner *o = &iso->owners[i];
         uint64_t oend = o->base + o->size;
@@ -287,6 +349,7 @@ static void check_owners(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_
         uint64_t b = oend < end ? oend : end;
         if (!hv_owner_allows(o, vmid))
             foreign(iso, vmid, r, a, b, o);
+        iso->hint = o;
         cur = b;
     }
     if (cur < end)
@@ -297,9 +360,12 @@ static void check_owners(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_
 static void check_tables(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_run *r,
                          const struct tpage *t, size_t n)
 {
-    if (!(r->perms & HV_MMU_W))
+    if (!(r->perms & HV_MMU_W) || n == 0)
         return;
     uint64_t end = r->pa + r->size;
+    /* Outside the span of all the table pages: nothing to look up. */
+    if (end <= t[0].pa || r->pa >= t[n - 1].pa + t[n - 1].size + HV_ISO_MAX_TABLE_BYTES)
+        return;
     /* t is sorted by pa; find the first page that may overlap. */
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -357,36 +423,20 @@ static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only, si
 /* Do the table pages still hold what they held at enumeration? */
 static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
 {
-    size_t off = 0;
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
-        if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
+        const void *host = iso->cfg.map ? iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size) : NULL;
+        if (!host) {
+            if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
+                return false;
+            if (iso->cfg.read(iso->cfg.read_ctx, t->pa, iso->tmp, t->size))
+                memset(iso->tmp, 0, t->size);
+            host = iso->tmp;
+        }
+        if (memcmp(host, t->bytes, t->size) != 0)
             return false;
-        if (iso->cfg.read(iso->cfg.read_ctx, t->pa, iso->tmp, t->size))
-            memset(iso->tmp, 0, t->size);
-        if (memcmp(iso->tmp, e->snap + off, t->size) != 0)
-            return false;
-        off += t->size;
     }
     return true;
-}
-
-static int snapshot(struct hv_iso *iso, struct cache_ent *e)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < e->s2.ntables; i++)
-        total += e->s2.tables[i].size;
-    if (!grow((void **)&e->snap, &e->snap_cap, total ? total : 1, 1))
-        return -1;
-    size_t off = 0;
-    for (size_t i = 0; i < e->s2.ntables; i++) {
-        const struct hv_iso_table *t = &e->s2.tables[i];
-        if (iso->cfg.read(iso->cfg.read_ctx, t->pa, e->snap + off, t->size))
-            memset(e->snap + off, 0, t->size);
-        off += t->size;
-    }
-    e->snap_len = total;
-    return 0;
 }
 
 int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
@@ -427,7 +477,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
         e = victim;
     }
     uint64_t before = iso->st.violations;
-    if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2) || snapshot(iso, e)) {
+    if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2)) {
         drop(e);
         return -1;
     }

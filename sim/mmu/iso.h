@@ -40,6 +40,9 @@ struct hv_iso;
 
 /* Read len bytes of physical memory; nonzero if any of it cannot be read. */
 typedef int (*hv_iso_read_fn)(void *ctx, uint64_t pa, void *buf, size_t len);
+/* Optional: a host pointer to [pa, pa + len) if that is plain memory (RAM),
+ * else NULL. Lets a VM entry compare the tables in place. */
+typedef const void *(*hv_iso_map_fn)(void *ctx, uint64_t pa, size_t len);
 
 /* One violation. owner is NULL when no region names the PA. */
 struct hv_iso_violation {
@@ -57,6 +60,7 @@ struct hv_iso_config {
     const struct hv_plat_owner *owners; /* validated (disjoint); copied */
     unsigned nowners;
     hv_iso_read_fn read;
+    hv_iso_map_fn map; /* optional; same ctx as read */
     void *read_ctx;
     hv_iso_report_fn report;
     void *report_ctx;
@@ -70,10 +74,14 @@ struct hv_iso_run {
     uint8_t perms;
 };
 
-/* A stage-2 table (the start table counts once, concatenated or not). */
+/* A stage-2 table (the start table counts once, concatenated or not), and
+ * its contents when it was read. */
 struct hv_iso_table {
     uint64_t pa, size;
+    const uint8_t *bytes;
 };
+
+struct hv_iso_chunk; /* storage for the tables' contents */
 
 /* Everything one stage 2 maps. */
 struct hv_iso_s2 {
@@ -81,8 +89,9 @@ struct hv_iso_s2 {
     size_t nruns, cap_runs;
     struct hv_iso_table *tables;
     size_t ntables, cap_tables;
-    uint64_t descriptors; /* descriptors read */
-    bool truncated;       /* stopped at HV_ISO_MAX_DESCRIPTORS */
+    struct hv_iso_chunk *chunks; /* reused by the next enumeration */
+    uint64_t descriptors;        /* descriptors read */
+    bool truncated;              /* stopped at HV_ISO_MAX_DESCRIPTORS */
 };
 
 /* A stage 2 whose tables hold more descriptors than this is checked up to

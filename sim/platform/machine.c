@@ -316,6 +316,15 @@ int hv_machine_read_pa(void *ctx, uint64_t pa, void *buf, size_t len)
     return hv_cpu_read_pa(m->cpu, pa, buf, len);
 }
 
+static const void *map_ram(void *ctx, uint64_t pa, size_t len)
+{
+    struct hv_machine *m = ctx;
+    if (pa >= m->plat.ram_base && len <= m->plat.ram_size &&
+        pa - m->plat.ram_base <= m->plat.ram_size - len)
+        return m->ram + (pa - m->plat.ram_base);
+    return NULL;
+}
+
 static void on_violation(void *ctx, const struct hv_iso_violation *v)
 {
     struct hv_machine *m = ctx;
@@ -760,6 +769,7 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
         struct hv_iso_config ic = {.owners = m->plat.owners,
                                    .nowners = m->plat.nowners,
                                    .read = hv_machine_read_pa,
+                                   .map = map_ram,
                                    .read_ctx = m,
                                    .report = on_violation,
                                    .report_ctx = m};
