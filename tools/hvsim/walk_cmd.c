@@ -163,7 +163,7 @@ static void print_text(const struct walk_opts *w, const struct hv_mmu *m, const 
                        int rc, const struct hv_mmu_result *res, bool s1_only_ok)
 {
     const struct hv_mmu_regs *r = &m->regs;
-    char meaning[160], p1[4], p2[4], p3[4];
+    char meaning[160], p1[4], p2[4], p3[4], p4[4];
     printf("%s 0x%" PRIx64 ": %s, %s", w->regime == R_S2 ? "IPA" : "VA", w->addr,
            regimes[w->regime].title, access_name(w->access));
     if (w->regime == R_EL10 || w->regime == R_EL10_S1)
@@ -216,7 +216,7 @@ static void print_text(const struct walk_opts *w, const struct hv_mmu *m, const 
         else
             printf(", permissions EL1 %s EL0 %s (stage 1 EL1 %s, stage 2 %s)\n",
                    perm_str(res->perms.priv, p1), perm_str(res->perms.unpriv, p2),
-                   perm_str(res->s1_perms.priv, p3), perm_str(res->s2_perms.priv, p3 + 0));
+                   perm_str(res->s1_perms.priv, p3), perm_str(res->s2_perms.priv, p4));
         if (!res->s1_enabled && w->regime != R_S2)
             printf("        (stage 1 is off: the VA is the output address)\n");
         if (w->regime == R_EL10 && !res->s2_enabled)
