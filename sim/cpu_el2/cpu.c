@@ -1006,9 +1006,11 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
         uc_check(uc_hook_add(cpu->uc, &cpu->h_msr, UC_HOOK_INSN, (void *)on_msr, cpu, 1, 0,
                              UC_ARM64_INS_MSR),
                  err, "MSR hook") ||
-        uc_check(uc_hook_add(cpu->uc, &cpu->h_sys, UC_HOOK_INSN, (void *)on_sys, cpu, 1, 0,
-                             UC_ARM64_INS_SYS),
-                 err, "SYS hook") ||
+        /* SYS instructions (DC ZVA in every memset) are hooked only for an
+         * owner that watches them. */
+        (cpu->cb.sys_insn && uc_check(uc_hook_add(cpu->uc, &cpu->h_sys, UC_HOOK_INSN,
+                                                  (void *)on_sys, cpu, 1, 0, UC_ARM64_INS_SYS),
+                                      err, "SYS hook")) ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped,
                              cpu, 1, 0),
                  err, "unmapped-memory hook") ||

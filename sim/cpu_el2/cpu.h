@@ -59,7 +59,8 @@ struct hv_cpu_callbacks {
     void (*eret)(void *ctx, struct hv_cpu *cpu, unsigned from_el, unsigned to_el);
     /* A system instruction (SYS: TLBI, DC, IC, AT; op0 = 1) is about to run
      * with QEMU's own behaviour; xt is the value of its Xt operand. It
-     * must not change the PE's state. Optional. */
+     * must not change the PE's state. Optional: without it (at
+     * hv_cpu_create) SYS instructions are not hooked at all. */
     void (*sys_insn)(void *ctx, struct hv_cpu *cpu, uint32_t enc, uint64_t xt);
 };
 

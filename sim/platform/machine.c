@@ -717,7 +717,8 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     cb.smc = on_smc;
     cb.bus_error = on_bus_error;
     cb.eret = on_eret;
-    cb.sys_insn = on_sys_insn;
+    /* Stage-2 TLBIs matter only to the isolation checker. */
+    cb.sys_insn = m->plat.nowners ? on_sys_insn : NULL;
     if (hv_cpu_create(&m->cpu, obs, &cb, err))
         goto fail;
     m->bus_stop = o->on_bus_error == HV_BUS_ERROR_STOP;
