@@ -557,7 +557,7 @@ static int parse_ownership(struct pctx *c, int node)
         if (d && o->kind != HV_OWNER_SHARED)
             return hv_err_set(c->err, "hvsim,vmids at %s: only shared regions have one",
                               P(c, child));
-        o->vms_all = !d;
+        o->vms_all = o->kind == HV_OWNER_SHARED && !d;
         if (d) {
             if (len < 0 || len % 4 != 0)
                 return hv_err_set(c->err,
@@ -1270,6 +1270,9 @@ static int emit(void *fdt, int size, const struct hv_platform *p, const struct h
     /* Ownership regions (hvsim's own node; no compatible, so an OS ignores it). */
     if (p->nowners) {
         CK(fdt_begin_node(fdt, OWNERSHIP_NODE));
+        /* The children's reg is <addr size> in two cells each (DT spec 2.3.5). */
+        CK(fdt_property_u32(fdt, "#address-cells", 2));
+        CK(fdt_property_u32(fdt, "#size-cells", 2));
         for (unsigned i = 0; i < p->nowners; i++) {
             const struct hv_plat_owner *o = &p->owners[i];
             uint64_t reg[2] = {o->base, o->size};
