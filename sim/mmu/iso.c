@@ -31,14 +31,63 @@ uint32_t hv_iso_vmid(uint64_t vttbr, uint64_t vtcr)
 
 /* ---- enumeration ---------------------------------------------------------- */
 
+/* Tables already read in this enumeration, by (PA, size): a table that the
+ * tables point to from many places is read and kept once. */
+struct seen {
+    uint64_t pa;
+    uint32_t bytes, idx; /* bytes == 0: empty slot */
+};
+
 struct enumer {
     const struct hv_mmu_s2_geom *g;
     hv_iso_read_fn read;
     void *ctx;
     struct hv_iso_s2 *out;
     struct hv_iso_chunk *cur; /* the chunk being filled */
+    struct seen *seen;
+    size_t nseen, cap_seen; /* cap_seen: a power of two */
     bool oom;
 };
+
+static size_t seen_slot(const struct enumer *e, uint64_t pa, uint32_t bytes)
+{
+    size_t mask = e->cap_seen - 1;
+    size_t i = (size_t)((pa >> 12) * UINT64_C(0x9e3779b97f4a7c15) >> 20) & mask;
+    while (e->seen[i].bytes && !(e->seen[i].pa == pa && e->seen[i].bytes == bytes))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The index of the table at (pa, bytes) in out->tables, or -1 if new. */
+static long seen_find(const struct enumer *e, uint64_t pa, uint32_t bytes)
+{
+    if (!e->cap_seen)
+        return -1;
+    size_t i = seen_slot(e, pa, bytes);
+    return e->seen[i].bytes ? (long)e->seen[i].idx : -1;
+}
+
+static bool seen_add(struct enumer *e, uint64_t pa, uint32_t bytes, uint32_t idx)
+{
+    if (2 * (e->nseen + 1) > e->cap_seen) {
+        size_t cap = e->cap_seen ? 2 * e->cap_seen : 256;
+        struct seen *old = e->seen;
+        size_t oldcap = e->cap_seen;
+        e->seen = calloc(cap, sizeof(*e->seen));
+        if (!e->seen) {
+            e->seen = old;
+            return false;
+        }
+        e->cap_seen = cap;
+        for (size_t k = 0; k < oldcap; k++)
+            if (old[k].bytes)
+                e->seen[seen_slot(e, old[k].pa, old[k].bytes)] = old[k];
+        free(old);
+    }
+    e->seen[seen_slot(e, pa, bytes)] = (struct seen){pa, bytes, idx};
+    e->nseen++;
+    return true;
+}
 
 /* Table contents live in chunks that never move (no copying as they fill),
  * and are reused by the next enumeration of the same cache entry. */
@@ -127,18 +176,29 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
         o->truncated = true;
         return;
     }
-    uint8_t *buf;
-    if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
-        !(buf = chunk_alloc(o, &e->cur, bytes))) {
-        e->oom = true;
-        return;
-    }
-    o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, buf};
-    if (e->read(e->ctx, table, buf, bytes)) {
+    const uint8_t *buf;
+    long known = seen_find(e, table, (uint32_t)bytes);
+    if (known >= 0) {
+        buf = o->tables[known].bytes;
+        if (!o->tables[known].readable)
+            return;
+    } else {
+        uint8_t *nb;
+        if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
+            !(nb = chunk_alloc(o, &e->cur, bytes)) ||
+            !seen_add(e, table, (uint32_t)bytes, (uint32_t)o->ntables)) {
+            e->oom = true;
+            return;
+        }
+        bool ok = e->read(e->ctx, table, nb, bytes) == 0;
         /* An unreadable table: every walk through it aborts, nothing is
          * mapped. Kept as zeros, as the change check reads it. */
-        memset(buf, 0, bytes);
-        return;
+        if (!ok)
+            memset(nb, 0, bytes);
+        o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, nb, ok};
+        if (!ok)
+            return;
+        buf = nb;
     }
     o->descriptors += n;
 
@@ -203,6 +263,7 @@ int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     e.out = out;
     e.cur = out->chunks;
     walk_table(&e, g.base, g.startlevel, 0, g.start_entries);
+    free(e.seen);
     return e.oom ? -1 : 0;
 }
 
@@ -490,6 +551,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     e->last_use = iso->tick;
     iso->st.walks++;
     iso->st.descriptors += e->s2.descriptors;
+    iso->st.last_truncated = e->s2.truncated;
 
     size_t nall, nmine;
     struct tpage *all = gather(iso, NULL, &nall);

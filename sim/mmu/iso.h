@@ -79,6 +79,7 @@ struct hv_iso_run {
 struct hv_iso_table {
     uint64_t pa, size;
     const uint8_t *bytes;
+    bool readable; /* false: the read failed, bytes are zeros */
 };
 
 struct hv_iso_chunk; /* storage for the tables' contents */
@@ -94,10 +95,12 @@ struct hv_iso_s2 {
     bool truncated;              /* stopped at HV_ISO_MAX_DESCRIPTORS */
 };
 
-/* A stage 2 whose tables hold more descriptors than this is checked up to
- * here and reported as truncated (tables that reuse one table page at many
- * places can name up to 2^36 pages). */
-#define HV_ISO_MAX_DESCRIPTORS (64u << 20)
+/* An enumeration reads at most this many descriptors (16 GiB mapped in
+ * 4 KiB pages; any amount in blocks); past it the stage 2 is checked up to
+ * there and flagged as truncated. Tables that reuse one table page at many
+ * places could otherwise name up to 2^36 pages. Each distinct table page is
+ * copied once however often it is reached. */
+#define HV_ISO_MAX_DESCRIPTORS (4u << 20)
 
 /* Enumerate the stage 2 that r describes (VTCR_EL2, VTTBR_EL2, pa_bits):
  * every mapping the PE can use (valid, AF = 1, some permission), following
@@ -123,6 +126,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r);
 void hv_iso_invalidate(struct hv_iso *iso, uint32_t vmid, bool all);
 
 struct hv_iso_stats {
+    bool last_truncated;  /* the last enumeration stopped at HV_ISO_MAX_DESCRIPTORS */
     uint64_t entries;     /* hv_iso_enter calls */
     uint64_t walks;       /* enumerations */
     uint64_t hits;        /* entries answered from the cache */

@@ -361,10 +361,19 @@ static void on_eret(void *ctx, struct hv_cpu *cpu, unsigned from_el, unsigned to
     (void)from_el;
     if (!m->iso || to_el > 1)
         return;
-    if (hv_mmu_regs_from_cpu(cpu, &r) || hv_iso_enter(m->iso, &r) < 0)
+    if (hv_mmu_regs_from_cpu(cpu, &r) || hv_iso_enter(m->iso, &r) < 0) {
         hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
                     "the isolation checker could not read the stage-2 registers or ran out of "
                     "memory: this VM entry is not checked");
+        return;
+    }
+    struct hv_iso_stats st;
+    hv_iso_get_stats(m->iso, &st);
+    if (st.last_truncated)
+        hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
+                    "the stage 2 of VMID %u has more than %u descriptors (counting tables "
+                    "reached more than once): the isolation checker checked only those",
+                    (unsigned)hv_iso_vmid(r.vttbr_el2, r.vtcr_el2), HV_ISO_MAX_DESCRIPTORS);
 }
 
 /* TLB invalidations that affect stage 2 (Arm ARM C5.5 "A64 system

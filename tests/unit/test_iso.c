@@ -150,9 +150,11 @@ START_TEST(test_enumerate_loops_terminate)
     struct hv_mmu_regs r = regs(L1, VTCR_4K);
     ck_assert_int_eq(hv_iso_enumerate(&r, rd, NULL, &s), 0);
     /* At level 3, L2's entries read as pages (0b11) of PA L2 itself, with
-     * AF = 0: nothing usable is mapped, but every table was read once. */
-    ck_assert_uint_eq(s.ntables, 1 + 1 + 512);
+     * AF = 0: nothing usable is mapped. The page was reached 513 times (once
+     * as level 2, 512 times as level 3) and is kept once per size. */
+    ck_assert_uint_eq(s.ntables, 2);
     ck_assert_uint_eq(s.nruns, 0);
+    ck_assert(!s.truncated);
     ck_assert_uint_eq(s.descriptors, 4 + 512 + 512 * 512);
     hv_iso_s2_free(&s);
 }
@@ -410,6 +412,29 @@ START_TEST(test_report_cap)
 }
 END_TEST
 
+START_TEST(test_enumerate_is_bounded)
+{
+    struct hv_iso_s2 s;
+    memset(&s, 0, sizeof(s));
+    memset(mem, 0, sizeof(mem));
+    /* 4K, T0SZ 16, SL0 2: start level 0. T0SZ is clamped to 64 - PAMax =
+     * 20 (AArch64.S2MinTxSZ with PAMax 44): a 44-bit IPA, 32 level-0
+     * entries. Every entry of every level points at the same page, which
+     * holds 512 table descriptors pointing to itself: 32 x 512 x 512
+     * level-3 reads, more than the bound. */
+    for (unsigned i = 0; i < 512; i++)
+        put(L2 + 8 * i, L2 | TABLE);
+    struct hv_mmu_regs r = regs(L2, 16ull | (2ull << 6) | (5ull << 16));
+    ck_assert_int_eq(hv_iso_enumerate(&r, rd, NULL, &s), 0);
+    ck_assert(s.truncated);
+    ck_assert_uint_le(s.descriptors, HV_ISO_MAX_DESCRIPTORS);
+    /* The page is kept twice: as the 256-byte start table and as a 4 KiB
+     * table (reached 16,000 times, copied once). */
+    ck_assert_uint_eq(s.ntables, 2);
+    hv_iso_s2_free(&s);
+}
+END_TEST
+
 START_TEST(test_vmid_width)
 {
     /* VTTBR_EL2.VMID: bits [55:48]; [63:48] with VTCR_EL2.VS (bit 19). */
@@ -433,6 +458,7 @@ int main(void)
     tcase_add_test(tc, test_cache_and_invalidation);
     tcase_add_test(tc, test_stage2_off_reported_once);
     tcase_add_test(tc, test_report_cap);
+    tcase_add_test(tc, test_enumerate_is_bounded);
     tcase_add_test(tc, test_vmid_width);
     suite_add_tcase(s, tc);
     return hv_check_run(s);
