@@ -458,12 +458,16 @@ static int cmp_tpage(const void *a, const void *b)
     return x->pa < y->pa ? -1 : x->pa > y->pa ? 1 : (x->vmid < y->vmid ? -1 : x->vmid > y->vmid);
 }
 
-/* The table pages of one entry (or of all, e == NULL), sorted. */
-static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only, size_t *n)
+/* The table pages to check against, sorted: those of `only` (when not
+ * NULL), or those of every cached stage 2 except older ones of `vm`'s VMID
+ * (no longer installed: their pages may have become ordinary memory). */
+static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only,
+                            const struct cache_ent *vm, size_t *n)
 {
     size_t total = 0;
     for (int i = 0; i < NCACHE; i++)
-        if (iso->c[i].valid && (!only || &iso->c[i] == only))
+        if (iso->c[i].valid && (!only || &iso->c[i] == only) &&
+            !(vm && &iso->c[i] != vm && iso->c[i].vmid == vm->vmid))
             total += iso->c[i].s2.ntables;
     struct tpage *t = malloc((total ? total : 1) * sizeof(*t));
     if (!t)
@@ -471,7 +475,7 @@ static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only, si
     size_t k = 0;
     for (int i = 0; i < NCACHE; i++) {
         const struct cache_ent *e = &iso->c[i];
-        if (!e->valid || (only && e != only))
+        if (!e->valid || (only && e != only) || (vm && e != vm && e->vmid == vm->vmid))
             continue;
         for (size_t j = 0; j < e->s2.ntables; j++)
             t[k++] = (struct tpage){e->s2.tables[j].pa, e->s2.tables[j].size, e->vmid};
@@ -554,8 +558,8 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     iso->st.last_truncated = e->s2.truncated;
 
     size_t nall, nmine;
-    struct tpage *all = gather(iso, NULL, &nall);
-    struct tpage *mine = gather(iso, e, &nmine);
+    struct tpage *all = gather(iso, NULL, e, &nall);
+    struct tpage *mine = gather(iso, e, NULL, &nmine);
     if (!all || !mine) {
         free(all);
         free(mine);
@@ -570,8 +574,8 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     for (int k = 0; k < NCACHE; k++) {
         const struct cache_ent *o = &iso->c[k];
         /* An older stage 2 of the same VM is not checked against its
-         * replacement: it is no longer installed (if it comes back, its
-         * entry is checked in full again). */
+         * replacement, nor the other way round: only one of them can be
+         * installed for that VM at a time. */
         if (!o->valid || o == e || o->vmid == e->vmid)
             continue;
         for (size_t i = 0; i < o->s2.nruns; i++)

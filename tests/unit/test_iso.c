@@ -336,6 +336,32 @@ START_TEST(test_other_vms_tables)
 }
 END_TEST
 
+START_TEST(test_replaced_tables_become_memory)
+{
+    struct got g;
+    build_basic();
+    /* VM 1 first runs with tables at L1.. (0x40000000..0x40003000). The
+     * hypervisor then gives it new tables at 0x40100000 and hands the old
+     * table pages to VM 1 as RAM (IPA 0xa00000: a 2 MiB RW block over
+     * 0x40000000). The old pages are no longer tables: no violation. */
+    struct hv_plat_owner o[] = {own("vm1", MEM_BASE, MEM_SIZE, HV_OWNER_VM, 1)};
+    struct hv_iso *iso = make(&g, o, 1);
+    struct hv_mmu_regs r1 = regs(L1 | (1ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 0);
+    uint64_t l1b = 0x40100000ull, l2b = 0x40101000ull;
+    put(l1b, l2b | TABLE);
+    put(l2b + 8 * 5, MEM_BASE | BLOCK | NORM | RW | AF);
+    struct hv_mmu_regs r2 = regs(l1b | (1ull << 48), VTCR_4K);
+    /* The new tables themselves are inside that block: 2 violations. */
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 2);
+    for (unsigned i = 0; i < 2; i++) {
+        ck_assert_int_eq(g.v[i].kind, HV_ISO_TABLE);
+        ck_assert(g.v[i].pa == l1b || g.v[i].pa == l2b);
+    }
+    hv_iso_destroy(iso);
+}
+END_TEST
+
 START_TEST(test_cache_and_invalidation)
 {
     struct got g;
@@ -455,6 +481,7 @@ int main(void)
     tcase_add_test(tc, test_shared_and_device_regions);
     tcase_add_test(tc, test_writable_table_pages);
     tcase_add_test(tc, test_other_vms_tables);
+    tcase_add_test(tc, test_replaced_tables_become_memory);
     tcase_add_test(tc, test_cache_and_invalidation);
     tcase_add_test(tc, test_stage2_off_reported_once);
     tcase_add_test(tc, test_report_cap);
