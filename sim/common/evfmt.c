@@ -118,6 +118,32 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
                  d->rx_muxed ? "muxed" : "not muxed");
         break;
     }
+    case HV_EV_ISOLATION: {
+        const struct hv_ev_iso *v = &ev->u.iso;
+        char perms[4] = {v->perms & 1 ? 'R' : '-', v->perms & 2 ? 'W' : '-',
+                         v->perms & 4 ? 'X' : '-', 0};
+        char whose[96];
+        const char *ok = v->owner_kind ? v->owner_kind : "none";
+        if (v->kind == HV_ISO_TABLE)
+            snprintf(whose, sizeof(whose), "a stage-2 table page of VM %" PRIu32, v->table_vmid);
+        else if (strcmp(ok, "vm") == 0 || strcmp(ok, "device") == 0)
+            snprintf(whose, sizeof(whose), "owned by %s (%s of VM %" PRIu32 ")", v->owner, ok,
+                     v->owner_vmid);
+        else if (strcmp(ok, "none") == 0)
+            snprintf(whose, sizeof(whose), "owned by no region");
+        else
+            snprintf(whose, sizeof(whose), "owned by %s (%s)", v->owner, ok);
+        if (v->kind == HV_ISO_NO_STAGE2)
+            snprintf(buf, len,
+                     "isolation violation: EL%u entered with stage 2 off (HCR_EL2.VM = 0): VMID "
+                     "%" PRIu32 " reaches every PA",
+                     ev->el, v->vmid);
+        else
+            snprintf(buf, len,
+                     "isolation violation: VM %" PRIu32 " maps IPA [0x%" PRIx64 ",0x%" PRIx64
+                     ") -> PA [0x%" PRIx64 ",0x%" PRIx64 ") %s, %s",
+                     v->vmid, v->ipa, v->ipa + v->size, v->pa, v->pa + v->size, perms, whose);
+    } break;
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

@@ -26,6 +26,7 @@ enum hv_ev_type {
     HV_EV_RUN_STOP,    /* the run ended */
     HV_EV_SOC_REG,     /* a CRU/GRF register access (sim/soc) */
     HV_EV_DEV_STATE,   /* a device's clock, reset or pin state changed (sim/soc) */
+    HV_EV_ISOLATION,   /* a VM's stage 2 maps memory it does not own (docs/mmu.md) */
     HV_EV__COUNT
 };
 
@@ -136,6 +137,25 @@ struct hv_ev_dev_state {
     bool tx_muxed, rx_muxed; /* its pins are routed to it */
 };
 
+/* Isolation violations (sim/mmu/iso.h). */
+enum hv_iso_kind {
+    HV_ISO_FOREIGN,  /* the VM's stage 2 maps memory the VM does not own */
+    HV_ISO_TABLE,    /* a stage-2 table page is writable through a stage 2 */
+    HV_ISO_NO_STAGE2 /* EL1/EL0 entered with stage 2 off: the VM reaches every PA */
+};
+
+struct hv_ev_iso {
+    uint8_t kind;           /* enum hv_iso_kind */
+    uint8_t perms;          /* stage-2 permissions of the mapping: 1 R, 2 W, 4 X */
+    uint32_t vmid;          /* the VM whose stage 2 maps it (VTTBR_EL2.VMID) */
+    uint64_t ipa, pa;       /* the start of the offending range */
+    uint64_t size;          /* its length in bytes */
+    const char *owner;      /* the region it belongs to ("-" if no region names it) */
+    const char *owner_kind; /* "hypervisor", "vm", "shared", "device", or "none" */
+    uint32_t owner_vmid;    /* the owner's VM (owner_kind vm/device), else 0 */
+    uint32_t table_vmid;    /* HV_ISO_TABLE: the VM whose stage-2 tables they are */
+};
+
 struct hv_event {
     enum hv_ev_type type;
     uint8_t pe;
@@ -156,6 +176,7 @@ struct hv_event {
         struct hv_ev_stop stop;
         struct hv_ev_soc_reg soc;
         struct hv_ev_dev_state dev;
+        struct hv_ev_iso iso;
     } u;
 };
 

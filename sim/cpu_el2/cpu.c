@@ -68,7 +68,7 @@ struct hv_cpu {
     struct sysreg_slot *slots;
     size_t nslots, cap_slots;
 
-    uc_hook h_block, h_intr, h_mrs, h_msr, h_unmapped;
+    uc_hook h_block, h_intr, h_mrs, h_msr, h_sys, h_unmapped;
 
     struct mmio_thunk *thunks; /* one per MMIO window; Unicorn keeps pointers */
 
@@ -258,6 +258,8 @@ static void on_post_el_change(void *opaque)
      * reset state (a real PE resets at EL3): not reported. */
     if (!cpu->booted)
         return;
+    if (!entry && cpu->cb.eret)
+        cpu->cb.eret(cpu->cb.ctx, cpu, cpu->pre_el, el);
     if (entry && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
         struct hv_event ev;
         memset(&ev, 0, sizeof(ev));
@@ -475,6 +477,20 @@ static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 {
     (void)uc;
     return on_sysreg(ud, reg, cp, true);
+}
+
+/* SYS instructions (TLBI, DC, IC, AT) keep QEMU's behaviour; the owner only
+ * observes them (the isolation checker watches stage-2 TLB invalidations). */
+static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+    struct hv_cpu *cpu = ud;
+    (void)uc;
+    if (cpu->cb.sys_insn && cpu->booted) {
+        unsigned rt = rt_of(reg);
+        cpu->cb.sys_insn(cpu->cb.ctx, cpu, HV_SYSREG(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2),
+                         rt == 31 ? 0 : hv_cpu_x(cpu, rt));
+    }
+    return 0;
 }
 
 int hv_cpu_register_sysregs(struct hv_cpu *cpu, const struct hv_sysreg_desc *table, size_t n,
@@ -991,6 +1007,11 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
         uc_check(uc_hook_add(cpu->uc, &cpu->h_msr, UC_HOOK_INSN, (void *)on_msr, cpu, 1, 0,
                              UC_ARM64_INS_MSR),
                  err, "MSR hook") ||
+        /* SYS instructions (DC ZVA in every memset) are hooked only for an
+         * owner that watches them. */
+        (cpu->cb.sys_insn && uc_check(uc_hook_add(cpu->uc, &cpu->h_sys, UC_HOOK_INSN,
+                                                  (void *)on_sys, cpu, 1, 0, UC_ARM64_INS_SYS),
+                                      err, "SYS hook")) ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped,
                              cpu, 1, 0),
                  err, "unmapped-memory hook") ||

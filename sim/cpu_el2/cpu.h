@@ -54,6 +54,14 @@ struct hv_cpu_callbacks {
      * the 48-bit PA space), before hv_cpu_run() returns
      * HV_CPU_STOP_BUS_ERROR. See docs/cpu-bus-errors.md. */
     void (*bus_error)(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_error *be);
+    /* An ERET (after the boot ROM) just completed: the PE is at to_el, at
+     * the target address. Optional. */
+    void (*eret)(void *ctx, struct hv_cpu *cpu, unsigned from_el, unsigned to_el);
+    /* A system instruction (SYS: TLBI, DC, IC, AT; op0 = 1) is about to run
+     * with QEMU's own behaviour; xt is the value of its Xt operand. It
+     * must not change the PE's state. Optional: without it (at
+     * hv_cpu_create) SYS instructions are not hooked at all. */
+    void (*sys_insn)(void *ctx, struct hv_cpu *cpu, uint32_t enc, uint64_t xt);
 };
 
 int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,

@@ -521,6 +521,22 @@ static bool s2_params(const struct hv_mmu_regs *r, struct walkparams *wp)
     return true;
 }
 
+int hv_mmu_s2_geometry(const struct hv_mmu_regs *r, struct hv_mmu_s2_geom *g)
+{
+    struct walkparams wp;
+    if (!s2_params(r, &wp) || oa_out_of_range(wp.base, wp.oasize))
+        return -1;
+    g->gbits = wp.gbits;
+    g->stride = wp.stride;
+    g->startlevel = wp.startlevel;
+    g->iasize = wp.iasize;
+    g->oasize = wp.oasize;
+    unsigned lsb = wp.gbits + (unsigned)(FINAL_LEVEL - wp.startlevel) * wp.stride;
+    g->start_entries = 1u << (wp.iasize - lsb);
+    g->base = wp.base;
+    return 0;
+}
+
 static bool s2_enabled(const struct hv_mmu_regs *r)
 {
     return (r->hcr_el2 & (HCR_VM | HCR_DC)) != 0;

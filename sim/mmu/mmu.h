@@ -190,6 +190,22 @@ int hv_mmu_translate(const struct hv_mmu *m, const struct hv_mmu_access *acc,
 int hv_mmu_translate_ipa(const struct hv_mmu *m, uint64_t ipa, enum hv_mmu_acc_type type,
                          unsigned el, struct hv_mmu_result *res);
 
+/* The shape of the stage-2 tables that VTCR_EL2/VTTBR_EL2 describe (the
+ * parameters of AArch64.S2Walk), for code that enumerates them. */
+struct hv_mmu_s2_geom {
+    unsigned gbits;         /* log2 of the granule: 12, 14, 16 */
+    unsigned stride;        /* gbits - 3 */
+    int startlevel;         /* 0..3 */
+    unsigned iasize;        /* IPA bits: 64 - T0SZ (clamped) */
+    unsigned oasize;        /* output bits: VTCR_EL2.PS capped at PAMax */
+    unsigned start_entries; /* descriptors in the (concatenated) start table */
+    uint64_t base;          /* its PA */
+};
+
+/* Fill g. Returns -1 when the configuration faults at level 0 for every IPA
+ * (invalid or inconsistent SL0, or a base beyond PS): nothing is mapped. */
+int hv_mmu_s2_geometry(const struct hv_mmu_regs *r, struct hv_mmu_s2_geom *g);
+
 /* ID_AA64MMFR0_EL1.PARange → PA bits (0b0000 → 32 ... 0b0101 → 48; larger
  * values → 48, as FEAT_LPA is not modelled). */
 unsigned hv_mmu_parange_bits(unsigned parange);

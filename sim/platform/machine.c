@@ -12,8 +12,11 @@
 
 #include "../common/evq.h"
 #include "../common/clock.h"
+#include "../common/evfmt.h"
 #include "../cpu_el2/cpu.h"
 #include "../gic/gic.h"
+#include "../mmu/iso.h"
+#include "../mmu/mmu_cpu.h"
 #include "../timer/timer.h"
 #include "machine_soc.h"
 #include "pl011.h"
@@ -80,6 +83,8 @@ struct hv_machine {
 
     void (*progress)(void *ctx, uint64_t icount, uint64_t vtime_ns);
     void *progress_ctx;
+    struct hv_iso *iso;   /* NULL: the platform names no owners */
+    bool violation_stop;  /* --on-violation=stop */
     char bus_detail[256]; /* the last bus error, for the stop report */
     uint64_t progress_every;
 };
@@ -88,11 +93,16 @@ static const struct {
     const char *name;
     int status;
 } stop_info[] = {
-    [HV_STOP_SYSTEM_OFF] = {"system-off", 0}, [HV_STOP_SYSTEM_RESET] = {"system-reset", 5},
-    [HV_STOP_MAX_INSNS] = {"max-insns", 3},   [HV_STOP_MAX_TIME] = {"max-time", 3},
-    [HV_STOP_BUS_ERROR] = {"bus-error", 4},   [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
-    [HV_STOP_CPU_OFF] = {"cpu-off", 4},       [HV_STOP_ENGINE] = {"engine-error", 2},
-    [HV_STOP_REQUESTED] = {"requested", 6},
+    [HV_STOP_SYSTEM_OFF] = {"system-off", 0},
+    [HV_STOP_SYSTEM_RESET] = {"system-reset", 5},
+    [HV_STOP_MAX_INSNS] = {"max-insns", 3},
+    [HV_STOP_MAX_TIME] = {"max-time", 3},
+    [HV_STOP_BUS_ERROR] = {"bus-error", 4},
+    [HV_STOP_IDLE_FOREVER] = {"idle-forever", 4},
+    [HV_STOP_CPU_OFF] = {"cpu-off", 4},
+    [HV_STOP_ENGINE] = {"engine-error", 2},
+    [HV_STOP_ISOLATION] = {"isolation-violation", 6},
+    [HV_STOP_REQUESTED] = {"requested", 3},
 };
 
 int hv_stop_status(enum hv_stop_reason r)
@@ -152,11 +162,6 @@ static void stop_run(struct hv_machine *m, enum hv_stop_reason r, const char *fm
     vsnprintf(m->detail, sizeof(m->detail), fmt, ap);
     va_end(ap);
     hv_cpu_request_stop(m->cpu);
-}
-
-void hv_machine_request_stop(struct hv_machine *m, const char *why)
-{
-    stop_run(m, HV_STOP_REQUESTED, "%s", why);
 }
 
 /* Called by the CPU from its block hook once icount reaches the deadline. */
@@ -300,6 +305,110 @@ static void on_bus_error(void *ctx, struct hv_cpu *cpu, const struct hv_ev_bus_e
         hv_obs_text(m->obs, HV_EV_GUEST_ERROR, (uint8_t)el, pc,
                     "%s; answered with a synchronous external abort%s", m->bus_detail,
                     be->va_valid ? "" : " (ESR.FnV = 1: FAR not valid)");
+}
+
+/* ---- the isolation checker (docs/mmu.md) --------------------------------- */
+
+int hv_machine_read_pa(void *ctx, uint64_t pa, void *buf, size_t len)
+{
+    struct hv_machine *m = ctx;
+    if (pa >= m->plat.ram_base && len <= m->plat.ram_size &&
+        pa - m->plat.ram_base <= m->plat.ram_size - len) {
+        memcpy(buf, m->ram + (pa - m->plat.ram_base), len);
+        return 0;
+    }
+    return hv_cpu_read_pa(m->cpu, pa, buf, len);
+}
+
+static const void *map_ram(void *ctx, uint64_t pa, size_t len)
+{
+    struct hv_machine *m = ctx;
+    if (pa >= m->plat.ram_base && len <= m->plat.ram_size &&
+        pa - m->plat.ram_base <= m->plat.ram_size - len)
+        return m->ram + (pa - m->plat.ram_base);
+    return NULL;
+}
+
+static void on_violation(void *ctx, const struct hv_iso_violation *v)
+{
+    struct hv_machine *m = ctx;
+    struct hv_event ev;
+    const struct hv_plat_owner *o = v->owner;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = HV_EV_ISOLATION;
+    ev.el = (uint8_t)hv_cpu_el(m->cpu);
+    ev.pc = hv_cpu_pc(m->cpu);
+    ev.u.iso.kind = (uint8_t)v->kind;
+    ev.u.iso.perms = v->perms;
+    ev.u.iso.vmid = v->vmid;
+    ev.u.iso.ipa = v->ipa;
+    ev.u.iso.pa = v->pa;
+    ev.u.iso.size = v->size;
+    ev.u.iso.owner = o ? o->name : "-";
+    ev.u.iso.owner_kind = o ? hv_owner_kind_name(o->kind) : "none";
+    ev.u.iso.owner_vmid = o && (o->kind == HV_OWNER_VM || o->kind == HV_OWNER_DEVICE) ? o->vmid : 0;
+    ev.u.iso.table_vmid = v->table_vmid;
+    if (hv_obs_wants(m->obs, HV_EV_ISOLATION))
+        hv_obs_emit(m->obs, &ev);
+    if (m->violation_stop) {
+        char body[400];
+        hv_event_body(&ev, body, sizeof(body));
+        stop_run(m, HV_STOP_ISOLATION, "%s", body);
+    }
+}
+
+/* Every ERET to EL1/EL0 enters a VM with the stage 2 installed now. */
+static void on_eret(void *ctx, struct hv_cpu *cpu, unsigned from_el, unsigned to_el)
+{
+    struct hv_machine *m = ctx;
+    struct hv_mmu_regs r;
+    (void)from_el;
+    if (!m->iso || to_el > 1)
+        return;
+    if (hv_mmu_regs_from_cpu(cpu, &r) || hv_iso_enter(m->iso, &r) < 0) {
+        hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
+                    "the isolation checker could not read the stage-2 registers or ran out of "
+                    "memory: this VM entry is not checked");
+        return;
+    }
+    struct hv_iso_stats st;
+    hv_iso_get_stats(m->iso, &st);
+    if (st.last_truncated)
+        hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
+                    "the stage 2 of VMID %u has more than %u descriptors (counting tables "
+                    "reached more than once): the isolation checker checked only those",
+                    (unsigned)hv_iso_vmid(r.vttbr_el2, r.vtcr_el2), HV_ISO_MAX_DESCRIPTORS);
+}
+
+/* TLB invalidations that affect stage 2 (Arm ARM C5.5 "A64 system
+ * instructions for TLB maintenance"): by IPA and by VMID apply to the VMID
+ * in VTTBR_EL2 now; ALLE1 to every VMID. */
+#define TLBI(crm, op2) HV_SYSREG(1, 4, 8, crm, op2)
+static void on_sys_insn(void *ctx, struct hv_cpu *cpu, uint32_t enc, uint64_t xt)
+{
+    struct hv_machine *m = ctx;
+    (void)xt;
+    if (!m->iso)
+        return;
+    bool vm = enc == TLBI(0, 1) || enc == TLBI(0, 5) || enc == TLBI(4, 1) || enc == TLBI(4, 5) ||
+              enc == TLBI(3, 6) || enc == TLBI(7, 6);
+    bool all = enc == TLBI(3, 4) || enc == TLBI(7, 4);
+    if (!vm && !all)
+        return;
+    uint64_t vttbr = 0, vtcr = 0;
+    hv_cpu_sysreg_get(cpu, HV_SYSREG(3, 4, 2, 1, 0), &vttbr);
+    hv_cpu_sysreg_get(cpu, HV_SYSREG(3, 4, 2, 1, 2), &vtcr);
+    hv_iso_invalidate(m->iso, hv_iso_vmid(vttbr, vtcr), all);
+}
+
+struct hv_iso *hv_machine_iso(struct hv_machine *m)
+{
+    return m->iso;
+}
+
+void hv_machine_request_stop(struct hv_machine *m, const char *detail)
+{
+    stop_run(m, HV_STOP_REQUESTED, "%s", detail ? detail : "stop point reached");
 }
 
 /* ---- UARTs ------------------------------------------------------------------ */
@@ -720,6 +829,9 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     cb.deadline = on_deadline;
     cb.smc = on_smc;
     cb.bus_error = on_bus_error;
+    cb.eret = on_eret;
+    /* Stage-2 TLBIs matter only to the isolation checker. */
+    cb.sys_insn = m->plat.nowners ? on_sys_insn : NULL;
     if (hv_cpu_create(&m->cpu, obs, &cb, err))
         goto fail;
     m->bus_stop = o->on_bus_error == HV_BUS_ERROR_STOP;
@@ -779,6 +891,20 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
         goto fail;
     if (o->max_time_ns)
         hv_evq_add(&m->evq, o->max_time_ns, on_max_time, m);
+    if (m->plat.nowners) {
+        struct hv_iso_config ic = {.owners = m->plat.owners,
+                                   .nowners = m->plat.nowners,
+                                   .read = hv_machine_read_pa,
+                                   .map = map_ram,
+                                   .read_ctx = m,
+                                   .report = on_violation,
+                                   .report_ctx = m};
+        if (hv_iso_create(&m->iso, &ic)) {
+            hv_err_set(err, "out of memory for the isolation checker");
+            goto fail;
+        }
+        m->violation_stop = o->on_violation == HV_VIOLATION_STOP;
+    }
 
     struct hv_cpu_boot boot = {
         .rom_pa = m->plat.rom_base,
@@ -804,6 +930,7 @@ void hv_machine_destroy(struct hv_machine *m)
      * timer armed, as Linux does). */
     hv_timer_destroy(m->timer);
     hv_cpu_destroy(m->cpu);
+    hv_iso_destroy(m->iso);
     hv_gic_destroy(m->gic);
     hv_msoc_destroy(m->msoc);
     for (unsigned i = 0; i < m->nuarts; i++) {

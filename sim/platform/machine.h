@@ -8,6 +8,7 @@
 #define HV_MACHINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/hv_err.h"
@@ -33,6 +34,12 @@ enum hv_bus_error_action {
 #define HV_FLASH_BASE 0x0u
 #define HV_FLASH_SIZE (128u << 20) /* two 64 MiB banks, as on virt */
 
+/* What an isolation violation does (--on-violation, docs/mmu.md). */
+enum hv_violation_action {
+    HV_VIOLATION_LOG,  /* report it (an isolation event) and go on (default) */
+    HV_VIOLATION_STOP, /* report it and stop the run: status 6 */
+};
+
 struct hv_machine_opts {
     const struct hv_platform *platform; /* validated */
     const char *image;                  /* main image: ELF, Linux Image, or FILE@ADDR raw */
@@ -53,6 +60,7 @@ struct hv_machine_opts {
     uint64_t uart_in_start_ns;          /* when the first input byte arrives */
     uint32_t uart_baud;                 /* input pacing: 10 bits per byte at this rate */
     enum hv_bus_error_action on_bus_error;
+    enum hv_violation_action on_violation; /* used when the platform names owners */
 };
 
 /* Why a run ended, and the CLI exit status for each (docs/cli.md). */
@@ -65,7 +73,9 @@ enum hv_stop_reason {
     HV_STOP_IDLE_FOREVER, /* WFI with no interrupt and no event pending: status 4 */
     HV_STOP_CPU_OFF,      /* the last PE called PSCI CPU_OFF: status 4 */
     HV_STOP_ENGINE,       /* the CPU engine failed: status 2 */
-    HV_STOP_REQUESTED,    /* hv_machine_request_stop() (a replay that diverged): status 6 */
+    HV_STOP_ISOLATION,    /* an isolation violation with --on-violation=stop: status 6 */
+    HV_STOP_REQUESTED,    /* hv_machine_request_stop(): a tool's stop point or a replay's
+                           * divergence (the tool decides its own exit status): status 3 */
 };
 
 int hv_stop_status(enum hv_stop_reason r);
@@ -89,10 +99,6 @@ void hv_machine_destroy(struct hv_machine *m);
 /* Run to the end. Returns 0 with the result filled, or -1 (err) if the run
  * could not be carried out at all. */
 int hv_machine_run(struct hv_machine *m, struct hv_run_result *res, struct hv_err *err);
-
-/* Stop the run at the next block boundary, from an observer callback (a
- * replay that found a divergence); `why` becomes the run's detail. */
-void hv_machine_request_stop(struct hv_machine *m, const char *why);
 
 /* Virtual clock (for status lines and events). */
 uint64_t hv_machine_icount(const struct hv_machine *m);
@@ -120,6 +126,17 @@ struct hv_dev_health {
 bool hv_machine_health(struct hv_machine *m, unsigned nth, struct hv_dev_health *h);
 
 struct hv_cpu *hv_machine_cpu(struct hv_machine *m);
+
+/* From an observer or callback (a replay that found a divergence, a walk's
+ * stop point): end the run at the next safe point (the next block start or
+ * exception boundary), with reason HV_STOP_REQUESTED; `detail` becomes the
+ * run's detail. */
+void hv_machine_request_stop(struct hv_machine *m, const char *detail);
+
+/* The isolation checker (NULL when the platform names no owners). */
+struct hv_iso *hv_machine_iso(struct hv_machine *m);
+/* Read physical memory: RAM directly, anything else through the CPU. */
+int hv_machine_read_pa(void *m, uint64_t pa, void *buf, size_t len);
 const struct hv_loaded_image *hv_machine_image(const struct hv_machine *m);
 uint64_t hv_machine_dtb_addr(const struct hv_machine *m);
 

@@ -125,6 +125,36 @@ const char *hv_dev_type_name(enum hv_dev_type t)
     return "unknown";
 }
 
+const char *hv_owner_kind_name(enum hv_owner_kind k)
+{
+    switch (k) {
+    case HV_OWNER_HYP:
+        return "hypervisor";
+    case HV_OWNER_VM:
+        return "vm";
+    case HV_OWNER_SHARED:
+        return "shared";
+    case HV_OWNER_DEVICE:
+        return "device";
+    case HV_OWNER__COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+bool hv_owner_allows(const struct hv_plat_owner *o, uint32_t vmid)
+{
+    switch (o->kind) {
+    case HV_OWNER_VM:
+    case HV_OWNER_DEVICE:
+        return o->vmid == vmid;
+    case HV_OWNER_SHARED:
+        return o->vms_all || (vmid <= HV_PLAT_MAX_VMID && (o->vms[vmid / 8] >> (vmid % 8)) & 1);
+    default:
+        return false;
+    }
+}
+
 /* --- validation ------------------------------------------------------------- */
 
 #define PAGE 0x1000ull
@@ -304,6 +334,36 @@ int hv_platform_validate(const struct hv_platform *p, struct hv_err *err)
                                   ",0x%" PRIx64 ")",
                                   ws[j].label, ws[j].base, ws[j].base + ws[j].size, ws[i].label,
                                   ws[i].base, ws[i].base + ws[i].size);
+
+    /* Ownership regions: named, aligned, disjoint from each other (they may
+     * lie anywhere: RAM, device windows, or PAs with nothing behind them). */
+    if (p->nowners > HV_PLAT_MAX_OWNERS)
+        return hv_err_set(err, "%u ownership regions, at most %d", p->nowners, HV_PLAT_MAX_OWNERS);
+    for (unsigned i = 0; i < p->nowners; i++) {
+        const struct hv_plat_owner *o = &p->owners[i];
+        char what[HV_PLAT_NAME_LEN + 32];
+        if (!terminated(o->name, sizeof(o->name)) || !o->name[0] || !printable_ascii(o->name))
+            return hv_err_set(err, "ownership region %u has no printable name", i);
+        snprintf(what, sizeof(what), "ownership region %s", o->name);
+        if (check_window(what, o->base, o->size, err))
+            return -1;
+        if ((unsigned)o->kind >= HV_OWNER__COUNT)
+            return hv_err_set(err, "%s: unknown owner kind %u", what, (unsigned)o->kind);
+        if ((o->kind == HV_OWNER_VM || o->kind == HV_OWNER_DEVICE) && o->vmid > HV_PLAT_MAX_VMID)
+            return hv_err_set(err, "%s: VMID %u out of range 0..%d", what, o->vmid,
+                              HV_PLAT_MAX_VMID);
+        for (unsigned j = 0; j < i; j++) {
+            const struct hv_plat_owner *q = &p->owners[j];
+            if (o->base < q->base + q->size && q->base < o->base + o->size)
+                return hv_err_set(err,
+                                  "ownership region %s [0x%" PRIx64 ",0x%" PRIx64
+                                  ") overlaps %s [0x%" PRIx64 ",0x%" PRIx64 ")",
+                                  o->name, o->base, o->base + o->size, q->name, q->base,
+                                  q->base + q->size);
+            if (strcmp(o->name, q->name) == 0)
+                return hv_err_set(err, "two ownership regions named %s", o->name);
+        }
+    }
 
     for (unsigned i = 0; i < p->ndevs; i++) {
         const struct hv_plat_dev *a = &p->devs[i];

@@ -44,6 +44,28 @@ struct hv_plat_dev {
     uint32_t clock_hz;     /* PL011 UARTCLK; 0 if not applicable */
 };
 
+/* Who owns a PA range, for the isolation checker (docs/mmu.md). VM n is the
+ * VM whose stage 2 is installed with VTTBR_EL2.VMID = n. */
+#define HV_PLAT_MAX_OWNERS 32
+#define HV_PLAT_MAX_VMID   255 /* 8-bit VMIDs (VTCR_EL2.VS = 0) */
+
+enum hv_owner_kind {
+    HV_OWNER_HYP,    /* the hypervisor: no VM may map it */
+    HV_OWNER_VM,     /* VM `vmid`'s memory: only that VM may map it */
+    HV_OWNER_SHARED, /* shared memory: the VMs in `vms` (all VMs if `vms_all`) may map it */
+    HV_OWNER_DEVICE, /* a device assigned to VM `vmid`: only that VM may map it */
+    HV_OWNER__COUNT
+};
+
+struct hv_plat_owner {
+    char name[HV_PLAT_NAME_LEN]; /* the region's name (the node name in a file) */
+    uint64_t base, size;
+    enum hv_owner_kind kind;
+    uint32_t vmid;   /* VM and DEVICE */
+    bool vms_all;    /* SHARED: every VM */
+    uint8_t vms[32]; /* SHARED: bitmap of the VMIDs allowed (vms_all false) */
+};
+
 struct hv_platform {
     char name[HV_PLAT_NAME_LEN]; /* "virt" */
     char model[64];              /* DTB /model */
@@ -54,6 +76,9 @@ struct hv_platform {
     uint32_t timer_freq_hz;      /* CNTFRQ_EL0 */
     unsigned ndevs;
     struct hv_plat_dev devs[HV_PLAT_MAX_DEVS];
+    /* Ownership of PA ranges (optional; none: no isolation checking). */
+    unsigned nowners;
+    struct hv_plat_owner owners[HV_PLAT_MAX_OWNERS];
 };
 
 /* Fill p with a built-in platform. Known names: "virt". */
@@ -85,6 +110,10 @@ int hv_platform_build_dtb(const struct hv_platform *p, const struct hv_dtb_opts 
 const struct hv_plat_dev *hv_platform_find(const struct hv_platform *p, enum hv_dev_type t,
                                            unsigned nth);
 const char *hv_dev_type_name(enum hv_dev_type t);
+/* "hypervisor", "vm", "shared", "device". */
+const char *hv_owner_kind_name(enum hv_owner_kind k);
+/* May VM `vmid` map memory of this region? */
+bool hv_owner_allows(const struct hv_plat_owner *o, uint32_t vmid);
 
 /* The CRU/GRF-dependent device (include/hvsim/rk3568_cru.h enum rk_dev) a
  * platform device is, or -1. With a `cru` and a `grf` on the platform,

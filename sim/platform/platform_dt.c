@@ -134,6 +134,24 @@ static bool name_is(const char *name, const char *base)
     return strncmp(name, base, n) == 0 && (name[n] == '\0' || name[n] == '@');
 }
 
+/* Keys of the regions under /hvsim-ownership (docs/platform.md). */
+#define OWNERSHIP_NODE "hvsim-ownership"
+static bool known_owner_key(const char *name)
+{
+    return strcmp(name, "hvsim,owner") == 0 || strcmp(name, "hvsim,vmid") == 0 ||
+           strcmp(name, "hvsim,vmids") == 0;
+}
+
+/* A child of /hvsim-ownership. */
+static bool is_owner_region(const struct pctx *c, int node)
+{
+    int parent = fdt_parent_offset(c->fdt, node);
+    if (parent <= 0 || fdt_parent_offset(c->fdt, parent) != 0)
+        return false;
+    const char *pname = fdt_get_name(c->fdt, parent, NULL);
+    return pname && strcmp(pname, OWNERSHIP_NODE) == 0;
+}
+
 static bool compat(const struct pctx *c, int node, const char *s)
 {
     return fdt_node_check_compatible(c->fdt, node, s) == 0;
@@ -152,7 +170,8 @@ static int check_hvsim_keys(struct pctx *c)
             int len;
             if (!fdt_getprop_by_offset(c->fdt, prop, &name, &len))
                 return hv_err_set(c->err, "bad property at %s: %s", P(c, node), fdt_strerror(len));
-            if (is_hvsim_key(name) && !(node == 0 && known_root_key(name))) {
+            if (is_hvsim_key(name) && !(node == 0 && known_root_key(name)) &&
+                !(known_owner_key(name) && is_owner_region(c, node))) {
                 char safe[128];
                 return hv_err_set(c->err, "unknown platform key %s at %s",
                                   printable(name, safe, sizeof(safe)), P(c, node));
@@ -510,6 +529,88 @@ static int parse_memory(struct pctx *c, int node)
     return 0;
 }
 
+/* /hvsim-ownership: who owns each PA range, for the isolation checker.
+ * Each child is one region: reg (one range), hvsim,owner = "hypervisor",
+ * "vm", "shared" or "device", hvsim,vmid = <n> (vm, device), and for shared
+ * regions an optional hvsim,vmids = <n ...> (absent: every VM). */
+static int parse_ownership(struct pctx *c, int node)
+{
+    struct hv_platform *p = c->p;
+    int child;
+    if (p->nowners)
+        return hv_err_set(c->err, "a second /%s node at %s", OWNERSHIP_NODE, P(c, node));
+    fdt_for_each_subnode(child, c->fdt, node)
+    {
+        if (p->nowners >= HV_PLAT_MAX_OWNERS)
+            return hv_err_set(c->err, "more than %d ownership regions under %s", HV_PLAT_MAX_OWNERS,
+                              P(c, node));
+        struct hv_plat_owner *o = &p->owners[p->nowners];
+        memset(o, 0, sizeof(*o));
+        int len;
+        const char *name = fdt_get_name(c->fdt, child, &len);
+        if (!name)
+            return hv_err_set(c->err, "bad node name under %s: %s", P(c, node), fdt_strerror(len));
+        size_t n = strcspn(name, "@");
+        if (n == 0 || n >= sizeof(o->name) || !printable_ascii(name))
+            return hv_err_set(c->err, "ownership region name at %s: 1 to %zu printable characters",
+                              P(c, child), sizeof(o->name) - 1);
+        memcpy(o->name, name, n);
+        o->name[n] = '\0';
+        struct range r[1];
+        int nr = get_reg(c, child, "reg", r, 1);
+        if (nr < 0)
+            return -1;
+        if (nr != 1)
+            return hv_err_set(c->err, "reg at %s has %d ranges, expected 1", P(c, child), nr);
+        o->base = r[0].base;
+        o->size = r[0].size;
+        char kind[16];
+        if (get_string(c, child, "hvsim,owner", kind, sizeof(kind), NULL))
+            return -1;
+        unsigned k;
+        for (k = 0; k < HV_OWNER__COUNT; k++)
+            if (strcmp(kind, hv_owner_kind_name((enum hv_owner_kind)k)) == 0)
+                break;
+        if (k == HV_OWNER__COUNT)
+            return hv_err_set(c->err,
+                              "hvsim,owner at %s is \"%s\": expected hypervisor, vm, shared or "
+                              "device",
+                              P(c, child), kind);
+        o->kind = (enum hv_owner_kind)k;
+        bool have;
+        if (get_u32(c, child, "hvsim,vmid", &o->vmid, &have))
+            return -1;
+        if ((o->kind == HV_OWNER_VM || o->kind == HV_OWNER_DEVICE) != have)
+            return hv_err_set(c->err, "hvsim,vmid at %s: %s", P(c, child),
+                              have ? "only vm and device regions have one"
+                                   : "a vm or device region needs one");
+        const uint8_t *d = fdt_getprop(c->fdt, child, "hvsim,vmids", &len);
+        if (d && o->kind != HV_OWNER_SHARED)
+            return hv_err_set(c->err, "hvsim,vmids at %s: only shared regions have one",
+                              P(c, child));
+        o->vms_all = o->kind == HV_OWNER_SHARED && !d;
+        if (d) {
+            if (len < 0 || len % 4 != 0)
+                return hv_err_set(c->err,
+                                  "malformed hvsim,vmids at %s: %d bytes, not a list of u32",
+                                  P(c, child), len);
+            for (int i = 0; i < len / 4; i++) {
+                uint32_t v = fdt32_ld((const fdt32_t *)(d + 4 * i));
+                if (v > HV_PLAT_MAX_VMID)
+                    return hv_err_set(c->err, "hvsim,vmids at %s: VMID %" PRIu32 " > %d",
+                                      P(c, child), v, HV_PLAT_MAX_VMID);
+                o->vms[v / 8] |= (uint8_t)(1u << (v % 8));
+            }
+        }
+        if (fdt_first_subnode(c->fdt, child) >= 0)
+            return unknown_node(c, fdt_first_subnode(c->fdt, child));
+        p->nowners++;
+    }
+    if (child != -FDT_ERR_NOTFOUND)
+        return hv_err_set(c->err, "bad node under %s: %s", P(c, node), fdt_strerror(child));
+    return 0;
+}
+
 /* /cpus: each cpu or cpu@N child is one PE (Linux arm/cpus.yaml); cpu-map
  * (topology, arm/cpu-topology.txt) is ignored. */
 static int parse_cpus(struct pctx *c, int node)
@@ -631,6 +732,8 @@ static int parse_root(struct pctx *c)
             rc = parse_memory(c, node);
         } else if (strcmp(name, "cpus") == 0) {
             rc = parse_cpus(c, node);
+        } else if (strcmp(name, OWNERSHIP_NODE) == 0) {
+            rc = parse_ownership(c, node);
         } else if (compat(c, node, "arm,pl011")) {
             rc = parse_pl011(c, node);
         } else if (compat(c, node, "arm,gic-v3")) {
@@ -648,7 +751,7 @@ static int parse_root(struct pctx *c)
             return -1;
         /* Devices are leaves: hvsim models no child nodes (a GIC ITS, a
          * GRF's simple-mfd children, ...). */
-        if (strcmp(name, "cpus") != 0) {
+        if (strcmp(name, "cpus") != 0 && strcmp(name, OWNERSHIP_NODE) != 0) {
             int child = fdt_first_subnode(c->fdt, node);
             if (child >= 0)
                 return unknown_node(c, child);
@@ -1340,6 +1443,33 @@ static int emit(void *fdt, int size, const struct hv_platform *p, const struct h
     }
 
     CK(emit_soc_nodes(fdt, p));
+    /* Ownership regions (hvsim's own node; no compatible, so an OS ignores it). */
+    if (p->nowners) {
+        CK(fdt_begin_node(fdt, OWNERSHIP_NODE));
+        /* The children's reg is <addr size> in two cells each (DT spec 2.3.5). */
+        CK(fdt_property_u32(fdt, "#address-cells", 2));
+        CK(fdt_property_u32(fdt, "#size-cells", 2));
+        for (unsigned i = 0; i < p->nowners; i++) {
+            const struct hv_plat_owner *o = &p->owners[i];
+            uint64_t reg[2] = {o->base, o->size};
+            CK(begin_node_at(fdt, o->name, o->base));
+            CK(prop_reg(fdt, "reg", reg, 2));
+            CK(fdt_property_string(fdt, "hvsim,owner", hv_owner_kind_name(o->kind)));
+            if (o->kind == HV_OWNER_VM || o->kind == HV_OWNER_DEVICE)
+                CK(fdt_property_u32(fdt, "hvsim,vmid", o->vmid));
+            if (o->kind == HV_OWNER_SHARED && !o->vms_all) {
+                fdt32_t ids[HV_PLAT_MAX_VMID + 1];
+                int n = 0;
+                for (uint32_t v = 0; v <= HV_PLAT_MAX_VMID; v++)
+                    if ((o->vms[v / 8] >> (v % 8)) & 1)
+                        ids[n++] = cpu_to_fdt32(v);
+                CK(fdt_property(fdt, "hvsim,vmids", ids, n * (int)sizeof(ids[0])));
+            }
+            CK(fdt_end_node(fdt));
+        }
+        CK(fdt_end_node(fdt));
+    }
+
     CK(fdt_end_node(fdt));
     return fdt_finish(fdt);
 }

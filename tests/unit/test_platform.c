@@ -61,6 +61,17 @@ static void assert_plat_eq(const struct hv_platform *a, const struct hv_platform
         ck_assert_int_eq(x->irq, y->irq);
         ck_assert_uint_eq(x->clock_hz, y->clock_hz);
     }
+    ck_assert_uint_eq(a->nowners, b->nowners);
+    for (unsigned i = 0; i < a->nowners; i++) {
+        const struct hv_plat_owner *x = &a->owners[i], *y = &b->owners[i];
+        ck_assert_str_eq(x->name, y->name);
+        ck_assert_uint_eq(x->base, y->base);
+        ck_assert_uint_eq(x->size, y->size);
+        ck_assert_int_eq(x->kind, y->kind);
+        ck_assert_uint_eq(x->vmid, y->vmid);
+        ck_assert_int_eq(x->vms_all, y->vms_all);
+        ck_assert_int_eq(memcmp(x->vms, y->vms, sizeof(x->vms)), 0);
+    }
 }
 
 /* A fresh temporary directory for files a test writes. */
@@ -669,6 +680,77 @@ START_TEST(test_round_trip_variant)
 }
 END_TEST
 
+/* Ownership regions (/hvsim-ownership): every kind, an explicit shared set,
+ * an empty one, a VMID at the top of the range; the DTB carries them back. */
+static struct hv_plat_owner owner(const char *name, uint64_t base, uint64_t size,
+                                  enum hv_owner_kind k, uint32_t vmid)
+{
+    struct hv_plat_owner o;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.name, sizeof(o.name), "%s", name);
+    o.base = base;
+    o.size = size;
+    o.kind = k;
+    o.vmid = vmid;
+    o.vms_all = k == HV_OWNER_SHARED;
+    return o;
+}
+
+START_TEST(test_round_trip_ownership)
+{
+    struct hv_platform p = virt(), q;
+    struct hv_err err;
+    p.owners[p.nowners++] = owner("hyp", 0x40000000, 0x1000000, HV_OWNER_HYP, 0);
+    p.owners[p.nowners++] = owner("vm1", 0x41000000, 0x1000000, HV_OWNER_VM, 1);
+    p.owners[p.nowners++] = owner("vm255", 0x42000000, 0x1000000, HV_OWNER_VM, 255);
+    p.owners[p.nowners++] = owner("all", 0x43000000, 0x10000, HV_OWNER_SHARED, 0);
+    p.owners[p.nowners] = owner("some", 0x43010000, 0x10000, HV_OWNER_SHARED, 0);
+    p.owners[p.nowners].vms_all = false;
+    p.owners[p.nowners++].vms[0] = 0x06; /* VMs 1 and 2 */
+    p.owners[p.nowners] = owner("none", 0x43020000, 0x10000, HV_OWNER_SHARED, 0);
+    p.owners[p.nowners++].vms_all = false;
+    p.owners[p.nowners++] = owner("con", 0x09000000, 0x1000, HV_OWNER_DEVICE, 1);
+    ck_assert_msg(hv_platform_validate(&p, &err) == 0, "%s", err.msg);
+    size_t len;
+    void *fdt = build(&p, NULL, &len);
+    assert_dtc_clean(fdt, len);
+    ck_assert_msg(hv_platform_from_dtb(fdt, len, &q, &err) == 0, "%s", err.msg);
+    assert_plat_eq(&p, &q);
+    free(fdt);
+    /* Who may map what (hv_owner_allows). */
+    ck_assert(!hv_owner_allows(&p.owners[0], 0));
+    ck_assert(hv_owner_allows(&p.owners[1], 1) && !hv_owner_allows(&p.owners[1], 2));
+    ck_assert(hv_owner_allows(&p.owners[3], 200));
+    ck_assert(hv_owner_allows(&p.owners[4], 2) && !hv_owner_allows(&p.owners[4], 3));
+    ck_assert(!hv_owner_allows(&p.owners[5], 1));
+    ck_assert(hv_owner_allows(&p.owners[6], 1) && !hv_owner_allows(&p.owners[6], 0));
+}
+END_TEST
+
+START_TEST(test_validate_ownership)
+{
+    struct hv_platform p = virt();
+    struct hv_err err;
+    p.owners[p.nowners++] = owner("a", 0x40000000, 0x2000, HV_OWNER_VM, 1);
+    p.owners[p.nowners++] = owner("b", 0x40001000, 0x2000, HV_OWNER_VM, 2);
+    ck_assert_int_eq(hv_platform_validate(&p, &err), -1);
+    ck_assert_str_eq(err.msg, "ownership region b [0x40001000,0x40003000) overlaps a "
+                              "[0x40000000,0x40002000)");
+    p.owners[1].base = 0x40002000;
+    p.owners[1].vmid = 256;
+    ck_assert_int_eq(hv_platform_validate(&p, &err), -1);
+    ck_assert_str_eq(err.msg, "ownership region b: VMID 256 out of range 0..255");
+    p.owners[1].vmid = 2;
+    p.owners[1].size = 0x1800;
+    ck_assert_int_eq(hv_platform_validate(&p, &err), -1);
+    ck_assert(strstr(err.msg, "is not 4 KiB aligned"));
+    p.owners[1].size = 0x1000;
+    snprintf(p.owners[1].name, sizeof(p.owners[1].name), "a");
+    ck_assert_int_eq(hv_platform_validate(&p, &err), -1);
+    ck_assert_str_eq(err.msg, "two ownership regions named a");
+}
+END_TEST
+
 /* --- platform files ----------------------------------------------------------- */
 
 START_TEST(test_load_virt_dts)
@@ -991,6 +1073,8 @@ int main(void)
     tcase_add_test(tc, test_dtb_passes_dtc);
     tcase_add_test(tc, test_round_trip_builtin);
     tcase_add_test(tc, test_round_trip_variant);
+    tcase_add_test(tc, test_round_trip_ownership);
+    tcase_add_test(tc, test_validate_ownership);
     tcase_add_test(tc, test_from_dtb_corrupt);
     tcase_add_test(tc, test_from_dtb_escapes_names);
     suite_add_tcase(s, tc);

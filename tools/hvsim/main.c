@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "replay.h"
 #include "trace_cmd.h"
+#include "walk_cmd.h"
 
 /* Under LeakSanitizer (the test build): Unicorn 2.1.1 keeps a few
  * allocations past uc_close(). They are not ours; see tests/lsan.supp. */
@@ -38,6 +39,9 @@ static const char usage_text[] =
     "       hvsim demo [--trace FILE [--trace-events EVENTS]]\n"
     "       hvsim replay TRACE [--image PATH]... [--trace NEW] [-v]  (docs/traces.md)\n"
     "       hvsim trace show|json|info FILE [options]  (docs/trace-format.md)\n"
+    "       hvsim walk (--max-insns N | --at fault) [--addr ADDR] [--regime el10|el10-s1|el2|s2]\n"
+    "                  [--access r|w|x] [--el 0|1] [--format text|dot] [--platform P] IMAGE\n"
+    "                  a translation-table walk, step by step (docs/teaching/walk.md)\n"
     "       hvsim --help | --version\n"
     "\n"
     "IMAGE is an AArch64 ELF, a Linux arm64 Image, or FILE@ADDR for a raw binary.\n"
@@ -62,8 +66,11 @@ static const char usage_text[] =
     "  --mips N               instructions per virtual microsecond (default 1000)\n"
     "  --on-bus-error=abort|stop  access to a PA with nothing mapped: synchronous external\n"
     "                         abort to the guest (default), or stop the run (status 4)\n"
+    "  --on-violation=log|stop  an isolation violation (platforms that name owners,\n"
+    "                         docs/mmu.md): report it (default), or also stop (status 6)\n"
     "  --log EVENTS           print events to stderr: exc,eret,sysreg,mmio,bus,uart,\n"
-    "                         psci,wfi,guest-error,unimpl,stop,soc,devstate or all\n"
+    "                         psci,wfi,guest-error,unimpl,stop,soc,devstate,isolation\n"
+    "                         or all\n"
     "  --trace FILE           record a binary trace of the run (docs/trace-format.md)\n"
     "  --trace-events EVENTS  the event types to record (default all), as for --log\n"
     "  --uart-rate BAUD       the bit rate the terminals on the UARTs use (8N1; default\n"
@@ -75,7 +82,8 @@ static const char usage_text[] =
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
     "2 engine failure, 3 --max-insns/--max-time reached, 4 guest stuck (bus error,\n"
-    "WFI forever, CPU_OFF), 5 guest asked for SYSTEM_RESET. See docs/cli.md.\n";
+    "WFI forever, CPU_OFF), 5 guest asked for SYSTEM_RESET, 6 isolation violation\n"
+    "(--on-violation=stop). See docs/cli.md.\n";
 
 static void usage(FILE *f)
 {
@@ -246,8 +254,11 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
 
     if (c->log_mask)
         hv_obs_subscribe(obs, c->log_mask, log_event, NULL);
-    hv_obs_subscribe(obs, (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL)) & ~c->log_mask,
-                     report_event, &rep);
+    hv_obs_subscribe(
+        obs,
+        (HV_EV_BIT(HV_EV_GUEST_ERROR) | HV_EV_BIT(HV_EV_UNIMPL) | HV_EV_BIT(HV_EV_ISOLATION)) &
+            ~c->log_mask,
+        report_event, &rep);
 
     if (c->before_machine) {
         int rc = c->before_machine(c->hook_ctx, o, &plat, obs);
@@ -396,6 +407,16 @@ int hv_cli_parse_run(int argc, char **argv, struct hv_machine_opts *o, struct ru
                 o->on_bus_error = HV_BUS_ERROR_STOP;
             else
                 return usage_error("--on-bus-error wants abort or stop, not '%s'", mode);
+        } else if (strcmp(a, "--on-violation") == 0 || strncmp(a, "--on-violation=", 15) == 0) {
+            const char *mode = a[14] == '=' ? a + 15 : v;
+            if (a[14] != '=')
+                NEED_ARG();
+            if (strcmp(mode, "log") == 0)
+                o->on_violation = HV_VIOLATION_LOG;
+            else if (strcmp(mode, "stop") == 0)
+                o->on_violation = HV_VIOLATION_STOP;
+            else
+                return usage_error("--on-violation wants log or stop, not '%s'", mode);
         } else if (strcmp(a, "--log") == 0) {
             NEED_ARG();
             if (hv_ev_parse_mask(v, &c->log_mask))
@@ -522,6 +543,8 @@ int main(int argc, char **argv)
         return hv_trace_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "replay") == 0)
         return hv_replay_cmd(argc - 2, argv + 2);
+    if (strcmp(argv[1], "walk") == 0)
+        return hv_walk_cmd(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", argv[1]);
