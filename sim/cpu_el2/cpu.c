@@ -75,12 +75,13 @@ struct hv_cpu {
     /* Bus errors (docs/cpu-bus-errors.md). */
     struct bus_hole *holes; /* catch-all MMIO regions over every PA hole */
     size_t nholes;
-    bool bus_stop;       /* --on-bus-error=stop: stop instead of aborting */
-    bool fnv_pending;    /* the abort being delivered has no valid FAR */
-    bool noisv_pending;  /* ... and its instruction wrote back its base: ISV = 0 */
-    bool in_debug;       /* a debugger-style read is in progress */
-    uintptr_t access_ra; /* in an MMIO callback: the access's host return address */
-    bool hole_touched;   /* ... and it reached a hole */
+    bool bus_stop;      /* --on-bus-error=stop: stop instead of aborting */
+    bool fnv_pending;   /* the abort being delivered has no valid FAR */
+    bool noisv_pending; /* ... and its instruction wrote back its base: ISV = 0 */
+    bool in_debug;      /* a debugger-style read is in progress */
+    bool hole_touched;  /* ... and it reached a hole */
+    /* In an MMIO callback: the access's host return address (hv_cpu_access_pc). */
+    uintptr_t access_ra;
     uc_hook h_fetch_prot;
 };
 
