@@ -85,7 +85,7 @@ def soc_run(tmp_path_factory):
 def test_image_passes(soc_run):
     r, _ = soc_run
     assert r.status == 0, r.stderr.decode()
-    assert r.result() == ("soc", 24, 0)
+    assert r.result() == ("soc", 26, 0)
 
 
 def test_terminal_sees_each_effect(soc_run):
