@@ -80,6 +80,8 @@ struct hv_cpu {
     bool noisv_pending; /* ... and its instruction wrote back its base: ISV = 0 */
     bool in_debug;      /* a debugger-style read is in progress */
     bool hole_touched;  /* ... and it reached a hole */
+    /* In an MMIO callback: the access's host return address (hv_cpu_access_pc). */
+    uintptr_t access_ra;
     uc_hook h_fetch_prot;
     uc_hook h_write_prot; /* writes to read-only windows (ROM, flash) */
 };
@@ -1084,17 +1086,21 @@ static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void
 {
     struct mmio_thunk *t = ud;
     (void)uc;
-    /* A device access is not a bus error: see hv_uci_clear_io_pc(). */
-    hv_uci_clear_io_pc(&t->cpu->uci);
-    return t->rd(t->ctx, off, size);
+    /* A device access is not a bus error: see hv_uci_clear_io_pc(). Its
+     * return address is kept for hv_cpu_access_pc(). */
+    t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
+    uint64_t v = t->rd(t->ctx, off, size);
+    t->cpu->access_ra = 0;
+    return v;
 }
 
 static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *ud)
 {
     struct mmio_thunk *t = ud;
     (void)uc;
-    hv_uci_clear_io_pc(&t->cpu->uci);
+    t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
     t->wr(t->ctx, off, size, v);
+    t->cpu->access_ra = 0;
 }
 
 int hv_cpu_map_mmio(struct hv_cpu *cpu, uint64_t pa, uint64_t size, hv_mmio_read_fn rd,
@@ -1351,6 +1357,15 @@ void hv_cpu_set_x(struct hv_cpu *cpu, unsigned n, uint64_t v)
 uint64_t hv_cpu_pc(struct hv_cpu *cpu)
 {
     return *cpu->uci.pc;
+}
+
+uint64_t hv_cpu_access_pc(struct hv_cpu *cpu)
+{
+    uint64_t pc;
+    uintptr_t ra = cpu->access_ra;
+    if (ra == 0 || ra == HV_UCI_NO_IO_PC || cpu->in_debug || !hv_uci_peek_pc(&cpu->uci, ra, &pc))
+        return hv_cpu_pc(cpu);
+    return pc;
 }
 
 void hv_cpu_set_pc(struct hv_cpu *cpu, uint64_t pc)

@@ -115,6 +115,10 @@ bool hv_cpu_line(const struct hv_cpu *cpu, enum hv_cpu_line line);
 uint64_t hv_cpu_x(struct hv_cpu *cpu, unsigned n); /* x0..x30 */
 void hv_cpu_set_x(struct hv_cpu *cpu, unsigned n, uint64_t v);
 uint64_t hv_cpu_pc(struct hv_cpu *cpu);
+/* Inside an MMIO callback: the PC of the load or store being served (the PC
+ * hv_cpu_pc gives there is the start of its translation block). Elsewhere,
+ * or if it cannot be found, hv_cpu_pc. */
+uint64_t hv_cpu_access_pc(struct hv_cpu *cpu);
 void hv_cpu_set_pc(struct hv_cpu *cpu, uint64_t pc);
 unsigned hv_cpu_el(struct hv_cpu *cpu);
 uint64_t hv_cpu_pstate(struct hv_cpu *cpu);

@@ -215,6 +215,15 @@ bool hv_uci_restore_state(struct hv_uci *uci, uintptr_t host_pc)
     return cpu_restore_state_aarch64(uci->cs, host_pc, true);
 }
 
+bool hv_uci_peek_pc(struct hv_uci *uci, uintptr_t host_pc, uint64_t *pc)
+{
+    uint64_t saved = *uci->pc;
+    bool ok = cpu_restore_state_aarch64(uci->cs, host_pc, false);
+    *pc = *uci->pc;
+    *uci->pc = saved;
+    return ok;
+}
+
 int hv_uci_core_mmu_idx(struct hv_uci *uci)
 {
     return arm_mmu_idx_aarch64(uci->env) & ARM_MMU_IDX_COREIDX_MASK;

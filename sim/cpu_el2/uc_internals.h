@@ -132,6 +132,13 @@ static inline void hv_uci_clear_io_pc(struct hv_uci *uci)
  * translated code. */
 bool hv_uci_restore_state(struct hv_uci *uci, uintptr_t host_pc);
 
+/* The PC of the instruction whose code contains host_pc, without changing
+ * the PE's PC: cpu_restore_state(will_exit = false) on a copy. Its side
+ * effect on the syndrome template is harmless: QEMU restores the template
+ * again before any exception that uses it. False if host_pc is not in
+ * translated code. */
+bool hv_uci_peek_pc(struct hv_uci *uci, uintptr_t host_pc, uint64_t *pc);
+
 /* True if the PE is in AArch64 state (env->aarch64). */
 static inline bool hv_uci_is_a64(const struct hv_uci *uci)
 {

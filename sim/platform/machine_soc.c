@@ -29,7 +29,7 @@ struct hv_msoc {
 
 static struct hv_soc_who who(struct hv_msoc *s)
 {
-    struct hv_soc_who w = {0, (uint8_t)hv_cpu_el(s->env.cpu), hv_cpu_pc(s->env.cpu)};
+    struct hv_soc_who w = {0, (uint8_t)hv_cpu_el(s->env.cpu), hv_cpu_access_pc(s->env.cpu)};
     return w;
 }
 
@@ -75,7 +75,7 @@ static bool access_ok(struct link *l, uint64_t off, bool is_write)
     hv_soc_devstate(s->soc, l->dev, &st);
     if (!st.pclk_on) {
         hv_obs_text(s->env.obs, HV_EV_GUEST_ERROR, (uint8_t)hv_cpu_el(s->env.cpu),
-                    hv_cpu_pc(s->env.cpu),
+                    hv_cpu_access_pc(s->env.cpu),
                     "%s: %s at offset 0x%" PRIx64
                     " with its bus clock gated in the CRU (silicon would stall the bus): RAZ/WI",
                     l->pd->name, is_write ? "write" : "read", off);
@@ -83,7 +83,7 @@ static bool access_ok(struct link *l, uint64_t off, bool is_write)
     }
     if (is_write && st.in_reset) {
         hv_obs_text(s->env.obs, HV_EV_GUEST_ERROR, (uint8_t)hv_cpu_el(s->env.cpu),
-                    hv_cpu_pc(s->env.cpu),
+                    hv_cpu_access_pc(s->env.cpu),
                     "%s: write at offset 0x%" PRIx64
                     " while the device is held in reset by the CRU: ignored",
                     l->pd->name, off);

@@ -85,7 +85,7 @@ def soc_run(tmp_path_factory):
 def test_image_passes(soc_run):
     r, _ = soc_run
     assert r.status == 0, r.stderr.decode()
-    assert r.result() == ("soc", 24, 0)
+    assert r.result() == ("soc", 26, 0)
 
 
 def test_terminal_sees_each_effect(soc_run):
@@ -231,3 +231,26 @@ def test_trace_records_soc_events(tmp_path):
     dev = evs[evs.index(gate) + 1]
     assert (dev["type"], dev["device"], dev["fclk_hz"], dev["pclk_on"], dev["in_reset"]) == \
         ("devstate", "uart2", 0, 1, 0)
+
+
+def test_event_pc_is_the_store(tmp_path):
+    """A soc event's pc is the store instruction that made the access (not
+    the start of its translation block): the instruction there is a STR."""
+    import json
+    trace = tmp_path / "soc.trace"
+    assert run_hvsim(["run", "-q", "--uart", f"2={tmp_path / 'u2'}", "--trace", trace,
+                      IMAGE]).status == 0
+    r = run_hvsim(["trace", "json", trace, "--events", "soc"])
+    evs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    objdump = shutil.which("aarch64-linux-gnu-objdump")
+    if objdump is None:
+        pytest.skip("aarch64-linux-gnu-objdump not installed")
+    dis = subprocess.run([objdump, "-d", str(IMAGE)], capture_output=True, text=True).stdout
+    insn = {}
+    for line in dis.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].strip().endswith(":"):
+            insn[int(parts[0].strip()[:-1], 16)] = parts[2].split()[0]
+    for e in evs[:20]:
+        op = insn[int(e["pc"], 16)]
+        assert op.startswith("str" if e["is_write"] else "ldr"), (e, op)

@@ -190,6 +190,12 @@ static void i2c_phases(void)
     /* Unwritten bytes hold i XOR 0xA5 (docs/soc.md): 0x40 -> 0xE5. */
     rt_check((mmio_read32(I2C0 + I2C_RX0) & 0xff) == 0xe5, "byte 0x40 reads 0xe5");
 
+    /* pclk_i2c0 gated (PMU_CLKGATE_CON1 bit 0): registers read as zero. */
+    cru(PMUCRU_CLKGATE1, HIWORD(1, 1));
+    rt_check(mmio_read32(I2C0 + I2C_CLKDIV) == 0, "pclk_i2c0 gated: CLKDIV reads 0");
+    cru(PMUCRU_CLKGATE1, HIWORD(1, 0));
+    rt_check(mmio_read32(I2C0 + I2C_CLKDIV) == 62, "pclk_i2c0 back: CLKDIV reads 62");
+
     /* SRST_I2C0 (PMU_SOFTRST_CON0 bit 4): registers cleared, writes lost,
      * START never latches: the driver times out with STATUS 0. */
     cru(PMUCRU_SOFTRST0, HIWORD(1u << 4, 1u << 4));
