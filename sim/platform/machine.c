@@ -365,10 +365,19 @@ static void on_eret(void *ctx, struct hv_cpu *cpu, unsigned from_el, unsigned to
     (void)from_el;
     if (!m->iso || to_el > 1)
         return;
-    if (hv_mmu_regs_from_cpu(cpu, &r) || hv_iso_enter(m->iso, &r) < 0) {
+    if (hv_mmu_regs_from_cpu(cpu, &r)) {
         hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
-                    "the isolation checker could not read the stage-2 registers or ran out of "
-                    "memory: this VM entry is not checked");
+                    "the isolation checker could not read the stage-2 registers: this VM entry "
+                    "is not checked");
+        return;
+    }
+    /* EL0 with HCR_EL2.TGE = 1 is the host's EL0 (Arm ARM D1.13: the
+     * EL1&0 regime is not in use), not a VM. */
+    if (to_el == 0 && (r.hcr_el2 & (UINT64_C(1) << 27)))
+        return;
+    if (hv_iso_enter(m->iso, &r) < 0) {
+        hv_obs_text(m->obs, HV_EV_UNIMPL, (uint8_t)to_el, hv_cpu_pc(cpu),
+                    "the isolation checker ran out of memory: this VM entry is not checked");
         return;
     }
     struct hv_iso_stats st;
