@@ -459,14 +459,25 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
             emit_sysreg(cpu, d, enc, false, v, HV_SR_OK);
         }
     }
-    /* Move past the instruction ourselves. For an encoding QEMU does not
-     * know (ICC_*, ICH_*), Unicorn puts the skip label after QEMU's UNDEF
-     * code at the end of the block, whose exit then restores the PC to the
-     * block's start and re-executes it. Writing the PC sets Unicorn's
-     * quit_request, which keeps the PC we set (cpu_tb_exec). */
+    /* Skip QEMU's own handling: Unicorn branches to a label after the code
+     * QEMU generated for the instruction.
+     *  - When QEMU does not know the encoding (ICC_*, ICH_*) or refuses it
+     *    at this EL, that code is an UNDEF that ends the block, and the
+     *    label falls into the block's exit path, which restores the PC to
+     *    the block's start and re-executes it. So move past the instruction
+     *    ourselves: writing the PC sets Unicorn's quit_request, which keeps
+     *    the PC we set (cpu_tb_exec).
+     *  - Otherwise (a register QEMU knows, e.g. CNTFRQ_EL0) the block goes
+     *    on after the label, and the PC must not be written: the exit that
+     *    the write requests would come later in the block (after its next
+     *    load or store), resume at the PC we wrote, and run the rest of the
+     *    block twice (t_sysreg_tail). The instruction ends the block exactly
+     *    in the first case; an MSR that QEMU knows ends it too (DISAS_UPDATE),
+     *    where the write is harmless. */
     uint64_t next = *cpu->uci.pc + 4;
-    uc_reg_write(cpu->uc, UC_ARM64_REG_PC, &next);
-    return 1; /* skip QEMU's own handling */
+    if (next == cpu->blk_addr + cpu->blk_size)
+        uc_reg_write(cpu->uc, UC_ARM64_REG_PC, &next);
+    return 1;
 }
 
 static uint32_t on_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
