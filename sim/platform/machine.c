@@ -683,8 +683,10 @@ void hv_machine_destroy(struct hv_machine *m)
 {
     if (!m)
         return;
+    /* The timer first: cancelling its queued events recomputes the CPU's
+     * deadline (mclock_cancel), so the CPU must still exist. */
+    hv_timer_destroy(m->timer);
     hv_cpu_destroy(m->cpu);
-    hv_timer_destroy(m->timer); /* cancels its queued events */
     hv_gic_destroy(m->gic);
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];

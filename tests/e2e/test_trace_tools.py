@@ -119,6 +119,15 @@ def test_killed_run_leaves_readable_prefix(tmp_path):
     assert r.status == 1 and b"events are identical; the rest" in r.stdout, r.stdout + r.stderr
 
 
+def test_run_stopped_with_the_timer_armed():
+    """A run that ends while a timer is armed (here --max-time, or a replay
+    stopping at damage) tears the machine down with events queued: the timer
+    must cancel them before the CPU goes (under ASan, a use after free)."""
+    r = run_hvsim(["run", "-q", "--max-time", "3ms", IMAGES / "idle_spin.elf"])
+    assert r.status == 3, r.stderr
+    assert b"Sanitizer" not in r.stderr
+
+
 # ---- replay ----------------------------------------------------------------------
 
 def test_replay_uart_input_and_divergence(tmp_path):
