@@ -184,6 +184,18 @@ def test_replay_rerecords_identically(tmp_path, traces):
     assert again.read_bytes() == traces["gic_lr"].read_bytes()
 
 
+def test_replay_event_subset(tmp_path):
+    """A trace of some event types replays against those types only."""
+    path = tmp_path / "sub.trc"
+    r = run_hvsim(["run", "-q", "--trace", path, "--trace-events", "exc,eret,stop",
+                   IMAGES / "gic_lr.elf"])
+    assert r.status == 0, r.stderr
+    r = run_hvsim(["replay", path])
+    assert r.status == 0, r.stdout + r.stderr
+    n = len(run_hvsim(["trace", "json", path]).stdout.splitlines())
+    assert f"identical, {n} events verified".encode() in r.stdout
+
+
 def test_replay_bad_input(tmp_path, traces):
     r = run_hvsim(["replay"])
     assert r.status == 1 and b"no TRACE given" in r.stderr
