@@ -203,8 +203,11 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
 /* Write the trace as Chrome trace-event JSON (ui.perfetto.dev,
  * chrome://tracing): EL (or VM) slices per PE, instants for every event,
  * flows from a physical IRQ to its injection and the guest's acknowledge,
- * counters of list-register occupancy. On damage the JSON is still closed
- * (the events before it) and -1 is returned (err). */
-int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
+ * counters of list-register occupancy. Only the event types in
+ * instant_mask (HV_EV_BIT()s) get an instant; slices, flows and counters
+ * always use every event. On damage the JSON is still closed (the events
+ * before it) and -1 is returned (err). */
+int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, uint32_t instant_mask,
+                      struct hv_err *err);
 
 #endif

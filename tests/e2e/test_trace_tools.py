@@ -357,6 +357,15 @@ def test_perfetto_flows_and_lr_counter(tmp_path, traces):
     assert counters and all(e["name"] == "LRs in use PE0" for e in counters)
     assert max(e["args"]["lrs"] for e in counters) >= 1
     assert all(0 <= e["args"]["lrs"] <= 16 for e in counters)
+    # --events keeps the instants of those types; slices, flows and the
+    # counter are the same.
+    r = run_hvsim(["trace", "perfetto", traces["gic_lr"], "--events", "exc,eret"])
+    assert r.status == 0
+    sub = json.loads(r.stdout)
+    validate_trace_event_json(sub)
+    assert {e["cat"] for e in sub["traceEvents"] if e["ph"] == "i"} == {"exc", "eret"}
+    strip = lambda d: [e for e in d["traceEvents"] if e["ph"] != "i"]
+    assert strip(sub) == strip(doc)
 
 
 # ---- show filters and bad input for the new tools --------------------------------

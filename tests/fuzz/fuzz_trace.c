@@ -115,7 +115,8 @@ static void analyses(const uint8_t *data, size_t size, bool damaged, const char 
         len = 0;
         if (!(f = open_memstream(&buf, &len)))
             abort();
-        int got = which ? hv_trace_perfetto(r, f, &err) : hv_trace_stats(r, f, &err);
+        int got =
+            which ? hv_trace_perfetto(r, f, (uint32_t)size, &err) : hv_trace_stats(r, f, &err);
         fclose(f);
         if ((got < 0) != damaged || (damaged && strcmp(err.msg, damage) != 0)) {
             fprintf(stderr, "%s: %d, reader damaged=%d\n", which ? "perfetto" : "stats", got,

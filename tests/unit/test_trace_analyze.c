@@ -142,7 +142,7 @@ static char *analyse(enum which wh, const uint8_t *data, size_t len, int *rc, st
     size_t blen = 0;
     FILE *f = open_memstream(&buf, &blen);
     ck_assert_int_eq(hv_trace_reader_open(&r, data, len, err), 0);
-    *rc = wh == STATS ? hv_trace_stats(r, f, err) : hv_trace_perfetto(r, f, err);
+    *rc = wh == STATS ? hv_trace_stats(r, f, err) : hv_trace_perfetto(r, f, HV_EV_ALL, err);
     fclose(f);
     hv_trace_reader_free(r);
     return buf;

@@ -244,7 +244,8 @@ static const char trace_usage[] =
     "       hvsim trace json FILE [--events LIST] [--vm N] [--from TIME] [--to TIME] [-o OUT]\n"
     "       hvsim trace info FILE [-o OUT]\n"
     "       hvsim trace stats FILE [-o OUT]\n"
-    "       hvsim trace perfetto FILE [-o OUT]   (Chrome trace-event JSON)\n"
+    "       hvsim trace perfetto FILE [--events LIST] [-o OUT]   (Chrome trace-event JSON;\n"
+    "                              --events: the types drawn as instants, default all)\n"
     "       hvsim trace diff A B [--context N] [-o OUT]   (exit 0 same, 2 different)\n"
     "TIME is virtual time: ns, or with a unit (us, ms, s); --from and --to are inclusive.\n"
     "--vm N keeps the events of VMID N; --vm none those with no VM known.\n"
@@ -396,9 +397,10 @@ int hv_trace_cmd(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool filt = show || json;
-        if (strcmp(a, "-o") == 0 ||
-            (filt && (strcmp(a, "--events") == 0 || strcmp(a, "--from") == 0 ||
-                      strcmp(a, "--to") == 0 || strcmp(a, "--vm") == 0)) ||
+        bool evfilt = filt || perfetto;
+        if (strcmp(a, "-o") == 0 || (evfilt && strcmp(a, "--events") == 0) ||
+            (filt &&
+             (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--vm") == 0)) ||
             (diff && strcmp(a, "--context") == 0)) {
             if (!v)
                 return tusage("option %s needs an argument", a);
@@ -459,7 +461,7 @@ int hv_trace_cmd(int argc, char **argv)
         fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
         rc = EXIT_USAGE;
     } else if (stats || perfetto) {
-        int got = stats ? hv_trace_stats(r, out, &err) : hv_trace_perfetto(r, out, &err);
+        int got = stats ? hv_trace_stats(r, out, &err) : hv_trace_perfetto(r, out, mask, &err);
         if (got < 0) {
             fflush(out);
             fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
