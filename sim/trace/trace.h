@@ -186,7 +186,8 @@ int hv_trace_event_json(const struct hv_event *ev, char *buf, size_t len);
  * name). */
 const char *hv_trace_event_cmp(const struct hv_event *a, const struct hv_event *b);
 
-/* Read two traces in step and write the first divergent event with `context`
+/* Read two traces in step and write the first divergent event (by
+ * hv_trace_event_cmp, then its VM and vCPU: "vm", "vcpu") with `context`
  * events before and after it (and the header items that differ). Returns 0
  * if the events are identical, 1 if they diverge, -1 if a trace is damaged
  * before a divergence is found (err: which trace, offset, what). */

@@ -161,6 +161,16 @@ int hv_trace_diff(struct hv_trace_reader *a, struct hv_trace_reader *b, const ch
         }
         const char *what = ra == 0 || rb == 0 ? NULL : hv_trace_event_cmp(&ea, &eb);
         if (ra == 1 && rb == 1 && !what) {
+            /* The same event attributed to another VM or vCPU. */
+            uint32_t vma, vcpua, vmb, vcpub;
+            hv_trace_reader_context(a, &vma, &vcpua);
+            hv_trace_reader_context(b, &vmb, &vcpub);
+            if (vma != vmb)
+                what = "vm";
+            else if (vcpua != vcpub)
+                what = "vcpu";
+        }
+        if (ra == 1 && rb == 1 && !what) {
             ring[idx % DIFF_RING] = ea;
             continue;
         }

@@ -257,6 +257,17 @@ START_TEST(test_diff)
     free(out);
     free(b);
 
+    /* The same events, attributed to a VM in B (vm_below_el2 puts the
+     * device access #0, whose event says EL 0, in it): they differ there. */
+    with_vm = true;
+    lb = record(run, NRUN, &b);
+    with_vm = false;
+    ck_assert_int_eq(diff(a, la, b, lb, 0, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(out, "first divergence at event #0 "));
+    ck_assert_ptr_nonnull(strstr(out, "vm differs"));
+    free(out);
+    free(b);
+
     /* A damaged B: the events before the damage agree, then an error. */
     ck_assert_int_eq(diff(a, la, a, la - 3, 0, &out, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "B: offset "));

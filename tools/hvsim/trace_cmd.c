@@ -193,7 +193,7 @@ out:
 #define ENC_VTCR_EL2   HV_SYSREG(3, 4, 2, 1, 2)
 #define ENC_VMPIDR_EL2 HV_SYSREG(3, 4, 0, 0, 5)
 
-static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+void hv_trace_cli_vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
 {
     struct hv_cpu *cpu = ctx;
     unsigned el = ev->type == HV_EV_EXC_TAKEN ? ev->u.exc.from_el
@@ -213,7 +213,7 @@ static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *
 void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m)
 {
     if (t)
-        hv_trace_writer_set_vm_fn(t->w, vm_of, hv_machine_cpu(m));
+        hv_trace_writer_set_vm_fn(t->w, hv_trace_cli_vm_of, hv_machine_cpu(m));
 }
 
 int hv_trace_cli_end(struct hv_trace_cli *t, int status)
