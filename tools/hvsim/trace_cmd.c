@@ -4,10 +4,14 @@
 #include "trace_cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/evfmt.h"
@@ -312,21 +316,68 @@ static void print_info(FILE *out, const struct hv_trace_info *in, size_t size, u
         fprintf(out, "bytes per event: %.2f\n", (double)size / (double)nev);
 }
 
+/* A trace's bytes: mapped when the file is a regular one (no copy of a
+ * large trace), otherwise read (a pipe). */
+struct tbytes {
+    uint8_t *data;
+    size_t size;
+    bool mapped;
+};
+
+/* A mapped file that shrinks under us (another recording truncating it)
+ * raises SIGBUS on the next access: say so and stop, rather than crash. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] = "hvsim: the trace file shrank while it was being read (is a "
+                              "recording writing to it?)\n";
+    (void)sig;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        _exit(EXIT_USAGE);
+    _exit(EXIT_USAGE);
+}
+
+static int load_trace(const char *file, struct tbytes *t, struct hv_err *err)
+{
+    struct stat st;
+    memset(t, 0, sizeof(*t));
+    int fd = open(file, O_RDONLY);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            signal(SIGBUS, on_sigbus);
+            close(fd);
+            t->data = p;
+            t->size = (size_t)st.st_size;
+            t->mapped = true;
+            return 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return hv_read_file(file, &t->data, &t->size, err);
+}
+
+static void unload_trace(struct tbytes *t)
+{
+    if (t->mapped)
+        munmap(t->data, t->size);
+    else
+        free(t->data);
+    t->data = NULL;
+}
+
 /* Read a whole trace file and open a reader on it; 0, or 1 with a message. */
-static int open_trace(const char *file, uint8_t **data, struct hv_trace_reader **r)
+static int open_trace(const char *file, struct tbytes *t, struct hv_trace_reader **r)
 {
     struct hv_err err;
-    size_t size = 0;
-    *data = NULL;
     *r = NULL;
-    if (hv_read_file(file, data, &size, &err)) {
+    if (load_trace(file, t, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (hv_trace_reader_open(r, *data, size, &err)) {
+    if (hv_trace_reader_open(r, t->data, t->size, &err)) {
         fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
-        free(*data);
-        *data = NULL;
+        unload_trace(t);
         return EXIT_USAGE;
     }
     return 0;
@@ -336,14 +387,14 @@ static int open_trace(const char *file, uint8_t **data, struct hv_trace_reader *
 
 static int cmd_diff(const char *fa, const char *fb, unsigned context, const char *outpath)
 {
-    uint8_t *da, *db;
+    struct tbytes da, db;
     struct hv_trace_reader *ra, *rb;
     struct hv_err err;
     if (open_trace(fa, &da, &ra))
         return EXIT_USAGE;
     if (open_trace(fb, &db, &rb)) {
         hv_trace_reader_free(ra);
-        free(da);
+        unload_trace(&da);
         return EXIT_USAGE;
     }
     FILE *out = stdout;
@@ -366,8 +417,8 @@ static int cmd_diff(const char *fa, const char *fb, unsigned context, const char
     }
     hv_trace_reader_free(ra);
     hv_trace_reader_free(rb);
-    free(da);
-    free(db);
+    unload_trace(&da);
+    unload_trace(&db);
     return rc;
 }
 
@@ -440,16 +491,17 @@ int hv_trace_cmd(int argc, char **argv)
     if (diff)
         return cmd_diff(file, file_b, (unsigned)context, outpath);
 
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (hv_read_file(file, &data, &size, &err)) {
+    struct tbytes tb;
+    if (load_trace(file, &tb, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    uint8_t *data = tb.data;
+    size_t size = tb.size;
     FILE *out = stdout;
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "hvsim: %s: %s\n", outpath, strerror(errno));
-        free(data);
+        unload_trace(&tb);
         return EXIT_USAGE;
     }
     /* Large writes: show and json print millions of short lines. */
@@ -515,6 +567,6 @@ int hv_trace_cmd(int argc, char **argv)
     }
     if (out != stdout)
         fclose(out);
-    free(data);
+    unload_trace(&tb);
     return rc;
 }
