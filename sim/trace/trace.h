@@ -186,7 +186,8 @@ int hv_trace_event_json(const struct hv_event *ev, char *buf, size_t len);
  * name). */
 const char *hv_trace_event_cmp(const struct hv_event *a, const struct hv_event *b);
 
-/* Read two traces in step and write the first divergent event with `context`
+/* Read two traces in step and write the first divergent event (by
+ * hv_trace_event_cmp, then its VM and vCPU: "vm", "vcpu") with `context`
  * events before and after it (and the header items that differ). Returns 0
  * if the events are identical, 1 if they diverge, -1 if a trace is damaged
  * before a divergence is found (err: which trace, offset, what). */
@@ -203,8 +204,11 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
 /* Write the trace as Chrome trace-event JSON (ui.perfetto.dev,
  * chrome://tracing): EL (or VM) slices per PE, instants for every event,
  * flows from a physical IRQ to its injection and the guest's acknowledge,
- * counters of list-register occupancy. On damage the JSON is still closed
- * (the events before it) and -1 is returned (err). */
-int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err);
+ * counters of list-register occupancy. Only the event types in
+ * instant_mask (HV_EV_BIT()s) get an instant; slices, flows and counters
+ * always use every event. On damage the JSON is still closed (the events
+ * before it) and -1 is returned (err). */
+int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, uint32_t instant_mask,
+                      struct hv_err *err);
 
 #endif

@@ -161,6 +161,16 @@ int hv_trace_diff(struct hv_trace_reader *a, struct hv_trace_reader *b, const ch
         }
         const char *what = ra == 0 || rb == 0 ? NULL : hv_trace_event_cmp(&ea, &eb);
         if (ra == 1 && rb == 1 && !what) {
+            /* The same event attributed to another VM or vCPU. */
+            uint32_t vma, vcpua, vmb, vcpub;
+            hv_trace_reader_context(a, &vma, &vcpua);
+            hv_trace_reader_context(b, &vmb, &vcpub);
+            if (vma != vmb)
+                what = "vm";
+            else if (vcpua != vcpub)
+                what = "vcpu";
+        }
+        if (ra == 1 && rb == 1 && !what) {
             ring[idx % DIFF_RING] = ea;
             continue;
         }
@@ -600,7 +610,8 @@ struct pf_pe {
     uint32_t vm;
 };
 
-int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
+int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, uint32_t instant_mask,
+                      struct hv_err *err)
 {
     struct pf_pe *pes = calloc(MAX_PE, sizeof(*pes));
     struct deliver *dl = calloc(1, sizeof(*dl));
@@ -664,46 +675,48 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
             snprintf(p->name, sizeof(p->name), "%s", name);
         }
 
-        /* Every event is an instant on its PE's track, its fields as args. */
-        char label[160];
-        if (ev.type == HV_EV_EXC_TAKEN) {
-            const struct hv_ev_exc *x = &ev.u.exc;
-            static const char *const kinds[] = {"sync", "IRQ", "FIQ", "SError"};
-            if (x->kind == HV_EXC_SYNC)
-                snprintf(label, sizeof(label), "trap %s EL%u->EL%u", hv_ec_name(x->esr >> 26),
-                         x->from_el, x->to_el);
-            else
-                snprintf(label, sizeof(label), "%s%s EL%u->EL%u", x->virt ? "virtual " : "",
-                         kinds[x->kind & 3], x->from_el, x->to_el);
-        } else if (ev.type == HV_EV_ERET) {
-            snprintf(label, sizeof(label), "eret EL%u->EL%u", ev.u.eret.from_el, ev.u.eret.to_el);
-        } else if (ev.type == HV_EV_SYSREG && ev.u.sysreg.name) {
-            snprintf(label, sizeof(label), "%s %.40s", ev.u.sysreg.is_write ? "msr" : "mrs",
-                     ev.u.sysreg.name);
-        } else {
-            snprintf(label, sizeof(label), "%s", hv_ev_type_name(ev.type));
-        }
-        int jl = hv_trace_event_json(&ev, json, sizeof(json));
-        const char *args = json;
-        if (jl < 0)
-            continue;
-        if ((size_t)jl >= sizeof(json)) {
-            free(big);
-            big = malloc((size_t)jl + 1);
-            if (!big)
-                continue;
-            hv_trace_event_json(&ev, big, (size_t)jl + 1);
-            args = big;
-        }
-        /* Label: plain ASCII from our tables (EC names, register names). */
-        for (char *c = label; *c; c++)
-            if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-                *c = '?';
-        fprintf(out,
+        /* Every event (of instant_mask) is an instant on its PE's track,
+         * its fields as args. */
+        if (instant_mask & HV_EV_BIT(ev.type)) {
+            char label[160];
+            if (ev.type == HV_EV_EXC_TAKEN) {
+                const struct hv_ev_exc *x = &ev.u.exc;
+                static const char *const kinds[] = {"sync", "IRQ", "FIQ", "SError"};
+                if (x->kind == HV_EXC_SYNC)
+                    snprintf(label, sizeof(label), "trap %s EL%u->EL%u", hv_ec_name(x->esr >> 26),
+                             x->from_el, x->to_el);
+                else
+                    snprintf(label, sizeof(label), "%s%s EL%u->EL%u", x->virt ? "virtual " : "",
+                             kinds[x->kind & 3], x->from_el, x->to_el);
+            } else if (ev.type == HV_EV_ERET) {
+                snprintf(label, sizeof(label), "eret EL%u->EL%u", ev.u.eret.from_el,
+                         ev.u.eret.to_el);
+            } else if (ev.type == HV_EV_SYSREG && ev.u.sysreg.name) {
+                snprintf(label, sizeof(label), "%s %.40s", ev.u.sysreg.is_write ? "msr" : "mrs",
+                         ev.u.sysreg.name);
+            } else {
+                snprintf(label, sizeof(label), "%s", hv_ev_type_name(ev.type));
+            }
+            int jl = hv_trace_event_json(&ev, json, sizeof(json));
+            const char *args = jl < 0 ? "{}" : json;
+            if (jl >= 0 && (size_t)jl >= sizeof(json)) {
+                free(big);
+                big = malloc((size_t)jl + 1);
+                if (big)
+                    hv_trace_event_json(&ev, big, (size_t)jl + 1);
+                args = big ? big : "{}";
+            }
+            /* Label: plain ASCII from our tables (EC names, register names). */
+            for (char *c = label; *c; c++)
+                if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+                    *c = '?';
+            fprintf(
+                out,
                 "%s{\"ph\":\"i\",\"s\":\"t\",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":1,\"tid\":%u,",
                 SEP(), label, hv_ev_type_name(ev.type), ev.pe);
-        ts(out, t);
-        fprintf(out, ",\"args\":%s}", args);
+            ts(out, t);
+            fprintf(out, ",\"args\":%s}", args);
+        }
 
         /* Interrupt delivery: flows and LR occupancy. */
         deliver_step(dl, &ev);

@@ -119,6 +119,15 @@ def test_killed_run_leaves_readable_prefix(tmp_path):
     assert r.status == 1 and b"events are identical; the rest" in r.stdout, r.stdout + r.stderr
 
 
+def test_run_stopped_with_the_timer_armed():
+    """A run that ends while a timer is armed (here --max-time, or a replay
+    stopping at damage) tears the machine down with events queued: the timer
+    must cancel them before the CPU goes (under ASan, a use after free)."""
+    r = run_hvsim(["run", "-q", "--max-time", "3ms", IMAGES / "idle_spin.elf"])
+    assert r.status == 3, r.stderr
+    assert b"Sanitizer" not in r.stderr
+
+
 # ---- replay ----------------------------------------------------------------------
 
 def test_replay_uart_input_and_divergence(tmp_path):
@@ -173,6 +182,18 @@ def test_replay_rerecords_identically(tmp_path, traces):
     r = run_hvsim(["replay", traces["gic_lr"], "--trace", again])
     assert r.status == 0, r.stderr
     assert again.read_bytes() == traces["gic_lr"].read_bytes()
+
+
+def test_replay_event_subset(tmp_path):
+    """A trace of some event types replays against those types only."""
+    path = tmp_path / "sub.trc"
+    r = run_hvsim(["run", "-q", "--trace", path, "--trace-events", "exc,eret,stop",
+                   IMAGES / "gic_lr.elf"])
+    assert r.status == 0, r.stderr
+    r = run_hvsim(["replay", path])
+    assert r.status == 0, r.stdout + r.stderr
+    n = len(run_hvsim(["trace", "json", path]).stdout.splitlines())
+    assert f"identical, {n} events verified".encode() in r.stdout
 
 
 def test_replay_bad_input(tmp_path, traces):
@@ -336,6 +357,15 @@ def test_perfetto_flows_and_lr_counter(tmp_path, traces):
     assert counters and all(e["name"] == "LRs in use PE0" for e in counters)
     assert max(e["args"]["lrs"] for e in counters) >= 1
     assert all(0 <= e["args"]["lrs"] <= 16 for e in counters)
+    # --events keeps the instants of those types; slices, flows and the
+    # counter are the same.
+    r = run_hvsim(["trace", "perfetto", traces["gic_lr"], "--events", "exc,eret"])
+    assert r.status == 0
+    sub = json.loads(r.stdout)
+    validate_trace_event_json(sub)
+    assert {e["cat"] for e in sub["traceEvents"] if e["ph"] == "i"} == {"exc", "eret"}
+    strip = lambda d: [e for e in d["traceEvents"] if e["ph"] != "i"]
+    assert strip(sub) == strip(doc)
 
 
 # ---- show filters and bad input for the new tools --------------------------------

@@ -115,7 +115,8 @@ static void analyses(const uint8_t *data, size_t size, bool damaged, const char 
         len = 0;
         if (!(f = open_memstream(&buf, &len)))
             abort();
-        int got = which ? hv_trace_perfetto(r, f, &err) : hv_trace_stats(r, f, &err);
+        int got =
+            which ? hv_trace_perfetto(r, f, (uint32_t)size, &err) : hv_trace_stats(r, f, &err);
         fclose(f);
         if ((got < 0) != damaged || (damaged && strcmp(err.msg, damage) != 0)) {
             fprintf(stderr, "%s: %d, reader damaged=%d\n", which ? "perfetto" : "stats", got,
@@ -152,10 +153,27 @@ static void analyses(const uint8_t *data, size_t size, bool damaged, const char 
     }
 }
 
+/* The rewrite records each event with the VM context it was read with. */
+struct replay_ctx {
+    uint32_t (*ctx)[2];
+    unsigned i;
+};
+
+static void replay_vm(void *c, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+{
+    struct replay_ctx *r = c;
+    (void)ev;
+    *vm = r->ctx[r->i][0];
+    *vcpu = r->ctx[r->i][1];
+    r->i++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct hv_event evs[MAX_EVENTS];
+    static uint32_t ctx[MAX_EVENTS][2]; /* each event's VM and vCPU */
+    struct replay_ctx rc_ctx = {ctx, 0};
     struct hv_trace_reader *r;
     struct hv_err err;
     struct hv_event ev;
@@ -174,8 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ((size_t)jl < sizeof(line) && line[jl - 1] != '}'))
             abort();
         total++;
-        if (n < MAX_EVENTS)
+        if (n < MAX_EVENTS) {
+            hv_trace_reader_context(r, &ctx[n][0], &ctx[n][1]);
             evs[n++] = ev; /* its strings live as long as r */
+        }
     }
     if (rc < 0) {
         check_err(&err, size);
@@ -194,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!f || hv_trace_writer_open(&w, f, &h, &err))
         abort();
     hv_trace_writer_set_block_size(w, 1 + size % 512);
+    hv_trace_writer_set_vm_fn(w, replay_vm, &rc_ctx);
     for (unsigned i = 0; i < n; i++)
         hv_trace_record(w, &evs[i]);
     if (hv_trace_writer_close(w, &err))
@@ -208,6 +229,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         same(&evs[i], &ev);
+        uint32_t vm, vcpu;
+        hv_trace_reader_context(r2, &vm, &vcpu);
+        if (vm != ctx[i][0] || (vm && vcpu != ctx[i][1])) {
+            fprintf(stderr, "event %u: VM %u vCPU %u after a rewrite, %u %u before\n", i, vm, vcpu,
+                    ctx[i][0], ctx[i][1]);
+            abort();
+        }
     }
     if (hv_trace_next(r2, &ev, &err) != 0)
         abort();

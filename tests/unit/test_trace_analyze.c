@@ -142,7 +142,7 @@ static char *analyse(enum which wh, const uint8_t *data, size_t len, int *rc, st
     size_t blen = 0;
     FILE *f = open_memstream(&buf, &blen);
     ck_assert_int_eq(hv_trace_reader_open(&r, data, len, err), 0);
-    *rc = wh == STATS ? hv_trace_stats(r, f, err) : hv_trace_perfetto(r, f, err);
+    *rc = wh == STATS ? hv_trace_stats(r, f, err) : hv_trace_perfetto(r, f, HV_EV_ALL, err);
     fclose(f);
     hv_trace_reader_free(r);
     return buf;
@@ -254,6 +254,17 @@ START_TEST(test_diff)
     lb = record(run, NRUN - 2, &b);
     ck_assert_int_eq(diff(a, la, b, lb, 0, &out, &err), 1);
     ck_assert_ptr_nonnull(strstr(out, "event #11: B ends after 11 events, A goes on"));
+    free(out);
+    free(b);
+
+    /* The same events, attributed to a VM in B (vm_below_el2 puts the
+     * device access #0, whose event says EL 0, in it): they differ there. */
+    with_vm = true;
+    lb = record(run, NRUN, &b);
+    with_vm = false;
+    ck_assert_int_eq(diff(a, la, b, lb, 0, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(out, "first divergence at event #0 "));
+    ck_assert_ptr_nonnull(strstr(out, "vm differs"));
     free(out);
     free(b);
 

@@ -25,6 +25,7 @@
 #include "common/evfmt.h"
 #include "platform/loader.h"
 #include "trace/trace.h"
+#include "trace_cmd.h"
 
 #define EXIT_USAGE    1
 #define EXIT_DIVERGED 6
@@ -70,6 +71,16 @@ static void on_event(void *ctx, const struct hv_event *ev)
         return;
     }
     const char *field = rc == 1 ? hv_trace_event_cmp(&exp, ev) : NULL;
+    if (rc == 1 && !field && rp->m) {
+        /* The VM the recording attributes the event to, against the VM it
+         * belongs to now (the recorder's own rule, trace_cmd.c). */
+        uint32_t rvm, rvcpu, vm = 0, vcpu = 0;
+        hv_trace_reader_context(rp->r, &rvm, &rvcpu);
+        hv_trace_cli_vm_of(hv_machine_cpu(rp->m), ev, &vm, &vcpu);
+        if (!vm)
+            vcpu = 0;
+        field = rvm != vm ? "vm" : rvcpu != vcpu ? "vcpu" : NULL;
+    }
     if (rc == 1 && !field) {
         rp->matched++;
         return;

@@ -4,10 +4,14 @@
 #include "trace_cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/evfmt.h"
@@ -195,7 +199,7 @@ out:
 #define ENC_VTCR_EL2   HV_SYSREG(3, 4, 2, 1, 2)
 #define ENC_VMPIDR_EL2 HV_SYSREG(3, 4, 0, 0, 5)
 
-static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
+void hv_trace_cli_vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
 {
     struct hv_cpu *cpu = ctx;
     unsigned el = ev->type == HV_EV_EXC_TAKEN ? ev->u.exc.from_el
@@ -215,7 +219,7 @@ static void vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *
 void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m)
 {
     if (t)
-        hv_trace_writer_set_vm_fn(t->w, vm_of, hv_machine_cpu(m));
+        hv_trace_writer_set_vm_fn(t->w, hv_trace_cli_vm_of, hv_machine_cpu(m));
 }
 
 int hv_trace_cli_end(struct hv_trace_cli *t, int status)
@@ -246,7 +250,8 @@ static const char trace_usage[] =
     "       hvsim trace json FILE [--events LIST] [--vm N] [--from TIME] [--to TIME] [-o OUT]\n"
     "       hvsim trace info FILE [-o OUT]\n"
     "       hvsim trace stats FILE [-o OUT]\n"
-    "       hvsim trace perfetto FILE [-o OUT]   (Chrome trace-event JSON)\n"
+    "       hvsim trace perfetto FILE [--events LIST] [-o OUT]   (Chrome trace-event JSON;\n"
+    "                              --events: the types drawn as instants, default all)\n"
     "       hvsim trace diff A B [--context N] [-o OUT]   (exit 0 same, 2 different)\n"
     "TIME is virtual time: ns, or with a unit (us, ms, s); --from and --to are inclusive.\n"
     "--vm N keeps the events of VMID N; --vm none those with no VM known.\n"
@@ -313,21 +318,68 @@ static void print_info(FILE *out, const struct hv_trace_info *in, size_t size, u
         fprintf(out, "bytes per event: %.2f\n", (double)size / (double)nev);
 }
 
+/* A trace's bytes: mapped when the file is a regular one (no copy of a
+ * large trace), otherwise read (a pipe). */
+struct tbytes {
+    uint8_t *data;
+    size_t size;
+    bool mapped;
+};
+
+/* A mapped file that shrinks under us (another recording truncating it)
+ * raises SIGBUS on the next access: say so and stop, rather than crash. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] = "hvsim: the trace file shrank while it was being read (is a "
+                              "recording writing to it?)\n";
+    (void)sig;
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        _exit(EXIT_USAGE);
+    _exit(EXIT_USAGE);
+}
+
+static int load_trace(const char *file, struct tbytes *t, struct hv_err *err)
+{
+    struct stat st;
+    memset(t, 0, sizeof(*t));
+    int fd = open(file, O_RDONLY);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            signal(SIGBUS, on_sigbus);
+            close(fd);
+            t->data = p;
+            t->size = (size_t)st.st_size;
+            t->mapped = true;
+            return 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return hv_read_file(file, &t->data, &t->size, err);
+}
+
+static void unload_trace(struct tbytes *t)
+{
+    if (t->mapped)
+        munmap(t->data, t->size);
+    else
+        free(t->data);
+    t->data = NULL;
+}
+
 /* Read a whole trace file and open a reader on it; 0, or 1 with a message. */
-static int open_trace(const char *file, uint8_t **data, struct hv_trace_reader **r)
+static int open_trace(const char *file, struct tbytes *t, struct hv_trace_reader **r)
 {
     struct hv_err err;
-    size_t size = 0;
-    *data = NULL;
     *r = NULL;
-    if (hv_read_file(file, data, &size, &err)) {
+    if (load_trace(file, t, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    if (hv_trace_reader_open(r, *data, size, &err)) {
+    if (hv_trace_reader_open(r, t->data, t->size, &err)) {
         fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
-        free(*data);
-        *data = NULL;
+        unload_trace(t);
         return EXIT_USAGE;
     }
     return 0;
@@ -337,14 +389,14 @@ static int open_trace(const char *file, uint8_t **data, struct hv_trace_reader *
 
 static int cmd_diff(const char *fa, const char *fb, unsigned context, const char *outpath)
 {
-    uint8_t *da, *db;
+    struct tbytes da, db;
     struct hv_trace_reader *ra, *rb;
     struct hv_err err;
     if (open_trace(fa, &da, &ra))
         return EXIT_USAGE;
     if (open_trace(fb, &db, &rb)) {
         hv_trace_reader_free(ra);
-        free(da);
+        unload_trace(&da);
         return EXIT_USAGE;
     }
     FILE *out = stdout;
@@ -367,8 +419,8 @@ static int cmd_diff(const char *fa, const char *fb, unsigned context, const char
     }
     hv_trace_reader_free(ra);
     hv_trace_reader_free(rb);
-    free(da);
-    free(db);
+    unload_trace(&da);
+    unload_trace(&db);
     return rc;
 }
 
@@ -398,9 +450,10 @@ int hv_trace_cmd(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool filt = show || json;
-        if (strcmp(a, "-o") == 0 ||
-            (filt && (strcmp(a, "--events") == 0 || strcmp(a, "--from") == 0 ||
-                      strcmp(a, "--to") == 0 || strcmp(a, "--vm") == 0)) ||
+        bool evfilt = filt || perfetto;
+        if (strcmp(a, "-o") == 0 || (evfilt && strcmp(a, "--events") == 0) ||
+            (filt &&
+             (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0 || strcmp(a, "--vm") == 0)) ||
             (diff && strcmp(a, "--context") == 0)) {
             if (!v)
                 return tusage("option %s needs an argument", a);
@@ -440,16 +493,17 @@ int hv_trace_cmd(int argc, char **argv)
     if (diff)
         return cmd_diff(file, file_b, (unsigned)context, outpath);
 
-    uint8_t *data = NULL;
-    size_t size = 0;
-    if (hv_read_file(file, &data, &size, &err)) {
+    struct tbytes tb;
+    if (load_trace(file, &tb, &err)) {
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return EXIT_USAGE;
     }
+    uint8_t *data = tb.data;
+    size_t size = tb.size;
     FILE *out = stdout;
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "hvsim: %s: %s\n", outpath, strerror(errno));
-        free(data);
+        unload_trace(&tb);
         return EXIT_USAGE;
     }
     /* Large writes: show and json print millions of short lines. */
@@ -461,7 +515,7 @@ int hv_trace_cmd(int argc, char **argv)
         fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
         rc = EXIT_USAGE;
     } else if (stats || perfetto) {
-        int got = stats ? hv_trace_stats(r, out, &err) : hv_trace_perfetto(r, out, &err);
+        int got = stats ? hv_trace_stats(r, out, &err) : hv_trace_perfetto(r, out, mask, &err);
         if (got < 0) {
             fflush(out);
             fprintf(stderr, "hvsim: %s: %s\n", file, err.msg);
@@ -515,6 +569,6 @@ int hv_trace_cmd(int argc, char **argv)
     }
     if (out != stdout)
         fclose(out);
-    free(data);
+    unload_trace(&tb);
     return rc;
 }

@@ -22,6 +22,8 @@ int hv_trace_cli_begin(struct hv_trace_cli **t, const char *path, uint32_t mask,
 /* Once the machine exists: record each event's VM (from HCR_EL2.VM,
  * VTTBR_EL2.VMID and VMPIDR_EL2) in the context records. t may be NULL. */
 void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m);
+/* The VM of an event, as recorded (hv_trace_vm_fn; ctx: the struct hv_cpu). */
+void hv_trace_cli_vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu);
 /* Finish the trace (end record, close). Returns status, or 1 if the trace
  * could not be written completely (with a message). t may be NULL. */
 int hv_trace_cli_end(struct hv_trace_cli *t, int status);
