@@ -1,5 +1,5 @@
 # hv_aarch64_image(<name> SOURCES <files...> [LDSCRIPT <file>] [CFLAGS <flags...>]
-#                  [INCLUDES <dirs...>] [OUTDIR <dir>])
+#                  [INCLUDES <dirs...>] [OUTDIR <dir>] [DEPENDS <files...>])
 #
 # Cross-compiles a freestanding AArch64 image with aarch64-linux-gnu-gcc and
 # produces <OUTDIR>/<name>.elf (default OUTDIR: ${CMAKE_BINARY_DIR}/images).
@@ -17,7 +17,7 @@ if(NOT TARGET images)
 endif()
 
 function(hv_aarch64_image name)
-  cmake_parse_arguments(A "" "LDSCRIPT;OUTDIR" "SOURCES;CFLAGS;INCLUDES" ${ARGN})
+  cmake_parse_arguments(A "" "LDSCRIPT;OUTDIR" "SOURCES;CFLAGS;INCLUDES;DEPENDS" ${ARGN})
   if(NOT A_OUTDIR)
     set(A_OUTDIR "${CMAKE_BINARY_DIR}/images")
   endif()
@@ -43,7 +43,7 @@ function(hv_aarch64_image name)
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${A_OUTDIR}"
     COMMAND ${AARCH64_CC} ${HV_AARCH64_CFLAGS} ${A_CFLAGS} ${incs} ${ld} -o "${out}" ${srcs} -lgcc
-    DEPENDS ${srcs} ${lddep}
+    DEPENDS ${srcs} ${lddep} ${A_DEPENDS}
     COMMENT "AArch64 image ${name}.elf"
     VERBATIM)
   add_custom_target(img-${name} DEPENDS "${out}")
