@@ -11,3 +11,8 @@ guest_rtos_end:
 guest_gpos_start:
     .incbin GUEST_GPOS_BIN
 guest_gpos_end:
+    .balign 4096
+    .global guest_rogue_start, guest_rogue_end
+guest_rogue_start:
+    .incbin GUEST_ROGUE_BIN
+guest_rogue_end:

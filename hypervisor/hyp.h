@@ -10,6 +10,7 @@
 
 #include "core/mmio_decode.h"
 #include "core/pgtable.h"
+#include "core/vgic_emu.h"
 #include "core/vgic_lr.h"
 #include "core/vm_config.h"
 
@@ -80,6 +81,7 @@ struct vm {
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
     char line[HYP_CONSOLE_LINE + 1];
     unsigned line_len;
+    struct vgic_emu vgic; /* its emulated GICD/GICR */
     struct vm_stats st;
 };
 
@@ -142,6 +144,7 @@ int hyp_mmu_init(struct hyp *h, char *err, size_t errlen);
 void hyp_gic_init(struct hyp *h);
 void hyp_gic_enable_ppi(struct hyp *h, unsigned intid);
 void hyp_gic_enable_spi(struct hyp *h, unsigned intid);
+void hyp_gic_disable_spi(struct hyp *h, unsigned intid);
 void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active);
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);
 
@@ -165,6 +168,8 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v);
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
+int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
+void hyp_vgic_setup(struct hyp *h, struct vm *vm);
 
 /* vm/sched.c */
 uint64_t hyp_now(void);

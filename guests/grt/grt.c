@@ -63,8 +63,22 @@ void grt_cpu_off(void)
 /* GICv3 CPU interface registers by encoding (ICC_PMR_EL1 S3_0_C4_C6_0,
  * ICC_IGRPEN1_EL1 S3_0_C12_C12_7, ICC_IAR1_EL1 S3_0_C12_C12_0,
  * ICC_EOIR1_EL1 S3_0_C12_C12_1, ICC_BPR1_EL1 S3_0_C12_C12_3). */
+/* The VM's emulated GICv3 (at QEMU virt's addresses): enable group 1 in
+ * GICD_CTLR, wake this vCPU's redistributor (GICR_WAKER), give the
+ * virtual timer PPI (INTID 27) priority 0xa0 and enable it
+ * (GICR_ISENABLER0). */
+#define GICD 0x08000000ul
+#define GICR 0x080a0000ul
 void grt_gic_init(void)
 {
+    uint64_t rd = GICR + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff);
+    *(volatile uint32_t *)GICD = 0x2;
+    *(volatile uint32_t *)(rd + 0x14) = 0;
+    while (*(volatile uint32_t *)(rd + 0x14) & 4)
+        ;
+    *(volatile uint8_t *)(rd + 0x10400 + 27) = 0xa0;
+    *(volatile uint32_t *)(rd + 0x10080) = 1u << 27;
+    *(volatile uint32_t *)(rd + 0x10100) = 1u << 27;
     SYSREG_W(S3_0_C4_C6_0, 0xff);
     SYSREG_W(S3_0_C12_C12_3, 0);
     SYSREG_W(S3_0_C12_C12_7, 1);

@@ -107,8 +107,10 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
              (unsigned long long)vm->entry_ipa);
 
     /* IPA windows of this VM: RAM, shared, console, passthrough, emulated. */
-    struct window w[1 + HYP_MAX_SHARED + 1 + HYP_MAX_PT_DEVS + HYP_MAX_EMU_DEVS];
+    struct window w[3 + HYP_MAX_SHARED + 1 + HYP_MAX_PT_DEVS + HYP_MAX_EMU_DEVS];
     unsigned nw = 0;
+    w[nw++] = (struct window){"vGICD", 0, HYP_VGICD_IPA, 0x10000};
+    w[nw++] = (struct window){"vGICR", 0, HYP_VGICR_IPA, HYP_VGICR_STRIDE * vm->nr_vcpus};
     w[nw++] = (struct window){"RAM", 0, r->ipa, r->size};
     for (unsigned s = 0; s < HYP_MAX_SHARED; s++)
         if (vm->shared[s].size)

@@ -22,6 +22,10 @@
 #define HYP_MAX_SHARED    2 /* shared RAM regions per VM */
 #define HYP_MAX_PLAT_DEVS 16
 #define HYP_IPA_BITS      32 /* every VM's IPA space: 4 GiB */
+/* Every VM sees an emulated GICv3 where QEMU virt has its GIC. */
+#define HYP_VGICD_IPA    UINT64_C(0x08000000)
+#define HYP_VGICR_IPA    UINT64_C(0x080a0000)
+#define HYP_VGICR_STRIDE UINT64_C(0x20000)
 
 /* Interrupt IDs (GICv3 2.2): SGIs 0-15, PPIs 16-31, SPIs 32-1019. */
 #define HYP_INTID_SPI_FIRST 32u
@@ -131,7 +135,8 @@ bool hyp_console_is_passthrough(const struct hyp_vm_config *vm, const struct hyp
  * passthrough devices existing, not the hypervisor's (UART0, GIC) and owned
  * by one VM only, virtual INTIDs unique per VM and in the SPI range,
  * physical SPIs owned by one VM only, the image fitting its RAM and the
- * entry point inside it. */
+ * entry point inside it. Every VM also has the emulated GIC windows
+ * (HYP_VGICD_IPA, HYP_VGICR_IPA) in its IPA space. */
 int hyp_config_validate(const struct hyp_config *c, const struct hyp_plat *p, char *err,
                         size_t errlen);
 

@@ -94,7 +94,14 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
     int r = hyp_mmio_decode(esr, far, hpfar, &m);
     if (r == HYP_MMIO_OK) {
         uint64_t val = m.write ? hyp_mmio_store_value(&m, m.reg == 31 ? 0 : v->r.x[m.reg]) : 0;
-        if (hyp_vuart_mmio(v->vm, m.ipa, m.write, m.width, &val)) {
+        int g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
+        if (g < 0) {
+            hyp_violation(v->vm, "emulated GIC access of a width or alignment the GIC refuses",
+                          m.ipa, esr);
+            hyp_inject_dabt(v, far);
+            return;
+        }
+        if (g > 0 || hyp_vuart_mmio(v->vm, m.ipa, m.write, m.width, &val)) {
             if (!m.write && m.reg != 31)
                 v->r.x[m.reg] = hyp_mmio_load_value(&m, val);
             v->r.pc += 4;

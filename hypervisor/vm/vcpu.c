@@ -8,6 +8,7 @@
  * AArch64.TakeException pseudocode for an exception taken to EL1. */
 #include "../arch/sysreg.h"
 #include "../hyp.h"
+#include "../lib/fmt.h"
 #include "gicregs.h"
 
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
@@ -123,12 +124,22 @@ static void take_to_el1(struct vcpu *v, uint64_t esr, uint64_t far, bool set_far
 {
     uint64_t mode = v->r.pstate & 0xf;
     uint64_t off = mode == 0x5 ? 0x200 : mode == 0x4 ? 0x000 : 0x400;
+    uint64_t target = read_sysreg(vbar_el1) + off;
+    if (v->r.pc == target) {
+        /* The exception happened at the very vector it would go to: the
+         * guest can never make progress. Stop this VM (only). */
+        char why[96];
+        hyp_snprintf(why, sizeof why, "crashed: exception at its own vector 0x%llx, esr 0x%llx",
+                     (unsigned long long)target, (unsigned long long)esr);
+        hyp_vm_off(v->vm, why);
+        return;
+    }
     write_sysreg(esr_el1, esr);
     if (set_far)
         write_sysreg(far_el1, far);
     write_sysreg(elr_el1, v->r.pc);
     write_sysreg(spsr_el1, v->r.pstate);
-    v->r.pc = read_sysreg(vbar_el1) + off;
+    v->r.pc = target;
     v->r.pstate = 0x3c5;
 }
 

@@ -5,10 +5,8 @@
  * forwarded) or to the VM that owns a passthrough SPI. */
 #include "../arch/sysreg.h"
 #include "../hyp.h"
+#include "../lib/fmt.h"
 #include "gicregs.h"
-
-#define VTIMER_PRIO 0xa0
-#define SPI_PRIO    0xa0
 
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
@@ -87,6 +85,81 @@ static struct vcpu *spi_owner(struct hyp *h, unsigned intid, unsigned *vintid)
     return NULL;
 }
 
+/* The physical INTID behind a VM's virtual SPI (passthrough), or -1. */
+static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    if (vm->console_passthrough) {
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
+        if (d && d->intid >= 0 && (c->console.virq ? c->console.virq : (unsigned)d->intid) == virq)
+            return d->intid;
+    }
+    for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+        if (c->pt[k].kind == HYP_DEV_NONE)
+            continue;
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, c->pt[k].kind, c->pt[k].index);
+        if (d && d->intid >= 0 && (c->pt[k].virq ? c->pt[k].virq : (unsigned)d->intid) == virq)
+            return d->intid;
+    }
+    return -1;
+}
+
+/* Per-VM INTID ownership: SGIs and the virtual timer (vgic_emu_init), and
+ * the SPIs of its passthrough and emulated devices. */
+void hyp_vgic_setup(struct hyp *h, struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
+    for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
+        if (virq_to_pintid(h, vm, virq) >= 0)
+            vgic_emu_own(&vm->vgic, virq);
+    if (c->console.virq)
+        vgic_emu_own(&vm->vgic, c->console.virq);
+    for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
+        if (c->emu[i].kind != HYP_EMU_NONE && c->emu[i].virq)
+            vgic_emu_own(&vm->vgic, c->emu[i].virq);
+}
+
+/* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
+ * GIC address, -1 refused by the GIC's access rules. */
+int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val)
+{
+    struct vm *vm = v->vm;
+    struct hyp *h = vm->hyp;
+    struct vgic_emu_effect eff = {0};
+    int r;
+    if (ipa >= HYP_VGICD_IPA && ipa < HYP_VGICD_IPA + VGICD_SIZE)
+        r = vgic_emu_dist(&vm->vgic, (uint32_t)(ipa - HYP_VGICD_IPA), write, width, val, &eff);
+    else if (ipa >= HYP_VGICR_IPA && ipa < HYP_VGICR_IPA + HYP_VGICR_STRIDE * vm->cfg->nr_vcpus)
+        r = vgic_emu_redist(&vm->vgic, (uint32_t)(ipa - HYP_VGICR_IPA), write, width, val, &eff);
+    else
+        return 0;
+    if (r < 0)
+        return -1;
+    if (eff.violation) {
+        char what[96];
+        hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
+        hyp_violation(vm, what, ipa, *val);
+    }
+    if (eff.unknown && vm->st.traps[0x24] <= 4)
+        hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
+                   (unsigned long long)ipa, write ? "write" : "read as zero,");
+    /* Mirror enables of passthrough SPIs to the physical distributor. */
+    for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
+        uint32_t on = eff.enable_on[b], off = eff.enable_off[b];
+        for (unsigned i = 0; (on | off) && i < 32; i++) {
+            int p = virq_to_pintid(h, vm, b * 32 + i);
+            if (p < 0)
+                continue;
+            if (on & (1u << i))
+                hyp_gic_enable_spi(h, (unsigned)p);
+            if (off & (1u << i))
+                hyp_gic_disable_spi(h, (unsigned)p);
+        }
+    }
+    return 1;
+}
+
 void hyp_irq(struct hyp *h, struct vcpu *v)
 {
     for (;;) {
@@ -106,15 +179,29 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
         } else if (intid == h->plat.ppi_virt && v) {
             /* The running vCPU's virtual timer: forward with the HW bit;
              * the guest's EOI deactivates the physical PPI. */
-            hyp_vgic_inject(h, v, h->plat.ppi_virt, VTIMER_PRIO, true, intid);
+            if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {
+                hyp_vgic_inject(h, v, intid, vgic_emu_priority(&v->vm->vgic, v->idx, intid), true,
+                                intid);
+            } else {
+                /* The guest armed its timer but left INTID 27 disabled in
+                 * its redistributor: nothing can be delivered. Mask the
+                 * timer's output (CNTV_CTL.IMASK) so that the level does
+                 * not fire again, and say so. */
+                write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | 2);
+                WRITE(ICC_DIR_EL1, intid);
+                hyp_printf("hyp: vm %s: virtual timer fired with INTID %u disabled in its "
+                           "vGICR: CNTV_CTL_EL0.IMASK set\n",
+                           v->vm->cfg->name, intid);
+            }
         } else if (intid == h->plat.ppi_maint) {
             WRITE(ICC_DIR_EL1, intid);
             hyp_vgic_maintenance(h, v);
         } else {
             unsigned vintid;
             struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
-            if (o && !o->vm->off) {
-                hyp_vgic_inject(h, o, vintid, SPI_PRIO, true, intid);
+            if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
+                hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
+                                intid);
             } else {
                 WRITE(ICC_DIR_EL1, intid);
                 hyp_printf("hyp: physical INTID %u with no owner\n", intid);

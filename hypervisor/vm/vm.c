@@ -46,11 +46,13 @@ bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa)
     return false;
 }
 
+/* An isolation violation: counted, and the first few printed with the
+ * address and the syndrome (or the value written). */
 void hyp_violation(struct vm *vm, const char *what, uint64_t a, uint64_t b)
 {
     vm->st.violations++;
     if (vm->st.violations <= 8)
-        hyp_printf("hyp: vm %s: refused: %s (0x%llx, esr 0x%llx)\n", vm->cfg->name, what,
+        hyp_printf("hyp: vm %s: refused: %s (0x%llx, 0x%llx)\n", vm->cfg->name, what,
                    (unsigned long long)a, (unsigned long long)b);
 }
 
@@ -138,8 +140,6 @@ static int build_stage2(struct hyp *h, struct vm *vm, char *err, size_t errlen)
         const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
         if (map(vm, c->console.ipa, d->base, d->size, dev, "console UART", err, errlen))
             return -1;
-        if (d->intid >= 0)
-            hyp_gic_enable_spi(h, (unsigned)d->intid);
     }
     for (unsigned i = 0; i < HYP_MAX_PT_DEVS; i++) {
         const struct hyp_pt_dev *p = &c->pt[i];
@@ -148,10 +148,11 @@ static int build_stage2(struct hyp *h, struct vm *vm, char *err, size_t errlen)
         const struct hyp_plat_dev *d = hyp_plat_find(&h->view, p->kind, p->index);
         if (map(vm, p->ipa, d->base, d->size, dev, hyp_dev_kind_name(p->kind), err, errlen))
             return -1;
-        if (d->intid >= 0)
-            hyp_gic_enable_spi(h, (unsigned)d->intid);
     }
-    /* Emulated devices are left unmapped: their accesses fault to EL2. */
+    /* Physical SPIs of passthrough devices are enabled when the guest
+     * enables them in its emulated distributor (vm/vgic.c). */
+    /* Emulated devices, and the emulated GICD/GICR, are left unmapped:
+     * their accesses fault to EL2. */
     vm->vttbr = (uint64_t)c->id << 48 | vm->s2.root_pa;
     /* The tables are new, but this VMID may hold stale entries (a
      * previous configuration, firmware): invalidate all stage-1 and
@@ -180,6 +181,7 @@ int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
         }
         if (build_stage2(h, vm, err, errlen))
             return -1;
+        hyp_vgic_setup(h, vm);
         hyp_vm_reset(vm);
         vm->resets = 0;
         hyp_printf("hyp: vm %s: id %u, priority %u, %u vCPU(s), RAM ipa 0x%llx -> pa 0x%llx "

@@ -13,7 +13,8 @@ import pytest
 
 from conftest import IMAGES, run_hvsim, run_qemu
 
-HYP = IMAGES / "hypervisor.elf"
+HYP = IMAGES / "hypervisor.elf"  # rtos + gpos + rogue
+HYP_DUO = IMAGES / "hypervisor-duo.elf"  # rtos + gpos: the reference without rogue
 # The rtos's tick is 1 ms = 62500 counter ticks at 62.5 MHz. Its measured
 # timer-interrupt latency must stay below 1% of the period on hvsim
 # (docs/hypervisor.md, "Latency bound").
@@ -24,8 +25,8 @@ def streams(stdout: bytes, transport: str):
     """Per-VM console lines. hvsim: the VMs' passthrough UARTs ([uart1] =
     rtos, [uart2] = gpos) plus the hypercall console ([name] on UART0);
     QEMU: the emulated consoles, [name] on UART0."""
-    out = {"rtos": [], "gpos": []}
-    uart_vm = {"uart1": "rtos", "uart2": "gpos"}
+    out = {"rtos": [], "gpos": [], "rogue": []}
+    uart_vm = {"uart1": "rtos", "uart2": "gpos", "uart3": "rogue"}
     for raw in stdout.decode(errors="replace").splitlines():
         line = raw.rstrip("\r")
         m = re.match(r"^\[(\w+)\] (.*)$", line)
@@ -63,9 +64,32 @@ def primes_below(n):
 
 CRC = zlib.crc32(bytes(i & 0xFF for i in range(65536)))
 
+# What rogue sees (guests/rogue/rogue.c): every stage-2 violation comes back
+# as a synchronous external abort (EC 0x25, from EL1), the EL1 physical
+# timer as UNDEF (EC 0x00); refused vGIC writes change nothing (read back
+# 0); unknown SMC functions return NOT_SUPPORTED (-1), CPU_ON of a vCPU it
+# does not have INVALID_PARAMETERS (-2).
+ROGUE = [
+    "rogue: start",
+    "rogue: read ipa 0x50000000: faults=1 ec=0x25",
+    "rogue: write ipa 0x44800000 (gpos's RAM as a PA): faults=2 ec=0x25",
+    "rogue: write ipa 0x09100000 (uart1 as a PA): faults=3 ec=0x25",
+    "rogue: enable INTID 40: readback=0x0",
+    "rogue: priority of INTID 41: readback=0x0",
+    "rogue: enable PPI 26: readback=0x0",
+    "rogue: disable PPI 25: readback=0x0",
+    "rogue: msr cntp_ctl_el0: faults=4 ec=0x00",
+    "rogue: smc 0x82000000 returned -1",
+    "rogue: flood done",
+    "rogue: CPU_ON 7 returned -2",
+    "STATUS rogue faults=4 irqs=0",
+]
+
 
 def check_guest_output(s, check_latency):
     rtos, gpos = s["rtos"], s["gpos"]
+    if s["rogue"]:
+        assert s["rogue"] == ROGUE
     assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20"
     sums = rtos_task2_sums(20)
     task2 = [l for l in rtos if l.startswith("rtos: task2")]
@@ -101,22 +125,64 @@ def hvsim_run():
     return run_hvsim(["run", "-q", HYP], timeout=300)
 
 
-def test_boots_and_runs_both_vms_on_hvsim(hvsim_run):
+def test_boots_and_runs_the_vms_on_hvsim(hvsim_run):
     r = hvsim_run
     assert r.status == 0, r.stderr.decode()
     out = r.stdout.decode()
-    assert "hyp: configuration \"default\": 2 VMs, valid" in out
+    assert "hyp: configuration \"default\": 3 VMs, valid" in out
     # hvsim's virt has UART1 and UART2: both consoles are passed through.
     assert "console passthrough uart1" in out and "console passthrough uart2" in out
     assert "hyp: vm rtos: off (PSCI SYSTEM_OFF)" in out
     assert "hyp: vm gpos: off (PSCI SYSTEM_OFF)" in out
     assert out.rstrip().endswith("hyp: all VMs are off; system off")
+    # gpos's SYSTEM_OFF stops gpos only: rtos goes on ticking after it.
+    assert out.index("hyp: vm gpos: off") < out.index("rtos: latency ticks=200")
     s = streams(r.stdout, "hvsim")
     check_guest_output(s, check_latency=True)
     # Passthrough: the guests' own lines arrive on their UARTs, only the
     # console hypercall goes through the hypervisor's UART0.
     assert "[uart2] gpos: primes below 20000: 2262" in out
     assert "[gpos] gpos: hello through the console hypercall" in out
+
+
+def test_rogue_refused_and_recorded(hvsim_run):
+    out = hvsim_run.stdout.decode()
+    s = streams(hvsim_run.stdout, "hvsim")
+    assert s["rogue"] == ROGUE
+    for line in [
+        "hyp: vm rogue: refused: read outside the VM's memory and devices (0x50000000,",
+        "hyp: vm rogue: refused: write outside the VM's memory and devices (0x44800000,",
+        "hyp: vm rogue: refused: write outside the VM's memory and devices (0x9100000,",
+        "hyp: vm rogue: refused: vGIC write to INTID 40, which it does not own",
+        "hyp: vm rogue: refused: vGIC write to INTID 41, which it does not own",
+        "hyp: vm rogue: refused: vGIC write to INTID 26, which it does not own",
+        "hyp: vm rogue: refused: vGIC write to INTID 25, which it does not own",
+        "hyp: vm rogue: msr S3_3_C14_C2_1 at pc",
+        "hyp: vm rogue: unknown SMC function 0x82000000: NOT_SUPPORTED",
+        "hyp: vm rogue: off (crashed: exception at its own vector 0x10000200",
+    ]:
+        assert line in out, line
+    # 3 memory + 4 vGIC + 200 flooded vGIC writes + the crash's fetch.
+    m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=0 undef=(\d+) "
+                  r"violations=(\d+) resets=0 traps: (.*)", out)
+    assert m, out
+    assert int(m.group(2)) == 3 + 4 + 200 + 1
+    # The flood: 1000 null hypercalls, plus its one CPU_ON: 1001 HVCs.
+    assert "ec16=1001" in m.group(3) and "ec17=1" in m.group(3)
+
+
+def test_isolation_rtos_gpos_unaffected_by_rogue(hvsim_run):
+    duo = run_hvsim(["run", "-q", HYP_DUO], timeout=300)
+    assert duo.status == 0, duo.stderr.decode()
+    assert "rogue" not in duo.stdout.decode()
+    a, b = streams(duo.stdout, "hvsim"), streams(hvsim_run.stdout, "hvsim")
+    check_guest_output(a, check_latency=True)
+
+    def stable(lines):  # latency values are timing, bounded separately
+        return [l for l in lines if not l.startswith("rtos: latency")]
+
+    assert stable(a["rtos"]) == stable(b["rtos"])
+    assert a["gpos"] == b["gpos"]
 
 
 def test_world_switch_summary(hvsim_run):
@@ -156,6 +222,7 @@ def test_same_image_on_qemu(tmp_path, hvsim_run):
     out = q.stdout.decode()
     # QEMU virt has one UART: the consoles are emulated and multiplexed.
     assert "console emulated uart1" in out and "console emulated uart2" in out
+    assert "console emulated uart3" in out
     qs = streams(q.stdout, "qemu")
     check_guest_output(qs, check_latency=False)
     hs = streams(hvsim_run.stdout, "hvsim")
@@ -165,3 +232,4 @@ def test_same_image_on_qemu(tmp_path, hvsim_run):
 
     assert stable(qs["rtos"]) == stable(hs["rtos"])
     assert qs["gpos"] == hs["gpos"]
+    assert qs["rogue"] == hs["rogue"] == ROGUE

@@ -126,6 +126,9 @@ START_TEST(ipa_windows_of_one_vm)
     vms[0].ram.ipa = 0xfff00000; /* past 4 GiB */
     vms[0].load_ipa = vms[0].entry_ipa = 0xfff00000;
     expect_error(&p, "32-bit IPA space");
+    setup();
+    vms[1].console.ipa = 0x080c0000; /* inside gpos's 2-vCPU vGICR window */
+    expect_error(&p, "vm gpos: console 2 at ipa 0x80c0000 overlaps vGICR 0 at ipa 0x80a0000");
 }
 END_TEST
 
