@@ -44,6 +44,7 @@ e2e:
 bench: build
 	$(PYTHON) bench/run_bench.py --build $(BUILD)
 	$(PYTHON) bench/run_idle.py --build $(BUILD)
+	$(PYTHON) bench/run_hyp.py --build $(BUILD)
 
 # libFuzzer sessions (clang): FUZZ_SECONDS per harness.
 fuzz:
