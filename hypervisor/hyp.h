@@ -154,7 +154,13 @@ void hyp_vm_reset(struct vm *vm);
 void hyp_vm_off(struct vm *vm, const char *why);
 void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0);
 bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa);
-void hyp_violation(struct vm *vm, const char *what, uint64_t a, uint64_t b);
+/* Kinds of isolation events, as the event port numbers them
+ * (sim/platform/evtport.h). */
+enum hyp_event_kind { HYP_EV_MEMORY = 1, HYP_EV_VGIC = 2, HYP_EV_FETCH = 3, HYP_EV_CRASH = 4 };
+void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
+                   uint64_t b);
+void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
+                    uint64_t info);
 
 /* vm/vcpu.c: the world switch of EL1 state. */
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v);

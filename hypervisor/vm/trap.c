@@ -79,7 +79,7 @@ static void trap_iabt(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
     (void)h;
     uint64_t far = read_sysreg(far_el2);
-    hyp_violation(v->vm, "instruction fetch outside the VM's memory", far, esr);
+    hyp_violation(v->vm, HYP_EV_FETCH, "instruction fetch outside the VM's memory", far, esr);
     hyp_inject_undef(v);
 }
 
@@ -96,8 +96,9 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
         uint64_t val = m.write ? hyp_mmio_store_value(&m, m.reg == 31 ? 0 : v->r.x[m.reg]) : 0;
         int g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
         if (g < 0) {
-            hyp_violation(v->vm, "emulated GIC access of a width or alignment the GIC refuses",
-                          m.ipa, esr);
+            hyp_violation(v->vm, HYP_EV_VGIC,
+                          "emulated GIC access of a width or alignment the GIC refuses", m.ipa,
+                          esr);
             hyp_inject_dabt(v, far);
             return;
         }
@@ -107,13 +108,13 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
             v->r.pc += 4;
             return;
         }
-        hyp_violation(v->vm,
+        hyp_violation(v->vm, HYP_EV_MEMORY,
                       m.write ? "write outside the VM's memory and devices"
                               : "read outside the VM's memory and devices",
                       m.ipa, esr);
     } else {
         uint64_t ipa = ((hpfar >> 4) & UINT64_C(0xffffffffff)) << 12 | (far & 0xfff);
-        hyp_violation(v->vm, hyp_mmio_strerror(r), ipa, esr);
+        hyp_violation(v->vm, HYP_EV_MEMORY, hyp_mmio_strerror(r), ipa, esr);
     }
     hyp_inject_dabt(v, far);
 }

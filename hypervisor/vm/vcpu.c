@@ -131,6 +131,7 @@ static void take_to_el1(struct vcpu *v, uint64_t esr, uint64_t far, bool set_far
         char why[96];
         hyp_snprintf(why, sizeof why, "crashed: exception at its own vector 0x%llx, esr 0x%llx",
                      (unsigned long long)target, (unsigned long long)esr);
+        hyp_event_port(v->vm->hyp, v->vm->cfg->id, HYP_EV_CRASH, target, esr);
         hyp_vm_off(v->vm, why);
         return;
     }

@@ -139,7 +139,7 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     if (eff.violation) {
         char what[96];
         hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
-        hyp_violation(vm, what, ipa, *val);
+        hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
     }
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,

@@ -96,6 +96,11 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
     case HV_EV_RUN_STOP:
         snprintf(buf, len, "run stopped (status %d)", ev->u.stop.status);
         break;
+    case HV_EV_ISOLATION:
+        snprintf(buf, len, "isolation: vm %u refused %s: addr 0x%" PRIx64 " info 0x%" PRIx64,
+                 ev->u.iso.vm, ev->u.iso.kind_name ? ev->u.iso.kind_name : "?", ev->u.iso.addr,
+                 ev->u.iso.info);
+        break;
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

@@ -8,7 +8,7 @@ static const char *const ev_names[HV_EV__COUNT] = {
     [HV_EV_EXC_TAKEN] = "exc", [HV_EV_ERET] = "eret",     [HV_EV_SYSREG] = "sysreg",
     [HV_EV_MMIO] = "mmio",     [HV_EV_BUS_ERROR] = "bus", [HV_EV_UART_TX] = "uart",
     [HV_EV_PSCI] = "psci",     [HV_EV_WFI] = "wfi",       [HV_EV_GUEST_ERROR] = "guest-error",
-    [HV_EV_UNIMPL] = "unimpl", [HV_EV_RUN_STOP] = "stop",
+    [HV_EV_UNIMPL] = "unimpl", [HV_EV_RUN_STOP] = "stop", [HV_EV_ISOLATION] = "isolation",
 };
 
 void hv_obs_init(struct hv_obs *obs)

@@ -24,6 +24,7 @@ enum hv_ev_type {
     HV_EV_GUEST_ERROR, /* the guest did something architecturally wrong */
     HV_EV_UNIMPL,      /* the guest used something hvsim does not implement */
     HV_EV_RUN_STOP,    /* the run ended */
+    HV_EV_ISOLATION,   /* a hypervisor reported a refused access (event port) */
     HV_EV__COUNT
 };
 
@@ -105,6 +106,16 @@ struct hv_ev_text {
     const char *text; /* one line, no newline */
 };
 
+/* An isolation event reported by the software under test through the
+ * event port (sim/platform/evtport.c). */
+struct hv_ev_isolation {
+    uint32_t vm;   /* the VM the hypervisor names */
+    uint32_t kind; /* enum hv_evtport_kind (evtport.h) */
+    uint64_t addr; /* what it touched: IPA, register, INTID */
+    uint64_t info; /* kind-specific: ESR, value written */
+    const char *kind_name;
+};
+
 struct hv_ev_stop {
     int reason; /* enum hv_stop_reason (machine.h) */
     int status; /* the exit status the run ends with */
@@ -128,6 +139,7 @@ struct hv_event {
         struct hv_ev_wfi wfi;
         struct hv_ev_text text;
         struct hv_ev_stop stop;
+        struct hv_ev_isolation iso;
     } u;
 };
 

@@ -54,6 +54,7 @@ static int builtin_virt(struct hv_platform *p)
         {"uart3", HV_DEV_PL011, 0x09120000ull, 0x1000, 0, 0, 10, HV_PLAT_PL011_HZ},
         {"cru", HV_DEV_CRU, 0x09200000ull, 0x10000, 0, 0, -1, 0},
         {"grf", HV_DEV_SYSCON, 0x09210000ull, 0x10000, 0, 0, -1, 0},
+        {"evtport", HV_DEV_EVTPORT, 0x09300000ull, 0x1000, 0, 0, -1, 0},
     };
     p->ndevs = sizeof(devs) / sizeof(devs[0]);
     memcpy(p->devs, devs, sizeof(devs));
@@ -100,6 +101,8 @@ const char *hv_dev_type_name(enum hv_dev_type t)
         return "cru";
     case HV_DEV_SYSCON:
         return "syscon";
+    case HV_DEV_EVTPORT:
+        return "event-port";
     case HV_DEV__COUNT:
         break;
     }

@@ -185,6 +185,27 @@ def test_isolation_rtos_gpos_unaffected_by_rogue(hvsim_run):
     assert a["gpos"] == b["gpos"]
 
 
+def test_event_port_records_every_refusal():
+    # hvsim's DTB lists the event port: the hypervisor reports each refused
+    # access there, and hvsim logs one "isolation" event per report.
+    r = run_hvsim(["run", "-q", "--log", "isolation", HYP], timeout=300)
+    assert r.status == 0, r.stderr.decode()
+    assert ", event port" in r.stdout.decode().splitlines()[0]
+    ev = re.findall(r"isolation: vm (\d+) refused (\w+): addr (0x[0-9a-f]+) info (0x[0-9a-f]+)",
+                    r.stderr.decode())
+    assert all(vm == "3" for vm, _, _, _ in ev)  # only rogue
+    kinds = [k for _, k, _, _ in ev]
+    assert kinds.count("memory") == 3
+    assert kinds.count("vgic") == 4 + 200
+    assert kinds.count("fetch") == 1 and kinds.count("crash") == 1
+    assert len(ev) == 3 + 204 + 2
+    # What was refused: the IPAs, the INTIDs (40 = 0x28, 41, 26, 25), and
+    # where it crashed (VBAR_EL1 0x10000000 + 0x200, current EL with SPx).
+    assert [a for _, k, a, _ in ev if k == "memory"] == ["0x50000000", "0x44800000", "0x9100000"]
+    assert [a for _, k, a, _ in ev if k == "vgic"][:4] == ["0x28", "0x29", "0x1a", "0x19"]
+    assert [a for _, k, a, _ in ev if k == "crash"] == ["0x10000200"]
+
+
 def test_world_switch_summary(hvsim_run):
     out = hvsim_run.stdout.decode()
     m = re.search(r"hyp: vm rtos: switches=(\d+) irqs=(\d+) injections=(\d+) undef=0 "
@@ -223,6 +244,7 @@ def test_same_image_on_qemu(tmp_path, hvsim_run):
     # QEMU virt has one UART: the consoles are emulated and multiplexed.
     assert "console emulated uart1" in out and "console emulated uart2" in out
     assert "console emulated uart3" in out
+    assert ", event port" not in out  # QEMU's DTB has none: not used
     qs = streams(q.stdout, "qemu")
     check_guest_output(qs, check_latency=False)
     hs = streams(hvsim_run.stdout, "hvsim")
