@@ -81,7 +81,9 @@ struct vm {
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
     char line[HYP_CONSOLE_LINE + 1];
     unsigned line_len;
-    struct vgic_emu vgic; /* its emulated GICD/GICR */
+    struct vgic_emu vgic;         /* its emulated GICD/GICR */
+    uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
+    unsigned dtb_size;
     struct vm_stats st;
 };
 
@@ -96,7 +98,7 @@ struct hyp_platform {
     uint64_t dtb_size;
     uint64_t ram_base, ram_size;
     uint64_t gicd, gicd_size, gicr, gicr_size;
-    unsigned ppi_hyp, ppi_virt, ppi_phys; /* timer PPIs as INTIDs */
+    unsigned ppi_sec, ppi_hyp, ppi_virt, ppi_phys; /* timer PPIs as INTIDs */
     unsigned ppi_maint;
     struct hyp_uart uart[HYP_MAX_UARTS];
     unsigned nuarts;

@@ -3,7 +3,7 @@
  * yield hypercall; vCPU 1 computes a CRC-32 and stops with CPU_OFF. Then
  * vCPU 0 sleeps on its virtual timer a few times, says hello through the
  * console hypercall, and powers its VM off. Output lines:
- *   gpos: start vm=<id> vcpus=<n> prio=<p>
+ *   gpos: start vm=<id> vcpus=<n> prio=<p> dtb=ok
  *   gpos: primes below 20000: <n>
  *   gpos: cpu1 ctx=0x<hex> crc32=<hex>
  *   gpos: cpu1 done, joined
@@ -76,8 +76,8 @@ int main(void)
 {
     grt_console_init();
     struct grt_hvc_ret info = grt_hvc(HYP_VM_INFO, 0, 0, 0);
-    grt_printf("gpos: start vm=%llu vcpus=%llu prio=%llu\n", (unsigned long long)info.x0,
-               (unsigned long long)info.x1, (unsigned long long)info.x3);
+    grt_printf("gpos: start vm=%llu vcpus=%llu prio=%llu dtb=%s\n", (unsigned long long)info.x0,
+               (unsigned long long)info.x1, (unsigned long long)info.x3, grt_dtb_status());
     unsigned primes = count_primes();
     grt_printf("gpos: primes below %u: %u\n", SIEVE_N, primes);
 

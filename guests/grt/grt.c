@@ -112,3 +112,13 @@ struct grt_hvc_ret grt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
     __asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)::"memory");
     return (struct grt_hvc_ret){x0, x1, x2, x3};
 }
+
+const char *grt_dtb_status(void)
+{
+    const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)grt_dtb;
+    if (!p)
+        return "none";
+    uint32_t magic = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t version = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
+    return magic == 0xd00dfeedu && version == 17 ? "ok" : "bad";
+}

@@ -41,6 +41,10 @@ struct grt_hvc_ret grt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 void grt_system_off(void) __attribute__((noreturn));
 void grt_cpu_off(void) __attribute__((noreturn));
 extern char grt_secondary[];
+extern uint64_t grt_dtb; /* x0 at entry: the VM's DTB */
+/* "ok" if grt_dtb holds a version-17 flattened device tree (DT spec 5.2),
+ * else "bad". */
+const char *grt_dtb_status(void);
 
 /* Virtual timer and virtual CPU interface (ICC_* at EL1 are ICV_* here). */
 static inline uint64_t grt_cntvct(void)

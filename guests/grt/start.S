@@ -1,9 +1,11 @@
-/* Guest runtime entry at EL1h: vCPU 0 enters at _start (x0 = 0), other
+/* Guest runtime entry at EL1h: vCPU 0 enters at _start (x0 = its DTB), other
  * vCPUs at grt_secondary through PSCI CPU_ON (x0 = context). Each vCPU
  * gets a 16 KiB stack chosen by MPIDR_EL1.Aff0. */
     .section .text.start, "ax"
     .global _start
 _start:
+    ldr     x1, =grt_dtb            /* x0 = the DTB the hypervisor made */
+    str     x0, [x1]
     bl      set_stack
     ldr     x1, =__bss_start
     ldr     x2, =__bss_end
@@ -16,6 +18,13 @@ _start:
     bl      grt_system_off
 3:  b       3b
 
+    .data
+    .balign 8
+    .global grt_dtb
+grt_dtb:
+    .quad   0
+
+    .text
     .global grt_secondary
 grt_secondary:
     mov     x19, x0

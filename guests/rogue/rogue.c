@@ -48,7 +48,7 @@ static void report(const char *what)
 int main(void)
 {
     grt_console_init();
-    grt_printf("rogue: start\n");
+    grt_printf("rogue: start dtb=%s\n", grt_dtb_status());
 
     /* Memory outside its own RAM: an IPA beyond it, the PA of gpos's RAM
      * and of rtos's UART used as IPAs. Each is a stage-2 fault. */

@@ -2,7 +2,7 @@
  * timer drives two tasks; the tick handler measures its own interrupt
  * latency (CNTVCT at handler entry minus the programmed CVAL, in counter
  * ticks) and the guest prints it periodically. Output lines:
- *   rtos: start vm=<id> vcpus=<n> prio=<p>
+ *   rtos: start vm=<id> vcpus=<n> prio=<p> dtb=ok
  *   rtos: task2 run=<k> sum=<hex>              (every 10 ticks)
  *   rtos: latency ticks=<n> min=<a> max=<b> avg=<c> missed=<m>  (every 50 ticks)
  *   STATUS rtos ticks=<n> task1=<k> task2=<k>
@@ -72,8 +72,8 @@ int main(void)
 {
     grt_console_init();
     struct grt_hvc_ret info = grt_hvc(HYP_VM_INFO, 0, 0, 0);
-    grt_printf("rtos: start vm=%llu vcpus=%llu prio=%llu\n", (unsigned long long)info.x0,
-               (unsigned long long)info.x1, (unsigned long long)info.x3);
+    grt_printf("rtos: start vm=%llu vcpus=%llu prio=%llu dtb=%s\n", (unsigned long long)info.x0,
+               (unsigned long long)info.x1, (unsigned long long)info.x3, grt_dtb_status());
     period = SYSREG_R(cntfrq_el0) / 1000;
     grt_gic_init();
     SYSREG_W(cntv_cval_el0, grt_cntvct() + period);

@@ -102,6 +102,8 @@ int hyp_dt_parse(const void *dtb, struct hyp_platform *p, char *err, size_t errl
         hypt = intid_of(dtb, timer, 3);
     if (ns < 16 || virt < 16 || hypt < 16 || ns > 31 || virt > 31 || hypt > 31)
         FAIL("timer node: expected 4 PPIs (secure, non-secure, virtual, hypervisor)");
+    int sec = intid_of(dtb, timer, 0);
+    p->ppi_sec = sec >= 16 && sec <= 31 ? (unsigned)sec : 29;
     p->ppi_phys = (unsigned)ns;
     p->ppi_virt = (unsigned)virt;
     p->ppi_hyp = (unsigned)hypt;

@@ -98,9 +98,10 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
     if (!vm->image || vm->image->end <= vm->image->start)
         FAIL("vm %s: no guest image", n);
     uint64_t isz = (uint64_t)(vm->image->end - vm->image->start);
-    if (vm->load_ipa < r->ipa || vm->load_ipa - r->ipa > r->size ||
-        isz > r->size - (vm->load_ipa - r->ipa))
-        FAIL("vm %s: image (%llu bytes at ipa 0x%llx) does not fit its RAM", n,
+    if (r->size <= HYP_VM_DTB_SIZE || vm->load_ipa < r->ipa ||
+        vm->load_ipa - r->ipa > r->size - HYP_VM_DTB_SIZE ||
+        isz > r->size - HYP_VM_DTB_SIZE - (vm->load_ipa - r->ipa))
+        FAIL("vm %s: image (%llu bytes at ipa 0x%llx) does not fit its RAM below its DTB", n,
              (unsigned long long)isz, (unsigned long long)vm->load_ipa);
     if (vm->entry_ipa < r->ipa || vm->entry_ipa >= r->ipa + r->size || (vm->entry_ipa & 3))
         FAIL("vm %s: entry point ipa 0x%llx is not an aligned address in its RAM", n,

@@ -26,6 +26,9 @@
 #define HYP_VGICD_IPA    UINT64_C(0x08000000)
 #define HYP_VGICR_IPA    UINT64_C(0x080a0000)
 #define HYP_VGICR_STRIDE UINT64_C(0x20000)
+/* The last 4 KiB of a VM's RAM hold the DTB the hypervisor makes for it;
+ * vCPU 0 starts with x0 = its IPA (Linux arm64 boot protocol). */
+#define HYP_VM_DTB_SIZE UINT64_C(0x1000)
 
 /* Interrupt IDs (GICv3 2.2): SGIs 0-15, PPIs 16-31, SPIs 32-1019. */
 #define HYP_INTID_SPI_FIRST 32u

@@ -1,7 +1,10 @@
 /* VMs from the static configuration: stage-2 tables (4 KiB granule, 32-bit
  * IPA, VMID = the VM's id), guest RAM loaded with the embedded image,
  * vCPU 0 started at the entry point, the others off until PSCI CPU_ON. */
+#include <libfdt.h>
+
 #include "../arch/sysreg.h"
+#include "../core/vm_dtb.h"
 #include "../hyp.h"
 #include "../lib/fmt.h"
 
@@ -84,6 +87,9 @@ static void load_image(struct vm *vm)
     uint8_t *dst = ram + (c->load_ipa - c->ram.ipa);
     for (const uint8_t *s = c->image->start; s < c->image->end; s++)
         *dst++ = *s;
+    uint8_t *d = ram + c->ram.size - HYP_VM_DTB_SIZE;
+    for (unsigned i = 0; i < vm->dtb_size; i++)
+        d[i] = vm->dtb[i];
     /* The guest starts with its MMU and caches off: clean the image to
      * the point of coherency and invalidate the instruction cache. */
     for (uint64_t a = c->ram.pa; a < c->ram.pa + c->ram.size; a += 64)
@@ -111,7 +117,8 @@ void hyp_vm_reset(struct vm *vm)
     vm->resets++;
     load_image(vm);
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
-        hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, 0);
+        uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
+        hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);
         vm->vcpu[i].state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
     }
     vm->cntvoff = hyp_now();
@@ -201,6 +208,17 @@ int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
         if (build_stage2(h, vm, err, errlen))
             return -1;
         hyp_vgic_setup(h, vm);
+        /* Its DTB: only what it owns. libfdt runs here, at boot, before any
+         * guest state is loaded (it may use FP/SIMD registers). */
+        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec, h->plat.ppi_phys,  h->plat.ppi_virt,
+                                     h->plat.ppi_hyp, h->plat.ppi_maint, 24000000};
+        int n = hyp_vm_dtb_build(vm->cfg, &dp, vm->dtb, sizeof vm->dtb);
+        if (n < 0) {
+            hyp_snprintf(err, errlen, "vm %s: building its DTB: %s", vm->cfg->name,
+                         fdt_strerror(n));
+            return -1;
+        }
+        vm->dtb_size = (unsigned)n;
         hyp_vm_reset(vm);
         vm->resets = 0;
         hyp_printf("hyp: vm %s: id %u, priority %u, %u vCPU(s), RAM ipa 0x%llx -> pa 0x%llx "

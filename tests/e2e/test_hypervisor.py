@@ -70,7 +70,7 @@ CRC = zlib.crc32(bytes(i & 0xFF for i in range(65536)))
 # 0); unknown SMC functions return NOT_SUPPORTED (-1), CPU_ON of a vCPU it
 # does not have INVALID_PARAMETERS (-2).
 ROGUE = [
-    "rogue: start",
+    "rogue: start dtb=ok",
     "rogue: read ipa 0x50000000: faults=1 ec=0x25",
     "rogue: write ipa 0x44800000 (gpos's RAM as a PA): faults=2 ec=0x25",
     "rogue: write ipa 0x09100000 (uart1 as a PA): faults=3 ec=0x25",
@@ -90,7 +90,7 @@ def check_guest_output(s, check_latency):
     rtos, gpos = s["rtos"], s["gpos"]
     if s["rogue"]:
         assert s["rogue"] == ROGUE
-    assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20"
+    assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20 dtb=ok"
     sums = rtos_task2_sums(20)
     task2 = [l for l in rtos if l.startswith("rtos: task2")]
     assert task2 == [f"rtos: task2 run={k + 1} sum={v:08x}" for k, v in enumerate(sums)]
@@ -108,7 +108,7 @@ def check_guest_output(s, check_latency):
     n = primes_below(20000)
     assert n == 2262  # pi(20000)
     assert gpos == [
-        "gpos: start vm=2 vcpus=2 prio=10",
+        "gpos: start vm=2 vcpus=2 prio=10 dtb=ok",
         f"gpos: primes below 20000: {n}",
         f"gpos: cpu1 ctx=0xc0ffee crc32={CRC:08x}",
         "gpos: cpu1 done, joined",
