@@ -54,7 +54,9 @@ struct vcpu {
     uint64_t vmcr, ap0r0, ap1r0;
     bool ppi27_active; /* physical PPI 27 was active (HW LR) when switched out */
     struct vm *vm;
-    unsigned idx; /* vCPU number in its VM (MPIDR Aff0) */
+    unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
+    unsigned sched_idx; /* its index in hyp.all */
+    unsigned prio;      /* its VM's priority (cached for the scheduler) */
     enum vcpu_state state;
     uint64_t slice_end;  /* physical count at which its slice ends */
     uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
@@ -122,6 +124,8 @@ struct hyp {
     uint64_t freq;     /* CNTFRQ_EL0 */
     uint64_t hyp_tick; /* physical ticks per hypervisor tick (1 ms) */
     uint64_t world_switches;
+    struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* every configured vCPU, VM order */
+    unsigned nall;
     bool resched; /* something changed: run the scheduler before returning */
     bool rotate;  /* the current vCPU gives up its turn (yield) */
 };

@@ -20,6 +20,20 @@
         uint64_t _v = (uint64_t)(v);                                                               \
         __asm__ volatile("msr " #name ", %0\n\tisb" ::"r"(_v) : "memory");                         \
     } while (0)
+/* Without the ISB, for registers the engine implements itself (everything
+ * but the generic timer and the GIC CPU interface, which hvsim models):
+ * used on the world-switch path for the EL1 context. */
+#define read_sysreg_native(name)                                                                   \
+    ({                                                                                             \
+        uint64_t _v;                                                                               \
+        __asm__ volatile("mrs %0, " #name : "=r"(_v)::"memory");                                   \
+        _v;                                                                                        \
+    })
+#define write_sysreg_native(name, v)                                                               \
+    do {                                                                                           \
+        uint64_t _v = (uint64_t)(v);                                                               \
+        __asm__ volatile("msr " #name ", %0" ::"r"(_v) : "memory");                                \
+    } while (0)
 #define isb()    __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
 #define wfi()    __asm__ volatile("wfi" ::: "memory")

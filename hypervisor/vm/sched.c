@@ -25,29 +25,32 @@ uint64_t hyp_now(void)
     return read_sysreg(cntpct_el0);
 }
 
+/* The scheduler walks h->all, the configured vCPUs only (built once in
+ * hyp_sched_init), so that its scans cost what the configuration has. */
 static unsigned nr_all(struct hyp *h)
 {
-    return h->nvms * HYP_MAX_VCPUS;
+    return h->nall;
 }
 
 static struct vcpu *at(struct hyp *h, unsigned k)
 {
-    return &h->vms[k / HYP_MAX_VCPUS].vcpu[k % HYP_MAX_VCPUS];
+    return h->all[k];
 }
 
 static unsigned index_of(struct hyp *h, struct vcpu *v)
 {
-    return (unsigned)(v->vm - h->vms) * HYP_MAX_VCPUS + v->idx;
+    (void)h;
+    return v->sched_idx;
 }
 
 static bool runnable(const struct vcpu *v)
 {
-    return v->state == VCPU_RUNNABLE && !v->vm->off && v->idx < v->vm->cfg->nr_vcpus;
+    return v->state == VCPU_RUNNABLE && !v->vm->off;
 }
 
 static unsigned prio(const struct vcpu *v)
 {
-    return v->vm->cfg->priority;
+    return v->prio;
 }
 
 /* Physical count at which a blocked vCPU's virtual timer fires, or
@@ -63,6 +66,14 @@ static uint64_t deadline(const struct vcpu *v)
 
 void hyp_sched_init(struct hyp *h)
 {
+    h->nall = 0;
+    for (unsigned i = 0; i < h->nvms; i++)
+        for (unsigned k = 0; k < h->vms[i].cfg->nr_vcpus; k++) {
+            struct vcpu *v = &h->vms[i].vcpu[k];
+            v->sched_idx = h->nall;
+            v->prio = h->vms[i].cfg->priority;
+            h->all[h->nall++] = v;
+        }
     hyp_gic_enable_ppi(h, h->plat.ppi_hyp);
     hyp_gic_enable_ppi(h, h->plat.ppi_virt);
     hyp_gic_enable_ppi(h, h->plat.ppi_maint);
@@ -107,24 +118,22 @@ void hyp_sched_program(struct hyp *h)
 {
     uint64_t next = UINT64_MAX;
     struct vcpu *cur = h->current;
-    if (cur) {
-        /* The slice matters only when an equal-priority vCPU waits. */
-        for (unsigned k = 0; k < nr_all(h); k++) {
-            struct vcpu *c = at(h, k);
-            if (c != cur && runnable(c) && prio(c) == prio(cur)) {
-                next = cur->slice_end;
-                break;
-            }
-        }
-    }
+    bool equal_waits = false;
     for (unsigned k = 0; k < nr_all(h); k++) {
         struct vcpu *c = at(h, k);
-        if (c->state == VCPU_BLOCKED && c != cur && !c->vm->off) {
+        if (c == cur || c->vm->off)
+            continue;
+        if (c->state == VCPU_BLOCKED) {
             uint64_t d = deadline(c);
             if (d < next)
                 next = d;
+        } else if (cur && c->state == VCPU_RUNNABLE && prio(c) == prio(cur)) {
+            equal_waits = true;
         }
     }
+    /* The slice matters only when an equal-priority vCPU waits. */
+    if (equal_waits && cur->slice_end < next)
+        next = cur->slice_end;
     if (next == UINT64_MAX) {
         write_sysreg(cnthp_ctl_el2, 0);
     } else {
@@ -187,7 +196,7 @@ static struct vcpu *idle(struct hyp *h)
         bool any = false;
         for (unsigned k = 0; k < nr_all(h); k++) {
             struct vcpu *c = at(h, k);
-            if (c->state != VCPU_OFF && !c->vm->off && c->idx < c->vm->cfg->nr_vcpus)
+            if (c->state != VCPU_OFF && !c->vm->off)
                 any = true;
         }
         if (!any)

@@ -14,30 +14,30 @@
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
 {
     struct el1_ctx *c = &v->el1;
-    c->sctlr = read_sysreg(sctlr_el1);
-    c->ttbr0 = read_sysreg(ttbr0_el1);
-    c->ttbr1 = read_sysreg(ttbr1_el1);
-    c->tcr = read_sysreg(tcr_el1);
-    c->mair = read_sysreg(mair_el1);
-    c->amair = read_sysreg(amair_el1);
-    c->vbar = read_sysreg(vbar_el1);
-    c->contextidr = read_sysreg(contextidr_el1);
-    c->tpidr_el1 = read_sysreg(tpidr_el1);
-    c->tpidr_el0 = read_sysreg(tpidr_el0);
-    c->tpidrro_el0 = read_sysreg(tpidrro_el0);
-    c->sp_el0 = read_sysreg(sp_el0);
-    c->sp_el1 = read_sysreg(sp_el1);
-    c->elr = read_sysreg(elr_el1);
-    c->spsr = read_sysreg(spsr_el1);
-    c->esr = read_sysreg(esr_el1);
-    c->far = read_sysreg(far_el1);
-    c->afsr0 = read_sysreg(afsr0_el1);
-    c->afsr1 = read_sysreg(afsr1_el1);
-    c->par = read_sysreg(par_el1);
-    c->cpacr = read_sysreg(cpacr_el1);
+    c->sctlr = read_sysreg_native(sctlr_el1);
+    c->ttbr0 = read_sysreg_native(ttbr0_el1);
+    c->ttbr1 = read_sysreg_native(ttbr1_el1);
+    c->tcr = read_sysreg_native(tcr_el1);
+    c->mair = read_sysreg_native(mair_el1);
+    c->amair = read_sysreg_native(amair_el1);
+    c->vbar = read_sysreg_native(vbar_el1);
+    c->contextidr = read_sysreg_native(contextidr_el1);
+    c->tpidr_el1 = read_sysreg_native(tpidr_el1);
+    c->tpidr_el0 = read_sysreg_native(tpidr_el0);
+    c->tpidrro_el0 = read_sysreg_native(tpidrro_el0);
+    c->sp_el0 = read_sysreg_native(sp_el0);
+    c->sp_el1 = read_sysreg_native(sp_el1);
+    c->elr = read_sysreg_native(elr_el1);
+    c->spsr = read_sysreg_native(spsr_el1);
+    c->esr = read_sysreg_native(esr_el1);
+    c->far = read_sysreg_native(far_el1);
+    c->afsr0 = read_sysreg_native(afsr0_el1);
+    c->afsr1 = read_sysreg_native(afsr1_el1);
+    c->par = read_sysreg_native(par_el1);
+    c->cpacr = read_sysreg_native(cpacr_el1);
     c->cntkctl = read_sysreg(cntkctl_el1);
-    c->csselr = read_sysreg(csselr_el1);
-    c->mdscr = read_sysreg(mdscr_el1);
+    c->csselr = read_sysreg_native(csselr_el1);
+    c->mdscr = read_sysreg_native(mdscr_el1);
     hyp_fp_save(&v->fp);
 
     /* Virtual timer: save, then stop it so that it cannot fire for the
@@ -72,33 +72,33 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
 {
     struct vm *vm = v->vm;
     const struct el1_ctx *c = &v->el1;
-    write_sysreg(vttbr_el2, vm->vttbr);
+    write_sysreg_native(vttbr_el2, vm->vttbr);
     write_sysreg(cntvoff_el2, vm->cntvoff);
-    write_sysreg(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
-    write_sysreg(sctlr_el1, c->sctlr);
-    write_sysreg(ttbr0_el1, c->ttbr0);
-    write_sysreg(ttbr1_el1, c->ttbr1);
-    write_sysreg(tcr_el1, c->tcr);
-    write_sysreg(mair_el1, c->mair);
-    write_sysreg(amair_el1, c->amair);
-    write_sysreg(vbar_el1, c->vbar);
-    write_sysreg(contextidr_el1, c->contextidr);
-    write_sysreg(tpidr_el1, c->tpidr_el1);
-    write_sysreg(tpidr_el0, c->tpidr_el0);
-    write_sysreg(tpidrro_el0, c->tpidrro_el0);
-    write_sysreg(sp_el0, c->sp_el0);
-    write_sysreg(sp_el1, c->sp_el1);
-    write_sysreg(elr_el1, c->elr);
-    write_sysreg(spsr_el1, c->spsr);
-    write_sysreg(esr_el1, c->esr);
-    write_sysreg(far_el1, c->far);
-    write_sysreg(afsr0_el1, c->afsr0);
-    write_sysreg(afsr1_el1, c->afsr1);
-    write_sysreg(par_el1, c->par);
-    write_sysreg(cpacr_el1, c->cpacr);
+    write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
+    write_sysreg_native(sctlr_el1, c->sctlr);
+    write_sysreg_native(ttbr0_el1, c->ttbr0);
+    write_sysreg_native(ttbr1_el1, c->ttbr1);
+    write_sysreg_native(tcr_el1, c->tcr);
+    write_sysreg_native(mair_el1, c->mair);
+    write_sysreg_native(amair_el1, c->amair);
+    write_sysreg_native(vbar_el1, c->vbar);
+    write_sysreg_native(contextidr_el1, c->contextidr);
+    write_sysreg_native(tpidr_el1, c->tpidr_el1);
+    write_sysreg_native(tpidr_el0, c->tpidr_el0);
+    write_sysreg_native(tpidrro_el0, c->tpidrro_el0);
+    write_sysreg_native(sp_el0, c->sp_el0);
+    write_sysreg_native(sp_el1, c->sp_el1);
+    write_sysreg_native(elr_el1, c->elr);
+    write_sysreg_native(spsr_el1, c->spsr);
+    write_sysreg_native(esr_el1, c->esr);
+    write_sysreg_native(far_el1, c->far);
+    write_sysreg_native(afsr0_el1, c->afsr0);
+    write_sysreg_native(afsr1_el1, c->afsr1);
+    write_sysreg_native(par_el1, c->par);
+    write_sysreg_native(cpacr_el1, c->cpacr);
     write_sysreg(cntkctl_el1, c->cntkctl);
-    write_sysreg(csselr_el1, c->csselr);
-    write_sysreg(mdscr_el1, c->mdscr);
+    write_sysreg_native(csselr_el1, c->csselr);
+    write_sysreg_native(mdscr_el1, c->mdscr);
     hyp_fp_restore(&v->fp);
 
     if (v->ppi27_active)
