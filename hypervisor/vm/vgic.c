@@ -51,6 +51,11 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v)
 {
     if (v->vgic.nq)
         return true;
+    /* ICH_ELRSR_EL2 (GICv3 12.5.6): bit n = 1 when LR n holds no
+     * interrupt. All empty: nothing pending, with one register read. */
+    uint64_t all = (UINT64_C(1) << v->vgic.nr_lrs) - 1;
+    if (h->current == v && (READ(ICH_ELRSR_EL2) & all) == all)
+        return false;
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
         uint64_t lr = h->current == v ? ich_lr_read(i) : v->vgic.lr[i];
         if (lr & LR_PENDING)
