@@ -4,6 +4,7 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 UNICORN    := .deps/unicorn
+LIBFDT_ARM64 := .deps/libfdt-arm64
 JOBS       ?= $(shell nproc)
 # Debian's interpreter, which has python3-pytest (not a pyenv python on PATH).
 PYTHON     := /usr/bin/python3
@@ -15,6 +16,7 @@ all: build
 deps:
 	@scripts/install-deps
 	@scripts/fetch-unicorn $(UNICORN)
+	@scripts/fetch-libfdt $(LIBFDT_ARM64)
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -50,6 +52,7 @@ bench: build
 	$(PYTHON) bench/run_idle.py --build $(BUILD)
 	$(PYTHON) bench/run_linux.py --build $(BUILD)
 	$(PYTHON) bench/run_trace.py --build $(BUILD)
+	$(PYTHON) bench/run_hyp.py --build $(BUILD)
 
 # libFuzzer sessions (clang): FUZZ_SECONDS per harness.
 fuzz:

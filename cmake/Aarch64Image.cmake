@@ -1,5 +1,5 @@
 # hv_aarch64_image(<name> SOURCES <files...> [LDSCRIPT <file>] [CFLAGS <flags...>]
-#                  [INCLUDES <dirs...>] [OUTDIR <dir>])
+#                  [INCLUDES <dirs...>] [OUTDIR <dir>] [DEPENDS <files...>])
 #
 # Cross-compiles a freestanding AArch64 image with aarch64-linux-gnu-gcc and
 # produces <OUTDIR>/<name>.elf (default OUTDIR: ${CMAKE_BINARY_DIR}/images).
@@ -21,7 +21,7 @@ if(NOT TARGET images)
 endif()
 
 function(hv_aarch64_image name)
-  cmake_parse_arguments(A "" "LDSCRIPT;OUTDIR" "SOURCES;CFLAGS;INCLUDES" ${ARGN})
+  cmake_parse_arguments(A "" "LDSCRIPT;OUTDIR" "SOURCES;CFLAGS;INCLUDES;DEPENDS" ${ARGN})
   if(NOT A_OUTDIR)
     set(A_OUTDIR "${CMAKE_BINARY_DIR}/images")
   endif()
@@ -50,7 +50,7 @@ function(hv_aarch64_image name)
     # An assembler source's file symbol is gcc's random temporary object
     # name (cc*.o): drop it, so that the image is reproducible.
     COMMAND ${AARCH64_OBJCOPY} --wildcard --strip-symbol=cc*.o "${out}"
-    DEPENDS ${srcs} ${lddep}
+    DEPENDS ${srcs} ${lddep} ${A_DEPENDS}
     COMMENT "AArch64 image ${name}.elf"
     VERBATIM)
   add_custom_target(img-${name} DEPENDS "${out}")

@@ -144,6 +144,11 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
                      ") -> PA [0x%" PRIx64 ",0x%" PRIx64 ") %s, %s",
                      v->vmid, v->ipa, v->ipa + v->size, v->pa, v->pa + v->size, perms, whose);
     } break;
+    case HV_EV_REFUSAL:
+        snprintf(buf, len, "refusal: vm %u refused %s: addr 0x%" PRIx64 " info 0x%" PRIx64,
+                 ev->u.refusal.vm, ev->u.refusal.kind_name ? ev->u.refusal.kind_name : "?",
+                 ev->u.refusal.addr, ev->u.refusal.info);
+        break;
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

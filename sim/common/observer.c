@@ -19,6 +19,7 @@ static const char *const ev_names[HV_EV__COUNT] = {
     [HV_EV_SOC_REG] = "soc",
     [HV_EV_DEV_STATE] = "devstate",
     [HV_EV_ISOLATION] = "isolation",
+    [HV_EV_REFUSAL] = "refusal",
 };
 
 void hv_obs_init(struct hv_obs *obs)

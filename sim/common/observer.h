@@ -27,6 +27,7 @@ enum hv_ev_type {
     HV_EV_SOC_REG,     /* a CRU/GRF register access (sim/soc) */
     HV_EV_DEV_STATE,   /* a device's clock, reset or pin state changed (sim/soc) */
     HV_EV_ISOLATION,   /* a VM's stage 2 maps memory it does not own (docs/mmu.md) */
+    HV_EV_REFUSAL,     /* a hypervisor reported a refused access (event port) */
     HV_EV__COUNT
 };
 
@@ -108,6 +109,16 @@ struct hv_ev_text {
     const char *text; /* one line, no newline */
 };
 
+/* An isolation event reported by the software under test through the
+ * event port (sim/platform/evtport.c). */
+struct hv_ev_refusal {
+    uint32_t vm;   /* the VM the hypervisor names */
+    uint32_t kind; /* enum hv_evtport_kind (evtport.h) */
+    uint64_t addr; /* what it touched: IPA, register, INTID */
+    uint64_t info; /* kind-specific: ESR, value written */
+    const char *kind_name;
+};
+
 struct hv_ev_stop {
     int reason; /* enum hv_stop_reason (machine.h) */
     int status; /* the exit status the run ends with */
@@ -177,6 +188,7 @@ struct hv_event {
         struct hv_ev_soc_reg soc;
         struct hv_ev_dev_state dev;
         struct hv_ev_iso iso;
+        struct hv_ev_refusal refusal;
     } u;
 };
 

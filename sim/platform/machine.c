@@ -19,6 +19,7 @@
 #include "../mmu/mmu_cpu.h"
 #include "../timer/timer.h"
 #include "machine_soc.h"
+#include "evtport.h"
 #include "pl011.h"
 #include "psci.h"
 
@@ -71,6 +72,7 @@ struct hv_machine {
     struct hv_uart uarts[HV_MAX_UARTS];
     unsigned nuarts;
     struct hv_unimpl_dev unimpl[HV_PLAT_MAX_DEVS];
+    struct hv_evtport *evtport; /* NULL if the platform has none */
     unsigned nunimpl;
     struct hv_msoc *msoc; /* CRU, GRF and the devices behind them; NULL without */
 
@@ -492,6 +494,33 @@ static void unimpl_write(void *ctx, uint64_t off, unsigned size, uint64_t v)
     unimpl_read(ctx, off, size);
 }
 
+/* ---- the isolation-event port ---------------------------------------------- */
+
+static uint8_t evtport_el(void *ctx)
+{
+    struct hv_machine *m = ctx;
+    return (uint8_t)hv_cpu_el(m->cpu);
+}
+
+static uint64_t evtport_pc(void *ctx)
+{
+    struct hv_machine *m = ctx;
+    return hv_cpu_pc(m->cpu);
+}
+
+static int setup_evtport(struct hv_machine *m, const struct hv_plat_dev *pd, struct hv_obs *obs,
+                         struct hv_err *err)
+{
+    if (m->evtport)
+        return hv_err_set(err, "%s: only one event port is supported", pd->name);
+    struct hv_evtport_io io = {.ctx = m, .el = evtport_el, .pc = evtport_pc};
+    m->evtport = hv_evtport_create(&io, obs);
+    if (!m->evtport)
+        return hv_err_set(err, "out of memory");
+    return hv_cpu_map_mmio(m->cpu, pd->base, pd->size, hv_evtport_read, hv_evtport_write,
+                           m->evtport, err);
+}
+
 /* ---- construction --------------------------------------------------------- */
 
 static void *map_zeroed(uint64_t size)
@@ -887,6 +916,11 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
         const struct hv_plat_dev *pd = &m->plat.devs[i];
         if (pd->type == HV_DEV_PL011 || pd->type == HV_DEV_GICV3 || hv_msoc_maps(m->msoc, pd))
             continue;
+        if (pd->type == HV_DEV_EVTPORT) {
+            if (setup_evtport(m, pd, obs, err))
+                goto fail;
+            continue;
+        }
         struct hv_unimpl_dev *d = &m->unimpl[m->nunimpl++];
         d->m = m;
         d->pd = pd;
@@ -942,6 +976,7 @@ void hv_machine_destroy(struct hv_machine *m)
     hv_iso_destroy(m->iso);
     hv_gic_destroy(m->gic);
     hv_msoc_destroy(m->msoc);
+    hv_evtport_destroy(m->evtport);
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];
         hv_pl011_destroy(u->pl);

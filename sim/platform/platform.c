@@ -56,6 +56,7 @@ static int builtin_virt(struct hv_platform *p)
         {"grf", HV_DEV_SYSCON, 0x09210000ull, 0x10000, 0, 0, -1, 0},
         /* hvsim's I2C controller (docs/soc.md), SPI 11 (INTID 43). */
         {"i2c0", HV_DEV_I2C, 0x09130000ull, 0x1000, 0, 0, 11, 0},
+        {"evtport", HV_DEV_EVTPORT, 0x09300000ull, 0x1000, 0, 0, -1, 0},
     };
     p->ndevs = sizeof(devs) / sizeof(devs[0]);
     memcpy(p->devs, devs, sizeof(devs));
@@ -119,6 +120,8 @@ const char *hv_dev_type_name(enum hv_dev_type t)
         return "syscon";
     case HV_DEV_I2C:
         return "i2c";
+    case HV_DEV_EVTPORT:
+        return "event-port";
     case HV_DEV__COUNT:
         break;
     }

@@ -27,11 +27,12 @@
 #define HV_PLAT_PL011_HZ    24000000u /* default PL011 UARTCLK, QEMU virt's apb-pclk */
 
 enum hv_dev_type {
-    HV_DEV_PL011,  /* ARM PrimeCell UART */
-    HV_DEV_GICV3,  /* GICv3: base/size = GICD, base2/size2 = GICR region */
-    HV_DEV_CRU,    /* Rockchip-style clock & reset unit (issue: cru_syscon) */
-    HV_DEV_SYSCON, /* Rockchip-style GRF / system control */
-    HV_DEV_I2C,    /* hvsim's simple I2C controller with a 24C02 EEPROM (docs/soc.md) */
+    HV_DEV_PL011,   /* ARM PrimeCell UART */
+    HV_DEV_GICV3,   /* GICv3: base/size = GICD, base2/size2 = GICR region */
+    HV_DEV_CRU,     /* Rockchip-style clock & reset unit (issue: cru_syscon) */
+    HV_DEV_SYSCON,  /* Rockchip-style GRF / system control */
+    HV_DEV_I2C,     /* hvsim's simple I2C controller with a 24C02 EEPROM (docs/soc.md) */
+    HV_DEV_EVTPORT, /* hvsim isolation-event port (docs/hypervisor.md) */
     HV_DEV__COUNT
 };
 

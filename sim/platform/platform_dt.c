@@ -68,7 +68,7 @@ struct pctx {
     const void *fdt;
     struct hv_platform *p;
     struct hv_err *err;
-    unsigned n_pl011, n_gic, n_cru, n_grf, n_i2c;
+    unsigned n_pl011, n_gic, n_cru, n_grf, n_i2c, n_evtport;
     int mem_node;  /* offset of the memory node seen, or -1 */
     int cpus_node; /* offset of /cpus, or -1 */
     char path[PATH_BUF], path2[PATH_BUF];
@@ -310,16 +310,18 @@ static struct hv_plat_dev *new_dev(struct pctx *c, int node, enum hv_dev_type t)
     /* Device names are assigned, not read: uart0, uart1, ... in the order
      * the PL011 nodes appear; gic, cru, grf for the first of each other
      * kind and gic1, cru1, ... after that (docs/platform.md). */
-    unsigned *count = t == HV_DEV_PL011   ? &c->n_pl011
-                      : t == HV_DEV_GICV3 ? &c->n_gic
-                      : t == HV_DEV_CRU   ? &c->n_cru
-                      : t == HV_DEV_I2C   ? &c->n_i2c
-                                          : &c->n_grf;
-    const char *stem = t == HV_DEV_PL011   ? "uart"
-                       : t == HV_DEV_GICV3 ? "gic"
-                       : t == HV_DEV_CRU   ? "cru"
-                       : t == HV_DEV_I2C   ? "i2c"
-                                           : "grf";
+    unsigned *count = t == HV_DEV_PL011     ? &c->n_pl011
+                      : t == HV_DEV_GICV3   ? &c->n_gic
+                      : t == HV_DEV_CRU     ? &c->n_cru
+                      : t == HV_DEV_I2C     ? &c->n_i2c
+                      : t == HV_DEV_EVTPORT ? &c->n_evtport
+                                            : &c->n_grf;
+    const char *stem = t == HV_DEV_PL011     ? "uart"
+                       : t == HV_DEV_GICV3   ? "gic"
+                       : t == HV_DEV_CRU     ? "cru"
+                       : t == HV_DEV_I2C     ? "i2c"
+                       : t == HV_DEV_EVTPORT ? "evtport"
+                                             : "grf";
     if (t == HV_DEV_PL011 || t == HV_DEV_I2C || *count > 0)
         snprintf(d->name, sizeof(d->name), "%s%u", stem, *count);
     else
@@ -744,6 +746,8 @@ static int parse_root(struct pctx *c)
             rc = parse_simple(c, node, HV_DEV_SYSCON);
         } else if (compat(c, node, "hvsim,simple-i2c")) {
             rc = parse_i2c(c, node);
+        } else if (compat(c, node, "hvsim,event-port")) {
+            rc = parse_simple(c, node, HV_DEV_EVTPORT);
         } else {
             rc = unknown_node(c, node);
         }
@@ -1428,6 +1432,12 @@ static int emit(void *fdt, int size, const struct hv_platform *p, const struct h
             CK(fdt_property_u32(fdt, "#clock-cells", 1));
             CK(fdt_property_u32(fdt, "#reset-cells", 1));
             CK(fdt_property_u32(fdt, "phandle", PH_DEV + i));
+            break;
+        case HV_DEV_EVTPORT:
+            /* hvsim's own binding: docs/hypervisor.md, "Event port". */
+            CK(begin_node_at(fdt, "event-port", d->base));
+            CK(fdt_property_string(fdt, "compatible", "hvsim,event-port"));
+            CK(prop_reg(fdt, "reg", reg, 2));
             break;
         case HV_DEV_SYSCON:
             /* Linux soc/rockchip/grf.yaml. */

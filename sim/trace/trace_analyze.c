@@ -447,7 +447,8 @@ static unsigned group_of(uint32_t vm, uint8_t el)
 static bool is_violation(enum hv_ev_type t)
 {
     const char *n = hv_ev_type_name(t);
-    return t == HV_EV_BUS_ERROR || (n && (strstr(n, "violation") || strstr(n, "isolation")));
+    return t == HV_EV_BUS_ERROR ||
+           (n && (strstr(n, "violation") || strstr(n, "isolation") || strstr(n, "refusal")));
 }
 
 int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)

@@ -217,7 +217,13 @@ START_TEST(test_builtin_virt)
         if (strcmp(q.devs[i].name, "uart3") == 0)
             q.devs[i].clock_hz = 24001024;
     ck_assert_int_eq(hv_platform_soc_dev(&q, hv_platform_find(&q, HV_DEV_PL011, 3)), -1);
-    ck_assert_uint_eq(p.ndevs, 8);
+    /* hvsim's isolation-event port (docs/hypervisor.md): no IRQ. */
+    const struct hv_plat_dev *ep = hv_platform_find(&p, HV_DEV_EVTPORT, 0);
+    ck_assert_str_eq(ep->name, "evtport");
+    ck_assert_uint_eq(ep->base, 0x09300000u);
+    ck_assert_uint_eq(ep->size, 0x1000u);
+    ck_assert_int_eq(ep->irq, -1);
+    ck_assert_uint_eq(p.ndevs, 9); /* GIC, uart0..3, CRU, GRF, i2c0, event port */
 
     struct hv_err err;
     ck_assert_int_eq(hv_platform_validate(&p, &err), 0);
@@ -240,6 +246,7 @@ START_TEST(test_type_names)
     ck_assert_str_eq(hv_dev_type_name(HV_DEV_GICV3), "gicv3");
     ck_assert_str_eq(hv_dev_type_name(HV_DEV_CRU), "cru");
     ck_assert_str_eq(hv_dev_type_name(HV_DEV_SYSCON), "syscon");
+    ck_assert_str_eq(hv_dev_type_name(HV_DEV_EVTPORT), "event-port");
     ck_assert_str_eq(hv_dev_type_name(HV_DEV__COUNT), "unknown");
     ck_assert_ptr_null(hv_platform_find(NULL, HV_DEV_PL011, 0));
 }

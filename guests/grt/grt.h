@@ -1,0 +1,73 @@
+/* Guest runtime: console (a PL011 at IPA 0x09000000), hypercalls, PSCI,
+ * the virtual timer and the virtual GIC CPU interface. */
+#ifndef GRT_H
+#define GRT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GRT_UART 0x09000000ul
+
+#define HYP_NULL          0x86000000u
+#define HYP_CONSOLE_WRITE 0x86000001u
+#define HYP_YIELD         0x86000002u
+#define HYP_VM_INFO       0x86000003u
+#define PSCI_CPU_ON       0xc4000003u
+#define PSCI_CPU_OFF      0x84000002u
+#define PSCI_SYSTEM_OFF   0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_VERSION      0x84000000u
+
+#define SYSREG_R(name)                                                                             \
+    ({                                                                                             \
+        uint64_t _v;                                                                               \
+        __asm__ volatile("mrs %0, " #name "\n\tisb" : "=r"(_v)::"memory");                         \
+        _v;                                                                                        \
+    })
+#define SYSREG_W(name, v)                                                                          \
+    do {                                                                                           \
+        uint64_t _v = (uint64_t)(v);                                                               \
+        __asm__ volatile("msr " #name ", %0\n\tisb" ::"r"(_v) : "memory");                         \
+    } while (0)
+
+struct grt_hvc_ret {
+    uint64_t x0, x1, x2, x3;
+};
+
+void grt_console_init(void);
+void grt_putc(char c);
+int grt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct grt_hvc_ret grt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
+void grt_system_off(void) __attribute__((noreturn));
+void grt_cpu_off(void) __attribute__((noreturn));
+extern char grt_secondary[];
+extern uint64_t grt_dtb; /* x0 at entry: the VM's DTB */
+/* "ok" if grt_dtb holds a version-17 flattened device tree (DT spec 5.2),
+ * else "bad". */
+const char *grt_dtb_status(void);
+
+/* Virtual timer and virtual CPU interface (ICC_* at EL1 are ICV_* here). */
+static inline uint64_t grt_cntvct(void)
+{
+    __asm__ volatile("isb" ::: "memory");
+    return SYSREG_R(cntvct_el0);
+}
+void grt_gic_init(void);
+uint32_t grt_iar(void);
+void grt_eoi(uint32_t intid);
+static inline void grt_irq_enable(void)
+{
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+static inline void grt_wfi(void)
+{
+    __asm__ volatile("wfi" ::: "memory");
+}
+
+/* Provided by the guest program. */
+void grt_irq(void);
+int main(void);
+void secondary_main(uint64_t ctx);
+uint64_t grt_sync(uint64_t esr, uint64_t elr, uint64_t far);
+
+#endif

@@ -1,0 +1,70 @@
+/* The default configuration: an RTOS VM, a GPOS VM and a rogue VM that
+ * attacks them (built without it, -DHYP_CONFIG_DUO, as hypervisor-duo.elf,
+ * the reference run for the isolation test). The RTOS outranks the GPOS,
+ * which outranks the rogue. Each VM sees RAM at IPA 0x40000000 and its console (a PL011)
+ * at IPA 0x09000000, like QEMU virt: on hvsim that console is UART1 /
+ * UART2 passed through; on QEMU (one UART) it is emulated and multiplexed
+ * onto UART0 with a "[name] " prefix. PAs are inside the first 128 MiB of
+ * RAM at 0x40000000, which both hvsim's and QEMU's virt have. */
+#include "../core/vm_config.h"
+
+extern const uint8_t guest_rtos_start[], guest_rtos_end[];
+extern const uint8_t guest_gpos_start[], guest_gpos_end[];
+extern const uint8_t guest_rogue_start[], guest_rogue_end[];
+
+static const struct hyp_image rtos_image = {guest_rtos_start, guest_rtos_end};
+static const struct hyp_image gpos_image = {guest_gpos_start, guest_gpos_end};
+#ifndef HYP_CONFIG_DUO
+static const struct hyp_image rogue_image = {guest_rogue_start, guest_rogue_end};
+#endif
+
+static const struct hyp_vm_config vms[] = {
+    {
+        .name = "rtos",
+        .id = 1,
+        .priority = 20,
+        .nr_vcpus = 1,
+        .slice_us = 1000,
+        .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},
+        .console = {.uart = 1, .ipa = 0x09000000},
+        .image = &rtos_image,
+        .load_ipa = 0x40000000,
+        .entry_ipa = 0x40000000,
+    },
+    {
+        .name = "gpos",
+        .id = 2,
+        .priority = 10,
+        .nr_vcpus = 2,
+        .slice_us = 2000,
+        .ram = {.ipa = 0x40000000, .pa = 0x44800000, .size = 0x800000},
+        .console = {.uart = 2, .ipa = 0x09000000},
+        .image = &gpos_image,
+        .load_ipa = 0x40000000,
+        .entry_ipa = 0x40000000,
+    },
+#ifndef HYP_CONFIG_DUO
+    {
+        .name = "rogue",
+        .id = 3,
+        .priority = 5,
+        .nr_vcpus = 1,
+        .slice_us = 1000,
+        .ram = {.ipa = 0x40000000, .pa = 0x45000000, .size = 0x200000},
+        .console = {.uart = 3, .ipa = 0x09000000},
+        .image = &rogue_image,
+        .load_ipa = 0x40000000,
+        .entry_ipa = 0x40000000,
+    },
+#endif
+};
+
+const struct hyp_config hyp_default_config = {
+#ifdef HYP_CONFIG_DUO
+    .name = "duo",
+#else
+    .name = "default",
+#endif
+    .vms = vms,
+    .nr_vms = sizeof vms / sizeof vms[0],
+};

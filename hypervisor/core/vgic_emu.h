@@ -1,0 +1,68 @@
+/* The emulated GICv3 distributor and redistributors a VM sees (trapped
+ * through stage 2), with per-VM INTID ownership. Pure state and decisions
+ * (host-testable): the caller applies the reported effects (physical
+ * enables for passthrough SPIs, recording violations).
+ *
+ * A VM owns: the SGIs 0-15 and the virtual-timer PPI of its own vCPUs
+ * (virtual-only), and the SPIs its configuration gives it (passthrough
+ * devices, emulated devices). A write that would change the configuration
+ * of any other INTID is refused as a whole (nothing of it is applied) and
+ * reported; reads of INTIDs it does not own return zeros. Register map:
+ * GICv3 spec (IHI 0069) 12.9 (GICD) and 12.10/12.11 (GICR RD_base and
+ * SGI_base). */
+#ifndef HYP_VGIC_EMU_H
+#define HYP_VGIC_EMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VGIC_NR_INTIDS 1020 /* SGIs, PPIs, SPIs up to 1019 */
+#define VGIC_MAX_VCPUS 4
+#define VGICD_SIZE     0x10000u
+#define VGICR_STRIDE   0x20000u
+
+struct vgic_emu {
+    unsigned nr_vcpus;
+    unsigned vtimer_ppi; /* INTID of the virtual timer (27) */
+    uint32_t owned[VGIC_NR_INTIDS / 32 + 1];
+    uint32_t ctlr;
+    uint32_t group[VGIC_NR_INTIDS / 32 + 1];
+    uint32_t enabled[VGIC_NR_INTIDS / 32 + 1]; /* SPIs; bank 0 unused */
+    uint8_t prio[VGIC_NR_INTIDS];              /* SPIs */
+    uint32_t cfg[VGIC_NR_INTIDS / 16 + 1];     /* SPIs */
+    uint64_t router[VGIC_NR_INTIDS];           /* SPIs */
+    /* Per vCPU: SGIs and PPIs (GICR SGI_base). */
+    uint32_t r_group[VGIC_MAX_VCPUS], r_enabled[VGIC_MAX_VCPUS], r_cfg1[VGIC_MAX_VCPUS];
+    uint8_t r_prio[VGIC_MAX_VCPUS][32];
+    uint32_t r_waker[VGIC_MAX_VCPUS];
+};
+
+/* What an access did that the hypervisor must act on. */
+struct vgic_emu_effect {
+    bool violation; /* a refused write */
+    unsigned intid; /* the first INTID it touched that the VM does not own */
+    uint32_t enable_on[VGIC_NR_INTIDS / 32 + 1];  /* SPIs newly enabled */
+    uint32_t enable_off[VGIC_NR_INTIDS / 32 + 1]; /* SPIs newly disabled */
+    bool unknown; /* an offset this model does not implement (RAZ/WI) */
+};
+
+void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi);
+void vgic_emu_own(struct vgic_emu *e, unsigned intid);
+bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid);
+
+/* Whether a virtual interrupt may be delivered: enabled by the guest
+ * (vcpu matters for SGIs/PPIs). */
+bool vgic_emu_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
+uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
+
+/* An access to the distributor (off in [0, VGICD_SIZE)) or to the
+ * redistributor region (off in [0, nr_vcpus * VGICR_STRIDE)). width is 4
+ * or 8 (8 only for GICD_IROUTER and GICR_TYPER), or 1 for the priority
+ * bytes. Returns 0, or -1 for an access the GIC does not allow (bad width
+ * or alignment: the caller injects an abort). */
+int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, uint64_t *val,
+                  struct vgic_emu_effect *eff);
+int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, uint64_t *val,
+                    struct vgic_emu_effect *eff);
+
+#endif

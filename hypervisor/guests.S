@@ -1,0 +1,18 @@
+/* The guest images embedded in the hypervisor (raw binaries built from
+ * guests/), so that one ELF boots everywhere. Paths come from CMake. */
+    .section .rodata.guests, "a"
+    .balign 4096
+    .global guest_rtos_start, guest_rtos_end
+guest_rtos_start:
+    .incbin GUEST_RTOS_BIN
+guest_rtos_end:
+    .balign 4096
+    .global guest_gpos_start, guest_gpos_end
+guest_gpos_start:
+    .incbin GUEST_GPOS_BIN
+guest_gpos_end:
+    .balign 4096
+    .global guest_rogue_start, guest_rogue_end
+guest_rogue_start:
+    .incbin GUEST_ROGUE_BIN
+guest_rogue_end:

@@ -1,0 +1,217 @@
+/* The hypervisor's state: the platform found in the DTB, the VMs and their
+ * vCPUs, the scheduler. One instance (struct hyp) exists per system; every
+ * function takes it (or a vCPU/VM that points back to it) explicitly. */
+#ifndef HYP_H
+#define HYP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mmio_decode.h"
+#include "core/pgtable.h"
+#include "core/vgic_emu.h"
+#include "core/vgic_lr.h"
+#include "core/vm_config.h"
+
+#define HYP_MAX_UARTS    8
+#define HYP_S2_POOL      96 /* 4 KiB pages for all stage-2 and EL2 tables */
+#define HYP_CONSOLE_LINE 120
+
+/* Registers saved on every trap; layout fixed by arch/entry.S. */
+struct vcpu_regs {
+    uint64_t x[31];
+    uint64_t pc;     /* ELR_EL2 */
+    uint64_t pstate; /* SPSR_EL2 */
+};
+
+/* EL1 (and EL0) system registers, switched with the vCPU. */
+struct el1_ctx {
+    uint64_t sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
+    uint64_t tpidr_el1, tpidr_el0, tpidrro_el0, sp_el0, sp_el1, elr, spsr;
+    uint64_t esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr, mdscr;
+};
+
+struct fp_ctx {
+    __uint128_t q[32];
+    uint64_t fpsr, fpcr;
+} __attribute__((aligned(16)));
+
+enum vcpu_state {
+    VCPU_OFF,      /* not started (CPU_ON) or CPU_OFF / VM off */
+    VCPU_RUNNABLE, /* ready or running */
+    VCPU_BLOCKED,  /* WFI with nothing pending: waits for its timer or an IRQ */
+};
+
+struct vm;
+
+struct vcpu {
+    struct vcpu_regs r; /* must stay first (arch/entry.S) */
+    struct el1_ctx el1;
+    struct fp_ctx fp;
+    uint64_t cntv_ctl, cntv_cval;
+    struct vgic_lrs vgic; /* list registers and the overflow queue */
+    uint64_t vmcr, ap0r0, ap1r0;
+    bool ppi27_active; /* physical PPI 27 was active (HW LR) when switched out */
+    struct vm *vm;
+    unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
+    unsigned sched_idx; /* its index in hyp.all */
+    unsigned prio;      /* its VM's priority (cached for the scheduler) */
+    enum vcpu_state state;
+    uint64_t slice_end;  /* physical count at which its slice ends */
+    uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
+};
+
+/* Per-VM counters for the summary. */
+struct vm_stats {
+    uint64_t traps[64]; /* by exception class */
+    uint64_t irqs, injections, switches_in, violations, undefs;
+};
+
+struct vm {
+    const struct hyp_vm_config *cfg;
+    struct hyp *hyp;
+    struct vcpu vcpu[HYP_MAX_VCPUS];
+    struct pt s2;
+    uint64_t vttbr;
+    uint64_t cntvoff;      /* CNTVOFF_EL2 for all its vCPUs */
+    uint64_t preempted_at; /* physical count when preempted, or 0 */
+    bool console_passthrough;
+    bool off;
+    unsigned resets;
+    /* Emulated PL011 console (when not passed through). */
+    uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
+    char line[HYP_CONSOLE_LINE + 1];
+    unsigned line_len;
+    struct vgic_emu vgic;         /* its emulated GICD/GICR */
+    uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
+    unsigned dtb_size;
+    struct vm_stats st;
+};
+
+struct hyp_uart {
+    uint64_t base, size;
+    int intid;
+};
+
+/* The platform, from the DTB. */
+struct hyp_platform {
+    const void *dtb;
+    uint64_t dtb_size;
+    uint64_t ram_base, ram_size;
+    uint64_t gicd, gicd_size, gicr, gicr_size;
+    unsigned ppi_sec, ppi_hyp, ppi_virt, ppi_phys; /* timer PPIs as INTIDs */
+    unsigned ppi_maint;
+    struct hyp_uart uart[HYP_MAX_UARTS];
+    unsigned nuarts;
+    bool psci_smc; /* PSCI conduit: true = SMC, false = HVC (unusable from EL2) */
+    bool have_psci;
+    uint64_t cru, grf, evtport; /* 0 when absent */
+    uint64_t cru_size, grf_size, evtport_size;
+    char model[64];
+};
+
+struct hyp {
+    struct hyp_platform plat;
+    struct hyp_plat view; /* for configuration validation */
+    const struct hyp_config *cfg;
+    struct vm vms[HYP_MAX_VMS];
+    unsigned nvms;
+    struct vcpu *current; /* the vCPU whose state is in the PE, or NULL */
+    struct pt el2;        /* the hypervisor's own stage-1 tables */
+    unsigned parange;
+    unsigned nr_lrs;
+    uint64_t freq;     /* CNTFRQ_EL0 */
+    uint64_t hyp_tick; /* physical ticks per hypervisor tick (1 ms) */
+    uint64_t world_switches;
+    struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* every configured vCPU, VM order */
+    unsigned nall;
+    bool resched; /* something changed: run the scheduler before returning */
+    bool rotate;  /* the current vCPU gives up its turn (yield) */
+};
+
+/* lib/console.c: UART0, polled. */
+void hyp_console_init(uint64_t base);
+void hyp_putc(char c);
+void hyp_puts(const char *s);
+int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hyp_panic(const char *why) __attribute__((noreturn));
+
+/* boot/dt.c */
+int hyp_dt_parse(const void *dtb, struct hyp_platform *p, char *err, size_t errlen);
+
+/* boot/mmu.c */
+void *hyp_page_alloc(void);
+extern const struct pt_alloc hyp_pt_alloc;
+void hyp_mmu_early(void);
+int hyp_mmu_init(struct hyp *h, char *err, size_t errlen);
+
+/* vm/gic.c: the physical GIC, owned by the hypervisor. */
+void hyp_gic_init(struct hyp *h);
+void hyp_gic_enable_ppi(struct hyp *h, unsigned intid);
+void hyp_gic_enable_spi(struct hyp *h, unsigned intid);
+void hyp_gic_disable_spi(struct hyp *h, unsigned intid);
+void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active);
+bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);
+
+/* vm/vm.c */
+int hyp_vms_create(struct hyp *h, char *err, size_t errlen);
+void hyp_vm_reset(struct vm *vm);
+void hyp_vm_off(struct vm *vm, const char *why);
+void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0);
+bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa);
+/* Kinds of isolation events, as the event port numbers them
+ * (sim/platform/evtport.h). */
+enum hyp_event_kind { HYP_EV_MEMORY = 1, HYP_EV_VGIC = 2, HYP_EV_FETCH = 3, HYP_EV_CRASH = 4 };
+void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
+                   uint64_t b);
+void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
+                    uint64_t info);
+
+/* vm/vcpu.c: the world switch of EL1 state. */
+void hyp_vcpu_load(struct hyp *h, struct vcpu *v);
+void hyp_vcpu_put(struct hyp *h, struct vcpu *v);
+void hyp_inject_undef(struct vcpu *v);
+void hyp_inject_dabt(struct vcpu *v, uint64_t va);
+
+/* vm/vgic.c */
+void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
+                     unsigned pintid);
+void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v);
+bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
+void hyp_irq(struct hyp *h, struct vcpu *v);
+int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
+void hyp_vgic_setup(struct hyp *h, struct vm *vm);
+
+/* vm/sched.c */
+uint64_t hyp_now(void);
+void hyp_sched_init(struct hyp *h);
+struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted);
+void hyp_sched_block(struct hyp *h, struct vcpu *v);
+void hyp_sched_yield(struct hyp *h);
+void hyp_sched_wake(struct hyp *h, struct vcpu *v);
+void hyp_sched_program(struct hyp *h);
+void hyp_sched_tick(struct hyp *h);
+bool hyp_sched_need_resched(struct hyp *h);
+void hyp_run(struct hyp *h) __attribute__((noreturn));
+void hyp_system_off(struct hyp *h) __attribute__((noreturn));
+
+/* vm/trap.c */
+struct vcpu *hyp_trap(struct vcpu *v, unsigned kind);
+
+/* vm/hvc.c */
+void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc);
+
+/* vm/vuart.c */
+bool hyp_vuart_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);
+void hyp_vm_console_putc(struct vm *vm, char c);
+
+/* arch/entry.S */
+void hyp_vcpu_enter(struct vcpu *v) __attribute__((noreturn));
+void hyp_fp_save(struct fp_ctx *f);
+void hyp_fp_restore(const struct fp_ctx *f);
+uint64_t hyp_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
+
+extern struct hyp g_hyp;
+
+#endif

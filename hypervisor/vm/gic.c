@@ -1,0 +1,92 @@
+/* The physical GICv3, owned by the hypervisor: distributor, this PE's
+ * redistributor and the EL2 CPU interface. Guests never see it: they get
+ * the virtual CPU interface (ICV_*, through HCR_EL2.IMO) and list
+ * registers filled by vm/vgic.c. Register offsets: GICv3 spec (IHI 0069)
+ * chapter 12. Physical interrupts use EOImode = 1 (ICC_CTLR_EL1.EOImode):
+ * EOIR only drops priority, so an interrupt forwarded to a guest with the
+ * LR HW bit stays active until the guest deactivates it. */
+#include "../arch/sysreg.h"
+#include "../hyp.h"
+
+#define GICD_CTLR       0x0000
+#define GICD_IGROUPR    0x0080
+#define GICD_ISENABLER  0x0100
+#define GICD_IPRIORITYR 0x0400
+#define GICD_IROUTER    0x6000
+#define GICR_WAKER      0x0014
+#define SGI_BASE        0x10000
+#define GICR_IGROUPR0   (SGI_BASE + 0x0080)
+#define GICR_ISENABLER0 (SGI_BASE + 0x0100)
+#define GICR_ISACTIVER0 (SGI_BASE + 0x0300)
+#define GICR_ICACTIVER0 (SGI_BASE + 0x0380)
+#define GICR_IPRIORITYR (SGI_BASE + 0x0400)
+
+#define HYP_IRQ_PRIO 0xa0
+
+void hyp_gic_init(struct hyp *h)
+{
+    uint64_t d = h->plat.gicd, r = h->plat.gicr;
+    /* Affinity routing, group 1 (GICD_CTLR with DS = 1: ARE bit 4,
+     * EnableGrp1 bit 1); RWP (bit 31) says when the write took effect. */
+    mmio_w32(d + GICD_CTLR, 1u << 4 | 1u << 1);
+    while (mmio_r32(d + GICD_CTLR) & (1u << 31))
+        ;
+    /* Wake this PE's redistributor (GICR_WAKER.ProcessorSleep = 0, then
+     * wait for ChildrenAsleep = 0). Single PE: the first frame is ours. */
+    mmio_w32(r + GICR_WAKER, mmio_r32(r + GICR_WAKER) & ~(1u << 1));
+    while (mmio_r32(r + GICR_WAKER) & (1u << 2))
+        ;
+    mmio_w32(r + GICR_IGROUPR0, 0xffffffffu);
+
+    write_sysreg(S3_4_C12_C9_5, 0xf); /* ICC_SRE_EL2: SRE, DFB, DIB, Enable */
+    isb();
+    write_sysreg(S3_0_C4_C6_0, 0xff);      /* ICC_PMR_EL1 */
+    write_sysreg(S3_0_C12_C12_3, 0);       /* ICC_BPR1_EL1 */
+    write_sysreg(S3_0_C12_C12_4, 1u << 1); /* ICC_CTLR_EL1.EOImode = 1 */
+    write_sysreg(S3_0_C12_C12_7, 1);       /* ICC_IGRPEN1_EL1 */
+    isb();
+
+    h->nr_lrs = (unsigned)(read_sysreg(S3_4_C12_C11_1) & 0x1f) + 1; /* ICH_VTR_EL2.ListRegs */
+    if (h->nr_lrs > VGIC_MAX_LRS)
+        h->nr_lrs = VGIC_MAX_LRS;
+    write_sysreg(S3_4_C12_C11_0, 1); /* ICH_HCR_EL2.En */
+    isb();
+}
+
+static void set_prio(uint64_t reg_base, unsigned intid)
+{
+    volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(reg_base + intid);
+    *p = HYP_IRQ_PRIO;
+}
+
+void hyp_gic_enable_ppi(struct hyp *h, unsigned intid)
+{
+    set_prio(h->plat.gicr + GICR_IPRIORITYR, intid);
+    mmio_w32(h->plat.gicr + GICR_ISENABLER0, 1u << intid);
+}
+
+void hyp_gic_enable_spi(struct hyp *h, unsigned intid)
+{
+    uint64_t d = h->plat.gicd;
+    mmio_w32(d + GICD_IGROUPR + 4 * (intid / 32),
+             mmio_r32(d + GICD_IGROUPR + 4 * (intid / 32)) | 1u << (intid % 32));
+    set_prio(d + GICD_IPRIORITYR, intid);
+    mmio_w64(d + GICD_IROUTER + 8 * (uint64_t)intid, 0); /* PE 0.0.0.0 */
+    mmio_w32(d + GICD_ISENABLER + 4 * (intid / 32), 1u << (intid % 32));
+}
+
+void hyp_gic_disable_spi(struct hyp *h, unsigned intid)
+{
+    /* GICD_ICENABLER<n> at 0x180 */
+    mmio_w32(h->plat.gicd + 0x180 + 4 * (intid / 32), 1u << (intid % 32));
+}
+
+bool hyp_gic_ppi_active(struct hyp *h, unsigned intid)
+{
+    return (mmio_r32(h->plat.gicr + GICR_ISACTIVER0) >> intid) & 1;
+}
+
+void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active)
+{
+    mmio_w32(h->plat.gicr + (active ? GICR_ISACTIVER0 : GICR_ICACTIVER0), 1u << intid);
+}

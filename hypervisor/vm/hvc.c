@@ -1,0 +1,147 @@
+/* HVC (and trapped SMC) calls from guests, SMC Calling Convention
+ * (DEN 0028): PSCI (DEN 0022) for the VM, and the hypervisor's own
+ * calls in the vendor-specific hypervisor range (owner 6):
+ *
+ *   0x86000000 HYP_NULL          returns 0 (the benchmark's round trip)
+ *   0x86000001 HYP_CONSOLE_WRITE x1 = IPA of the bytes, x2 = length (<= 256);
+ *                                returns the number written
+ *   0x86000002 HYP_YIELD         gives up the rest of the time slice
+ *   0x86000003 HYP_VM_INFO       returns x0 = VM id, x1 = number of vCPUs,
+ *                                x2 = this vCPU, x3 = priority
+ *
+ * PSCI is answered for the VM only: CPU_ON starts one of its own vCPUs,
+ * SYSTEM_OFF / SYSTEM_RESET stop or restart that VM and nothing else. */
+#include "../hyp.h"
+
+#define PSCI_VERSION      0x84000000u
+#define PSCI_CPU_OFF      0x84000002u
+#define PSCI_CPU_ON_32    0x84000003u
+#define PSCI_CPU_ON_64    0xc4000003u
+#define PSCI_AFFINITY_32  0x84000004u
+#define PSCI_AFFINITY_64  0xc4000004u
+#define PSCI_SYSTEM_OFF   0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_FEATURES     0x8400000au
+
+#define PSCI_SUCCESS        0
+#define PSCI_NOT_SUPPORTED  -1
+#define PSCI_INVALID_PARAMS -2
+#define PSCI_ALREADY_ON     -4
+#define SMCCC_NOT_SUPPORTED -1
+
+#define HYP_NULL          0x86000000u
+#define HYP_CONSOLE_WRITE 0x86000001u
+#define HYP_YIELD         0x86000002u
+#define HYP_VM_INFO       0x86000003u
+
+static bool psci_known(uint32_t fn)
+{
+    switch (fn) {
+    case PSCI_VERSION:
+    case PSCI_CPU_OFF:
+    case PSCI_CPU_ON_32:
+    case PSCI_CPU_ON_64:
+    case PSCI_AFFINITY_32:
+    case PSCI_AFFINITY_64:
+    case PSCI_SYSTEM_OFF:
+    case PSCI_SYSTEM_RESET:
+    case PSCI_FEATURES:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int64_t cpu_on(struct hyp *h, struct vcpu *v, uint64_t target, uint64_t entry, uint64_t ctx)
+{
+    struct vm *vm = v->vm;
+    /* Only Aff0 is used: vCPU n has MPIDR Aff0 = n (VMPIDR_EL2). */
+    if (target >> 8 || target >= vm->cfg->nr_vcpus)
+        return PSCI_INVALID_PARAMS;
+    struct vcpu *t = &vm->vcpu[target];
+    if (t->state != VCPU_OFF)
+        return PSCI_ALREADY_ON;
+    uint64_t pa;
+    if (!hyp_vm_ipa_to_pa(vm, entry, &pa))
+        return PSCI_INVALID_PARAMS;
+    hyp_vcpu_reset(t, entry, ctx);
+    t->state = VCPU_RUNNABLE;
+    h->resched = true;
+    return PSCI_SUCCESS;
+}
+
+static uint64_t console_write(struct vcpu *v, uint64_t ipa, uint64_t len)
+{
+    if (len > 256)
+        len = 256;
+    uint64_t n = 0;
+    for (; n < len; n++) {
+        uint64_t pa;
+        if (!hyp_vm_ipa_to_pa(v->vm, ipa + n, &pa))
+            break; /* only the VM's own RAM can be printed */
+        hyp_vm_console_putc(v->vm, *(volatile char *)(uintptr_t)pa);
+    }
+    return n;
+}
+
+void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
+{
+    uint64_t *x = v->r.x;
+    uint32_t fn = (uint32_t)x[0];
+    (void)smc;
+    switch (fn) {
+    case HYP_NULL:
+        x[0] = 0;
+        return;
+    case HYP_CONSOLE_WRITE:
+        x[0] = console_write(v, x[1], x[2]);
+        return;
+    case HYP_YIELD:
+        hyp_sched_yield(h);
+        x[0] = 0;
+        return;
+    case HYP_VM_INFO:
+        x[0] = v->vm->cfg->id;
+        x[1] = v->vm->cfg->nr_vcpus;
+        x[2] = v->idx;
+        x[3] = v->vm->cfg->priority;
+        return;
+    case PSCI_VERSION:
+        x[0] = 0x10000; /* PSCI 1.0 */
+        return;
+    case PSCI_FEATURES:
+        x[0] = psci_known((uint32_t)x[1]) ? PSCI_SUCCESS : (uint64_t)(int64_t)PSCI_NOT_SUPPORTED;
+        return;
+    case PSCI_CPU_ON_32:
+    case PSCI_CPU_ON_64:
+        x[0] = (uint64_t)cpu_on(h, v, x[1], x[2], x[3]);
+        return;
+    case PSCI_AFFINITY_32:
+    case PSCI_AFFINITY_64: {
+        if (x[1] >> 8 || x[1] >= v->vm->cfg->nr_vcpus) {
+            x[0] = (uint64_t)(int64_t)PSCI_INVALID_PARAMS;
+            return;
+        }
+        x[0] = v->vm->vcpu[x[1]].state == VCPU_OFF ? 1 : 0; /* OFF = 1, ON = 0 */
+        return;
+    }
+    case PSCI_CPU_OFF:
+        v->state = VCPU_OFF;
+        h->resched = true;
+        return;
+    case PSCI_SYSTEM_OFF:
+        hyp_vm_off(v->vm, "PSCI SYSTEM_OFF");
+        return;
+    case PSCI_SYSTEM_RESET:
+        hyp_printf("hyp: vm %s: PSCI SYSTEM_RESET: restarting this VM\n", v->vm->cfg->name);
+        hyp_vm_reset(v->vm);
+        h->resched = true;
+        return;
+    default:
+        if (v->vm->st.traps[0x16] + v->vm->st.traps[0x17] <= 8)
+            hyp_printf("hyp: vm %s: unknown %s function 0x%x: NOT_SUPPORTED\n", v->vm->cfg->name,
+                       smc ? "SMC" : "HVC", fn);
+        x[0] = (uint64_t)(int64_t)SMCCC_NOT_SUPPORTED;
+        return;
+    }
+}

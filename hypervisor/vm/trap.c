@@ -1,0 +1,160 @@
+/* Traps from guests: one dispatch table by exception class (ESR_EL2.EC,
+ * Arm ARM D13.2.37), and a default handler for every class not in it,
+ * which injects UNDEF into the guest and logs the event: the hypervisor
+ * survives whatever a guest does. */
+#include "../arch/sysreg.h"
+#include "../hyp.h"
+
+#define EC_UNKNOWN  0x00
+#define EC_WFX      0x01
+#define EC_HVC64    0x16
+#define EC_SMC64    0x17
+#define EC_SYS64    0x18
+#define EC_IABT_LOW 0x20
+
+typedef void (*trap_fn)(struct hyp *h, struct vcpu *v, uint64_t esr);
+
+static void log_once(struct vm *vm, unsigned ec, const char *what, uint64_t pc, uint64_t esr)
+{
+    /* Every event is counted; the first few of each class are printed. */
+    if (vm->st.traps[ec] <= 3)
+        hyp_printf("hyp: vm %s: %s at pc 0x%llx (esr 0x%llx): UNDEF injected\n", vm->cfg->name,
+                   what, (unsigned long long)pc, (unsigned long long)esr);
+}
+
+static void trap_default(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)h;
+    log_once(v->vm, ESR_EC(esr), "unhandled exception class", v->r.pc, esr);
+    hyp_inject_undef(v);
+}
+
+/* WFI blocks until an interrupt or the vCPU's timer; WFE yields
+ * (ESR ISS bit 0: TI, 0 = WFI, 1 = WFE). */
+static void trap_wfx(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    v->r.pc += 4;
+    if (esr & 1) {
+        hyp_sched_yield(h);
+        return;
+    }
+    if (!hyp_vgic_pending(h, v))
+        hyp_sched_block(h, v);
+}
+
+static void trap_hvc(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)esr;
+    hyp_hvc(h, v, false); /* ELR_EL2 already points after the HVC */
+}
+
+static void trap_smc(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)esr;
+    v->r.pc += 4; /* a trapped SMC returns to itself (ELR = the SMC) */
+    hyp_hvc(h, v, true);
+}
+
+/* MSR/MRS traps (ISS: Op0[21:20] Op2[19:17] Op1[16:14] CRn[13:10]
+ * Rt[9:5] CRm[4:1] Direction[0]). The VMs get the virtual timer; the EL1
+ * physical timer is not given to them (CNTHCTL_EL2.EL1PCEN = 0), so its
+ * registers trap here and are refused. */
+static void trap_sysreg(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)h;
+    unsigned op0 = (esr >> 20) & 3, op2 = (esr >> 17) & 7, op1 = (esr >> 14) & 7;
+    unsigned crn = (esr >> 10) & 15, crm = (esr >> 1) & 15;
+    struct vm *vm = v->vm;
+    if (vm->st.traps[EC_SYS64] <= 3)
+        hyp_printf("hyp: vm %s: %s S%u_%u_C%u_C%u_%u at pc 0x%llx refused: UNDEF injected%s\n",
+                   vm->cfg->name, esr & 1 ? "mrs" : "msr", op0, op1, crn, crm, op2,
+                   (unsigned long long)v->r.pc,
+                   op0 == 3 && op1 == 3 && crn == 14 && crm == 2 ? " (EL1 physical timer; "
+                                                                   "VMs use the virtual timer)"
+                                                                 : "");
+    hyp_inject_undef(v);
+}
+
+static void trap_iabt(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)h;
+    uint64_t far = read_sysreg(far_el2);
+    hyp_violation(v->vm, HYP_EV_FETCH, "instruction fetch outside the VM's memory", far, esr);
+    hyp_inject_undef(v);
+}
+
+/* Data aborts: MMIO emulation for the VM's emulated devices; anything
+ * else is an access outside what the VM owns: refused (an external abort
+ * for the guest, as an access to nothing gives) and recorded. */
+static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)h;
+    uint64_t far = read_sysreg(far_el2), hpfar = read_sysreg(hpfar_el2);
+    struct hyp_mmio m;
+    int r = hyp_mmio_decode(esr, far, hpfar, &m);
+    if (r == HYP_MMIO_OK) {
+        uint64_t val = m.write ? hyp_mmio_store_value(&m, m.reg == 31 ? 0 : v->r.x[m.reg]) : 0;
+        int g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
+        if (g < 0) {
+            hyp_violation(v->vm, HYP_EV_VGIC,
+                          "emulated GIC access of a width or alignment the GIC refuses", m.ipa,
+                          esr);
+            hyp_inject_dabt(v, far);
+            return;
+        }
+        if (g > 0 || hyp_vuart_mmio(v->vm, m.ipa, m.write, m.width, &val)) {
+            if (!m.write && m.reg != 31)
+                v->r.x[m.reg] = hyp_mmio_load_value(&m, val);
+            v->r.pc += 4;
+            return;
+        }
+        hyp_violation(v->vm, HYP_EV_MEMORY,
+                      m.write ? "write outside the VM's memory and devices"
+                              : "read outside the VM's memory and devices",
+                      m.ipa, esr);
+    } else {
+        uint64_t ipa = ((hpfar >> 4) & UINT64_C(0xffffffffff)) << 12 | (far & 0xfff);
+        hyp_violation(v->vm, HYP_EV_MEMORY, hyp_mmio_strerror(r), ipa, esr);
+    }
+    hyp_inject_dabt(v, far);
+}
+
+static const trap_fn ec_table[64] = {
+    [EC_WFX] = trap_wfx,      [EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_smc,
+    [EC_SYS64] = trap_sysreg, [EC_IABT_LOW] = trap_iabt, [EC_DABT_LOW] = trap_dabt,
+};
+
+struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
+{
+    struct hyp *h = &g_hyp;
+    switch (kind & 3) {
+    case 0: { /* synchronous */
+        uint64_t esr = read_sysreg(esr_el2);
+        unsigned ec = ESR_EC(esr);
+        v->vm->st.traps[ec]++;
+        trap_fn fn = ec_table[ec];
+        (fn ? fn : trap_default)(h, v, esr);
+        break;
+    }
+    case 1: /* IRQ */
+        hyp_irq(h, v);
+        break;
+    default: /* FIQ or SError: not routed to guests here */
+        hyp_printf("hyp: vm %s: unexpected %s at pc 0x%llx\n", v->vm->cfg->name,
+                   (kind & 3) == 2 ? "FIQ" : "SError", (unsigned long long)v->r.pc);
+        break;
+    }
+    if (h->resched || v->vm->off || v->state != VCPU_RUNNABLE)
+        return hyp_schedule(h, v, true);
+    return v;
+}
+
+/* An exception taken at EL2 is a hypervisor bug. */
+void hyp_self_trap(uint64_t *frame, unsigned kind);
+void hyp_self_trap(uint64_t *frame, unsigned kind)
+{
+    hyp_printf("hyp: exception at EL2 (kind %u): esr 0x%llx elr 0x%llx far 0x%llx\n", kind,
+               (unsigned long long)read_sysreg(esr_el2), (unsigned long long)frame[31],
+               (unsigned long long)read_sysreg(far_el2));
+    hyp_panic("exception in the hypervisor");
+}

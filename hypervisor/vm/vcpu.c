@@ -1,0 +1,160 @@
+/* The world switch of everything a guest sees besides its GPRs: EL1/EL0
+ * system registers, FP/SIMD (eager: saved and restored on every vCPU
+ * switch, never on a plain trap, since the hypervisor itself never uses
+ * FP/SIMD after boot), the virtual timer, the vGIC (list registers, VMCR,
+ * active priorities) and the VM's stage 2 (VTTBR_EL2 with its VMID) and
+ * CNTVOFF_EL2. GPRs, PC and PSTATE are saved on every trap by
+ * arch/entry.S. Exception injection follows the Arm ARM's
+ * AArch64.TakeException pseudocode for an exception taken to EL1. */
+#include "../arch/sysreg.h"
+#include "../hyp.h"
+#include "../lib/fmt.h"
+#include "gicregs.h"
+
+void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
+{
+    struct el1_ctx *c = &v->el1;
+    c->sctlr = read_sysreg_native(sctlr_el1);
+    c->ttbr0 = read_sysreg_native(ttbr0_el1);
+    c->ttbr1 = read_sysreg_native(ttbr1_el1);
+    c->tcr = read_sysreg_native(tcr_el1);
+    c->mair = read_sysreg_native(mair_el1);
+    c->amair = read_sysreg_native(amair_el1);
+    c->vbar = read_sysreg_native(vbar_el1);
+    c->contextidr = read_sysreg_native(contextidr_el1);
+    c->tpidr_el1 = read_sysreg_native(tpidr_el1);
+    c->tpidr_el0 = read_sysreg_native(tpidr_el0);
+    c->tpidrro_el0 = read_sysreg_native(tpidrro_el0);
+    c->sp_el0 = read_sysreg_native(sp_el0);
+    c->sp_el1 = read_sysreg_native(sp_el1);
+    c->elr = read_sysreg_native(elr_el1);
+    c->spsr = read_sysreg_native(spsr_el1);
+    c->esr = read_sysreg_native(esr_el1);
+    c->far = read_sysreg_native(far_el1);
+    c->afsr0 = read_sysreg_native(afsr0_el1);
+    c->afsr1 = read_sysreg_native(afsr1_el1);
+    c->par = read_sysreg_native(par_el1);
+    c->cpacr = read_sysreg_native(cpacr_el1);
+    c->cntkctl = read_sysreg(cntkctl_el1);
+    c->csselr = read_sysreg_native(csselr_el1);
+    c->mdscr = read_sysreg_native(mdscr_el1);
+    hyp_fp_save(&v->fp);
+
+    /* Virtual timer: save, then stop it so that it cannot fire for the
+     * next vCPU (which restores its own). */
+    v->cntv_ctl = read_sysreg(cntv_ctl_el0);
+    v->cntv_cval = read_sysreg(cntv_cval_el0);
+    write_sysreg(cntv_ctl_el0, 0);
+
+    /* vGIC. A HW list register for the timer PPI keeps the physical PPI
+     * active: that active state belongs to this vCPU, so it is saved and
+     * cleared, and set again when the vCPU is loaded. */
+    bool hw_timer = false;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
+        v->vgic.lr[i] = ich_lr_read(i);
+        if ((v->vgic.lr[i] & LR_HW) && (v->vgic.lr[i] & LR_STATE_MASK) &&
+            ((v->vgic.lr[i] >> 32) & 0x3ff) == h->plat.ppi_virt)
+            hw_timer = true;
+        ich_lr_write(i, 0);
+    }
+    v->vmcr = READ(ICH_VMCR_EL2);
+    v->ap0r0 = READ(ICH_AP0R0_EL2);
+    v->ap1r0 = READ(ICH_AP1R0_EL2);
+    v->ppi27_active = hw_timer && hyp_gic_ppi_active(h, h->plat.ppi_virt);
+    if (v->ppi27_active)
+        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
+    WRITE(ICH_AP0R0_EL2, 0);
+    WRITE(ICH_AP1R0_EL2, 0);
+    WRITE(ICH_HCR_EL2, ICH_HCR_EN);
+}
+
+void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    const struct el1_ctx *c = &v->el1;
+    write_sysreg_native(vttbr_el2, vm->vttbr);
+    write_sysreg(cntvoff_el2, vm->cntvoff);
+    write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
+    write_sysreg_native(sctlr_el1, c->sctlr);
+    write_sysreg_native(ttbr0_el1, c->ttbr0);
+    write_sysreg_native(ttbr1_el1, c->ttbr1);
+    write_sysreg_native(tcr_el1, c->tcr);
+    write_sysreg_native(mair_el1, c->mair);
+    write_sysreg_native(amair_el1, c->amair);
+    write_sysreg_native(vbar_el1, c->vbar);
+    write_sysreg_native(contextidr_el1, c->contextidr);
+    write_sysreg_native(tpidr_el1, c->tpidr_el1);
+    write_sysreg_native(tpidr_el0, c->tpidr_el0);
+    write_sysreg_native(tpidrro_el0, c->tpidrro_el0);
+    write_sysreg_native(sp_el0, c->sp_el0);
+    write_sysreg_native(sp_el1, c->sp_el1);
+    write_sysreg_native(elr_el1, c->elr);
+    write_sysreg_native(spsr_el1, c->spsr);
+    write_sysreg_native(esr_el1, c->esr);
+    write_sysreg_native(far_el1, c->far);
+    write_sysreg_native(afsr0_el1, c->afsr0);
+    write_sysreg_native(afsr1_el1, c->afsr1);
+    write_sysreg_native(par_el1, c->par);
+    write_sysreg_native(cpacr_el1, c->cpacr);
+    write_sysreg(cntkctl_el1, c->cntkctl);
+    write_sysreg_native(csselr_el1, c->csselr);
+    write_sysreg_native(mdscr_el1, c->mdscr);
+    hyp_fp_restore(&v->fp);
+
+    if (v->ppi27_active)
+        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, true);
+    vgic_lrs_refill(&v->vgic);
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+        ich_lr_write(i, v->vgic.lr[i]);
+    WRITE(ICH_VMCR_EL2, v->vmcr);
+    WRITE(ICH_AP0R0_EL2, v->ap0r0);
+    WRITE(ICH_AP1R0_EL2, v->ap1r0);
+    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+
+    write_sysreg(cntv_cval_el0, v->cntv_cval);
+    write_sysreg(cntv_ctl_el0, v->cntv_ctl);
+    isb();
+}
+
+/* Take an exception to EL1 in the guest: ESR_EL1, FAR_EL1, ELR_EL1 and
+ * SPSR_EL1 from the interrupted state, PSTATE = EL1h with DAIF masked, PC
+ * at the vector: +0x200 from EL1 with SP_EL1 (current EL, SPx), +0x000
+ * with SP_EL0, +0x400 from EL0 (lower EL, AArch64). */
+static void take_to_el1(struct vcpu *v, uint64_t esr, uint64_t far, bool set_far)
+{
+    uint64_t mode = v->r.pstate & 0xf;
+    uint64_t off = mode == 0x5 ? 0x200 : mode == 0x4 ? 0x000 : 0x400;
+    uint64_t target = read_sysreg(vbar_el1) + off;
+    if (v->r.pc == target) {
+        /* The exception happened at the very vector it would go to: the
+         * guest can never make progress. Stop this VM (only). */
+        char why[96];
+        hyp_snprintf(why, sizeof why, "crashed: exception at its own vector 0x%llx, esr 0x%llx",
+                     (unsigned long long)target, (unsigned long long)esr);
+        hyp_event_port(v->vm->hyp, v->vm->cfg->id, HYP_EV_CRASH, target, esr);
+        hyp_vm_off(v->vm, why);
+        return;
+    }
+    write_sysreg(esr_el1, esr);
+    if (set_far)
+        write_sysreg(far_el1, far);
+    write_sysreg(elr_el1, v->r.pc);
+    write_sysreg(spsr_el1, v->r.pstate);
+    v->r.pc = target;
+    v->r.pstate = 0x3c5;
+}
+
+void hyp_inject_undef(struct vcpu *v)
+{
+    v->vm->st.undefs++;
+    /* EC 0x00 (Unknown reason), IL = 1. */
+    take_to_el1(v, ESR_IL, 0, false);
+}
+
+void hyp_inject_dabt(struct vcpu *v, uint64_t va)
+{
+    /* EC 0x24 from EL0 or 0x25 from EL1, IL = 1, DFSC 0x10 (synchronous
+     * external abort): what an access to nothing gives on QEMU virt. */
+    uint64_t ec = (v->r.pstate & 0xf) == 0 ? 0x24 : 0x25;
+    take_to_el1(v, ec << 26 | ESR_IL | 0x10, va, true);
+}

@@ -1,0 +1,216 @@
+/* Virtual interrupts: injection through the list registers (with the
+ * overflow queue of core/vgic_lr.c), the maintenance interrupt, and the
+ * physical IRQ handler that routes every physical interrupt to the
+ * hypervisor (its tick), to the running vCPU (its virtual timer, HW-bit
+ * forwarded) or to the VM that owns a passthrough SPI. */
+#include "../arch/sysreg.h"
+#include "../hyp.h"
+#include "../lib/fmt.h"
+#include "gicregs.h"
+
+void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
+                     unsigned pintid)
+{
+    bool loaded = h->current == v;
+    if (loaded)
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            v->vgic.lr[i] = ich_lr_read(i);
+    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid};
+    uint32_t dirty = 0;
+    enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, &irq, &dirty);
+    v->vm->st.injections++;
+    if (r == VGIC_INJ_DROPPED)
+        hyp_printf("hyp: vm %s: virtual INTID %u lost: pending queue full\n", v->vm->cfg->name,
+                   vintid);
+    if (loaded) {
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            if (dirty & (1u << i))
+                ich_lr_write(i, v->vgic.lr[i]);
+        WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+    }
+    if (v->state == VCPU_BLOCKED)
+        hyp_sched_wake(h, v);
+}
+
+/* Maintenance interrupt (GICv3 4.10.4): with UIE, raised when at most one
+ * LR holds a valid interrupt. Refill from the queue. */
+void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
+{
+    if (!v || h->current != v)
+        return;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+        v->vgic.lr[i] = ich_lr_read(i);
+    uint32_t dirty = vgic_lrs_refill(&v->vgic);
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+        if (dirty & (1u << i))
+            ich_lr_write(i, v->vgic.lr[i]);
+    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+}
+
+bool hyp_vgic_pending(struct hyp *h, struct vcpu *v)
+{
+    if (v->vgic.nq)
+        return true;
+    /* ICH_ELRSR_EL2 (GICv3 12.5.6): bit n = 1 when LR n holds no
+     * interrupt. All empty: nothing pending, with one register read. */
+    uint64_t all = (UINT64_C(1) << v->vgic.nr_lrs) - 1;
+    if (h->current == v && (READ(ICH_ELRSR_EL2) & all) == all)
+        return false;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
+        uint64_t lr = h->current == v ? ich_lr_read(i) : v->vgic.lr[i];
+        if (lr & LR_PENDING)
+            return true;
+    }
+    return false;
+}
+
+/* The VM and virtual INTID for a physical SPI, from the configuration. */
+static struct vcpu *spi_owner(struct hyp *h, unsigned intid, unsigned *vintid)
+{
+    for (unsigned i = 0; i < h->nvms; i++) {
+        struct vm *vm = &h->vms[i];
+        const struct hyp_vm_config *c = vm->cfg;
+        if (vm->console_passthrough) {
+            const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
+            if (d && d->intid == (int)intid) {
+                *vintid = c->console.virq ? c->console.virq : intid;
+                return &vm->vcpu[0];
+            }
+        }
+        for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+            if (c->pt[k].kind == HYP_DEV_NONE)
+                continue;
+            const struct hyp_plat_dev *d = hyp_plat_find(&h->view, c->pt[k].kind, c->pt[k].index);
+            if (d && d->intid == (int)intid) {
+                *vintid = c->pt[k].virq ? c->pt[k].virq : intid;
+                return &vm->vcpu[0];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The physical INTID behind a VM's virtual SPI (passthrough), or -1. */
+static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    if (vm->console_passthrough) {
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
+        if (d && d->intid >= 0 && (c->console.virq ? c->console.virq : (unsigned)d->intid) == virq)
+            return d->intid;
+    }
+    for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+        if (c->pt[k].kind == HYP_DEV_NONE)
+            continue;
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, c->pt[k].kind, c->pt[k].index);
+        if (d && d->intid >= 0 && (c->pt[k].virq ? c->pt[k].virq : (unsigned)d->intid) == virq)
+            return d->intid;
+    }
+    return -1;
+}
+
+/* Per-VM INTID ownership: SGIs and the virtual timer (vgic_emu_init), and
+ * the SPIs of its passthrough and emulated devices. */
+void hyp_vgic_setup(struct hyp *h, struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
+    for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
+        if (virq_to_pintid(h, vm, virq) >= 0)
+            vgic_emu_own(&vm->vgic, virq);
+    if (c->console.virq)
+        vgic_emu_own(&vm->vgic, c->console.virq);
+    for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
+        if (c->emu[i].kind != HYP_EMU_NONE && c->emu[i].virq)
+            vgic_emu_own(&vm->vgic, c->emu[i].virq);
+}
+
+/* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
+ * GIC address, -1 refused by the GIC's access rules. */
+int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val)
+{
+    struct vm *vm = v->vm;
+    struct hyp *h = vm->hyp;
+    struct vgic_emu_effect eff = {0};
+    int r;
+    if (ipa >= HYP_VGICD_IPA && ipa < HYP_VGICD_IPA + VGICD_SIZE)
+        r = vgic_emu_dist(&vm->vgic, (uint32_t)(ipa - HYP_VGICD_IPA), write, width, val, &eff);
+    else if (ipa >= HYP_VGICR_IPA && ipa < HYP_VGICR_IPA + HYP_VGICR_STRIDE * vm->cfg->nr_vcpus)
+        r = vgic_emu_redist(&vm->vgic, (uint32_t)(ipa - HYP_VGICR_IPA), write, width, val, &eff);
+    else
+        return 0;
+    if (r < 0)
+        return -1;
+    if (eff.violation) {
+        char what[96];
+        hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
+        hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
+    }
+    if (eff.unknown && vm->st.traps[0x24] <= 4)
+        hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
+                   (unsigned long long)ipa, write ? "write" : "read as zero,");
+    /* Mirror enables of passthrough SPIs to the physical distributor. */
+    for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
+        uint32_t on = eff.enable_on[b], off = eff.enable_off[b];
+        for (unsigned i = 0; (on | off) && i < 32; i++) {
+            int p = virq_to_pintid(h, vm, b * 32 + i);
+            if (p < 0)
+                continue;
+            if (on & (1u << i))
+                hyp_gic_enable_spi(h, (unsigned)p);
+            if (off & (1u << i))
+                hyp_gic_disable_spi(h, (unsigned)p);
+        }
+    }
+    return 1;
+}
+
+void hyp_irq(struct hyp *h, struct vcpu *v)
+{
+    for (;;) {
+        unsigned intid = (unsigned)READ(ICC_IAR1_EL1) & 0xffffff;
+        if (intid >= 1020)
+            return;                  /* spurious: nothing (more) pending */
+        WRITE(ICC_EOIR1_EL1, intid); /* priority drop (EOImode = 1) */
+        if (v)
+            v->vm->st.irqs++;
+        if (intid == h->plat.ppi_hyp) {
+            /* The timer's output is a level: stop it before deactivating,
+             * the scheduler programs the next event on the way out. */
+            write_sysreg(cnthp_ctl_el2, 0);
+            isb();
+            WRITE(ICC_DIR_EL1, intid);
+            hyp_sched_tick(h);
+        } else if (intid == h->plat.ppi_virt && v) {
+            /* The running vCPU's virtual timer: forward with the HW bit;
+             * the guest's EOI deactivates the physical PPI. */
+            if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {
+                hyp_vgic_inject(h, v, intid, vgic_emu_priority(&v->vm->vgic, v->idx, intid), true,
+                                intid);
+            } else {
+                /* The guest armed its timer but left INTID 27 disabled in
+                 * its redistributor: nothing can be delivered. Mask the
+                 * timer's output (CNTV_CTL.IMASK) so that the level does
+                 * not fire again, and say so. */
+                write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | 2);
+                WRITE(ICC_DIR_EL1, intid);
+                hyp_printf("hyp: vm %s: virtual timer fired with INTID %u disabled in its "
+                           "vGICR: CNTV_CTL_EL0.IMASK set\n",
+                           v->vm->cfg->name, intid);
+            }
+        } else if (intid == h->plat.ppi_maint) {
+            WRITE(ICC_DIR_EL1, intid);
+            hyp_vgic_maintenance(h, v);
+        } else {
+            unsigned vintid;
+            struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
+            if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
+                hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
+                                intid);
+            } else {
+                WRITE(ICC_DIR_EL1, intid);
+                hyp_printf("hyp: physical INTID %u with no owner\n", intid);
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+/* VMs from the static configuration: stage-2 tables (4 KiB granule, 32-bit
+ * IPA, VMID = the VM's id), guest RAM loaded with the embedded image,
+ * vCPU 0 started at the entry point, the others off until PSCI CPU_ON. */
+#include <libfdt.h>
+
+#include "../arch/sysreg.h"
+#include "../core/vm_dtb.h"
+#include "../hyp.h"
+#include "../lib/fmt.h"
+
+/* SCTLR_EL1 reset value for a guest: MMU and caches off, RES1 bits
+ * 29, 28, 23, 22, 20, 11 (D13.2.113, for ARMv8.0). */
+#define SCTLR_EL1_RESET UINT64_C(0x30d00800)
+
+void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
+{
+    struct hyp *h = v->vm->hyp;
+    v->r = (struct vcpu_regs){0};
+    v->r.x[0] = x0;
+    v->r.pc = pc;
+    v->r.pstate = 0x3c5; /* EL1h, DAIF masked */
+    v->el1 = (struct el1_ctx){0};
+    v->el1.sctlr = SCTLR_EL1_RESET;
+    v->fp = (struct fp_ctx){0};
+    v->cntv_ctl = 0;
+    v->cntv_cval = 0;
+    vgic_lrs_init(&v->vgic, h->nr_lrs);
+    /* ICH_VMCR_EL2: VPMR = 0 (everything masked until the guest writes
+     * ICC_PMR_EL1), groups disabled until ICC_IGRPEN1_EL1. */
+    v->vmcr = 0;
+    v->ap0r0 = v->ap1r0 = 0;
+    v->ppi27_active = false;
+}
+
+bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    if (ipa >= c->ram.ipa && ipa - c->ram.ipa < c->ram.size) {
+        *pa = c->ram.pa + (ipa - c->ram.ipa);
+        return true;
+    }
+    for (unsigned s = 0; s < HYP_MAX_SHARED; s++) {
+        const struct hyp_mem_region *r = &c->shared[s];
+        if (r->size && ipa >= r->ipa && ipa - r->ipa < r->size) {
+            *pa = r->pa + (ipa - r->ipa);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The isolation-event port (hvsim only: used when the DTB lists an
+ * "hvsim,event-port"): stage VM, KIND, ADDR, INFO, then COMMIT; hvsim
+ * records one "isolation" event per commit (docs/hypervisor.md). */
+void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
+                    uint64_t info)
+{
+    uint64_t p = h->plat.evtport;
+    if (!p)
+        return;
+    mmio_w32(p + 0x10, vm_id);
+    mmio_w32(p + 0x14, (uint32_t)kind);
+    mmio_w64(p + 0x18, addr);
+    mmio_w64(p + 0x20, info);
+    mmio_w32(p + 0x28, 1);
+}
+
+/* An isolation violation: counted, reported on the event port, and the
+ * first few printed with the address and the syndrome (or the value
+ * written). */
+void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
+                   uint64_t b)
+{
+    vm->st.violations++;
+    hyp_event_port(vm->hyp, vm->cfg->id, kind, a, b);
+    if (vm->st.violations <= 8)
+        hyp_printf("hyp: vm %s: refused: %s (0x%llx, 0x%llx)\n", vm->cfg->name, what,
+                   (unsigned long long)a, (unsigned long long)b);
+}
+
+static void load_image(struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    uint8_t *ram = (uint8_t *)(uintptr_t)c->ram.pa;
+    for (uint64_t i = 0; i < c->ram.size; i += 8)
+        *(uint64_t *)(void *)(ram + i) = 0;
+    uint8_t *dst = ram + (c->load_ipa - c->ram.ipa);
+    for (const uint8_t *s = c->image->start; s < c->image->end; s++)
+        *dst++ = *s;
+    uint8_t *d = ram + c->ram.size - HYP_VM_DTB_SIZE;
+    for (unsigned i = 0; i < vm->dtb_size; i++)
+        d[i] = vm->dtb[i];
+    /* The guest starts with its MMU and caches off: clean the image to
+     * the point of coherency and invalidate the instruction cache. */
+    for (uint64_t a = c->ram.pa; a < c->ram.pa + c->ram.size; a += 64)
+        __asm__ volatile("dc cvac, %0" ::"r"(a) : "memory");
+    dsb(ish);
+    __asm__ volatile("ic ialluis" ::: "memory");
+    dsb(ish);
+    isb();
+}
+
+/* Stop every vCPU of the VM whose state might be in the PE. */
+static void unload(struct vm *vm)
+{
+    struct hyp *h = vm->hyp;
+    if (h->current && h->current->vm == vm) {
+        hyp_vcpu_put(h, h->current);
+        h->current = NULL;
+    }
+    h->resched = true;
+}
+
+void hyp_vm_reset(struct vm *vm)
+{
+    unload(vm);
+    vm->resets++;
+    load_image(vm);
+    for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
+        uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
+        hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);
+        vm->vcpu[i].state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
+    }
+    vm->cntvoff = hyp_now();
+    vm->preempted_at = 0;
+}
+
+void hyp_vm_off(struct vm *vm, const char *why)
+{
+    unload(vm);
+    vm->off = true;
+    for (unsigned i = 0; i < HYP_MAX_VCPUS; i++)
+        vm->vcpu[i].state = VCPU_OFF;
+    if (vm->line_len)
+        hyp_vm_console_putc(vm, '\n');
+    hyp_printf("hyp: vm %s: off (%s)\n", vm->cfg->name, why);
+}
+
+static int map(struct vm *vm, uint64_t ipa, uint64_t pa, uint64_t size, uint64_t attrs,
+               const char *what, char *err, size_t errlen)
+{
+    int r = pt_map(&vm->s2, ipa, pa, size, attrs);
+    if (r)
+        hyp_snprintf(err, errlen, "vm %s: stage-2 map of %s (ipa 0x%llx): %s", vm->cfg->name, what,
+                     (unsigned long long)ipa, pt_strerror(r));
+    return r;
+}
+
+static int build_stage2(struct hyp *h, struct vm *vm, char *err, size_t errlen)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    if (pt_init(&vm->s2, &hyp_pt_alloc, HYP_IPA_BITS)) {
+        hyp_snprintf(err, errlen, "vm %s: out of page-table pages", c->name);
+        return -1;
+    }
+    uint64_t ram = pt_s2_attrs(PT_MEM_NORMAL, true, true);
+    uint64_t dev = pt_s2_attrs(PT_MEM_DEVICE, true, false);
+    if (map(vm, c->ram.ipa, c->ram.pa, c->ram.size, ram, "RAM", err, errlen))
+        return -1;
+    for (unsigned s = 0; s < HYP_MAX_SHARED; s++)
+        if (c->shared[s].size && map(vm, c->shared[s].ipa, c->shared[s].pa, c->shared[s].size, ram,
+                                     "shared region", err, errlen))
+            return -1;
+    vm->console_passthrough = hyp_console_is_passthrough(c, &h->view);
+    if (vm->console_passthrough) {
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
+        if (map(vm, c->console.ipa, d->base, d->size, dev, "console UART", err, errlen))
+            return -1;
+    }
+    for (unsigned i = 0; i < HYP_MAX_PT_DEVS; i++) {
+        const struct hyp_pt_dev *p = &c->pt[i];
+        if (p->kind == HYP_DEV_NONE)
+            continue;
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, p->kind, p->index);
+        if (map(vm, p->ipa, d->base, d->size, dev, hyp_dev_kind_name(p->kind), err, errlen))
+            return -1;
+    }
+    /* Physical SPIs of passthrough devices are enabled when the guest
+     * enables them in its emulated distributor (vm/vgic.c). */
+    /* Emulated devices, and the emulated GICD/GICR, are left unmapped:
+     * their accesses fault to EL2. */
+    vm->vttbr = (uint64_t)c->id << 48 | vm->s2.root_pa;
+    /* The tables are new, but this VMID may hold stale entries (a
+     * previous configuration, firmware): invalidate all stage-1 and
+     * stage-2 entries of the VMID (TLBI VMALLS12E1IS applies to the VMID
+     * in VTTBR_EL2), after the table writes are visible (DSB ISHST). */
+    dsb(ishst);
+    write_sysreg(vttbr_el2, vm->vttbr);
+    isb();
+    __asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+    dsb(ish);
+    isb();
+    return 0;
+}
+
+int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
+{
+    const struct hyp_config *cfg = h->cfg;
+    h->nvms = cfg->nr_vms;
+    for (unsigned i = 0; i < cfg->nr_vms; i++) {
+        struct vm *vm = &h->vms[i];
+        vm->cfg = &cfg->vms[i];
+        vm->hyp = h;
+        for (unsigned k = 0; k < HYP_MAX_VCPUS; k++) {
+            vm->vcpu[k].vm = vm;
+            vm->vcpu[k].idx = k;
+        }
+        if (build_stage2(h, vm, err, errlen))
+            return -1;
+        hyp_vgic_setup(h, vm);
+        /* Its DTB: only what it owns. libfdt runs here, at boot, before any
+         * guest state is loaded (it may use FP/SIMD registers). */
+        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec, h->plat.ppi_phys,  h->plat.ppi_virt,
+                                     h->plat.ppi_hyp, h->plat.ppi_maint, 24000000};
+        int n = hyp_vm_dtb_build(vm->cfg, &dp, vm->dtb, sizeof vm->dtb);
+        if (n < 0) {
+            hyp_snprintf(err, errlen, "vm %s: building its DTB: %s", vm->cfg->name,
+                         fdt_strerror(n));
+            return -1;
+        }
+        vm->dtb_size = (unsigned)n;
+        hyp_vm_reset(vm);
+        vm->resets = 0;
+        hyp_printf("hyp: vm %s: id %u, priority %u, %u vCPU(s), RAM ipa 0x%llx -> pa 0x%llx "
+                   "(%llu MiB), console %s uart%u at ipa 0x%llx\n",
+                   vm->cfg->name, vm->cfg->id, vm->cfg->priority, vm->cfg->nr_vcpus,
+                   (unsigned long long)vm->cfg->ram.ipa, (unsigned long long)vm->cfg->ram.pa,
+                   (unsigned long long)(vm->cfg->ram.size >> 20),
+                   vm->console_passthrough ? "passthrough" : "emulated", vm->cfg->console.uart,
+                   (unsigned long long)vm->cfg->console.ipa);
+    }
+    return 0;
+}

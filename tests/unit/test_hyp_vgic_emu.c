@@ -1,0 +1,157 @@
+/* Unit tests for hypervisor/core/vgic_emu: the emulated GICD/GICR with
+ * per-VM INTID ownership. Offsets from the GICv3 spec (IHI 0069) 12.9-12.11:
+ * GICD_CTLR 0x0, GICD_TYPER 0x4, GICD_ISENABLER<n> 0x100, GICD_ICENABLER<n>
+ * 0x180, GICD_IPRIORITYR<n> 0x400, GICD_ICFGR<n> 0xc00, GICD_IROUTER<n>
+ * 0x6000; GICR_TYPER 0x8, GICR_WAKER 0x14, GICR_ISENABLER0 0x10100,
+ * GICR_IPRIORITYR<n> 0x10400 (per 0x20000 frame). */
+#include <check.h>
+
+#include "check_run.h"
+#include <string.h>
+
+#include "core/vgic_emu.h"
+
+static struct vgic_emu e;
+static struct vgic_emu_effect eff;
+
+static void setup(void)
+{
+    vgic_emu_init(&e, 2, 27);
+    vgic_emu_own(&e, 40); /* its UART's SPI */
+    memset(&eff, 0, sizeof eff);
+}
+
+static uint64_t rd(bool gicr, uint32_t off, unsigned width)
+{
+    uint64_t v = 0xdead;
+    int r = gicr ? vgic_emu_redist(&e, off, false, width, &v, &eff)
+                 : vgic_emu_dist(&e, off, false, width, &v, &eff);
+    ck_assert_int_eq(r, 0);
+    return v;
+}
+
+static void wr(bool gicr, uint32_t off, unsigned width, uint64_t v)
+{
+    int r = gicr ? vgic_emu_redist(&e, off, true, width, &v, &eff)
+                 : vgic_emu_dist(&e, off, true, width, &v, &eff);
+    ck_assert_int_eq(r, 0);
+}
+
+START_TEST(ownership)
+{
+    for (unsigned i = 0; i < 16; i++)
+        ck_assert(vgic_emu_owns(&e, i)); /* SGIs */
+    ck_assert(vgic_emu_owns(&e, 27));
+    ck_assert(!vgic_emu_owns(&e, 26)); /* the hypervisor's timer */
+    ck_assert(vgic_emu_owns(&e, 40));
+    ck_assert(!vgic_emu_owns(&e, 41));
+    ck_assert(!vgic_emu_owns(&e, 5000));
+}
+END_TEST
+
+START_TEST(enable_own_spi)
+{
+    /* ISENABLER1 covers INTIDs 32-63: bit 8 = INTID 40. */
+    wr(false, 0x104, 4, 1u << 8);
+    ck_assert(!eff.violation);
+    ck_assert_uint_eq(eff.enable_on[1], 1u << 8);
+    ck_assert(vgic_emu_enabled(&e, 0, 40));
+    ck_assert_uint_eq(rd(false, 0x104, 4), 1u << 8);
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x184, 4, 1u << 8); /* ICENABLER1 */
+    ck_assert_uint_eq(eff.enable_off[1], 1u << 8);
+    ck_assert(!vgic_emu_enabled(&e, 0, 40));
+}
+END_TEST
+
+START_TEST(foreign_spi_refused_as_a_whole)
+{
+    /* INTID 40 (own) and 41 (not own) in one write: nothing applies. */
+    wr(false, 0x104, 4, (1u << 8) | (1u << 9));
+    ck_assert(eff.violation);
+    ck_assert_uint_eq(eff.intid, 41);
+    ck_assert(!vgic_emu_enabled(&e, 0, 40));
+    ck_assert_uint_eq(eff.enable_on[1], 0);
+    /* Priority byte of INTID 41, a word covering 40-43, routing, config. */
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x400 + 41, 1, 0x10);
+    ck_assert(eff.violation && eff.intid == 41);
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x400 + 40, 4, 0x10101010);
+    ck_assert(eff.violation && eff.intid == 41);
+    ck_assert_uint_eq(vgic_emu_priority(&e, 0, 40), 0);
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x6000 + 8 * 41, 8, 0);
+    ck_assert(eff.violation && eff.intid == 41);
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0xc08, 4, 2u << 18); /* ICFGR2: INTID 32 + 9 = 41 edge */
+    ck_assert(eff.violation && eff.intid == 41);
+    /* Its own priority byte works; others read as zero. */
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x400 + 40, 1, 0x80);
+    ck_assert(!eff.violation);
+    ck_assert_uint_eq(vgic_emu_priority(&e, 0, 40), 0x80);
+    ck_assert_uint_eq(rd(false, 0x400 + 40, 4), 0x80);
+}
+END_TEST
+
+START_TEST(redistributor_ppis)
+{
+    /* vCPU 1's frame: enable the virtual timer (27). */
+    wr(true, 0x20000 + 0x10100, 4, 1u << 27);
+    ck_assert(!eff.violation);
+    ck_assert(vgic_emu_enabled(&e, 1, 27));
+    ck_assert(!vgic_emu_enabled(&e, 0, 27));
+    /* The hypervisor's timer PPI 26 and the EL1 physical timer 30: refused. */
+    wr(true, 0x10100, 4, 1u << 26);
+    ck_assert(eff.violation && eff.intid == 26);
+    ck_assert(!vgic_emu_enabled(&e, 0, 26));
+    memset(&eff, 0, sizeof eff);
+    wr(true, 0x10400 + 27, 1, 0xa0);
+    ck_assert_uint_eq(vgic_emu_priority(&e, 0, 27), 0xa0);
+    /* GICR_TYPER: Processor_Number [23:8], Aff0 [39:32], Last [4]. */
+    ck_assert_uint_eq(rd(true, 0x8, 8), 0);
+    ck_assert_uint_eq(rd(true, 0x20000 + 0x8, 8), UINT64_C(1) << 32 | 1u << 8 | 1u << 4);
+    /* GICR_WAKER: ProcessorSleep and ChildrenAsleep until woken. */
+    ck_assert_uint_eq(rd(true, 0x14, 4), 6);
+    wr(true, 0x14, 4, 0);
+    ck_assert_uint_eq(rd(true, 0x14, 4), 0);
+    /* A frame beyond its vCPUs, and a bad width: refused by the GIC. */
+    uint64_t v = 0;
+    ck_assert_int_eq(vgic_emu_redist(&e, 2 * 0x20000 + 0x14, false, 4, &v, &eff), -1);
+    ck_assert_int_eq(vgic_emu_redist(&e, 0x10100, true, 2, &v, &eff), -1);
+}
+END_TEST
+
+START_TEST(identification)
+{
+    ck_assert_uint_eq(rd(false, 0x0, 4) & 0x50, 0x50); /* ARE, DS */
+    wr(false, 0x0, 4, 2);
+    ck_assert_uint_eq(rd(false, 0x0, 4), 0x52);
+    ck_assert_uint_eq(rd(false, 0x4, 4), 9u << 19 | 30);
+    ck_assert_uint_eq(rd(false, 0xffe8, 4), 0x3b);
+    ck_assert_uint_eq(rd(true, 0xffe8, 4), 0x3b);
+    /* An offset not modelled: read as zero and reported. */
+    ck_assert_uint_eq(rd(false, 0x2000, 4), 0);
+    ck_assert(eff.unknown);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("hyp_vgic_emu");
+    TCase *tc = tcase_create("emu");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, ownership);
+    tcase_add_test(tc, enable_own_spi);
+    tcase_add_test(tc, foreign_spi_refused_as_a_whole);
+    tcase_add_test(tc, redistributor_ppis);
+    tcase_add_test(tc, identification);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hv_check_run(suite());
+}

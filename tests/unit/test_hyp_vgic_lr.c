@@ -1,0 +1,152 @@
+/* Unit tests for hypervisor/core/vgic_lr: list-register allocation with an
+ * overflow queue. LR encodings are from the GICv3 spec (ICH_LR<n>_EL2:
+ * State[63:62], HW[61], Group[60], Priority[55:48], pINTID[41:32],
+ * vINTID[31:0]); priority ordering from GICv3 4.8 (lower value = higher
+ * priority). */
+#include <check.h>
+
+#include "check_run.h"
+#include <stdint.h>
+
+#include "core/vgic_lr.h"
+
+static struct vgic_irq irq(uint32_t intid, uint8_t prio)
+{
+    return (struct vgic_irq){intid, prio, false, 0};
+}
+
+START_TEST(encode_hw_and_sw)
+{
+    struct vgic_irq t = {27, 0xa0, true, 27};
+    /* pending (01), HW, group 1, prio 0xa0, pINTID 27, vINTID 27 */
+    ck_assert_uint_eq(vgic_lr_encode(&t), UINT64_C(0x4000000000000000) |
+                                              UINT64_C(0x2000000000000000) |
+                                              UINT64_C(0x1000000000000000) | UINT64_C(0xa0) << 48 |
+                                              UINT64_C(27) << 32 | 27);
+    struct vgic_irq s = irq(40, 0x80);
+    ck_assert_uint_eq(vgic_lr_encode(&s), UINT64_C(0x5080000000000028));
+    struct vgic_irq back;
+    vgic_lr_decode(vgic_lr_encode(&t), &back);
+    ck_assert_uint_eq(back.intid, 27);
+    ck_assert(back.hw);
+    ck_assert_uint_eq(back.pintid, 27);
+    ck_assert_uint_eq(back.prio, 0xa0);
+}
+END_TEST
+
+START_TEST(fills_free_lrs_then_queues)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 4); /* QEMU's GICv3: 4 list registers */
+    uint32_t dirty = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        struct vgic_irq q = irq(32 + i, 0x80);
+        ck_assert_int_eq(vgic_lrs_inject(&s, &q, &dirty), VGIC_INJ_LR);
+    }
+    ck_assert_uint_eq(dirty, 0xf);
+    ck_assert(!vgic_lrs_want_underflow(&s));
+    /* Equal priority: the fifth and sixth wait, in order. */
+    struct vgic_irq e = irq(40, 0x80), f = irq(41, 0x80);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &e, NULL), VGIC_INJ_QUEUED);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &f, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(s.nq, 2);
+    ck_assert(vgic_lrs_want_underflow(&s));
+    /* Already pending: in an LR, or queued. */
+    struct vgic_irq again = irq(33, 0x80);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &again, NULL), VGIC_INJ_ALREADY);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &f, NULL), VGIC_INJ_ALREADY);
+    ck_assert_uint_eq(s.nq, 2);
+
+    /* The guest handled LRs 1 and 3 (state back to invalid): refill puts
+     * the queued ones there, first come first. */
+    s.lr[1] = 0;
+    s.lr[3] = 0;
+    ck_assert_uint_eq(vgic_lrs_refill(&s), (1u << 1) | (1u << 3));
+    ck_assert_uint_eq((uint32_t)s.lr[1], 40);
+    ck_assert_uint_eq((uint32_t)s.lr[3], 41);
+    ck_assert_uint_eq(s.nq, 0);
+    ck_assert(!vgic_lrs_want_underflow(&s));
+}
+END_TEST
+
+START_TEST(higher_priority_evicts_lowest_pending)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 2);
+    struct vgic_irq a = irq(32, 0x80), b = irq(33, 0xc0), c = irq(34, 0x40);
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &b, NULL);
+    uint32_t dirty = 0;
+    ck_assert_int_eq(vgic_lrs_inject(&s, &c, &dirty), VGIC_INJ_EVICTED);
+    ck_assert_uint_eq(dirty, 1u << 1); /* b (0xc0) was the lowest priority */
+    ck_assert_uint_eq((uint32_t)s.lr[1], 34);
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 33);
+    ck_assert_uint_eq(s.evictions, 1);
+    /* Lower than everything in the LRs: queued, behind by priority. */
+    struct vgic_irq d = irq(35, 0xe0), e = irq(36, 0xa0);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &d, NULL), VGIC_INJ_QUEUED);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &e, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(s.queue[0].intid, 36); /* 0xa0 */
+    ck_assert_uint_eq(s.queue[1].intid, 33); /* 0xc0 */
+    ck_assert_uint_eq(s.queue[2].intid, 35); /* 0xe0 */
+}
+END_TEST
+
+START_TEST(active_lrs_are_not_evicted)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 1);
+    struct vgic_irq a = irq(32, 0xc0), b = irq(33, 0x00);
+    vgic_lrs_inject(&s, &a, NULL);
+    /* The guest acknowledged it: active (10), no longer pending. */
+    s.lr[0] = (s.lr[0] & ~LR_STATE_MASK) | LR_ACTIVE;
+    ck_assert_int_eq(vgic_lrs_inject(&s, &b, NULL), VGIC_INJ_QUEUED);
+    /* The same software interrupt again while active: pending + active. */
+    ck_assert_int_eq(vgic_lrs_inject(&s, &a, NULL), VGIC_INJ_LR);
+    ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_PENDING | LR_ACTIVE);
+    /* A HW interrupt cannot fire again before its deactivation. */
+    struct vgic_irq t = {27, 0xa0, true, 27};
+    struct vgic_lrs h;
+    vgic_lrs_init(&h, 1);
+    vgic_lrs_inject(&h, &t, NULL);
+    h.lr[0] = (h.lr[0] & ~LR_STATE_MASK) | LR_ACTIVE;
+    ck_assert_int_eq(vgic_lrs_inject(&h, &t, NULL), VGIC_INJ_ALREADY);
+    ck_assert_uint_eq(h.lr[0] & LR_STATE_MASK, LR_ACTIVE);
+}
+END_TEST
+
+START_TEST(queue_full_drops_and_counts)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 1);
+    for (uint32_t i = 0; i < 1 + VGIC_QUEUE; i++) {
+        struct vgic_irq q = irq(100 + i, 0x80);
+        ck_assert_int_ne(vgic_lrs_inject(&s, &q, NULL), VGIC_INJ_DROPPED);
+    }
+    struct vgic_irq over = irq(500, 0x80);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &over, NULL), VGIC_INJ_DROPPED);
+    ck_assert_uint_eq(s.dropped, 1);
+    /* More LRs than the architecture's 16 are clamped. */
+    vgic_lrs_init(&s, 40);
+    ck_assert_uint_eq(s.nr_lrs, 16);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("hyp_vgic_lr");
+    TCase *tc = tcase_create("lr");
+    tcase_add_test(tc, encode_hw_and_sw);
+    tcase_add_test(tc, fills_free_lrs_then_queues);
+    tcase_add_test(tc, higher_priority_evicts_lowest_pending);
+    tcase_add_test(tc, active_lrs_are_not_evicted);
+    tcase_add_test(tc, queue_full_drops_and_counts);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return hv_check_run(suite());
+}
