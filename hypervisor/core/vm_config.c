@@ -16,6 +16,8 @@ const char *hyp_dev_kind_name(enum hyp_dev_kind k)
         return "grf";
     case HYP_DEV_EVTPORT:
         return "event-port";
+    case HYP_DEV_I2C:
+        return "i2c";
     default:
         return "none";
     }
@@ -127,6 +129,8 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
         if (d->kind == HYP_DEV_NONE)
             continue;
         const struct hyp_plat_dev *pd = hyp_plat_find(p, d->kind, d->index);
+        if (!pd && d->optional)
+            continue;
         if (!pd)
             FAIL("vm %s: passthrough device %s%u does not exist on this platform", n,
                  hyp_dev_kind_name(d->kind), d->index);
@@ -171,6 +175,8 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
         if (d->kind == HYP_DEV_NONE)
             continue;
         const struct hyp_plat_dev *pd = hyp_plat_find(p, d->kind, d->index);
+        if (!pd) /* an optional device the platform lacks */
+            continue;
         if (d->virq && pd->intid < 0)
             FAIL("vm %s: %s%u has no interrupt to deliver as INTID %u", n,
                  hyp_dev_kind_name(d->kind), d->index, d->virq);
