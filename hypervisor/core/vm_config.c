@@ -262,6 +262,14 @@ int hyp_config_validate(const struct hyp_config *c, const struct hyp_plat *p, ch
                     FAIL("%s%u is given to both vm %s and vm %s", hyp_dev_kind_name(pd->kind),
                          pd->index, bn, an);
             }
+            /* CRU/GRF fields: one owner each (vm/vcru.c applies a VM's
+             * writes to them; two owners could undo each other). */
+            if (a->clk.devs & b->clk.devs)
+                FAIL("the CRU/GRF fields of device mask 0x%x are given to both vm %s and vm %s",
+                     (unsigned)(a->clk.devs & b->clk.devs), bn, an);
+            if (a->clk.fields & b->clk.fields)
+                FAIL("CRU/GRF fields 0x%llx are given to both vm %s and vm %s",
+                     (unsigned long long)(a->clk.fields & b->clk.fields), bn, an);
         }
     }
     /* Two distinct devices on one SPI would let one VM's device raise the

@@ -162,6 +162,21 @@ START_TEST(passthrough_rules)
 }
 END_TEST
 
+START_TEST(clk_fields_one_owner)
+{
+    struct hyp_plat p = hvsim_virt();
+    vms[0].clk.devs = 1u << 0;           /* uart1 */
+    vms[1].clk.devs = 1u << 1 | 1u << 3; /* uart2, i2c0 */
+    ck_assert_int_eq(hyp_config_validate(&cfg, &p, err, sizeof err), 0);
+    vms[1].clk.devs |= 1u << 0;
+    expect_error(&p, "the CRU/GRF fields of device mask 0x1 are given to both vm rtos and vm gpos");
+    setup();
+    vms[0].clk.fields = 1ull << 13;
+    vms[1].clk.fields = 1ull << 13 | 1ull << 2;
+    expect_error(&p, "CRU/GRF fields 0x2000 are given to both vm rtos and vm gpos");
+}
+END_TEST
+
 START_TEST(irq_rules)
 {
     struct hyp_plat p = hvsim_virt();
@@ -225,6 +240,7 @@ static Suite *suite(void)
     tcase_add_test(tc, console_rules);
     tcase_add_test(tc, ipa_windows_of_one_vm);
     tcase_add_test(tc, passthrough_rules);
+    tcase_add_test(tc, clk_fields_one_owner);
     tcase_add_test(tc, irq_rules);
     tcase_add_test(tc, names_ids_vcpus_image);
     tcase_add_test(tc, shared_regions);
