@@ -1,5 +1,7 @@
 # hvsim: the two commands (README.md).
-#   make demo   installs missing Debian packages, builds, and runs the demo
+#   make demo   installs missing Debian packages, builds, and runs the demo:
+#               the EL2 hypervisor with rtos, gpos and rogue (docs/hypervisor.md)
+#   make tour   the narrated walk-through of hvsim itself (hvsim demo)
 #   make test   installs, builds the sanitized test build, and runs every test
 BUILD      ?= build
 TEST_BUILD ?= build-test
@@ -9,7 +11,7 @@ JOBS       ?= $(shell nproc)
 # Debian's interpreter, which has python3-pytest (not a pyenv python on PATH).
 PYTHON     := /usr/bin/python3
 
-.PHONY: all deps build demo test unit e2e qemu-demo linux-direct bench fuzz format clean
+.PHONY: all deps build demo tour qemu-tour test unit e2e qemu-demo linux-direct bench fuzz format clean
 
 all: build
 
@@ -22,7 +24,13 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The hypervisor image on hvsim: each VM's console as its own stream, then
+# a summary (traps, injections, switches, refusals, device health).
 demo: build
+	@$(PYTHON) scripts/hyp-demo --build $(BUILD)
+
+# The narrated walk-through of a small image (tools/hvsim/demo.c).
+tour: build
 	@./$(BUILD)/hvsim demo
 
 # Debian's arm64 kernel and a busybox initramfs, directly at EL2 (docs/linux.md).
@@ -31,8 +39,12 @@ linux-direct: build
 	./$(BUILD)/hvsim run -m 256M --append "console=ttyAMA0" \
 	    --initrd .deps/linux/out/initrd.gz .deps/linux/out/Image
 
-# The same demo image on QEMU (the reference machine).
+# The same hypervisor image on QEMU (the reference machine).
 qemu-demo: build
+	@$(PYTHON) scripts/hyp-demo --qemu --build $(BUILD)
+
+# The tour's image on QEMU.
+qemu-tour: build
 	qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a72 \
 	    -nographic -nic none -kernel $(BUILD)/images/demo.elf
 

@@ -10,6 +10,7 @@
 
 #include "core/mmio_decode.h"
 #include "core/pgtable.h"
+#include "core/vdev_perm.h"
 #include "core/vgic_emu.h"
 #include "core/vgic_lr.h"
 #include "core/vm_config.h"
@@ -66,6 +67,8 @@ struct vcpu {
 struct vm_stats {
     uint64_t traps[64]; /* by exception class */
     uint64_t irqs, injections, switches_in, violations, undefs;
+    uint64_t clk_reads, clk_writes, clk_applied; /* its vCRU/vGRF accesses */
+    uint64_t clk_refused;                        /* refused CRU/GRF fields */
 };
 
 struct vm {
@@ -83,8 +86,10 @@ struct vm {
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
     char line[HYP_CONSOLE_LINE + 1];
     unsigned line_len;
-    struct vgic_emu vgic;         /* its emulated GICD/GICR */
-    uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
+    struct vgic_emu vgic;            /* its emulated GICD/GICR */
+    bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
+    uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
+    uint8_t dtb[HYP_VM_DTB_SIZE];    /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
 };
@@ -108,6 +113,8 @@ struct hyp_platform {
     bool have_psci;
     uint64_t cru, grf, evtport; /* 0 when absent */
     uint64_t cru_size, grf_size, evtport_size;
+    uint64_t i2c, i2c_size; /* hvsim,simple-i2c (i2c0), 0 when absent */
+    int i2c_intid;
     char model[64];
 };
 
@@ -126,8 +133,9 @@ struct hyp {
     uint64_t world_switches;
     struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* every configured vCPU, VM order */
     unsigned nall;
-    bool resched; /* something changed: run the scheduler before returning */
-    bool rotate;  /* the current vCPU gives up its turn (yield) */
+    struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
+    bool resched;                    /* something changed: run the scheduler before returning */
+    bool rotate;                     /* the current vCPU gives up its turn (yield) */
 };
 
 /* lib/console.c: UART0, polled. */
@@ -162,7 +170,14 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0);
 bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa);
 /* Kinds of isolation events, as the event port numbers them
  * (sim/platform/evtport.h). */
-enum hyp_event_kind { HYP_EV_MEMORY = 1, HYP_EV_VGIC = 2, HYP_EV_FETCH = 3, HYP_EV_CRASH = 4 };
+enum hyp_event_kind {
+    HYP_EV_MEMORY = 1,
+    HYP_EV_VGIC = 2,
+    HYP_EV_FETCH = 3,
+    HYP_EV_CRASH = 4,
+    HYP_EV_CRU = 6, /* addr = register offset in the cru window, info = field << 32 | value */
+    HYP_EV_GRF = 7, /* the same for the GRF */
+};
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b);
 void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
@@ -205,6 +220,11 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc);
 /* vm/vuart.c */
 bool hyp_vuart_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vm_console_putc(struct vm *vm, char c);
+
+/* vm/vcru.c: the virtual CRU/GRF. */
+void hyp_vclk_init(struct hyp *h);
+void hyp_vclk_reset(struct vm *vm);
+int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 
 /* arch/entry.S */
 void hyp_vcpu_enter(struct vcpu *v) __attribute__((noreturn));

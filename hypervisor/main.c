@@ -52,6 +52,7 @@ static void build_view(struct hyp *h)
     add_dev(v, HYP_DEV_CRU, 0, p->cru, p->cru_size, -1);
     add_dev(v, HYP_DEV_GRF, 0, p->grf, p->grf_size, -1);
     add_dev(v, HYP_DEV_EVTPORT, 0, p->evtport, p->evtport_size, -1);
+    add_dev(v, HYP_DEV_I2C, 0, p->i2c, p->i2c_size, p->i2c_intid);
 }
 
 static void __attribute__((noreturn)) refuse(struct hyp *h, const char *what, const char *err)
@@ -116,6 +117,7 @@ void hyp_main(uint64_t x0)
     write_sysreg(vtcr_el2, pt_vtcr(&probe, h->parange));
     isb();
 
+    hyp_vclk_init(h); /* the CRU/GRF permission tables, before the VMs exist */
     if (hyp_vms_create(h, err, sizeof err))
         refuse(h, "VM creation", err);
     hyp_sched_init(h);

@@ -12,6 +12,8 @@
  */
 #include "../grt/grt.h"
 
+#include <hvsim/rk3568_cru.h>
+
 #define SIEVE_N 20000
 
 static uint8_t composite[SIEVE_N];
@@ -72,6 +74,99 @@ static unsigned count_primes(void)
     return n;
 }
 
+/* Its I2C controller (hvsim,simple-i2c, docs/soc.md) with the 24C02 EEPROM
+ * at 0x50, brought up through its own fields of the virtual CRU/GRF: open
+ * the clock gates, release the resets, set clk_i2c0's divider, mux the
+ * pins to I2C0; then write four bytes and read five back. On a platform
+ * without the CRU/GRF (QEMU virt) there is neither a vCRU nor an I2C: the
+ * hypervisor's VDEV_INFO says so and this is skipped with a line saying it. */
+#define I2C_CTRL    0x00
+#define I2C_CMD     0x04
+#define I2C_SADDR   0x08
+#define I2C_LEN     0x0c
+#define I2C_STATUS  0x10
+#define I2C_CLKDIV  0x14
+#define I2C_TXDATA0 0x20
+#define I2C_TXDATA1 0x24
+#define I2C_RXDATA0 0x30
+#define I2C_RXDATA1 0x34
+#define I2C_ST_BUSY 1u
+#define I2C_ST_DONE 2u
+#define I2C_ST_NACK 4u
+#define I2C_ST_ERR  8u
+#define EEPROM_ADDR 0x50
+#define EEPROM_WORD 0x10
+
+#define W32(a, v) (*(volatile uint32_t *)(uintptr_t)(a) = (v))
+#define R32(a)    (*(volatile uint32_t *)(uintptr_t)(a))
+
+static uint32_t clk_write(uint64_t cru, uint64_t grf, enum rk_reg_id r, uint32_t v)
+{
+    const struct rk_reg_desc *d = &rk3568_regs[r];
+    uint64_t a = (d->block == RK_BLK_CRU ? cru : grf) + d->off;
+    W32(a, v);
+    return R32(a);
+}
+
+/* One transfer: nw bytes written (tx), then nr read into rx. Returns the
+ * final STATUS. */
+static uint32_t i2c_xfer(uint64_t i2c, const uint8_t *tx, unsigned nw, uint8_t *rx, unsigned nr)
+{
+    uint32_t t[2] = {0, 0};
+    for (unsigned i = 0; i < nw; i++)
+        t[i / 4] |= (uint32_t)tx[i] << (8 * (i % 4));
+    W32(i2c + I2C_STATUS, I2C_ST_DONE | I2C_ST_NACK | I2C_ST_ERR);
+    W32(i2c + I2C_SADDR, EEPROM_ADDR);
+    W32(i2c + I2C_TXDATA0, t[0]);
+    W32(i2c + I2C_TXDATA1, t[1]);
+    W32(i2c + I2C_LEN, nw | nr << 8);
+    W32(i2c + I2C_CMD, 1);
+    uint32_t st;
+    for (unsigned spin = 0; spin < 1000000; spin++) {
+        st = R32(i2c + I2C_STATUS);
+        if (st & (I2C_ST_DONE | I2C_ST_ERR))
+            break;
+    }
+    uint32_t r[2] = {R32(i2c + I2C_RXDATA0), R32(i2c + I2C_RXDATA1)};
+    for (unsigned i = 0; i < nr; i++)
+        rx[i] = (uint8_t)(r[i / 4] >> (8 * (i % 4)));
+    return st;
+}
+
+static void i2c_eeprom(void)
+{
+    struct grt_hvc_ret vd = grt_hvc(HYP_VDEV_INFO, 0, 0, 0);
+    if (!(vd.x0 & 1) || !vd.x3) {
+        grt_printf("gpos: i2c0: no vCRU/vGRF or I2C on this platform: skipped\n");
+        return;
+    }
+    uint64_t cru = vd.x1, grf = vd.x2, i2c = vd.x3;
+    /* Its fields only (hypervisor/configs/default.c: uart2 and i2c0). */
+    uint32_t g0 = clk_write(cru, grf, RK_R_PMU_CLKGATE0, 0x00040000u); /* pclk_pdpmu on */
+    uint32_t g1 = clk_write(cru, grf, RK_R_PMU_CLKGATE1, 0x00030000u); /* pclk/clk_i2c0 on */
+    uint32_t rs = clk_write(cru, grf, RK_R_PMU_SOFTRST0, 0x00180000u); /* out of reset */
+    /* clk_i2c0 = ppll 200 MHz / (3 + 1) = 50 MHz */
+    uint32_t dv = clk_write(cru, grf, RK_R_PMU_CLKSEL3, 0x007f0003u);
+    uint32_t mx = clk_write(cru, grf, RK_R_PMUGRF_GPIO0B_L, 0x07700110u); /* SCL, SDA = I2C0 */
+    grt_printf("gpos: i2c0 clk gate0=0x%x gate1=0x%x reset=0x%x div=0x%x pins=0x%x\n", (unsigned)g0,
+               (unsigned)g1, (unsigned)rs, (unsigned)dv, (unsigned)mx);
+    W32(i2c + I2C_CLKDIV, 62); /* SCL = 50 MHz / 126: about 397 kHz */
+    W32(i2c + I2C_CTRL, 1);
+    static const uint8_t wr[5] = {EEPROM_WORD, 'g', 'p', 'o', 's'};
+    uint8_t rd[5] = {0};
+    uint32_t sw = i2c_xfer(i2c, wr, 5, rd, 0);
+    uint32_t sr = i2c_xfer(i2c, wr, 1, rd, 5);
+    /* The four bytes written, then byte 0x14 at its power-on value
+     * (0x14 XOR 0xA5 = 0xb1). */
+    unsigned ok = !(sw & (I2C_ST_NACK | I2C_ST_ERR)) && !(sr & (I2C_ST_NACK | I2C_ST_ERR)) &&
+                  rd[0] == 'g' && rd[1] == 'p' && rd[2] == 'o' && rd[3] == 's' &&
+                  rd[4] == (0x14 ^ 0xa5);
+    grt_printf("gpos: i2c0 eeprom@0x50[0x%02x] wrote 67706f73 status=0x%x read "
+               "%02x%02x%02x%02x%02x status=0x%x\n",
+               EEPROM_WORD, (unsigned)sw, rd[0], rd[1], rd[2], rd[3], rd[4], (unsigned)sr);
+    grt_printf("STATUS gpos-i2c ok=%u\n", ok);
+}
+
 int main(void)
 {
     grt_console_init();
@@ -89,6 +184,7 @@ int main(void)
     while (!cpu1_done)
         grt_hvc(HYP_YIELD, 0, 0, 0);
     grt_printf("gpos: cpu1 done, joined\n");
+    i2c_eeprom();
 
     grt_gic_init();
     grt_irq_enable();

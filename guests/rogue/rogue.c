@@ -3,11 +3,14 @@
  * leave rtos and gpos unaffected (tests/e2e/test_hypervisor.py compares
  * their output with a run without rogue). Output lines:
  *   rogue: <attack>: <what the guest saw>
+ *   rogue: cru|grf <register> <- <value>: readback=<value> (what=...)
  *   STATUS rogue faults=<n> ...
  * then it crashes itself (an exception at its own exception vector), which
  * the hypervisor turns into stopping this VM only. (PSCI SYSTEM_OFF of one
  * VM is what rtos and gpos end with: each stops only itself.) */
 #include "../grt/grt.h"
+
+#include <hvsim/rk3568_cru.h>
 
 static volatile uint32_t faults;
 static volatile uint64_t last_esr;
@@ -44,6 +47,64 @@ static void report(const char *what)
 #define R32(a)    (*(volatile uint32_t *)(uintptr_t)(a))
 #define GICD      0x08000000ul
 #define GICR      0x080a0000ul
+
+/* CRU/SYSCON attacks on the other VMs' devices (rtos: uart1; gpos: uart2
+ * and i2c0) and on the shared bus clock: gate their clocks, assert their
+ * resets, change their dividers and clock sources, re-mux their pins.
+ * The hypervisor refuses each field it does not own (one refusal event per
+ * field) and keeps its view: every refused write reads back unchanged.
+ * Then writes to its own UART3's fields, which are applied (its console
+ * keeps running from xin24m: the source divider and the fractional gate
+ * are off its sclk path). */
+struct clk_attack {
+    enum rk_reg_id reg;
+    uint32_t value;
+    const char *what;
+};
+
+static const struct clk_attack clk_attacks_tab[] = {
+    {RK_R_CLKGATE27, 0xf000f000u, "gate uart1 (rtos)"},
+    {RK_R_CLKGATE28, 0x000f000fu, "gate uart2 (gpos)"},
+    {RK_R_PMU_CLKGATE1, 0x00030003u, "gate i2c0 (gpos)"},
+    {RK_R_CLKGATE26, 0x00020002u, "gate pclk_bus (shared)"},
+    {RK_R_SOFTRST24, 0x0c000c00u, "reset uart1"},
+    {RK_R_SOFTRST25, 0x00030003u, "reset uart2"},
+    {RK_R_PMU_SOFTRST0, 0x00180018u, "reset i2c0"},
+    {RK_R_CLKSEL52, 0x307f0005u, "uart1 sclk source and divider"},
+    {RK_R_CLKSEL55, 0x00010001u, "uart2 fractional divider"},
+    {RK_R_PMU_CLKSEL3, 0x007f007fu, "i2c0 divider"},
+    {RK_R_GRF_GPIO2B_L, 0x70000000u, "re-mux uart1 rx to GPIO"},
+    {RK_R_GRF_GPIO2B_H, 0x00070000u, "re-mux uart1 tx to GPIO"},
+    {RK_R_PMUGRF_GPIO0D_L, 0x00770000u, "re-mux uart2 pins to GPIO"},
+    {RK_R_GRF_IOFUNC_SEL3, 0x0c000400u, "uart2 to its M1 pins"},
+    {RK_R_PMUGRF_GPIO0B_L, 0x07700000u, "re-mux i2c0 pins to GPIO"},
+    /* mixed: uart2's source gate (refused) with its own uart3 fractional gate */
+    {RK_R_CLKGATE28, 0x00420042u, "gate uart2 src + own uart3 frac"},
+    {RK_R_CLKGATE28, 0x00400000u, "ungate own uart3 frac"},
+    {RK_R_CLKSEL56, 0x007f0003u, "own uart3 source divider"},
+};
+
+static void clk_attacks(void)
+{
+    struct grt_hvc_ret vd = grt_hvc(HYP_VDEV_INFO, 0, 0, 0);
+    if (!(vd.x0 & 1)) {
+        grt_printf("rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped\n");
+        return;
+    }
+    for (unsigned i = 0; i < sizeof clk_attacks_tab / sizeof clk_attacks_tab[0]; i++) {
+        const struct clk_attack *a = &clk_attacks_tab[i];
+        const struct rk_reg_desc *d = &rk3568_regs[a->reg];
+        uint64_t addr = (d->block == RK_BLK_CRU ? vd.x1 : vd.x2) + d->off;
+        W32(addr, a->value);
+        grt_printf("rogue: %s %s <- 0x%08x: readback=0x%08x (%s)\n",
+                   d->block == RK_BLK_CRU ? "cru" : "grf", d->name, (unsigned)a->value,
+                   (unsigned)R32(addr), a->what);
+    }
+    /* A register the model does not describe (PLL_CON0 of the CRU). */
+    W32(vd.x1 + 0x0, 0xffff0000u);
+    grt_printf("rogue: cru offset 0x0000 <- 0xffff0000: readback=0x%08x (unmodelled)\n",
+               (unsigned)R32(vd.x1));
+}
 
 int main(void)
 {
@@ -83,6 +144,8 @@ int main(void)
     for (unsigned i = 0; i < 200; i++)
         W32(GICD + 0x104, 1u << 9); /* INTID 41 */
     grt_printf("rogue: flood done\n");
+
+    clk_attacks();
 
     /* PSCI for vCPUs it does not have. */
     struct grt_hvc_ret r = grt_hvc(PSCI_CPU_ON, 7, 0x40000000, 0);

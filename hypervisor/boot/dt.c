@@ -163,6 +163,10 @@ int hyp_dt_parse(const void *dtb, struct hyp_platform *p, char *err, size_t errl
     n = fdt_node_offset_by_compatible(dtb, -1, "rockchip,rk3568-grf");
     if (n >= 0)
         reg_of(dtb, n, 0, &p->grf, &p->grf_size);
+    n = fdt_node_offset_by_compatible(dtb, -1, "hvsim,simple-i2c");
+    p->i2c_intid = -1;
+    if (n >= 0 && !reg_of(dtb, n, 0, &p->i2c, &p->i2c_size))
+        p->i2c_intid = intid_of(dtb, n, 0);
     n = fdt_node_offset_by_compatible(dtb, -1, "hvsim,event-port");
     if (n >= 0)
         reg_of(dtb, n, 0, &p->evtport, &p->evtport_size);

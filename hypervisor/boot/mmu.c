@@ -112,7 +112,9 @@ int hyp_mmu_init(struct hyp *h, char *err, size_t errlen)
     }
     if (map_dev(&h->el2, p->gicd, p->gicd_size, "GICD", err, errlen) ||
         map_dev(&h->el2, p->gicr, p->gicr_size, "GICR", err, errlen) ||
-        map_dev(&h->el2, p->evtport, p->evtport_size, "event port", err, errlen))
+        map_dev(&h->el2, p->evtport, p->evtport_size, "event port", err, errlen) ||
+        map_dev(&h->el2, p->cru, p->cru_size, "CRU", err, errlen) ||
+        map_dev(&h->el2, p->grf, p->grf_size, "GRF", err, errlen))
         return -1;
     /* Only UART0, the hypervisor's console: the other UARTs belong to VMs. */
     if (map_dev(&h->el2, p->uart[0].base, p->uart[0].size, "UART0", err, errlen))

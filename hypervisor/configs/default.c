@@ -8,6 +8,8 @@
  * RAM at 0x40000000, which both hvsim's and QEMU's virt have. */
 #include "../core/vm_config.h"
 
+#include <hvsim/rk3568_cru.h>
+
 extern const uint8_t guest_rtos_start[], guest_rtos_end[];
 extern const uint8_t guest_gpos_start[], guest_gpos_end[];
 extern const uint8_t guest_rogue_start[], guest_rogue_end[];
@@ -27,6 +29,7 @@ static const struct hyp_vm_config vms[] = {
         .slice_us = 1000,
         .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},
         .console = {.uart = 1, .ipa = 0x09000000},
+        .clk = {.devs = RK_DEV_BIT(RK_DEV_UART1)}, /* its console's clocks, reset, pins */
         .image = &rtos_image,
         .load_ipa = 0x40000000,
         .entry_ipa = 0x40000000,
@@ -39,6 +42,9 @@ static const struct hyp_vm_config vms[] = {
         .slice_us = 2000,
         .ram = {.ipa = 0x40000000, .pa = 0x44800000, .size = 0x800000},
         .console = {.uart = 2, .ipa = 0x09000000},
+        /* its console and its I2C controller (with the 24C02 behind it) */
+        .clk = {.devs = RK_DEV_BIT(RK_DEV_UART2) | RK_DEV_BIT(RK_DEV_I2C0)},
+        .pt = {{.kind = HYP_DEV_I2C, .index = 0, .ipa = 0x09130000, .optional = true}},
         .image = &gpos_image,
         .load_ipa = 0x40000000,
         .entry_ipa = 0x40000000,
@@ -52,6 +58,7 @@ static const struct hyp_vm_config vms[] = {
         .slice_us = 1000,
         .ram = {.ipa = 0x40000000, .pa = 0x45000000, .size = 0x200000},
         .console = {.uart = 3, .ipa = 0x09000000},
+        .clk = {.devs = RK_DEV_BIT(RK_DEV_UART3)},
         .image = &rogue_image,
         .load_ipa = 0x40000000,
         .entry_ipa = 0x40000000,

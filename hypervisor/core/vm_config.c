@@ -16,6 +16,8 @@ const char *hyp_dev_kind_name(enum hyp_dev_kind k)
         return "grf";
     case HYP_DEV_EVTPORT:
         return "event-port";
+    case HYP_DEV_I2C:
+        return "i2c";
     default:
         return "none";
     }
@@ -127,6 +129,8 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
         if (d->kind == HYP_DEV_NONE)
             continue;
         const struct hyp_plat_dev *pd = hyp_plat_find(p, d->kind, d->index);
+        if (!pd && d->optional)
+            continue;
         if (!pd)
             FAIL("vm %s: passthrough device %s%u does not exist on this platform", n,
                  hyp_dev_kind_name(d->kind), d->index);
@@ -171,6 +175,8 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
         if (d->kind == HYP_DEV_NONE)
             continue;
         const struct hyp_plat_dev *pd = hyp_plat_find(p, d->kind, d->index);
+        if (!pd) /* an optional device the platform lacks */
+            continue;
         if (d->virq && pd->intid < 0)
             FAIL("vm %s: %s%u has no interrupt to deliver as INTID %u", n,
                  hyp_dev_kind_name(d->kind), d->index, d->virq);
@@ -256,6 +262,14 @@ int hyp_config_validate(const struct hyp_config *c, const struct hyp_plat *p, ch
                     FAIL("%s%u is given to both vm %s and vm %s", hyp_dev_kind_name(pd->kind),
                          pd->index, bn, an);
             }
+            /* CRU/GRF fields: one owner each (vm/vcru.c applies a VM's
+             * writes to them; two owners could undo each other). */
+            if (a->clk.devs & b->clk.devs)
+                FAIL("the CRU/GRF fields of device mask 0x%x are given to both vm %s and vm %s",
+                     (unsigned)(a->clk.devs & b->clk.devs), bn, an);
+            if (a->clk.fields & b->clk.fields)
+                FAIL("CRU/GRF fields 0x%llx are given to both vm %s and vm %s",
+                     (unsigned long long)(a->clk.fields & b->clk.fields), bn, an);
         }
     }
     /* Two distinct devices on one SPI would let one VM's device raise the

@@ -26,6 +26,13 @@
 #define HYP_VGICD_IPA    UINT64_C(0x08000000)
 #define HYP_VGICR_IPA    UINT64_C(0x080a0000)
 #define HYP_VGICR_STRIDE UINT64_C(0x20000)
+/* A VM whose platform has the RK3568-style CRU and GRF sees its own
+ * virtual CRU and GRF (vm/vcru.c), trapped through stage 2, at the IPAs
+ * the blocks have on hvsim's virt; on a platform without them (QEMU virt)
+ * there is none, and the VM_INFO-style hypercall HYP_VDEV_INFO says so. */
+#define HYP_VCRU_IPA  UINT64_C(0x09200000)
+#define HYP_VGRF_IPA  UINT64_C(0x09210000)
+#define HYP_VCLK_SIZE UINT64_C(0x10000)
 /* The last 4 KiB of a VM's RAM hold the DTB the hypervisor makes for it;
  * vCPU 0 starts with x0 = its IPA (Linux arm64 boot protocol). */
 #define HYP_VM_DTB_SIZE UINT64_C(0x1000)
@@ -41,6 +48,7 @@ enum hyp_dev_kind {
     HYP_DEV_CRU,     /* rockchip,rk3568-cru */
     HYP_DEV_GRF,     /* rockchip,rk3568-grf */
     HYP_DEV_EVTPORT, /* hvsim,event-port */
+    HYP_DEV_I2C,     /* hvsim,simple-i2c (hvsim's virt: i2c0 with a 24C02) */
 };
 
 /* One platform device, as found in the DTB. */
@@ -76,6 +84,7 @@ struct hyp_pt_dev {
     unsigned index;
     uint64_t ipa;
     unsigned virq;
+    bool optional; /* the platform may lack it (QEMU virt has no I2C): the VM goes without */
 };
 
 struct hyp_emu_dev {
@@ -99,6 +108,16 @@ struct hyp_image {
     const uint8_t *end;
 };
 
+/* The VM's permissions over the shared CRU/GRF, at field granularity
+ * (core/vdev_perm.h; the fields are include/hvsim/rk3568_cru.h's): it may
+ * change every field that only the devices in `devs` (RK_DEV_BIT(enum
+ * rk_dev)s) depend on, plus the fields in `fields` (bit f = field f).
+ * Everything else it writes is refused and reported. */
+struct hyp_clk_perm {
+    uint32_t devs;
+    uint64_t fields;
+};
+
 struct hyp_vm_config {
     const char *name;
     unsigned id;       /* 1..255: also the VMID */
@@ -110,6 +129,7 @@ struct hyp_vm_config {
     struct hyp_console_cfg console;
     struct hyp_pt_dev pt[HYP_MAX_PT_DEVS];    /* kind NONE = unused */
     struct hyp_emu_dev emu[HYP_MAX_EMU_DEVS]; /* kind NONE = unused */
+    struct hyp_clk_perm clk;                  /* its CRU/GRF fields */
     const struct hyp_image *image;
     uint64_t load_ipa;  /* where the image is copied (inside RAM) */
     uint64_t entry_ipa; /* first instruction of vCPU 0 */

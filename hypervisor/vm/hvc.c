@@ -8,6 +8,9 @@
  *   0x86000002 HYP_YIELD         gives up the rest of the time slice
  *   0x86000003 HYP_VM_INFO       returns x0 = VM id, x1 = number of vCPUs,
  *                                x2 = this vCPU, x3 = priority
+ *   0x86000004 HYP_VDEV_INFO     returns x0 = 1 and x1/x2 = the IPAs of its
+ *                                vCRU/vGRF (vm/vcru.c), or x0 = 0: none;
+ *                                x3 = the IPA of its I2C controller, or 0
  *
  * PSCI is answered for the VM only: CPU_ON starts one of its own vCPUs,
  * SYSTEM_OFF / SYSTEM_RESET stop or restart that VM and nothing else. */
@@ -33,6 +36,7 @@
 #define HYP_CONSOLE_WRITE 0x86000001u
 #define HYP_YIELD         0x86000002u
 #define HYP_VM_INFO       0x86000003u
+#define HYP_VDEV_INFO     0x86000004u
 
 static bool psci_known(uint32_t fn)
 {
@@ -105,6 +109,17 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
         x[1] = v->vm->cfg->nr_vcpus;
         x[2] = v->idx;
         x[3] = v->vm->cfg->priority;
+        return;
+    case HYP_VDEV_INFO: /* x0 bit 0: a vCRU at x1 and a vGRF at x2 (0: none, e.g. QEMU) */
+        x[0] = v->vm->vclk ? 1 : 0;
+        x[1] = v->vm->vclk ? HYP_VCRU_IPA : 0;
+        x[2] = v->vm->vclk ? HYP_VGRF_IPA : 0;
+        x[3] = 0;
+        for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+            const struct hyp_pt_dev *d = &v->vm->cfg->pt[k];
+            if (d->kind == HYP_DEV_I2C && hyp_plat_find(&h->view, d->kind, d->index))
+                x[3] = d->ipa; /* its passthrough I2C controller */
+        }
         return;
     case PSCI_VERSION:
         x[0] = 0x10000; /* PSCI 1.0 */

@@ -102,6 +102,14 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
             hyp_inject_dabt(v, far);
             return;
         }
+        if (g == 0)
+            g = hyp_vclk_mmio(v->vm, m.ipa, m.write, m.width, &val);
+        if (g < 0) { /* the vCRU/vGRF: registers are words */
+            hyp_violation(v->vm, HYP_EV_MEMORY, "CRU/GRF access that is not an aligned word", m.ipa,
+                          esr);
+            hyp_inject_dabt(v, far);
+            return;
+        }
         if (g > 0 || hyp_vuart_mmio(v->vm, m.ipa, m.write, m.width, &val)) {
             if (!m.write && m.reg != 31)
                 v->r.x[m.reg] = hyp_mmio_load_value(&m, val);

@@ -123,6 +123,7 @@ void hyp_vm_reset(struct vm *vm)
     }
     vm->cntvoff = hyp_now();
     vm->preempted_at = 0;
+    hyp_vclk_reset(vm);
 }
 
 void hyp_vm_off(struct vm *vm, const char *why)
@@ -172,6 +173,8 @@ static int build_stage2(struct hyp *h, struct vm *vm, char *err, size_t errlen)
         if (p->kind == HYP_DEV_NONE)
             continue;
         const struct hyp_plat_dev *d = hyp_plat_find(&h->view, p->kind, p->index);
+        if (!d) /* optional, and this platform lacks it (validated) */
+            continue;
         if (map(vm, p->ipa, d->base, d->size, dev, hyp_dev_kind_name(p->kind), err, errlen))
             return -1;
     }

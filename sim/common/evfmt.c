@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <hvsim/rk3568_cru.h>
+
 #include "arm_esr.h"
 #include "disasm.h"
 
@@ -144,11 +146,23 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
                      ") -> PA [0x%" PRIx64 ",0x%" PRIx64 ") %s, %s",
                      v->vmid, v->ipa, v->ipa + v->size, v->pa, v->pa + v->size, perms, whose);
     } break;
-    case HV_EV_REFUSAL:
-        snprintf(buf, len, "refusal: vm %u refused %s: addr 0x%" PRIx64 " info 0x%" PRIx64,
-                 ev->u.refusal.vm, ev->u.refusal.kind_name ? ev->u.refusal.kind_name : "?",
-                 ev->u.refusal.addr, ev->u.refusal.info);
-        break;
+    case HV_EV_REFUSAL: {
+        /* CRU/GRF refusals (kinds 6, 7: sim/platform/evtport.h) also name
+         * the register and the field, from the shared table. */
+        extra[0] = 0;
+        const struct hv_ev_refusal *r = &ev->u.refusal;
+        if (r->kind == 6 || r->kind == 7) {
+            unsigned blk = r->kind == 6 ? RK_BLK_CRU : RK_BLK_GRF, f = (unsigned)(r->info >> 32);
+            const char *reg = "(unmodelled register)";
+            for (unsigned i = 0; i < RK_R__COUNT; i++)
+                if (rk3568_regs[i].block == blk && rk3568_regs[i].off == r->addr)
+                    reg = rk3568_regs[i].name;
+            snprintf(extra, sizeof extra, " (%s %s <- 0x%" PRIx32 ")", reg,
+                     f < RK_F__COUNT ? rk3568_fields[f].name : "(no field)", (uint32_t)r->info);
+        }
+        snprintf(buf, len, "refusal: vm %u refused %s: addr 0x%" PRIx64 " info 0x%" PRIx64 "%s",
+                 r->vm, r->kind_name ? r->kind_name : "?", r->addr, r->info, extra);
+    } break;
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

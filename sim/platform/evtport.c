@@ -40,6 +40,10 @@ const char *hv_evtport_kind_name(uint32_t kind)
         return "crash";
     case HV_EVTPORT_OTHER:
         return "other";
+    case HV_EVTPORT_CRU:
+        return "cru";
+    case HV_EVTPORT_GRF:
+        return "grf";
     default:
         return "unknown";
     }

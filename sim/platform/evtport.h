@@ -29,6 +29,9 @@ enum hv_evtport_kind {
     HV_EVTPORT_FETCH = 3,  /* instruction fetch outside its memory */
     HV_EVTPORT_CRASH = 4,  /* the VM was stopped */
     HV_EVTPORT_OTHER = 5,
+    HV_EVTPORT_CRU = 6, /* a CRU field the VM does not own: ADDR = register offset in the
+                         * cru window, INFO = field id << 32 | the attempted field value */
+    HV_EVTPORT_GRF = 7, /* the same for the GRF (SYSCON: IOMUX, IO selects) */
 };
 
 struct hv_evtport_io {

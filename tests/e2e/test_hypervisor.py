@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from conftest import IMAGES, run_hvsim, run_qemu
+from conftest import IMAGES, ROOT, run_hvsim, run_qemu
 
 HYP = IMAGES / "hypervisor.elf"  # rtos + gpos + rogue
 HYP_DUO = IMAGES / "hypervisor-duo.elf"  # rtos + gpos: the reference without rogue
@@ -81,15 +81,98 @@ ROGUE = [
     "rogue: msr cntp_ctl_el0: faults=4 ec=0x00",
     "rogue: smc 0x82000000 returned -1",
     "rogue: flood done",
+]
+ROGUE_TAIL = [
     "rogue: CPU_ON 7 returned -2",
     "STATUS rogue faults=4 irqs=0",
 ]
 
+# The rogue's CRU/SYSCON script (guests/rogue/rogue.c) against the field
+# table (include/hvsim/rk3568_cru.h, docs/soc.md). Each entry: block,
+# register, offset, the value written, what it reads back, and the fields
+# the hypervisor must refuse with the field value attempted. Readbacks: a
+# refused write leaves the VM's view, which starts at the hand-over values
+# of docs/soc.md's table (gates open 0, resets 0, CLKSEL_CON52/54/56 0x2000,
+# the fractional dividers 0x000400c6, PMU_CLKSEL_CON3 3, the IOMUX 0x2000,
+# 0x0002, 0x0011, 0x0110, IOFUNC_SEL3 0); fields of its own UART3 read the
+# hardware, where its permitted writes landed.
+CLK_ATTACKS = [
+    ("cru", "CLKGATE_CON27", 0x36C, 0xF000F000, 0, "gate uart1 (rtos)",
+     [("pclk_uart1_en", 1), ("clk_uart1_src_en", 1), ("clk_uart1_frac_en", 1),
+      ("sclk_uart1_en", 1)]),
+    ("cru", "CLKGATE_CON28", 0x370, 0x000F000F, 0, "gate uart2 (gpos)",
+     [("pclk_uart2_en", 1), ("clk_uart2_src_en", 1), ("clk_uart2_frac_en", 1),
+      ("sclk_uart2_en", 1)]),
+    ("cru", "PMU_CLKGATE_CON1", 0x8184, 0x00030003, 0, "gate i2c0 (gpos)",
+     [("pclk_i2c0_en", 1), ("clk_i2c0_en", 1)]),
+    ("cru", "CLKGATE_CON26", 0x368, 0x00020002, 0, "gate pclk_bus (shared)", [("pclk_bus_en", 1)]),
+    ("cru", "SOFTRST_CON24", 0x460, 0x0C000C00, 0, "reset uart1",
+     [("srst_p_uart1", 1), ("srst_s_uart1", 1)]),
+    ("cru", "SOFTRST_CON25", 0x464, 0x00030003, 0, "reset uart2",
+     [("srst_p_uart2", 1), ("srst_s_uart2", 1)]),
+    ("cru", "PMU_SOFTRST_CON0", 0x8200, 0x00180018, 0, "reset i2c0",
+     [("srst_p_i2c0", 1), ("srst_i2c0", 1)]),
+    ("cru", "CLKSEL_CON52", 0x1D0, 0x307F0005, 0x2000, "uart1 sclk source and divider",
+     [("clk_uart1_src_div", 5), ("sclk_uart1_sel", 0)]),
+    ("cru", "CLKSEL_CON55", 0x1DC, 0x00010001, 0x000400C6, "uart2 fractional divider",
+     [("clk_uart2_frac", 0x00010001)]),
+    ("cru", "PMU_CLKSEL_CON3", 0x810C, 0x007F007F, 3, "i2c0 divider", [("clk_i2c0_div", 0x7F)]),
+    ("grf", "GRF_GPIO2B_IOMUX_L", 0x28, 0x70000000, 0x2000, "re-mux uart1 rx to GPIO",
+     [("gpio2b3_sel", 0)]),
+    ("grf", "GRF_GPIO2B_IOMUX_H", 0x2C, 0x00070000, 0x0002, "re-mux uart1 tx to GPIO",
+     [("gpio2b4_sel", 0)]),
+    ("grf", "PMU_GRF_GPIO0D_IOMUX_L", 0x8018, 0x00770000, 0x0011, "re-mux uart2 pins to GPIO",
+     [("gpio0d0_sel", 0), ("gpio0d1_sel", 0)]),
+    ("grf", "GRF_IOFUNC_SEL3", 0x30C, 0x0C000400, 0, "uart2 to its M1 pins", [("uart2_io_sel", 1)]),
+    ("grf", "PMU_GRF_GPIO0B_IOMUX_L", 0x8008, 0x07700000, 0x0110, "re-mux i2c0 pins to GPIO",
+     [("gpio0b1_sel", 0), ("gpio0b2_sel", 0)]),
+    # bit 1 (uart2's source gate) refused, bit 6 (its own uart3 frac gate) applied
+    ("cru", "CLKGATE_CON28", 0x370, 0x00420042, 0x40, "gate uart2 src + own uart3 frac",
+     [("clk_uart2_src_en", 1)]),
+    ("cru", "CLKGATE_CON28", 0x370, 0x00400000, 0, "ungate own uart3 frac", []),
+    ("cru", "CLKSEL_CON56", 0x1E0, 0x007F0003, 0x2003, "own uart3 source divider", []),
+]
 
-def check_guest_output(s, check_latency):
+
+def rk_field_ids():
+    """enum rk_field_id of include/hvsim/rk3568_cru.h -> {name: id}, the
+    names from the rk3568_fields table."""
+    text = (ROOT / "include/hvsim/rk3568_cru.h").read_text()
+    enum = re.search(r"enum rk_field_id \{(.*?)\};", text, re.S).group(1)
+    ids = [m for m in re.findall(r"^\s*(RK_F_\w+)", enum, re.M) if m != "RK_F__COUNT"]
+    names = dict(re.findall(r"\[(RK_F_\w+)\] = \{RK_R_[^}]*?\"(\w+)\"\}", text, re.S))
+    return {names[e]: i for i, e in enumerate(ids)}
+
+
+ROGUE_CLK = [f"rogue: {b} {reg} <- 0x{v:08x}: readback=0x{rb:08x} ({what})"
+             for b, reg, _, v, rb, what, _ in CLK_ATTACKS]
+ROGUE_CLK.append("rogue: cru offset 0x0000 <- 0xffff0000: readback=0x00000000 (unmodelled)")
+ROGUE_HVSIM = ROGUE + ROGUE_CLK + ROGUE_TAIL
+# QEMU virt has no CRU/GRF: the hypervisor gives no vCRU, and rogue says so.
+ROGUE_QEMU = ROGUE + ["rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"
+                      ] + ROGUE_TAIL
+N_CLK_REFUSED = sum(len(a[6]) for a in CLK_ATTACKS) + 1
+
+
+# gpos's I2C through its own vCRU/vGRF fields (guests/gpos/gpos.c): the
+# gates it opened read 0 (open), the resets 0 (released), clk_i2c0_div 3,
+# GPIO0_B1/B2 function 1 (I2C0_SCL/SDA: 0x110); STATUS.DONE (0x2) after each
+# transfer, no NACK; the EEPROM (docs/soc.md) gives back the four bytes
+# written at word address 0x10, then byte 0x14 at its power-on value
+# 0x14 ^ 0xA5.
+GPOS_I2C = [
+    "gpos: i2c0 clk gate0=0x0 gate1=0x0 reset=0x0 div=0x3 pins=0x110",
+    "gpos: i2c0 eeprom@0x50[0x10] wrote %s status=0x2 read %s%02x status=0x2"
+    % (b"gpos".hex(), b"gpos".hex(), 0x14 ^ 0xA5),
+    "STATUS gpos-i2c ok=1",
+]
+GPOS_I2C_QEMU = ["gpos: i2c0: no vCRU/vGRF or I2C on this platform: skipped"]
+
+
+def check_guest_output(s, check_latency, transport="hvsim"):
     rtos, gpos = s["rtos"], s["gpos"]
     if s["rogue"]:
-        assert s["rogue"] == ROGUE
+        assert s["rogue"] == (ROGUE_HVSIM if transport == "hvsim" else ROGUE_QEMU)
     assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20 dtb=ok"
     sums = rtos_task2_sums(20)
     task2 = [l for l in rtos if l.startswith("rtos: task2")]
@@ -112,6 +195,7 @@ def check_guest_output(s, check_latency):
         f"gpos: primes below 20000: {n}",
         f"gpos: cpu1 ctx=0xc0ffee crc32={CRC:08x}",
         "gpos: cpu1 done, joined",
+        *(GPOS_I2C if transport == "hvsim" else GPOS_I2C_QEMU),
         "gpos: sleep 1",
         "gpos: sleep 2",
         "gpos: sleep 3",
@@ -148,7 +232,7 @@ def test_boots_and_runs_the_vms_on_hvsim(hvsim_run):
 def test_rogue_refused_and_recorded(hvsim_run):
     out = hvsim_run.stdout.decode()
     s = streams(hvsim_run.stdout, "hvsim")
-    assert s["rogue"] == ROGUE
+    assert s["rogue"] == ROGUE_HVSIM
     for line in [
         "hyp: vm rogue: refused: read outside the VM's memory and devices (0x50000000,",
         "hyp: vm rogue: refused: write outside the VM's memory and devices (0x44800000,",
@@ -160,15 +244,22 @@ def test_rogue_refused_and_recorded(hvsim_run):
         "hyp: vm rogue: msr S3_3_C14_C2_1 at pc",
         "hyp: vm rogue: unknown SMC function 0x82000000: NOT_SUPPORTED",
         "hyp: vm rogue: off (crashed: exception at its own vector 0x10000200",
+        "hyp: vm rogue: refused: cru CLKGATE_CON27 (0x036c) field sclk_uart1_en <- 0x1",
     ]:
         assert line in out, line
-    # 3 memory + 4 vGIC + 200 flooded vGIC writes + the crash's fetch.
+    # Its vCRU/vGRF: 19 writes and 19 readbacks; its three own-UART3 writes
+    # applied (the mixed one partly); every other field refused.
+    assert (f"hyp: vm rogue: vclk reads=19 writes=19 applied=3 refused={N_CLK_REFUSED}"
+            in out)
+    assert "hyp: vm rtos: vclk reads=0 writes=0 applied=0 refused=0" in out
+    # 3 memory + 4 vGIC + 200 flooded vGIC writes + the crash's fetch
+    # + the refused CRU/GRF fields.
     m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=0 undef=(\d+) "
                   r"violations=(\d+) resets=0 traps: (.*)", out)
     assert m, out
-    assert int(m.group(2)) == 3 + 4 + 200 + 1
-    # The flood: 1000 null hypercalls, plus its one CPU_ON: 1001 HVCs.
-    assert "ec16=1001" in m.group(3) and "ec17=1" in m.group(3)
+    assert int(m.group(2)) == 3 + 4 + 200 + 1 + N_CLK_REFUSED
+    # The flood: 1000 null hypercalls, plus its VDEV_INFO and CPU_ON: 1002 HVCs.
+    assert "ec16=1002" in m.group(3) and "ec17=1" in m.group(3)
 
 
 def test_isolation_rtos_gpos_unaffected_by_rogue(hvsim_run):
@@ -198,12 +289,42 @@ def test_event_port_records_every_refusal():
     assert kinds.count("memory") == 3
     assert kinds.count("vgic") == 4 + 200
     assert kinds.count("fetch") == 1 and kinds.count("crash") == 1
-    assert len(ev) == 3 + 204 + 2
+    assert kinds.count("cru") + kinds.count("grf") == N_CLK_REFUSED
+    assert len(ev) == 3 + 204 + 2 + N_CLK_REFUSED
+    # Each CRU/GRF attack: one event per refused field, in the script's
+    # order, naming the register (its offset in the block's window), the
+    # field (its id in the shared table) and the value attempted.
+    fid = rk_field_ids()
+    want = [(b, hex(off), hex(fid[f] << 32 | val))
+            for b, _, off, _, _, _, fields in CLK_ATTACKS for f, val in fields]
+    want.append(("cru", "0x0", hex(0xFF << 32 | 0xFFFF0000)))  # no field: unmodelled
+    assert [(k, a, i) for _, k, a, i in ev if k in ("cru", "grf")] == want
+    assert "(CLKGATE_CON27 sclk_uart1_en <- 0x1)" in r.stderr.decode()
     # What was refused: the IPAs, the INTIDs (40 = 0x28, 41, 26, 25), and
     # where it crashed (VBAR_EL1 0x10000000 + 0x200, current EL with SPx).
     assert [a for _, k, a, _ in ev if k == "memory"] == ["0x50000000", "0x44800000", "0x9100000"]
     assert [a for _, k, a, _ in ev if k == "vgic"][:4] == ["0x28", "0x29", "0x1a", "0x19"]
     assert [a for _, k, a, _ in ev if k == "crash"] == ["0x10000200"]
+
+
+def test_health_other_vms_devices_untouched():
+    # hvsim's device health (CRU/GRF-dependent devices): after every
+    # attack, rtos's uart1 and gpos's uart2 and i2c0 were never held in
+    # reset, never had a clock gated and never had a pin re-muxed.
+    r = run_hvsim(["run", "-q", "--health", HYP], timeout=300)
+    assert r.status == 0, r.stderr.decode()
+    text = r.stdout.decode() + r.stderr.decode()
+    rows = {m.group(1): m.group(2).split() for m in
+            re.finditer(r"^\s+(uart1|uart2|uart3|i2c0)\s+(.*)$", text, re.M)}
+    assert set(rows) >= {"uart1", "uart2", "i2c0"}, text
+    for dev in ("uart1", "uart2", "i2c0"):
+        # columns: tx rx framing garbled lost reset_ns gated_ns mux i2c
+        tx, rx, framing, garbled, lost, reset_ns, gated_ns, mux = rows[dev][:8]
+        assert (reset_ns, gated_ns, mux) == ("0", "0", "0"), (dev, rows[dev])
+        assert (framing, garbled, lost) == ("0", "0", "0"), (dev, rows[dev])
+    assert int(rows["uart1"][0]) > 0 and int(rows["uart2"][0]) > 0
+    # gpos's two EEPROM transfers were acknowledged, none failed
+    assert rows["i2c0"][8] == "2/0", rows["i2c0"]
 
 
 def test_world_switch_summary(hvsim_run):
@@ -246,12 +367,15 @@ def test_same_image_on_qemu(tmp_path, hvsim_run):
     assert "console emulated uart3" in out
     assert ", event port" not in out  # QEMU's DTB has none: not used
     qs = streams(q.stdout, "qemu")
-    check_guest_output(qs, check_latency=False)
+    check_guest_output(qs, check_latency=False, transport="qemu")
     hs = streams(hvsim_run.stdout, "hvsim")
 
     def stable(lines):  # latency values follow host time on QEMU
         return [l for l in lines if not l.startswith("rtos: latency")]
 
     assert stable(qs["rtos"]) == stable(hs["rtos"])
-    assert qs["gpos"] == hs["gpos"]
-    assert qs["rogue"] == hs["rogue"] == ROGUE
+    # the same, but for the I2C work that QEMU virt has no device for
+    assert [l for l in qs["gpos"] if l not in GPOS_I2C_QEMU] == [
+        l for l in hs["gpos"] if l not in GPOS_I2C]
+    assert qs["rogue"] == ROGUE_QEMU and hs["rogue"] == ROGUE_HVSIM
+    assert "vclk" not in out  # no CRU/GRF on QEMU: no vCRU, nothing counted

@@ -135,23 +135,45 @@ END_TEST
 START_TEST(passthrough_rules)
 {
     struct hyp_plat p = hvsim_virt();
-    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0};
+    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0, false};
     ck_assert_int_eq(hyp_config_validate(&cfg, &p, err, sizeof err), 0);
-    vms[1].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0};
+    vms[1].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0, false};
     expect_error(&p, "uart3 is given to both vm rtos and vm gpos");
     setup();
-    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_GIC, 0, 0x08000000, 0};
+    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_GIC, 0, 0x08000000, 0, false};
     expect_error(&p, "gic0 belongs to the hypervisor");
     setup();
-    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 0, 0x09100000, 0};
+    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 0, 0x09100000, 0, false};
     expect_error(&p, "uart0 belongs to the hypervisor");
     setup();
-    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_CRU, 0, 0x09200000, 0};
+    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_CRU, 0, 0x09200000, 0, false};
     expect_error(&p, "cru0 does not exist on this platform");
     setup();
     struct hyp_plat q = qemu_virt();
-    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0};
+    vms[0].pt[0] = (struct hyp_pt_dev){HYP_DEV_UART, 3, 0x09100000, 0, false};
     expect_error(&q, "uart3 does not exist");
+    /* An optional device the platform lacks (QEMU virt has no I2C): the
+     * VM goes without it; not optional, the configuration is refused. */
+    setup();
+    vms[1].pt[0] = (struct hyp_pt_dev){HYP_DEV_I2C, 0, 0x09130000, 0, true};
+    ck_assert_int_eq(hyp_config_validate(&cfg, &q, err, sizeof err), 0);
+    vms[1].pt[0].optional = false;
+    expect_error(&q, "vm gpos: passthrough device i2c0 does not exist on this platform");
+}
+END_TEST
+
+START_TEST(clk_fields_one_owner)
+{
+    struct hyp_plat p = hvsim_virt();
+    vms[0].clk.devs = 1u << 0;           /* uart1 */
+    vms[1].clk.devs = 1u << 1 | 1u << 3; /* uart2, i2c0 */
+    ck_assert_int_eq(hyp_config_validate(&cfg, &p, err, sizeof err), 0);
+    vms[1].clk.devs |= 1u << 0;
+    expect_error(&p, "the CRU/GRF fields of device mask 0x1 are given to both vm rtos and vm gpos");
+    setup();
+    vms[0].clk.fields = 1ull << 13;
+    vms[1].clk.fields = 1ull << 13 | 1ull << 2;
+    expect_error(&p, "CRU/GRF fields 0x2000 are given to both vm rtos and vm gpos");
 }
 END_TEST
 
@@ -218,6 +240,7 @@ static Suite *suite(void)
     tcase_add_test(tc, console_rules);
     tcase_add_test(tc, ipa_windows_of_one_vm);
     tcase_add_test(tc, passthrough_rules);
+    tcase_add_test(tc, clk_fields_one_owner);
     tcase_add_test(tc, irq_rules);
     tcase_add_test(tc, names_ids_vcpus_image);
     tcase_add_test(tc, shared_regions);
