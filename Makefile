@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc)
 # Debian's interpreter, which has python3-pytest (not a pyenv python on PATH).
 PYTHON     := /usr/bin/python3
 
-.PHONY: all deps build demo tour qemu-tour test unit e2e qemu-demo linux-direct bench fuzz format clean
+.PHONY: all deps build demo tour qemu-tour test unit e2e qemu-demo linux-direct linux-demo qemu-linux-demo bench fuzz format clean
 
 all: build
 
@@ -39,6 +39,23 @@ linux-direct: build
 	./$(BUILD)/hvsim run -m 256M --append "console=ttyAMA0" \
 	    --initrd .deps/linux/out/initrd.gz .deps/linux/out/Image
 
+# Linux as a guest of the hypervisor, next to the rtos VM (docs/linux.md):
+# the loader places the kernel and the initramfs where the linux VM's
+# configuration (hypervisor/configs/linux.c) expects them.
+LINUX_OUT := .deps/linux/out
+linux-demo: build
+	@guests/linux/prepare
+	./$(BUILD)/hvsim run -m 256M --load $(LINUX_OUT)/Image@0x48000000 \
+	    --load $(LINUX_OUT)/initrd.gz@0x4c000000 $(BUILD)/images/hypervisor-linux.elf
+
+qemu-linux-demo: build
+	@guests/linux/prepare
+	qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a72 -m 256M \
+	    -nographic -nic none \
+	    -device loader,file=$(LINUX_OUT)/Image,addr=0x48000000,force-raw=on \
+	    -device loader,file=$(LINUX_OUT)/initrd.gz,addr=0x4c000000,force-raw=on \
+	    -kernel $(BUILD)/images/hypervisor-linux.elf
+
 # The same hypervisor image on QEMU (the reference machine).
 qemu-demo: build
 	@$(PYTHON) scripts/hyp-demo --qemu --build $(BUILD)
@@ -63,6 +80,7 @@ bench: build
 	$(PYTHON) bench/run_bench.py --build $(BUILD)
 	$(PYTHON) bench/run_idle.py --build $(BUILD)
 	$(PYTHON) bench/run_linux.py --build $(BUILD)
+	$(PYTHON) bench/run_linux_guest.py --build $(BUILD)
 	$(PYTHON) bench/run_trace.py --build $(BUILD)
 	$(PYTHON) bench/run_hyp.py --build $(BUILD)
 

@@ -54,6 +54,10 @@ struct vcpu {
     struct vgic_lrs vgic; /* list registers and the overflow queue */
     uint64_t vmcr, ap0r0, ap1r0;
     bool ppi27_active; /* physical PPI 27 was active (HW LR) when switched out */
+    /* Its virtual timer fired while it had INTID 27 disabled: the
+     * physical PPI is kept active (so that the level does not signal
+     * again) until the guest enables INTID 27, which delivers it. */
+    bool vtimer_held;
     struct vm *vm;
     unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
     unsigned sched_idx; /* its index in hyp.all */
@@ -81,6 +85,7 @@ struct vm {
     uint64_t preempted_at; /* physical count when preempted, or 0 */
     bool console_passthrough;
     bool off;
+    bool loaded; /* its image is in its RAM (a preloaded VM: cannot be reloaded) */
     unsigned resets;
     /* Emulated PL011 console (when not passed through). */
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
@@ -197,6 +202,7 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
+void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
 
 /* vm/sched.c */
 uint64_t hyp_now(void);

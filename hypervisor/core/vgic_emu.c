@@ -42,6 +42,8 @@ uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned inti
  * the VM does not own, or -1. */
 static int foreign(const struct vgic_emu *e, unsigned first, unsigned n, uint64_t mask)
 {
+    if (e->unowned_wi)
+        return -1; /* the unowned bits are WI: masked where applied */
     for (unsigned i = 0; i < n; i++)
         if (((mask >> i) & 1) && !vgic_emu_owns(e, first + i))
             return (int)(first + i);
@@ -73,7 +75,8 @@ static int bytes_access(const struct vgic_emu *e, uint8_t *field, unsigned first
             return 0;
         }
         for (unsigned i = 0; i < width; i++)
-            field[first + i] = (uint8_t)(*val >> (8 * i));
+            if (vgic_emu_owns(e, first + i))
+                field[first + i] = (uint8_t)(*val >> (8 * i));
         return 0;
     }
     uint64_t v = 0;
@@ -96,7 +99,8 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
             return n < 32 ? (write ? 0 : (*val = 0, 0)) : -1;
         if (write) {
             if (!vgic_emu_owns(e, n)) {
-                refuse(eff, (int)n);
+                if (!e->unowned_wi)
+                    refuse(eff, (int)n);
                 return 0;
             }
             /* Aff0 of one of its own vCPUs, or IRM: keep what fits. */
@@ -120,6 +124,10 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
     case 0x0004: /* GICD_TYPER: IDbits = 9 (10 bits), ITLinesNumber for 1020 INTIDs */
         if (!write)
             *val = 9u << 19 | 30u;
+        return 0;
+    case 0x000c: /* GICD_TYPER2 (GICv3.1): no vPEs, no vSGIs: zero, not an unknown offset */
+        if (!write)
+            *val = 0;
         return 0;
     case 0x0008: /* GICD_IIDR: Arm */
         if (!write)
@@ -156,6 +164,7 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
             }
         }
         uint32_t own = owned_mask(e, first);
+        v &= own; /* bits of INTIDs it does not own are WI */
         switch (regs[r].kind) {
         case 0:
             if (write)
@@ -201,7 +210,11 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
                 refuse(eff, f);
                 return 0;
             }
-            e->cfg[n] = v & 0xaaaaaaaau; /* Int_config[1] only */
+            uint32_t m = 0;
+            for (unsigned i = 0; i < 16; i++)
+                if (vgic_emu_owns(e, first + i))
+                    m |= 3u << (2 * i);
+            e->cfg[n] = (e->cfg[n] & ~m) | (v & m & 0xaaaaaaaau); /* Int_config[1] only */
         } else {
             uint32_t m = 0;
             for (unsigned i = 0; i < 16; i++)
@@ -289,14 +302,22 @@ int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width
                 refuse(eff, f);
                 return 0;
             }
-            if (off == 0x10080)
-                e->r_group[vcpu] = v;
-            else if (off == 0x10100)
-                e->r_enabled[vcpu] |= v;
-            else if (off == 0x10180)
-                e->r_enabled[vcpu] &= ~v;
-            else
-                e->r_cfg1[vcpu] = v & 0xaaaaaaaau;
+            /* Bits of INTIDs it does not own are WI. */
+            if (off == 0x10080) {
+                e->r_group[vcpu] = v & own;
+            } else if (off == 0x10100) {
+                eff->ppi_enable_on |= v & own & ~e->r_enabled[vcpu];
+                eff->ppi_vcpu = vcpu;
+                e->r_enabled[vcpu] |= v & own;
+            } else if (off == 0x10180) {
+                e->r_enabled[vcpu] &= ~(v & own);
+            } else {
+                uint32_t m = 0;
+                for (unsigned i = 0; i < 16; i++)
+                    if (own & (1u << (16 + i)))
+                        m |= 3u << (2 * i);
+                e->r_cfg1[vcpu] = (e->r_cfg1[vcpu] & ~m) | (v & m & 0xaaaaaaaau);
+            }
         } else {
             *val = off == 0x10080   ? e->r_group[vcpu] & own
                    : off == 0x10c04 ? e->r_cfg1[vcpu]
@@ -313,4 +334,16 @@ int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width
             *val = 0;
         return 0;
     }
+}
+
+uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t sgi1r,
+                              unsigned *intid)
+{
+    uint32_t all = (1u << e->nr_vcpus) - 1;
+    *intid = (unsigned)(sgi1r >> 24) & 15;
+    if ((sgi1r >> 40) & 1)
+        return all & ~(1u << self);
+    uint64_t aff = sgi1r & (UINT64_C(0xff) << 16 | UINT64_C(0xff) << 32 | UINT64_C(0xf) << 44 |
+                            UINT64_C(0xff) << 48);
+    return aff ? 0 : (uint32_t)sgi1r & 0xffff & all;
 }

@@ -23,6 +23,12 @@
 
 struct vgic_emu {
     unsigned nr_vcpus;
+    /* false: a write touching an INTID the VM does not own is refused as a
+     * whole and reported. true: INTIDs it does not own behave as not
+     * implemented, their bits RAZ/WI (GICv3 12.1.x); the owned bits of the
+     * same write are applied and nothing is reported (a guest such as
+     * Linux initialises every INTID the distributor advertises). */
+    bool unowned_wi;
     unsigned vtimer_ppi; /* INTID of the virtual timer (27) */
     uint32_t owned[VGIC_NR_INTIDS / 32 + 1];
     uint32_t ctlr;
@@ -43,6 +49,10 @@ struct vgic_emu_effect {
     unsigned intid; /* the first INTID it touched that the VM does not own */
     uint32_t enable_on[VGIC_NR_INTIDS / 32 + 1];  /* SPIs newly enabled */
     uint32_t enable_off[VGIC_NR_INTIDS / 32 + 1]; /* SPIs newly disabled */
+    /* A GICR_ISENABLER0 write: the SGIs/PPIs newly enabled in the frame of
+     * vCPU ppi_vcpu (a level that was held while disabled is delivered). */
+    uint32_t ppi_enable_on;
+    unsigned ppi_vcpu;
     bool unknown; /* an offset this model does not implement (RAZ/WI) */
 };
 
@@ -54,6 +64,15 @@ bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid);
  * (vcpu matters for SGIs/PPIs). */
 bool vgic_emu_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
 uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
+
+/* The targets (bit n = vCPU n) and the INTID of a Group 1 SGI that vCPU
+ * `self` requests by writing ICC_SGI1R_EL1 (GICv3 12.2.23: TargetList
+ * [15:0], Aff1 [23:16], INTID [27:24], Aff2 [39:32], IRM [40], RS [47:44],
+ * Aff3 [55:48]). The VM's vCPUs have MPIDR Aff0 = their index and Aff1-3 =
+ * 0: IRM = 1 targets every vCPU but self; IRM = 0 the TargetList bits
+ * within range 0 (RS = 0) of cluster 0.0.0; anything else targets none. */
+uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t sgi1r,
+                              unsigned *intid);
 
 /* An access to the distributor (off in [0, VGICD_SIZE)) or to the
  * redistributor region (off in [0, nr_vcpus * VGICR_STRIDE)). width is 4

@@ -97,9 +97,10 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
     }
 
     /* Image */
-    if (!vm->image || vm->image->end <= vm->image->start)
-        FAIL("vm %s: no guest image", n);
-    uint64_t isz = (uint64_t)(vm->image->end - vm->image->start);
+    if (vm->preloaded ? vm->image != NULL : (!vm->image || vm->image->end <= vm->image->start))
+        FAIL("vm %s: %s", n,
+             vm->preloaded ? "a preloaded VM has no embedded image" : "no guest image");
+    uint64_t isz = vm->preloaded ? 4 : (uint64_t)(vm->image->end - vm->image->start);
     if (r->size <= HYP_VM_DTB_SIZE || vm->load_ipa < r->ipa ||
         vm->load_ipa - r->ipa > r->size - HYP_VM_DTB_SIZE ||
         isz > r->size - HYP_VM_DTB_SIZE - (vm->load_ipa - r->ipa))
@@ -108,6 +109,12 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
     if (vm->entry_ipa < r->ipa || vm->entry_ipa >= r->ipa + r->size || (vm->entry_ipa & 3))
         FAIL("vm %s: entry point ipa 0x%llx is not an aligned address in its RAM", n,
              (unsigned long long)vm->entry_ipa);
+
+    if (vm->initrd.size &&
+        (vm->initrd.ipa < r->ipa || vm->initrd.ipa - r->ipa > r->size - HYP_VM_DTB_SIZE ||
+         vm->initrd.size > r->size - HYP_VM_DTB_SIZE - (vm->initrd.ipa - r->ipa)))
+        FAIL("vm %s: initrd window [0x%llx,+0x%llx) is not in its RAM below its DTB", n,
+             (unsigned long long)vm->initrd.ipa, (unsigned long long)vm->initrd.size);
 
     /* IPA windows of this VM: RAM, shared, console, passthrough, emulated. */
     struct window w[3 + HYP_MAX_SHARED + 1 + HYP_MAX_PT_DEVS + HYP_MAX_EMU_DEVS];

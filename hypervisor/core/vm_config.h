@@ -133,6 +133,26 @@ struct hyp_vm_config {
     const struct hyp_image *image;
     uint64_t load_ipa;  /* where the image is copied (inside RAM) */
     uint64_t entry_ipa; /* first instruction of vCPU 0 */
+    /* A preloaded VM (image = NULL): its image is too big to embed and is
+     * placed in its RAM before the hypervisor starts, at PA
+     * ram.pa + (load_ipa - ram.ipa) (hvsim --load FILE@PA, QEMU -device
+     * loader,file=FILE,addr=PA). The hypervisor then neither clears nor
+     * copies its RAM, and cannot reload it: a SYSTEM_RESET turns it off. */
+    bool preloaded;
+    /* Linux boot information for its DTB's /chosen (NULL / size 0: none):
+     * the command line, and the window where the loader put an initramfs
+     * (linux,initrd-start/end). The window may be larger than the file:
+     * the zero bytes after it are padding the initramfs format allows. */
+    const char *bootargs;
+    struct {
+        uint64_t ipa, size;
+    } initrd;
+    /* Interrupt IDs the VM does not own behave as not implemented (their
+     * bits are RAZ/WI, GICv3 12.1: as for INTIDs beyond ITLinesNumber)
+     * instead of refusing the whole write and reporting a violation: for
+     * a general-purpose OS whose driver initialises every INTID the
+     * distributor advertises (Linux's irq-gic-v3). */
+    bool vgic_unowned_wi;
 };
 
 struct hyp_config {

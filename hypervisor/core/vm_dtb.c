@@ -78,6 +78,14 @@ int hyp_vm_dtb_build(const struct hyp_vm_config *vm, const struct hyp_vm_dtb_pla
     hex(path + 7, vm->console.ipa);
     CK(fdt_begin_node(fdt, "chosen"));
     CK(fdt_property_string(fdt, "stdout-path", path));
+    if (vm->bootargs)
+        CK(fdt_property_string(fdt, "bootargs", vm->bootargs));
+    if (vm->initrd.size) {
+        /* linux,initrd-start/end (Linux Documentation/devicetree/usage-model
+         * and chosen.yaml): 64-bit IPAs, end exclusive. */
+        CK(fdt_property_u64(fdt, "linux,initrd-start", vm->initrd.ipa));
+        CK(fdt_property_u64(fdt, "linux,initrd-end", vm->initrd.ipa + vm->initrd.size));
+    }
     CK(fdt_end_node(fdt));
 
     CK(fdt_begin_node(fdt, "psci"));

@@ -61,10 +61,16 @@ static void trap_smc(struct hyp *h, struct vcpu *v, uint64_t esr)
  * registers trap here and are refused. */
 static void trap_sysreg(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
-    (void)h;
     unsigned op0 = (esr >> 20) & 3, op2 = (esr >> 17) & 7, op1 = (esr >> 14) & 7;
     unsigned crn = (esr >> 10) & 15, crm = (esr >> 1) & 15;
     struct vm *vm = v->vm;
+    if (op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 == 5 && !(esr & 1)) {
+        /* MSR ICC_SGI1R_EL1: trapped by HCR_EL2.IMO; the vGIC sends it. */
+        unsigned rt = (esr >> 5) & 31;
+        hyp_vgic_sgi(h, v, rt == 31 ? 0 : v->r.x[rt]);
+        v->r.pc += 4;
+        return;
+    }
     if (vm->st.traps[EC_SYS64] <= 3)
         hyp_printf("hyp: vm %s: %s S%u_%u_C%u_C%u_%u at pc 0x%llx refused: UNDEF injected%s\n",
                    vm->cfg->name, esr & 1 ? "mrs" : "msr", op0, op1, crn, crm, op2,

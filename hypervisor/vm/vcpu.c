@@ -61,8 +61,9 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     v->ap0r0 = READ(ICH_AP0R0_EL2);
     v->ap1r0 = READ(ICH_AP1R0_EL2);
     v->ppi27_active = hw_timer && hyp_gic_ppi_active(h, h->plat.ppi_virt);
-    if (v->ppi27_active)
+    if (v->ppi27_active || v->vtimer_held)
         hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
+    v->vtimer_held = false;
     WRITE(ICH_AP0R0_EL2, 0);
     WRITE(ICH_AP1R0_EL2, 0);
     WRITE(ICH_HCR_EL2, ICH_HCR_EN);

@@ -109,12 +109,32 @@ static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
     return -1;
 }
 
+/* A trapped write of ICC_SGI1R_EL1 (HCR_EL2.IMO = 1 traps it from EL1):
+ * a Group 1 SGI for the VM's own vCPUs (core/vgic_emu.c decodes the
+ * targets). An SGI a target has not enabled in its redistributor is not
+ * delivered (the emulation keeps no pending latch for disabled
+ * interrupts). */
+void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
+{
+    struct vm *vm = v->vm;
+    unsigned intid;
+    uint32_t targets = vgic_emu_sgi_targets(&vm->vgic, v->idx, val, &intid);
+    for (unsigned i = 0; i < vm->cfg->nr_vcpus; i++) {
+        struct vcpu *t = &vm->vcpu[i];
+        if (!(targets & (1u << i)) || t->state == VCPU_OFF ||
+            !vgic_emu_enabled(&vm->vgic, i, intid))
+            continue;
+        hyp_vgic_inject(h, t, intid, vgic_emu_priority(&vm->vgic, i, intid), false, 0);
+    }
+}
+
 /* Per-VM INTID ownership: SGIs and the virtual timer (vgic_emu_init), and
  * the SPIs of its passthrough and emulated devices. */
 void hyp_vgic_setup(struct hyp *h, struct vm *vm)
 {
     const struct hyp_vm_config *c = vm->cfg;
     vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
+    vm->vgic.unowned_wi = c->vgic_unowned_wi;
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
         if (virq_to_pintid(h, vm, virq) >= 0)
             vgic_emu_own(&vm->vgic, virq);
@@ -149,6 +169,17 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
                    (unsigned long long)ipa, write ? "write" : "read as zero,");
+    /* The held virtual timer of the running vCPU, now enabled: deliver it
+     * with the HW bit (the physical PPI is active; the guest's EOI
+     * deactivates it). */
+    unsigned vt = h->plat.ppi_virt;
+    if ((eff.ppi_enable_on & (1u << vt)) && eff.ppi_vcpu < vm->cfg->nr_vcpus) {
+        struct vcpu *t = &vm->vcpu[eff.ppi_vcpu];
+        if (t == h->current && t->vtimer_held) {
+            t->vtimer_held = false;
+            hyp_vgic_inject(h, t, vt, vgic_emu_priority(&vm->vgic, t->idx, vt), true, vt);
+        }
+    }
     /* Mirror enables of passthrough SPIs to the physical distributor. */
     for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
         uint32_t on = eff.enable_on[b], off = eff.enable_off[b];
@@ -188,15 +219,16 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
                 hyp_vgic_inject(h, v, intid, vgic_emu_priority(&v->vm->vgic, v->idx, intid), true,
                                 intid);
             } else {
-                /* The guest armed its timer but left INTID 27 disabled in
-                 * its redistributor: nothing can be delivered. Mask the
-                 * timer's output (CNTV_CTL.IMASK) so that the level does
-                 * not fire again, and say so. */
-                write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | 2);
-                WRITE(ICC_DIR_EL1, intid);
-                hyp_printf("hyp: vm %s: virtual timer fired with INTID %u disabled in its "
-                           "vGICR: CNTV_CTL_EL0.IMASK set\n",
-                           v->vm->cfg->name, intid);
+                /* The guest armed its timer but has INTID 27 disabled in
+                 * its redistributor (Linux arms the timer before it enables
+                 * the PPI). A level-sensitive interrupt asserted while
+                 * disabled stays pending and is signalled once enabled
+                 * (GICv3 4.1.1): keep the physical PPI active, which stops
+                 * the level from signalling again, until the guest enables
+                 * INTID 27 (hyp_vgic_mmio) or the vCPU is switched out
+                 * (hyp_vcpu_put deactivates it; the restored timer fires
+                 * again if still asserted). */
+                v->vtimer_held = true;
             }
         } else if (intid == h->plat.ppi_maint) {
             WRITE(ICC_DIR_EL1, intid);

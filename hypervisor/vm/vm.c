@@ -30,6 +30,7 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->vmcr = 0;
     v->ap0r0 = v->ap1r0 = 0;
     v->ppi27_active = false;
+    v->vtimer_held = false;
 }
 
 bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa)
@@ -82,6 +83,18 @@ static void load_image(struct vm *vm)
 {
     const struct hyp_vm_config *c = vm->cfg;
     uint8_t *ram = (uint8_t *)(uintptr_t)c->ram.pa;
+    if (c->preloaded) {
+        /* The loader put the image (and initrd) in its RAM: only the DTB
+         * is written, and cleaned to the point of coherency for a guest
+         * that starts with its MMU off. */
+        uint8_t *d = ram + c->ram.size - HYP_VM_DTB_SIZE;
+        for (unsigned i = 0; i < vm->dtb_size; i++)
+            d[i] = vm->dtb[i];
+        for (uint64_t a = 0; a < HYP_VM_DTB_SIZE; a += 64)
+            __asm__ volatile("dc cvac, %0" ::"r"(d + a) : "memory");
+        dsb(ish);
+        return;
+    }
     for (uint64_t i = 0; i < c->ram.size; i += 8)
         *(uint64_t *)(void *)(ram + i) = 0;
     uint8_t *dst = ram + (c->load_ipa - c->ram.ipa);
@@ -113,9 +126,16 @@ static void unload(struct vm *vm)
 
 void hyp_vm_reset(struct vm *vm)
 {
+    if (vm->cfg->preloaded && vm->loaded) {
+        /* Its image came from the loader and may have been overwritten by
+         * the guest: there is nothing to reload it from. */
+        hyp_vm_off(vm, "reset of a preloaded VM: its image cannot be reloaded");
+        return;
+    }
     unload(vm);
     vm->resets++;
     load_image(vm);
+    vm->loaded = true;
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
         uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
         hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);

@@ -214,6 +214,30 @@ START_TEST(names_ids_vcpus_image)
 }
 END_TEST
 
+/* A preloaded VM has no embedded image; its initrd window lies in its
+ * RAM below its DTB. */
+START_TEST(preloaded_vm)
+{
+    struct hyp_plat p = hvsim_virt();
+    vms[1].image = NULL;
+    vms[1].preloaded = true;
+    vms[1].initrd.ipa = 0x40400000;
+    vms[1].initrd.size = 0x100000;
+    ck_assert_int_eq(hyp_config_validate(&cfg, &p, err, sizeof err), 0);
+    vms[1].image = &img;
+    expect_error(&p, "vm gpos: a preloaded VM has no embedded image");
+    vms[1].image = NULL;
+    vms[1].preloaded = false;
+    expect_error(&p, "vm gpos: no guest image");
+    vms[1].preloaded = true;
+    vms[1].initrd.size = 0x400000; /* up to the end of RAM: over its DTB */
+    expect_error(&p, "initrd window");
+    vms[1].initrd.ipa = 0x3ff00000;
+    vms[1].initrd.size = 0x1000;
+    expect_error(&p, "initrd window");
+}
+END_TEST
+
 START_TEST(shared_regions)
 {
     struct hyp_plat p = hvsim_virt();
@@ -244,6 +268,7 @@ static Suite *suite(void)
     tcase_add_test(tc, irq_rules);
     tcase_add_test(tc, names_ids_vcpus_image);
     tcase_add_test(tc, shared_regions);
+    tcase_add_test(tc, preloaded_vm);
     suite_add_tcase(s, tc);
     return s;
 }

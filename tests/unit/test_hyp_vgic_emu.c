@@ -102,6 +102,11 @@ START_TEST(redistributor_ppis)
     ck_assert(!eff.violation);
     ck_assert(vgic_emu_enabled(&e, 1, 27));
     ck_assert(!vgic_emu_enabled(&e, 0, 27));
+    ck_assert_uint_eq(eff.ppi_enable_on, 1u << 27); /* newly enabled, in vCPU 1's frame */
+    ck_assert_uint_eq(eff.ppi_vcpu, 1);
+    memset(&eff, 0, sizeof eff);
+    wr(true, 0x20000 + 0x10100, 4, 1u << 27); /* already enabled: nothing new */
+    ck_assert_uint_eq(eff.ppi_enable_on, 0);
     /* The hypervisor's timer PPI 26 and the EL1 physical timer 30: refused. */
     wr(true, 0x10100, 4, 1u << 26);
     ck_assert(eff.violation && eff.intid == 26);
@@ -131,9 +136,79 @@ START_TEST(identification)
     ck_assert_uint_eq(rd(false, 0x4, 4), 9u << 19 | 30);
     ck_assert_uint_eq(rd(false, 0xffe8, 4), 0x3b);
     ck_assert_uint_eq(rd(true, 0xffe8, 4), 0x3b);
+    ck_assert_uint_eq(rd(false, 0xc, 4), 0); /* GICD_TYPER2: nothing of GICv4.1 */
+    ck_assert(!eff.unknown);
     /* An offset not modelled: read as zero and reported. */
     ck_assert_uint_eq(rd(false, 0x2000, 4), 0);
     ck_assert(eff.unknown);
+}
+END_TEST
+
+/* A VM whose unowned INTIDs are not implemented (RAZ/WI, GICv3 12.1.x):
+ * Linux's irq-gic-v3 writes every INTID GICD_TYPER advertises. */
+START_TEST(unowned_intids_raz_wi)
+{
+    e.unowned_wi = true;
+    /* GICD_ISENABLER1 = ~0: only INTID 40 (bit 8) becomes enabled. */
+    wr(false, 0x104, 4, 0xffffffffu);
+    ck_assert(!eff.violation);
+    ck_assert_uint_eq(eff.enable_on[1], 1u << 8);
+    ck_assert_uint_eq(rd(false, 0x104, 4), 1u << 8);
+    ck_assert(!vgic_emu_enabled(&e, 0, 41));
+    /* GICD_ICENABLER1 = ~0 disables it again. */
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x184, 4, 0xffffffffu);
+    ck_assert(!eff.violation);
+    ck_assert_uint_eq(eff.enable_off[1], 1u << 8);
+    ck_assert(!vgic_emu_enabled(&e, 0, 40));
+    /* GICD_IGROUPR1 = ~0 reads back only the owned bit. */
+    wr(false, 0x084, 4, 0xffffffffu);
+    ck_assert_uint_eq(rd(false, 0x084, 4), 1u << 8);
+    /* GICD_IPRIORITYR10 (INTIDs 40-43) = 0xa0 each: only 40 keeps it. */
+    wr(false, 0x400 + 40, 4, 0xa0a0a0a0u);
+    ck_assert_uint_eq(vgic_emu_priority(&e, 0, 40), 0xa0);
+    ck_assert_uint_eq(vgic_emu_priority(&e, 0, 41), 0);
+    ck_assert_uint_eq(rd(false, 0x400 + 40, 4), 0xa0);
+    /* GICD_ICFGR2 (INTIDs 32-47) all edge: INTID 40's Int_config[1] (bit
+     * 17) only. */
+    wr(false, 0xc08, 4, 0xaaaaaaaau);
+    ck_assert_uint_eq(rd(false, 0xc08, 4), 2u << 16);
+    /* GICD_IROUTER41: WI, reads zero; IROUTER40 keeps Aff0. */
+    wr(false, 0x6000 + 8 * 41, 8, 1);
+    ck_assert_uint_eq(rd(false, 0x6000 + 8 * 41, 8), 0);
+    wr(false, 0x6000 + 8 * 40, 8, 1);
+    ck_assert_uint_eq(rd(false, 0x6000 + 8 * 40, 8), 1);
+    /* GICR: ICENABLER0 = 0xffff0000 (every PPI), ISENABLER0 = 0xffff (the
+     * SGIs) and the virtual timer 27, IGROUPR0 = ~0. */
+    wr(true, 0x10100, 4, 0xffffffffu);
+    ck_assert_uint_eq(rd(true, 0x10100, 4), 0xffffu | 1u << 27);
+    wr(true, 0x10180, 4, 0xffff0000u);
+    ck_assert_uint_eq(rd(true, 0x10100, 4), 0xffffu);
+    wr(true, 0x10080, 4, 0xffffffffu);
+    ck_assert_uint_eq(rd(true, 0x10080, 4), 0xffffu | 1u << 27);
+    /* GICR_ICFGR1 (PPIs 16-31) = all edge: only 27 (bits 23:22) holds. */
+    wr(true, 0x10c04, 4, 0xaaaaaaaau);
+    ck_assert_uint_eq(rd(true, 0x10c04, 4), 2u << 22);
+    /* GICR_IPRIORITYR6 (PPIs 24-27): only 27's byte. */
+    wr(true, 0x10400 + 24, 4, 0x90909090u);
+    ck_assert_uint_eq(rd(true, 0x10400 + 24, 4), 0x90u << 24);
+    ck_assert(!eff.violation);
+}
+END_TEST
+
+START_TEST(sgi_targets)
+{
+    unsigned intid;
+    /* 2 vCPUs. TargetList {0,1}, INTID 5. */
+    ck_assert_uint_eq(vgic_emu_sgi_targets(&e, 0, 5u << 24 | 3, &intid), 3);
+    ck_assert_uint_eq(intid, 5);
+    /* TargetList bits beyond the VM's vCPUs select nothing. */
+    ck_assert_uint_eq(vgic_emu_sgi_targets(&e, 0, 1u << 24 | 0xfffc, &intid), 0);
+    /* IRM = 1: everyone but self. */
+    ck_assert_uint_eq(vgic_emu_sgi_targets(&e, 1, UINT64_C(1) << 40, &intid), 1);
+    /* Another cluster (Aff1 = 1) or range (RS = 1): none of its vCPUs. */
+    ck_assert_uint_eq(vgic_emu_sgi_targets(&e, 0, 1u << 16 | 1, &intid), 0);
+    ck_assert_uint_eq(vgic_emu_sgi_targets(&e, 0, UINT64_C(1) << 44 | 1, &intid), 0);
 }
 END_TEST
 
@@ -147,6 +222,8 @@ static Suite *suite(void)
     tcase_add_test(tc, foreign_spi_refused_as_a_whole);
     tcase_add_test(tc, redistributor_ppis);
     tcase_add_test(tc, identification);
+    tcase_add_test(tc, unowned_intids_raz_wi);
+    tcase_add_test(tc, sgi_targets);
     suite_add_tcase(s, tc);
     return s;
 }

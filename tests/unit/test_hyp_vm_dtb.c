@@ -91,6 +91,34 @@ START_TEST(valid_and_complete)
 }
 END_TEST
 
+/* A preloaded Linux VM: /chosen carries its command line and the initrd
+ * window as 64-bit linux,initrd-start/end (end exclusive); a VM without
+ * them gets neither property. */
+START_TEST(linux_chosen)
+{
+    struct hyp_vm_config lx = vm;
+    lx.image = NULL;
+    lx.preloaded = true;
+    lx.bootargs = "console=ttyAMA0,115200";
+    lx.initrd.ipa = 0x40400000;
+    lx.initrd.size = 0x100000;
+    ck_assert_int_gt(hyp_vm_dtb_build(&lx, &plat, buf, sizeof buf), 0);
+    int len, node = fdt_path_offset(buf, "/chosen");
+    ck_assert_str_eq(fdt_getprop(buf, node, "bootargs", NULL), "console=ttyAMA0,115200");
+    const void *p = fdt_getprop(buf, node, "linux,initrd-start", &len);
+    ck_assert_int_eq(len, 8);
+    ck_assert_uint_eq(u64_at(p, 0), 0x40400000);
+    p = fdt_getprop(buf, node, "linux,initrd-end", &len);
+    ck_assert_int_eq(len, 8);
+    ck_assert_uint_eq(u64_at(p, 0), 0x40500000);
+
+    ck_assert_int_gt(hyp_vm_dtb_build(&vm, &plat, buf, sizeof buf), 0);
+    node = fdt_path_offset(buf, "/chosen");
+    ck_assert_ptr_null(fdt_getprop(buf, node, "bootargs", NULL));
+    ck_assert_ptr_null(fdt_getprop(buf, node, "linux,initrd-start", NULL));
+}
+END_TEST
+
 START_TEST(too_small_buffer)
 {
     ck_assert_int_eq(hyp_vm_dtb_build(&vm, &plat, buf, 256), -FDT_ERR_NOSPACE);
@@ -114,6 +142,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("dtb");
     tcase_add_test(tc, valid_and_complete);
     tcase_add_test(tc, too_small_buffer);
+    tcase_add_test(tc, linux_chosen);
     tcase_add_test(tc, deterministic);
     suite_add_tcase(s, tc);
     return s;

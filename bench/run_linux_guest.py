@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Linux-as-a-guest benchmark (issue 9, part 3): hypervisor-linux.elf running
+the rtos VM and Debian's arm64 kernel with the busybox initramfs
+(guests/linux/prepare) on hvsim, from reset to the hypervisor's system off
+after Linux's marker, against the baseline QEMU 7.2 TCG direct boot of the
+same kernel and initramfs (-M virt,virtualization=on,gic-version=3 -cpu
+cortex-a72), measured in the same run, interleaved, N times each. Prints the
+medians of host wall and CPU time, the ratio (target: at most 1.5x QEMU's
+direct boot), and the hypervisor's traps from the linux VM by exception
+class, per second of virtual time (from its summary line and hvsim's
+virtual-time report). Exit status 1 only if a boot fails."""
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_linux import timed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EC_NAMES = {0x01: "WFI/WFE", 0x16: "HVC", 0x17: "SMC", 0x18: "MSR/MRS", 0x20: "instr abort",
+            0x24: "data abort (MMIO)"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    out = ROOT / ".deps" / "linux" / "out"
+    p = subprocess.run([str(ROOT / "guests" / "linux" / "prepare"), str(out)])
+    if p.returncode != 0:
+        print("cannot prepare the Linux inputs (Debian's archive unreachable?)")
+        return 1
+    image, initrd = str(out / "Image"), str(out / "initrd.gz")
+    build = Path(a.build)
+    cmds = {
+        "hvsim guest": [str(build / "hvsim"), "run", "-m", "256M", "--load", f"{image}@0x48000000",
+                        "--load", f"{initrd}@0x4c000000",
+                        str(build / "images" / "hypervisor-linux.elf")],
+        "qemu direct": ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
+                        "-cpu", "cortex-a72", "-m", "256", "-display", "none", "-monitor", "none",
+                        "-nic", "none", "-serial", "stdio", "-kernel", image, "-initrd", initrd,
+                        "-append", "console=ttyAMA0"],
+    }
+    res, last = {}, {}
+    for rep in range(a.reps):
+        for name, cmd in cmds.items():  # interleaved, so both see the same load
+            wall, cpu, p = timed(cmd)
+            if p.returncode != 0 or b"HVSIM-LINUX: init started" not in p.stdout:
+                print(f"{name}: boot failed (exit {p.returncode})")
+                return 1
+            res.setdefault(name, []).append((wall, cpu))
+            last[name] = p
+    print(f"Linux ({(out / 'VERSION').read_text().strip()}) as a guest next to rtos on hvsim, "
+          f"vs QEMU's direct boot; {a.reps} runs each, medians:")
+    med = {}
+    for name, runs in res.items():
+        w = statistics.median(r[0] for r in runs)
+        c = statistics.median(r[1] for r in runs)
+        med[name] = (w, c)
+        print(f"  {name:12s} wall {w:6.2f} s   cpu {c:6.2f} s   "
+              f"[{', '.join(f'{r[0]:.2f}' for r in runs)}]")
+    rw = med["hvsim guest"][0] / med["qemu direct"][0]
+    rc = med["hvsim guest"][1] / med["qemu direct"][1]
+    print(f"  hvsim guest / QEMU direct wall time  {rw:5.2f}x   target <= 1.5x  "
+          f"{'PASS' if rw <= 1.5 else 'MISS'}")
+    print(f"  hvsim guest / QEMU direct CPU time   {rc:5.2f}x")
+    h = last["hvsim guest"]
+    both = h.stdout + h.stderr
+    m = re.search(rb"system-off after (\d+) instructions, (\d+) ns virtual", both)
+    s = re.search(rb"hyp: vm linux: .*traps:((?: ec[0-9a-f]+=\d+)*)", both)
+    if not (m and s):
+        print("  (no hypervisor summary or virtual time in hvsim's output)")
+        return 1
+    secs = int(m.group(2)) / 1e9
+    print(f"  linux VM traps to the hypervisor ({int(m.group(1)) / 1e9:.2f} G instructions, "
+          f"{secs:.3f} s virtual):")
+    for ec, n in re.findall(rb"ec([0-9a-f]+)=(\d+)", s.group(1)):
+        ec, n = int(ec, 16), int(n)
+        print(f"    EC 0x{ec:02x} {EC_NAMES.get(ec, '?'):18s} {n:7d}   {n / secs:9.0f} /s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
