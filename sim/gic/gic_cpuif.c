@@ -601,10 +601,53 @@ void gic_cpuif_reset(struct gic_pe *pe)
     pe->hppi.group = 0;
 }
 
+/* ID_AA64PFR0_EL1.GIC, bits [27:24] (Arm ARM D17.2.64): 0b0001 when the
+ * GICv3 system-register CPU interface is implemented. Unicorn's CPU has no
+ * GIC, so QEMU 5.0 reports 0; QEMU 7.2 ORs in 1 when a GICv3 is attached
+ * (id_aa64pfr0_read), and Linux reads it ("GIC system register CPU
+ * interface"). The rest of the register is QEMU's. Access as for every ID
+ * register: UNDEF at EL0 (no FEAT_IDST), a trap to EL2 from EL1 when
+ * HCR_EL2.TID3 is set (D13.2.142); read-only. */
+#define ENC_ID_AA64PFR0_EL1 HV_SYSREG(3, 0, 0, 4, 0)
+#define HCR_TID3            (1ull << 18)
+#define HCR_TGE             (1ull << 27)
+
+static enum hv_sysreg_decision idreg_access(void *ctx, struct hv_cpu *cpu,
+                                            const struct hv_sysreg_desc *d, bool is_write)
+{
+    (void)ctx;
+    (void)d;
+    (void)is_write;
+    unsigned el = hv_cpu_el(cpu);
+    uint64_t hcr = 0;
+    if (el == 0)
+        return HV_SR_UNDEF;
+    if (el == 1 && hv_cpu_sysreg_get(cpu, ENC_HCR_EL2, &hcr) == 0 && (hcr & HCR_TID3) &&
+        !(hcr & HCR_TGE))
+        return HV_SR_TRAP_EL2;
+    return HV_SR_OK;
+}
+
+static uint64_t rd_pfr0(void *ctx, struct hv_cpu *cpu, const struct hv_sysreg_desc *d)
+{
+    (void)ctx;
+    uint64_t v = 0;
+    hv_cpu_sysreg_get(cpu, d->enc, &v); /* QEMU's own value */
+    return (v & ~(0xfull << 24)) | (1ull << 24);
+}
+
+static const struct hv_sysreg_desc id_regs[] = {
+    {.enc = ENC_ID_AA64PFR0_EL1,
+     .name = "ID_AA64PFR0_EL1",
+     .access = idreg_access,
+     .read = rd_pfr0},
+};
+
 int gic_cpuif_register(struct gic_pe *pe, struct hv_err *err)
 {
     size_t n = sizeof(icc_regs) / sizeof(icc_regs[0]);
-    if (hv_cpu_register_sysregs(pe->cpu, icc_regs, n, pe->g, err) ||
+    if (hv_cpu_register_sysregs(pe->cpu, id_regs, 1, pe->g, err) ||
+        hv_cpu_register_sysregs(pe->cpu, icc_regs, n, pe->g, err) ||
         hv_cpu_register_sysregs(pe->cpu, icc_ap0r, pe->g->naprs, pe->g, err) ||
         hv_cpu_register_sysregs(pe->cpu, icc_ap1r, pe->g->naprs, pe->g, err))
         return -1;

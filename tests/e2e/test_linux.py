@@ -55,6 +55,8 @@ def test_linux_boots_to_init_and_powers_off(linux):
     # GICv3 and the arch timer, and ran user space.
     assert b"CPU: All CPU(s) started at EL2" in out
     assert b"GICv3: 224 SPIs implemented" in out
+    # ID_AA64PFR0_EL1.GIC = 1 (hvsim models the GICv3 system registers).
+    assert b"CPU features: detected: GIC system register CPU interface" in out
     assert re.search(rb"arch_timer: cp15 timer\(s\) running at \d+\.\d+MHz \(phys\)", out)
     m = markers(out)
     assert b"init started" in m and b"powering off" in m

@@ -55,6 +55,12 @@ int main(uint64_t dtb)
                      : "x9");
     rt_check(khz * 1000 <= f && f - khz * 1000 < 1000, "CNTFRQ_EL0 / 1000 = %llu",
              (unsigned long long)khz);
+    /* ID_AA64PFR0_EL1.GIC [27:24] = 1: the GICv3 system registers exist
+     * (Arm ARM D17.2.64). hvsim models them, so it says so, as QEMU does
+     * with a GICv3 attached; the other fields are the engine's. */
+    uint64_t pfr0 = SYSREG_READ(id_aa64pfr0_el1);
+    rt_check(((pfr0 >> 24) & 0xf) == 1, "ID_AA64PFR0_EL1.GIC = %llu",
+             (unsigned long long)((pfr0 >> 24) & 0xf));
     rt_summary("sysreg_tail");
     return 0;
 }
