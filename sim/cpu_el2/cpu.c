@@ -45,6 +45,11 @@ struct hv_cpu {
     uint64_t next_check;
     uint64_t blk_addr; /* the translated block being executed */
     uint32_t blk_size;
+    /* Inside a system-register hook: the PC of the MRS/MSR being served
+     * (hv_cpu_icount, "exact counts inside a block"). MMIO thunks have
+     * access_ra instead. */
+    uint64_t insn_pc;
+    bool insn_pc_valid;
 
     bool lines[HV_LINE__COUNT];
     bool relevel;           /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
@@ -155,6 +160,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     (void)uc;
     cpu->blk_addr = addr;
     cpu->blk_size = size;
+    cpu->insn_pc_valid = false; /* (a hook left by an exception) */
     if (__builtin_expect(cpu->icount < cpu->next_check, 1)) {
         cpu->icount += size >> 2;
         return;
@@ -202,6 +208,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 static void correct_icount(struct hv_cpu *cpu)
 {
     uint64_t pc = *cpu->uci.pc;
+    cpu->insn_pc_valid = false; /* icount is exact from here on */
     uint64_t end = cpu->blk_addr + cpu->blk_size;
     if (pc >= cpu->blk_addr && pc < end)
         cpu->icount -= (end - pc) >> 2;
@@ -400,12 +407,29 @@ static void check_engine_gaps(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
     }
 }
 
+static uint32_t on_sysreg_served(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
+                                 bool is_write, uint32_t enc, uint16_t idx);
+
 static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
                           bool is_write)
 {
     uint32_t enc = HV_SYSREG(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
     uint16_t idx = cpu->sysreg_map[enc];
+    uint32_t rc;
 
+    /* Events and counter reads from here on see the count at this
+     * instruction, not at the end of its block (hv_cpu_icount). An
+     * exception raised below leaves through on_intr, which clears it. */
+    cpu->insn_pc = *cpu->uci.pc;
+    cpu->insn_pc_valid = true;
+    rc = on_sysreg_served(cpu, reg, cp, is_write, enc, idx);
+    cpu->insn_pc_valid = false;
+    return rc;
+}
+
+static uint32_t on_sysreg_served(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
+                                 bool is_write, uint32_t enc, uint16_t idx)
+{
     if (!idx) {
         if (is_write)
             check_engine_gaps(cpu, enc, cp->val);
@@ -1235,6 +1259,7 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     uint64_t exits[1] = {b->rom_pa + ROM_PARK};
     uc_ctl_set_exits(cpu->uc, exits, 1);
     e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 0);
+    cpu->insn_pc_valid = false;
     uc_ctl_set_exits(cpu->uc, NULL, 0);
     cpu->deadline = saved_deadline;
     update_next_check(cpu);
@@ -1316,6 +1341,7 @@ int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
         }
     }
     e = uc_emu_start(cpu->uc, pc, 0, 0, 0);
+    cpu->insn_pc_valid = false;
     if (cpu->bus_error) {
         *why = HV_CPU_STOP_BUS_ERROR;
         return 0;
@@ -1331,8 +1357,35 @@ int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
     return 0;
 }
 
+/* The block hook counts a whole block when it starts (on_block), so inside
+ * the block cpu->icount is the count at its end. While a hook serves one of
+ * its instructions (an MMIO access, a modelled MRS/MSR), the count retired
+ * before that instruction is known exactly from its PC: every A64
+ * instruction is 4 bytes and a block is straight-line code, so
+ *   exact = icount - (block end - PC) / 4.
+ * Everything that reads the time there gets this count: events, the
+ * machine's virtual time, and with it the counter the guest reads
+ * (CNTPCT/CNTVCT, docs/timer.md). It never goes back: a later instruction
+ * of the block has a larger PC, and the next block starts at the end
+ * count. Outside such hooks icount is exact already (block starts,
+ * exception entries after correct_icount, between runs). */
 uint64_t hv_cpu_icount(const struct hv_cpu *cpu)
 {
+    uint64_t pc;
+    if (__builtin_expect(cpu->access_ra != 0, 0)) {
+        /* If the access's PC cannot be found, the end count (as before):
+         * never the block's start, which could go back behind an earlier
+         * exact count of the same block. */
+        if (cpu->access_ra == HV_UCI_NO_IO_PC || cpu->in_debug ||
+            !hv_uci_peek_pc(&((struct hv_cpu *)cpu)->uci, cpu->access_ra, &pc))
+            return cpu->icount;
+    } else if (__builtin_expect(cpu->insn_pc_valid, 0))
+        pc = cpu->insn_pc;
+    else
+        return cpu->icount;
+    uint64_t end = cpu->blk_addr + cpu->blk_size;
+    if (pc >= cpu->blk_addr && pc < end)
+        return cpu->icount - ((end - pc) >> 2);
     return cpu->icount;
 }
 

@@ -471,6 +471,36 @@ def test_gic_events_filtered_out_costs_nothing(tmp_path):
     assert "derived from register accesses" in s
 
 
+# ---- exact times inside a translated block (docs/architecture.md) ----------------
+
+@pytest.mark.parametrize("name", ["gic_lr", "hypervisor"])
+def test_times_never_go_back(tmp_path, name):
+    """Events raised inside a translated block (an MMIO access, a modelled
+    MRS/MSR) carry the count retired before their instruction, like the
+    exception that instruction may cause: per PE, icount and virtual time
+    never decrease. A trapped MRS/MSR (EC 0x18) and its sysreg event have
+    the same PC and therefore the same count."""
+    p = tmp_path / f"{name}.trc"
+    r = run_hvsim(["run", "-q", "--trace", p, IMAGES / f"{name}.elf"])
+    assert r.status == 0, r.stderr
+    out = run_hvsim(["trace", "json", p]).stdout.splitlines()
+    last, prev, traps = {}, None, 0
+    for line in out:
+        e = json.loads(line)
+        t = (e["icount"], e["vtime"])
+        if e["pe"] in last:
+            assert t[0] >= last[e["pe"]][0] and t[1] >= last[e["pe"]][1], (last[e["pe"]], e)
+        last[e["pe"]] = t
+        if (e["type"] == "exc" and e["kind"] == 0 and int(e["esr"], 16) >> 26 == 0x18
+                and prev and prev["type"] == "sysreg" and prev["pc"] == e["pc"]):
+            assert prev["icount"] == e["icount"], (prev, e)
+            traps += 1
+        prev = e
+    assert len(out) > 1000
+    if name == "gic_lr":
+        assert traps >= 1  # its TALL1 checks trap ICC_IAR1_EL1 reads to EL2
+
+
 # ---- show filters and bad input for the new tools --------------------------------
 
 def test_show_vm_filter(traces):
