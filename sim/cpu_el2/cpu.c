@@ -50,6 +50,10 @@ struct hv_cpu {
      * access_ra instead. */
     uint64_t insn_pc;
     bool insn_pc_valid;
+    /* The current MMIO access's PC once looked up (hv_cpu_access_pc): an
+     * event reads the time twice (icount, vtime), each a lookup otherwise. */
+    uint64_t access_pc;
+    bool access_pc_known;
 
     bool lines[HV_LINE__COUNT];
     bool relevel;           /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
@@ -1124,6 +1128,7 @@ static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void
     /* A device access is not a bus error: see hv_uci_clear_io_pc(). Its
      * return address is kept for hv_cpu_access_pc(). */
     t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
+    t->cpu->access_pc_known = false;
     uint64_t v = t->rd(t->ctx, off, size);
     t->cpu->access_ra = 0;
     return v;
@@ -1134,6 +1139,7 @@ static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_
     struct mmio_thunk *t = ud;
     (void)uc;
     t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
+    t->cpu->access_pc_known = false;
     t->wr(t->ctx, off, size, v);
     t->cpu->access_ra = 0;
 }
@@ -1376,9 +1382,14 @@ uint64_t hv_cpu_icount(const struct hv_cpu *cpu)
         /* If the access's PC cannot be found, the end count (as before):
          * never the block's start, which could go back behind an earlier
          * exact count of the same block. */
-        if (cpu->access_ra == HV_UCI_NO_IO_PC || cpu->in_debug ||
-            !hv_uci_peek_pc(&((struct hv_cpu *)cpu)->uci, cpu->access_ra, &pc))
-            return cpu->icount;
+        struct hv_cpu *c = (struct hv_cpu *)cpu; /* the lookup cache only */
+        if (!c->access_pc_known) {
+            if (c->access_ra == HV_UCI_NO_IO_PC || c->in_debug ||
+                !hv_uci_peek_pc(&c->uci, c->access_ra, &c->access_pc))
+                return c->icount;
+            c->access_pc_known = true;
+        }
+        pc = c->access_pc;
     } else if (__builtin_expect(cpu->insn_pc_valid, 0))
         pc = cpu->insn_pc;
     else
@@ -1427,8 +1438,14 @@ uint64_t hv_cpu_access_pc(struct hv_cpu *cpu)
 {
     uint64_t pc;
     uintptr_t ra = cpu->access_ra;
-    if (ra == 0 || ra == HV_UCI_NO_IO_PC || cpu->in_debug || !hv_uci_peek_pc(&cpu->uci, ra, &pc))
+    if (ra == 0 || ra == HV_UCI_NO_IO_PC || cpu->in_debug)
         return hv_cpu_pc(cpu);
+    if (cpu->access_pc_known)
+        return cpu->access_pc;
+    if (!hv_uci_peek_pc(&cpu->uci, ra, &pc))
+        return hv_cpu_pc(cpu);
+    cpu->access_pc = pc;
+    cpu->access_pc_known = true;
     return pc;
 }
 
