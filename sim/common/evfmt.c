@@ -14,6 +14,24 @@ static const char *const kind_names[4] = {"sync", "IRQ", "FIQ", "SError"};
 static const char *const decision_names[8] = {"ok",          "UNDEF", "trap to EL2", "trap to EL3",
                                               "trap to EL1", "?",     "?",           "?"};
 
+/* ICH_LR<n>_EL2 (GIC spec 12.4.10) in words: "vINTID 27 pending prio 0xa0
+ * G1 HW pINTID 27", or "invalid" for an LR with State 0 and nothing in it. */
+void hv_lr_describe(uint64_t lr, char *buf, size_t len)
+{
+    static const char *const states[4] = {"invalid", "pending", "active", "pending+active"};
+    unsigned state = (unsigned)(lr >> 62);
+    if (lr == 0) {
+        snprintf(buf, len, "empty");
+        return;
+    }
+    int n = snprintf(buf, len, "vINTID %" PRIu32 " %s prio 0x%02x G%u", (uint32_t)lr, states[state],
+                     (unsigned)(lr >> 48) & 0xff, (unsigned)(lr >> 60) & 1);
+    if (n > 0 && (size_t)n < len && ((lr >> 61) & 1))
+        snprintf(buf + n, len - (size_t)n, " HW pINTID %u", (unsigned)(lr >> 32) & 0x1fff);
+    else if (n > 0 && (size_t)n < len && ((lr >> 41) & 1))
+        snprintf(buf + n, len - (size_t)n, " EOI-maint");
+}
+
 void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
 {
     char extra[160], dis[96];
@@ -163,6 +181,59 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
         snprintf(buf, len, "refusal: vm %u refused %s: addr 0x%" PRIx64 " info 0x%" PRIx64 "%s",
                  r->vm, r->kind_name ? r->kind_name : "?", r->addr, r->info, extra);
     } break;
+    case HV_EV_IRQ: {
+        static const char *const ops[4] = {"asserted", "acknowledged", "EOI (priority drop)",
+                                           "deactivated"};
+        const struct hv_ev_irq *q = &ev->u.irq;
+        snprintf(buf, len, "irq %" PRIu32 " %s: group %u prio 0x%02x PE %u at EL%u", q->intid,
+                 ops[q->op & 3], q->group, q->prio, q->target, ev->el);
+        break;
+    }
+    case HV_EV_LR: {
+        const struct hv_ev_lr *l = &ev->u.lr;
+        char before[96], after[96];
+        hv_lr_describe(l->old, before, sizeof(before));
+        hv_lr_describe(l->new_value, after, sizeof(after));
+        snprintf(buf, len, "inject LR%u: %s -> %s", l->lr, before, after);
+        break;
+    }
+    case HV_EV_VIRQ: {
+        static const char *const ops[4] = {"acknowledged", "EOI (priority drop)", "deactivated",
+                                           "?"};
+        const struct hv_ev_virq *q = &ev->u.virq;
+        char where[48] = "in no LR";
+        if (q->lr != 0xff)
+            snprintf(where, sizeof(where), "LR%u%s", q->lr, q->hw ? " HW" : "");
+        if (q->hw && q->lr != 0xff)
+            snprintf(where + strlen(where), sizeof(where) - strlen(where), " pINTID %" PRIu32,
+                     q->pintid);
+        snprintf(buf, len, "virq %" PRIu32 " %s by the guest: group %u prio 0x%02x, %s at EL%u",
+                 q->vintid, ops[q->op & 3], q->group, q->prio, where, ev->el);
+        break;
+    }
+    case HV_EV_MAINT: {
+        static const char *const bits[8] = {"EOI",    "U",      "LRENP",  "NP",
+                                            "VGrp0E", "VGrp0D", "VGrp1E", "VGrp1D"};
+        char why[64] = "";
+        size_t n = 0;
+        for (unsigned i = 0; i < 8; i++)
+            if ((ev->u.maint.misr >> i) & 1)
+                n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s", n ? "," : "", bits[i]);
+        snprintf(buf, len, "maintenance interrupt %s: MISR=0x%" PRIx32 "%s%s%s",
+                 ev->u.maint.level ? "asserted" : "deasserted", ev->u.maint.misr, n ? " (" : "",
+                 why, n ? ")" : "");
+        break;
+    }
+    case HV_EV_TIMER: {
+        static const char *const names[4] = {"EL1 physical", "virtual", "EL2 physical", "?"};
+        const struct hv_ev_timer *t = &ev->u.timer;
+        snprintf(buf, len,
+                 "timer %s %s: CTL=0x%" PRIx32 " (%s%s) CVAL=0x%" PRIx64 " count=0x%" PRIx64,
+                 names[t->timer & 3], t->op ? "fired" : "programmed", t->ctl,
+                 (t->ctl & 1) ? "enabled" : "disabled", (t->ctl & 2) ? ", masked" : "", t->cval,
+                 t->count);
+        break;
+    }
     default:
         snprintf(buf, len, "event %d", (int)ev->type);
     }

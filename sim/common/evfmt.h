@@ -11,5 +11,7 @@
 void hv_event_format(const struct hv_event *ev, char *buf, size_t len);
 /* Just the body, without the time stamp prefix. */
 void hv_event_body(const struct hv_event *ev, char *buf, size_t len);
+/* An ICH_LR<n>_EL2 value in words (GIC spec 12.4.10), for the lr event. */
+void hv_lr_describe(uint64_t lr, char *buf, size_t len);
 
 #endif

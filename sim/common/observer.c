@@ -20,6 +20,11 @@ static const char *const ev_names[HV_EV__COUNT] = {
     [HV_EV_DEV_STATE] = "devstate",
     [HV_EV_ISOLATION] = "isolation",
     [HV_EV_REFUSAL] = "refusal",
+    [HV_EV_IRQ] = "irq",
+    [HV_EV_LR] = "lr",
+    [HV_EV_VIRQ] = "virq",
+    [HV_EV_MAINT] = "maint",
+    [HV_EV_TIMER] = "timer",
 };
 
 void hv_obs_init(struct hv_obs *obs)

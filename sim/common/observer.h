@@ -28,6 +28,11 @@ enum hv_ev_type {
     HV_EV_DEV_STATE,   /* a device's clock, reset or pin state changed (sim/soc) */
     HV_EV_ISOLATION,   /* a VM's stage 2 maps memory it does not own (docs/mmu.md) */
     HV_EV_REFUSAL,     /* a hypervisor reported a refused access (event port) */
+    HV_EV_IRQ,         /* a physical interrupt: asserted, acknowledged, EOI'd, deactivated */
+    HV_EV_LR,          /* a list register written by the hypervisor (an injection) */
+    HV_EV_VIRQ,        /* a virtual interrupt acknowledged, EOI'd or deactivated by the guest */
+    HV_EV_MAINT,       /* the maintenance interrupt changed level (sim/gic) */
+    HV_EV_TIMER,       /* a generic timer was programmed or fired (sim/timer) */
     HV_EV__COUNT
 };
 
@@ -167,6 +172,73 @@ struct hv_ev_iso {
     uint32_t table_vmid;    /* HV_ISO_TABLE: the VM whose stage-2 tables they are */
 };
 
+/* Physical interrupts (sim/gic). GIC spec 4.1.2 "Interrupt lifecycle". */
+enum hv_irq_op {
+    HV_IRQ_ASSERT = 0, /* became pending: an input's rising level/edge, or an SGI */
+    HV_IRQ_ACK = 1,    /* ICC_IAR0/1_EL1 read: pending -> active, priority raised */
+    HV_IRQ_EOI = 2,    /* ICC_EOIR0/1_EL1 write: priority drop (and deactivation if EOImode 0) */
+    HV_IRQ_DEACT = 3,  /* deactivated: ICC_DIR_EL1, EOIR with EOImode 0, or an HW LR's EOI */
+};
+
+struct hv_ev_irq {
+    uint8_t op;     /* enum hv_irq_op */
+    uint8_t group;  /* 0 or 1 */
+    uint8_t prio;   /* the interrupt's priority (GICD_IPRIORITYR/GICR_IPRIORITYR) */
+    uint8_t target; /* the PE (redistributor) it is pending on / acknowledged by */
+    uint32_t intid;
+};
+
+/* A list-register write (ICH_LR<n>_EL2, GIC spec 12.4.10): the raw values
+ * before and after, and the decode of the value after. */
+struct hv_ev_lr {
+    uint8_t lr;         /* n */
+    uint64_t old;       /* the LR before the write */
+    uint64_t new_value; /* the LR after it (unimplemented priority bits cleared) */
+    uint32_t vintid;    /* after: vINTID [31:0] */
+    uint32_t pintid;    /* after: pINTID [44:32] (HW = 1) */
+    bool hw;            /* after: HW [61] */
+    uint8_t state;      /* after: State [63:62]: 0 invalid, 1 pending, 2 active, 3 both */
+    uint8_t prio;       /* after: Priority [55:48] */
+    uint8_t group;      /* after: Group [60] */
+};
+
+/* The guest's virtual CPU interface (ICV_*_EL1, GIC spec 6.5). */
+enum hv_virq_op {
+    HV_VIRQ_ACK = 0,   /* ICV_IAR0/1_EL1 read */
+    HV_VIRQ_EOI = 1,   /* ICV_EOIR0/1_EL1 write (priority drop; deactivation if VEOIM 0) */
+    HV_VIRQ_DEACT = 2, /* ICV_DIR_EL1 write, or the deactivation part of an EOI */
+};
+
+struct hv_ev_virq {
+    uint8_t op;      /* enum hv_virq_op */
+    uint8_t group;   /* the LR's group (ACK: the register's) */
+    uint8_t prio;    /* the LR's priority */
+    uint8_t lr;      /* the list register, 0xff if none holds the vINTID */
+    uint32_t vintid; /* the vINTID (1023: a spurious acknowledge) */
+    uint32_t pintid; /* HW LRs: the physical INTID deactivated with it, else 0 */
+    bool hw;         /* the LR's HW bit */
+};
+
+/* The maintenance interrupt (GIC spec 6.4.5): its level and ICH_MISR_EL2. */
+struct hv_ev_maint {
+    bool level;
+    uint32_t misr; /* ICH_MISR_EL2 at the change: the cause (EOI, U, LRENP, NP, VGrp*) */
+};
+
+/* The generic timer (Arm ARM D11.2). */
+enum hv_timer_op {
+    HV_TIMER_PROGRAMMED = 0, /* CTL, CVAL or TVAL written (or CNTVOFF_EL2 for the virtual one) */
+    HV_TIMER_FIRED = 1,      /* its output rose: condition met, enabled, not masked */
+};
+
+struct hv_ev_timer {
+    uint8_t op;     /* enum hv_timer_op */
+    uint8_t timer;  /* enum hv_timer_id (timer.h): 0 EL1 physical, 1 virtual, 2 EL2 physical */
+    uint32_t ctl;   /* CNTx_CTL: ENABLE [0], IMASK [1], ISTATUS [2] */
+    uint64_t cval;  /* CNTx_CVAL */
+    uint64_t count; /* the count it compares: CNTPCT, or CNTVCT (= CNTPCT - CNTVOFF) */
+};
+
 struct hv_event {
     enum hv_ev_type type;
     uint8_t pe;
@@ -189,6 +261,11 @@ struct hv_event {
         struct hv_ev_dev_state dev;
         struct hv_ev_iso iso;
         struct hv_ev_refusal refusal;
+        struct hv_ev_irq irq;
+        struct hv_ev_lr lr;
+        struct hv_ev_virq virq;
+        struct hv_ev_maint maint;
+        struct hv_ev_timer timer;
     } u;
 };
 

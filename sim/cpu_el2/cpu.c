@@ -45,6 +45,15 @@ struct hv_cpu {
     uint64_t next_check;
     uint64_t blk_addr; /* the translated block being executed */
     uint32_t blk_size;
+    /* Inside a system-register hook: the PC of the MRS/MSR being served
+     * (hv_cpu_icount, "exact counts inside a block"). MMIO thunks have
+     * access_ra instead. */
+    uint64_t insn_pc;
+    bool insn_pc_valid;
+    /* The current MMIO access's PC once looked up (hv_cpu_access_pc): an
+     * event reads the time twice (icount, vtime), each a lookup otherwise. */
+    uint64_t access_pc;
+    bool access_pc_known;
 
     bool lines[HV_LINE__COUNT];
     bool relevel;           /* re-assert vIRQ/vFIQ after a native HCR_EL2 write */
@@ -155,6 +164,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     (void)uc;
     cpu->blk_addr = addr;
     cpu->blk_size = size;
+    cpu->insn_pc_valid = false; /* (a hook left by an exception) */
     if (__builtin_expect(cpu->icount < cpu->next_check, 1)) {
         cpu->icount += size >> 2;
         return;
@@ -202,6 +212,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 static void correct_icount(struct hv_cpu *cpu)
 {
     uint64_t pc = *cpu->uci.pc;
+    cpu->insn_pc_valid = false; /* icount is exact from here on */
     uint64_t end = cpu->blk_addr + cpu->blk_size;
     if (pc >= cpu->blk_addr && pc < end)
         cpu->icount -= (end - pc) >> 2;
@@ -400,12 +411,29 @@ static void check_engine_gaps(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
     }
 }
 
+static uint32_t on_sysreg_served(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
+                                 bool is_write, uint32_t enc, uint16_t idx);
+
 static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
                           bool is_write)
 {
     uint32_t enc = HV_SYSREG(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
     uint16_t idx = cpu->sysreg_map[enc];
+    uint32_t rc;
 
+    /* Events and counter reads from here on see the count at this
+     * instruction, not at the end of its block (hv_cpu_icount). An
+     * exception raised below leaves through on_intr, which clears it. */
+    cpu->insn_pc = *cpu->uci.pc;
+    cpu->insn_pc_valid = true;
+    rc = on_sysreg_served(cpu, reg, cp, is_write, enc, idx);
+    cpu->insn_pc_valid = false;
+    return rc;
+}
+
+static uint32_t on_sysreg_served(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_cp_reg *cp,
+                                 bool is_write, uint32_t enc, uint16_t idx)
+{
     if (!idx) {
         if (is_write)
             check_engine_gaps(cpu, enc, cp->val);
@@ -1100,6 +1128,7 @@ static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void
     /* A device access is not a bus error: see hv_uci_clear_io_pc(). Its
      * return address is kept for hv_cpu_access_pc(). */
     t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
+    t->cpu->access_pc_known = false;
     uint64_t v = t->rd(t->ctx, off, size);
     t->cpu->access_ra = 0;
     return v;
@@ -1110,6 +1139,7 @@ static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_
     struct mmio_thunk *t = ud;
     (void)uc;
     t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
+    t->cpu->access_pc_known = false;
     t->wr(t->ctx, off, size, v);
     t->cpu->access_ra = 0;
 }
@@ -1235,6 +1265,7 @@ int hv_cpu_boot(struct hv_cpu *cpu, const struct hv_cpu_boot *b, struct hv_err *
     uint64_t exits[1] = {b->rom_pa + ROM_PARK};
     uc_ctl_set_exits(cpu->uc, exits, 1);
     e = uc_emu_start(cpu->uc, b->rom_pa, 0, 0, 0);
+    cpu->insn_pc_valid = false;
     uc_ctl_set_exits(cpu->uc, NULL, 0);
     cpu->deadline = saved_deadline;
     update_next_check(cpu);
@@ -1316,6 +1347,7 @@ int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
         }
     }
     e = uc_emu_start(cpu->uc, pc, 0, 0, 0);
+    cpu->insn_pc_valid = false;
     if (cpu->bus_error) {
         *why = HV_CPU_STOP_BUS_ERROR;
         return 0;
@@ -1331,8 +1363,40 @@ int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
     return 0;
 }
 
+/* The block hook counts a whole block when it starts (on_block), so inside
+ * the block cpu->icount is the count at its end. While a hook serves one of
+ * its instructions (an MMIO access, a modelled MRS/MSR), the count retired
+ * before that instruction is known exactly from its PC: every A64
+ * instruction is 4 bytes and a block is straight-line code, so
+ *   exact = icount - (block end - PC) / 4.
+ * Everything that reads the time there gets this count: events, the
+ * machine's virtual time, and with it the counter the guest reads
+ * (CNTPCT/CNTVCT, docs/timer.md). It never goes back: a later instruction
+ * of the block has a larger PC, and the next block starts at the end
+ * count. Outside such hooks icount is exact already (block starts,
+ * exception entries after correct_icount, between runs). */
 uint64_t hv_cpu_icount(const struct hv_cpu *cpu)
 {
+    uint64_t pc;
+    if (__builtin_expect(cpu->access_ra != 0, 0)) {
+        /* If the access's PC cannot be found, the end count (as before):
+         * never the block's start, which could go back behind an earlier
+         * exact count of the same block. */
+        struct hv_cpu *c = (struct hv_cpu *)cpu; /* the lookup cache only */
+        if (!c->access_pc_known) {
+            if (c->access_ra == HV_UCI_NO_IO_PC || c->in_debug ||
+                !hv_uci_peek_pc(&c->uci, c->access_ra, &c->access_pc))
+                return c->icount;
+            c->access_pc_known = true;
+        }
+        pc = c->access_pc;
+    } else if (__builtin_expect(cpu->insn_pc_valid, 0))
+        pc = cpu->insn_pc;
+    else
+        return cpu->icount;
+    uint64_t end = cpu->blk_addr + cpu->blk_size;
+    if (pc >= cpu->blk_addr && pc < end)
+        return cpu->icount - ((end - pc) >> 2);
     return cpu->icount;
 }
 
@@ -1374,8 +1438,14 @@ uint64_t hv_cpu_access_pc(struct hv_cpu *cpu)
 {
     uint64_t pc;
     uintptr_t ra = cpu->access_ra;
-    if (ra == 0 || ra == HV_UCI_NO_IO_PC || cpu->in_debug || !hv_uci_peek_pc(&cpu->uci, ra, &pc))
+    if (ra == 0 || ra == HV_UCI_NO_IO_PC || cpu->in_debug)
         return hv_cpu_pc(cpu);
+    if (cpu->access_pc_known)
+        return cpu->access_pc;
+    if (!hv_uci_peek_pc(&cpu->uci, ra, &pc))
+        return hv_cpu_pc(cpu);
+    cpu->access_pc = pc;
+    cpu->access_pc_known = true;
     return pc;
 }
 

@@ -230,8 +230,11 @@ bool gic_cpuif_can_signal(const struct gic_pe *pe)
 void gic_deactivate(struct gic_pe *pe, unsigned intid)
 {
     struct gic_bank *b = gic_bank_of(pe->g, pe->idx, intid);
-    if (b)
-        b->active &= ~(1u << (intid % 32));
+    if (!b)
+        return;
+    uint32_t bit = 1u << (intid % 32);
+    gic_emit_irq_bits(pe->g, pe->idx, intid & ~31u, b->active & bit, HV_IRQ_DEACT);
+    b->active &= ~bit;
 }
 
 /* ---- ICC_IAR / EOIR / DIR / HPPIR ----------------------------------------------- */
@@ -267,6 +270,7 @@ static unsigned phys_iar(struct gic_pe *pe, unsigned grp)
     unsigned gprio = pe->hppi.prio & gprio_mask(pe, pe->hppi.group);
     unsigned aprbit = gprio >> (8 - pe->g->prebits);
     pe->apr[pe->hppi.group][aprbit / 32] |= 1u << (aprbit % 32);
+    gic_emit_irq_bits(pe->g, pe->idx, intid & ~31u, bit, HV_IRQ_ACK);
     b->active |= bit;
     b->latch &= ~bit;
     gic_update(pe->g);
@@ -296,6 +300,7 @@ static void phys_eoir(struct gic_pe *pe, unsigned grp, uint64_t v)
             break;
         }
     }
+    gic_emit_irq_bits(pe->g, pe->idx, intid & ~31u, 1u << (intid % 32), HV_IRQ_EOI);
     if (!pe->eoimode)
         gic_deactivate(pe, intid);
     gic_update(pe->g);
@@ -341,7 +346,9 @@ static void gen_sgi(struct gic_pe *src, uint64_t v, unsigned grp)
         struct gic_bank *b = &g->pe[p].priv;
         if (((b->group >> intid) & 1) != grp)
             continue;
+        uint32_t was = gic_bank_pending(b);
         b->latch |= 1u << intid;
+        gic_emit_irq_bits(g, p, 0, gic_bank_pending(b) & ~was, HV_IRQ_ASSERT);
     }
     gic_update(g);
 }

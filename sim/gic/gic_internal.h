@@ -115,6 +115,14 @@ void gic_update(struct hv_gic *g);
 void gic_guest_error(struct hv_gic *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gic_unimpl(struct hv_gic *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 unsigned gic_pe_el(const struct gic_pe *pe);
+/* Observer events (docs/trace-format.md: irq, lr, virq, maint). Each fills
+ * the common part from the PE (its EL, the PC of the access being served)
+ * and costs one test when nobody subscribed. */
+void gic_emit(struct gic_pe *pe, struct hv_event *ev);
+/* HV_EV_IRQ for every INTID in `bits` of the bank holding `base` (a
+ * multiple of 32) as seen by PE pe. */
+void gic_emit_irq_bits(struct hv_gic *g, unsigned pe, unsigned base, uint32_t bits,
+                       enum hv_irq_op op);
 
 /* gic_mmio.c: our own check of the register tables (sorted, disjoint). */
 bool gic_mmio_tables_ok(void);
@@ -148,6 +156,8 @@ uint64_t gic_icv_igrpen_read(struct gic_pe *pe, unsigned grp);
 void gic_icv_igrpen_write(struct gic_pe *pe, unsigned grp, uint64_t v);
 uint64_t gic_icv_apr_read(struct gic_pe *pe, unsigned grp, unsigned n);
 void gic_icv_apr_write(struct gic_pe *pe, unsigned grp, unsigned n, uint64_t v);
+/* ICH_MISR_EL2: the maintenance interrupt's causes (for HV_EV_MAINT). */
+uint32_t gic_virt_misr(const struct gic_pe *pe);
 /* The hypervisor's view, for the ICC descriptors' route decision. */
 uint32_t gic_ich_hcr(const struct gic_pe *pe);
 

@@ -142,9 +142,12 @@ static void bits_write(const struct gic_acc *a, uint64_t v64)
     case F_CACTIVE:
         *bank_field(b, a->arg) &= ~v;
         break;
-    case F_SPEND:
+    case F_SPEND: {
+        uint32_t was = gic_bank_pending(b);
         b->latch |= v;
+        gic_emit_irq_bits(a->g, a->pe, a->intid & ~31u, gic_bank_pending(b) & ~was, HV_IRQ_ASSERT);
         break;
+    }
     case F_CPEND:
         /* Clears the latch only: a level-sensitive interrupt whose input
          * is still asserted stays pending (GICD_ICPENDR<n>). */

@@ -22,6 +22,8 @@
  */
 #include "gic_internal.h"
 
+#include <string.h>
+
 /* ICH_LR<n>_EL2 (12.4.10). */
 #define LR_VINTID(lr)     ((unsigned)((lr)&0xffffffffu))
 #define LR_PINTID(lr)     ((unsigned)(((lr) >> 32) & 0x1fff))
@@ -204,6 +206,36 @@ static uint32_t misr(const struct gic_pe *pe)
     return v;
 }
 
+uint32_t gic_virt_misr(const struct gic_pe *pe)
+{
+    return misr(pe);
+}
+
+/* HV_EV_VIRQ: the guest's side of an injection (GIC spec 6.5 "Virtual CPU
+ * interface"). idx < 0: no LR holds the vINTID. */
+static void emit_virq(struct gic_pe *pe, enum hv_virq_op op, unsigned vintid, unsigned grp, int idx)
+{
+    if (!hv_obs_wants(pe->g->obs, HV_EV_VIRQ))
+        return;
+    struct hv_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = HV_EV_VIRQ;
+    ev.u.virq.op = (uint8_t)op;
+    ev.u.virq.vintid = vintid;
+    ev.u.virq.group = (uint8_t)grp;
+    ev.u.virq.lr = 0xff;
+    if (idx >= 0) {
+        uint64_t lr = pe->lr[idx];
+        ev.u.virq.lr = (uint8_t)idx;
+        ev.u.virq.prio = (uint8_t)LR_PRIO(lr);
+        ev.u.virq.group = (lr & LR_GROUP) ? 1 : 0;
+        ev.u.virq.hw = (lr & LR_HW) != 0;
+        if (lr & LR_HW)
+            ev.u.virq.pintid = LR_PINTID(lr);
+    }
+    gic_emit(pe, &ev);
+}
+
 void gic_virt_outputs(const struct gic_pe *pe, bool *virq, bool *vfiq, bool *maint)
 {
     int idx = hppvi_index(pe);
@@ -237,6 +269,7 @@ static int find_active(const struct gic_pe *pe, unsigned intid)
 static void deactivate_lr(struct gic_pe *pe, unsigned idx)
 {
     uint64_t lr = pe->lr[idx];
+    emit_virq(pe, HV_VIRQ_DEACT, LR_VINTID(lr), (lr & LR_GROUP) ? 1 : 0, (int)idx);
     if ((lr & LR_HW) && LR_PINTID(lr) < 1020)
         gic_deactivate(pe, LR_PINTID(lr));
     pe->lr[idx] = lr & ~LR_ACTIVE;
@@ -293,6 +326,7 @@ uint64_t gic_icv_iar(struct gic_pe *pe, unsigned grp)
             }
         }
     }
+    emit_virq(pe, HV_VIRQ_ACK, intid, grp, intid == GIC_INTID_SPURIOUS ? -1 : idx);
     gic_update(pe->g);
     return intid;
 }
@@ -313,6 +347,7 @@ void gic_icv_eoir(struct gic_pe *pe, unsigned grp, uint64_t v)
         return;
     }
     int idx = find_active(pe, intid);
+    emit_virq(pe, HV_VIRQ_EOI, intid, grp, idx);
     if (idx < 0) {
         if (intid < 8192)
             inc_eoicount(pe);
@@ -339,9 +374,10 @@ void gic_icv_dir(struct gic_pe *pe, uint64_t v)
         return;
     }
     int idx = find_active(pe, intid);
-    if (idx < 0)
+    if (idx < 0) {
+        emit_virq(pe, HV_VIRQ_DEACT, intid, 1, -1);
         inc_eoicount(pe);
-    else
+    } else
         deactivate_lr(pe, (unsigned)idx);
     gic_update(pe->g);
 }
@@ -517,8 +553,27 @@ static void wr_lr(void *ctx, struct hv_cpu *cpu, const struct hv_sysreg_desc *d,
 {
     /* Unimplemented low-order priority bits are RES0 (0xf8 with 5 bits). */
     uint64_t mask = ~((uint64_t)((1u << (8 - GIC_VPRI_BITS)) - 1) << 48);
-    PE(ctx)->lr[d->arg] = v & mask;
-    gic_update(PE(ctx)->g);
+    struct gic_pe *pe = PE(ctx);
+    uint64_t old = pe->lr[d->arg];
+    pe->lr[d->arg] = v & mask;
+    if (hv_obs_wants(pe->g->obs, HV_EV_LR)) {
+        /* The injection, as the hypervisor wrote it (GIC spec 12.4.10). */
+        uint64_t lr = pe->lr[d->arg];
+        struct hv_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.type = HV_EV_LR;
+        ev.u.lr.lr = (uint8_t)d->arg;
+        ev.u.lr.old = old;
+        ev.u.lr.new_value = lr;
+        ev.u.lr.vintid = LR_VINTID(lr);
+        ev.u.lr.pintid = (lr & LR_HW) ? LR_PINTID(lr) : 0;
+        ev.u.lr.hw = (lr & LR_HW) != 0;
+        ev.u.lr.state = (uint8_t)(lr >> 62);
+        ev.u.lr.prio = (uint8_t)LR_PRIO(lr);
+        ev.u.lr.group = (lr & LR_GROUP) ? 1 : 0;
+        gic_emit(pe, &ev);
+    }
+    gic_update(pe->g);
 }
 
 static uint64_t rd_ich_apr(void *ctx, struct hv_cpu *cpu, const struct hv_sysreg_desc *d)

@@ -143,6 +143,31 @@ bool hv_timer_output(const struct hv_timer *t, enum hv_timer_id id)
     return t->tm[id].out;
 }
 
+/* ---- events ----------------------------------------------------------------- */
+
+/* HV_EV_TIMER: a timer programmed (a CTL, CVAL, TVAL or CNTVOFF_EL2 write)
+ * or fired (its output rose). The count is the one the timer compares
+ * with CVAL (D11.2.4: Counter - Offset). */
+static void emit_timer(struct hv_timer *t, enum hv_timer_id id, enum hv_timer_op op)
+{
+    if (!hv_obs_wants(t->obs, HV_EV_TIMER))
+        return;
+    uint64_t count = hv_timer_count(t);
+    struct hv_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = HV_EV_TIMER;
+    if (t->cpu) {
+        ev.el = (uint8_t)hv_cpu_el(t->cpu);
+        ev.pc = hv_cpu_access_pc(t->cpu);
+    }
+    ev.u.timer.op = (uint8_t)op;
+    ev.u.timer.timer = (uint8_t)id;
+    ev.u.timer.ctl = t->tm[id].ctl | (istatus(t, id, count) ? CTL_ISTATUS : 0);
+    ev.u.timer.cval = t->tm[id].cval;
+    ev.u.timer.count = count - offset_of(t, id);
+    hv_obs_emit(t->obs, &ev);
+}
+
 /* ---- recomputing a timer --------------------------------------------------- */
 
 static void on_deadline(void *ctx, uint64_t now);
@@ -198,6 +223,8 @@ static void recompute(struct hv_timer *t, enum hv_timer_id id)
     }
     if (out != tm->out) {
         tm->out = out;
+        if (out)
+            emit_timer(t, id, HV_TIMER_FIRED);
         if (t->io.ppi)
             t->io.ppi(t->io.ctx, ppi_of[id], out);
     }
@@ -418,6 +445,7 @@ static void reg_write(void *ctx, struct hv_cpu *cpu, const struct hv_sysreg_desc
         return; /* never reached: no write callback in the table */
     case R_CNTVOFF:
         t->cntvoff = v;
+        emit_timer(t, HV_TIMER_VIRT, HV_TIMER_PROGRAMMED);
         recompute(t, HV_TIMER_VIRT);
         return;
     case R_CNTKCTL:
@@ -438,6 +466,7 @@ static void reg_write(void *ctx, struct hv_cpu *cpu, const struct hv_sysreg_desc
         t->tm[id].cval = hv_timer_count(t) - offset_of(t, id) + (uint64_t)(int64_t)(int32_t)v;
         break;
     }
+    emit_timer(t, id, HV_TIMER_PROGRAMMED);
     recompute(t, id);
 }
 

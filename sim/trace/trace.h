@@ -16,8 +16,15 @@
 #include "../common/hv_err.h"
 #include "../common/observer.h"
 
-#define HV_TRACE_MAGIC   "HVSTRACE"
-#define HV_TRACE_VERSION 1
+#define HV_TRACE_MAGIC "HVSTRACE"
+/* Version 2 added record kinds 14-18 (irq, lr, virq, maint, timer). A
+ * version-1 file is a version-2 file without them, so both are read; a
+ * version-1 file holding one of them is refused (docs/trace-format.md,
+ * "Versions"). */
+#define HV_TRACE_VERSION       2
+#define HV_TRACE_VERSION_MIN   1
+#define HV_TRACE_V2_FIRST_KIND 14 /* the first record kind of version 2 */
+#define HV_TRACE_V2_LAST_KIND  18
 
 /* Header item tags (docs/trace-format.md, "Header items"). */
 enum hv_trace_item {

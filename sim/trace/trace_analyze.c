@@ -3,8 +3,20 @@
  * events.def table for fields, so a new event type shows up in every view
  * without a change here.
  *
- * Interrupt delivery is derived from the GIC's system-register events until
- * dedicated events exist:
+ * Interrupt delivery comes from the GIC's own events (format version 2,
+ * docs/trace-format.md) when the trace recorded them (`irq`, `lr` and
+ * `virq` in its event mask):
+ *  - a physical interrupt asserted: `irq` op 0 (INTID, PE);
+ *  - its acknowledge: `irq` op 1, an ICC_IAR read (at EL2 with a
+ *    hypervisor; at EL1 without one, where it is the guest's own);
+ *  - an injection: `lr` with State pending; it continues the flow of the
+ *    physical INTID it forwards (HW: pINTID) or of the same number;
+ *  - the guest's acknowledge: `virq` op 0 of the injected vINTID.
+ * LR occupancy follows the `lr` writes and the GIC's own changes (`virq`:
+ * an acknowledge makes a pending LR active, a deactivation clears Active).
+ *
+ * Older traces (version 1, or recorded without those types) fall back to
+ * the derivation from the GIC's system-register events:
  *  - a physical IRQ: an IRQ exception taken to EL2 that is not virtual;
  *  - its acknowledge: an ICC_IAR0/1_EL1 read at EL2, value = the INTID
  *    (GICv3 12.2.13/14; 1020..1023 are special, not an acknowledge);
@@ -13,9 +25,9 @@
  *    HW [61], State [63:62]);
  *  - the guest's acknowledge: an ICC_IAR0/1_EL1 read below EL2 returning a
  *    vINTID that was injected (with HCR_EL2.IMO/FMO the read is the virtual
- *    ICV_IAR, 12.3.3).
- * List-register occupancy is the number of LRs whose last value written or
- * read by the hypervisor has a non-zero State.
+ *    ICV_IAR, 12.3.3);
+ *  - LR occupancy: the LRs whose last value written or read by the
+ *    hypervisor has a non-zero State.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -241,17 +253,18 @@ struct irq_flow {
     uint64_t t_irq; /* the physical IRQ taken (0: none, injected without one) */
     uint64_t t_inject;
     uint32_t intid; /* physical INTID until injected, then the vINTID */
-    uint8_t stage;  /* 0 taken, 1 acknowledged at EL2, 2 injected */
+    uint8_t stage;  /* 0 taken (asserted), 1 acknowledged at EL2, 2 injected */
     uint8_t pe;
 };
 
 struct deliver {
+    bool dedicated; /* the trace has irq/lr/virq events: use them */
     struct irq_flow fl[MAX_PENDING];
     unsigned n;
     uint64_t next_id;
     uint64_t lrs[MAX_PE][16];
     /* What the last event did: for the views. */
-    enum { D_NONE, D_IRQ, D_ACK, D_INJECT, D_GUEST_ACK } what;
+    enum { D_NONE, D_IRQ, D_ACK, D_INJECT, D_GUEST_ACK, D_PHYS_DONE } what;
     struct irq_flow cur; /* the flow concerned */
     int lr_changed_pe;   /* the PE whose LR occupancy changed, or -1 */
 };
@@ -279,10 +292,115 @@ static unsigned lr_occupancy(const struct deliver *d, unsigned pe)
     return n;
 }
 
+static void deliver_init(struct deliver *d, const struct hv_trace_reader *r)
+{
+    const struct hv_trace_info *in = hv_trace_reader_info(r);
+    uint32_t need = HV_EV_BIT(HV_EV_IRQ) | HV_EV_BIT(HV_EV_LR) | HV_EV_BIT(HV_EV_VIRQ);
+    d->dedicated = in && (in->event_mask & need) == need;
+}
+
+static struct irq_flow *fl_find(struct deliver *d, uint8_t stage, uint32_t intid, uint8_t pe)
+{
+    for (unsigned i = 0; i < d->n; i++)
+        if (d->fl[i].stage == stage && d->fl[i].intid == intid && d->fl[i].pe == pe)
+            return &d->fl[i];
+    return NULL;
+}
+
+static void lr_set(struct deliver *d, uint8_t pe, unsigned lr, uint64_t v)
+{
+    uint64_t old = d->lrs[pe][lr & 15];
+    d->lrs[pe][lr & 15] = v;
+    if ((LR_STATE(old) != 0) != (LR_STATE(v) != 0))
+        d->lr_changed_pe = pe;
+}
+
+/* The delivery steps from the GIC's own events (see the top of the file). */
+static void deliver_dedicated(struct deliver *d, const struct hv_event *ev)
+{
+    switch (ev->type) {
+    case HV_EV_IRQ: {
+        const struct hv_ev_irq *q = &ev->u.irq;
+        if (q->op == HV_IRQ_ASSERT) {
+            struct irq_flow *f = fl_find(d, 0, q->intid, q->target);
+            if (f) /* asserted again before anyone acknowledged it: restart */
+                fl_remove(d, (unsigned)(f - d->fl));
+            f = fl_add(d);
+            f->t_irq = ev->vtime ? ev->vtime : 1; /* 0 means "no IRQ" */
+            f->pe = q->target;
+            f->intid = q->intid;
+            d->what = D_IRQ;
+            d->cur = *f;
+        } else if (q->op == HV_IRQ_ACK) {
+            struct irq_flow *f = fl_find(d, 0, q->intid, q->target);
+            if (!f)
+                return;
+            d->cur = *f;
+            d->cur.t_inject = ev->vtime; /* (the acknowledge time, for the views) */
+            if (ev->el < 2) {
+                /* No hypervisor in the loop: this is the guest's own. */
+                d->what = D_PHYS_DONE;
+                fl_remove(d, (unsigned)(f - d->fl));
+            } else {
+                f->stage = 1;
+                d->what = D_ACK;
+            }
+        }
+        return;
+    }
+    case HV_EV_LR: {
+        const struct hv_ev_lr *l = &ev->u.lr;
+        lr_set(d, ev->pe, l->lr, l->new_value);
+        if (l->state != 1 /* pending */)
+            return;
+        uint32_t match = l->hw ? l->pintid : l->vintid;
+        struct irq_flow *f = fl_find(d, 1, match, ev->pe);
+        if (!f)
+            f = fl_find(d, 0, match, ev->pe); /* injected without an acknowledge */
+        if (!f) {
+            f = fl_add(d);
+            f->pe = ev->pe;
+        }
+        f->stage = 2;
+        f->intid = l->vintid;
+        f->t_inject = ev->vtime;
+        d->what = D_INJECT;
+        d->cur = *f;
+        return;
+    }
+    case HV_EV_VIRQ: {
+        const struct hv_ev_virq *q = &ev->u.virq;
+        if (q->lr != 0xff) {
+            uint64_t v = d->lrs[ev->pe][q->lr & 15];
+            if (q->op == HV_VIRQ_ACK && LR_STATE(v) & 1)
+                v = (v & ~(3ull << 62)) | (2ull << 62); /* pending -> active */
+            else if (q->op == HV_VIRQ_DEACT)
+                v &= ~(2ull << 62);
+            lr_set(d, ev->pe, q->lr, v);
+        }
+        if (q->op != HV_VIRQ_ACK || q->vintid >= 1020)
+            return;
+        struct irq_flow *f = fl_find(d, 2, q->vintid, ev->pe);
+        if (!f)
+            return;
+        d->what = D_GUEST_ACK;
+        d->cur = *f;
+        fl_remove(d, (unsigned)(f - d->fl));
+        return;
+    }
+    default:
+        return;
+    }
+}
+
 static void deliver_step(struct deliver *d, const struct hv_event *ev)
 {
     d->what = D_NONE;
     d->lr_changed_pe = -1;
+    if (d->dedicated) {
+        deliver_dedicated(d, ev);
+        return;
+    }
     if (ev->type == HV_EV_EXC_TAKEN && ev->u.exc.kind == HV_EXC_IRQ && !ev->u.exc.virt &&
         ev->u.exc.to_el == 2) {
         struct irq_flow *f = fl_add(d);
@@ -456,7 +574,7 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
     struct group *g = calloc(MAX_GROUPS, sizeof(*g));
     struct pe_state *pes = calloc(MAX_PE, sizeof(*pes));
     struct deliver *dl = calloc(1, sizeof(*dl));
-    struct dist lat_ack = {0}, lat_guest = {0}, lat_e2e = {0};
+    struct dist lat_ack = {0}, lat_guest = {0}, lat_e2e = {0}, lat_phys = {0};
     struct hv_event ev;
     uint64_t nev = 0, t_first = 0, t_last = 0;
     bool any_vm = false;
@@ -468,6 +586,7 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
         free(dl);
         return hv_err_set(err, "out of memory");
     }
+    deliver_init(dl, r);
     while ((got = hv_trace_next(r, &ev, err)) == 1) {
         uint32_t vm, vcpu;
         hv_trace_reader_context(r, &vm, &vcpu);
@@ -516,6 +635,9 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
             dist_add(&lat_guest, ev.vtime - dl->cur.t_inject);
             if (dl->cur.t_irq)
                 dist_add(&lat_e2e, ev.vtime - dl->cur.t_irq);
+            break;
+        case D_PHYS_DONE:
+            dist_add(&lat_phys, dl->cur.t_inject - dl->cur.t_irq);
             break;
         default:
             break;
@@ -569,10 +691,19 @@ int hv_trace_stats(struct hv_trace_reader *r, FILE *out, struct hv_err *err)
                 fprintf(out, " %s=%" PRIu64, hv_ev_type_name((enum hv_ev_type)t), G->by_type[t]);
         fprintf(out, "\n");
     }
-    fprintf(out, "\ninterrupt latencies (virtual time):\n");
-    dist_print(out, "IRQ taken at EL2 -> acknowledge", &lat_ack);
-    dist_print(out, "injection -> guest acknowledge", &lat_guest);
-    dist_print(out, "IRQ taken at EL2 -> guest ack", &lat_e2e);
+    if (dl->dedicated) {
+        fprintf(out, "\ninterrupt latencies (virtual time, from the GIC's events):\n");
+        dist_print(out, "asserted -> acknowledged at EL2", &lat_ack);
+        dist_print(out, "injection -> guest acknowledge", &lat_guest);
+        dist_print(out, "asserted -> guest ack (injected)", &lat_e2e);
+        dist_print(out, "asserted -> acknowledged below EL2", &lat_phys);
+    } else {
+        fprintf(out, "\ninterrupt latencies (virtual time, derived from register accesses):\n");
+        dist_print(out, "IRQ taken at EL2 -> acknowledge", &lat_ack);
+        dist_print(out, "injection -> guest acknowledge", &lat_guest);
+        dist_print(out, "IRQ taken at EL2 -> guest ack", &lat_e2e);
+    }
+    free(lat_phys.v);
     free(lat_ack.v);
     free(lat_guest.v);
     free(lat_e2e.v);
@@ -627,6 +758,7 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, uint32_t instant_mas
         free(dl);
         return hv_err_set(err, "out of memory");
     }
+    deliver_init(dl, r);
     fprintf(out, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"source\":\"hvsim trace perfetto\","
                  "\"time\":\"virtual\"},\"traceEvents\":[\n");
 #define SEP() (first ? (first = false, "") : ",\n")
@@ -733,6 +865,7 @@ int hv_trace_perfetto(struct hv_trace_reader *r, FILE *out, uint32_t instant_mas
             ph = dl->cur.t_irq ? "t" : "s";
             break;
         case D_GUEST_ACK:
+        case D_PHYS_DONE:
             ph = "f";
             break;
         default:

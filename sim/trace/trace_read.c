@@ -259,9 +259,9 @@ int hv_trace_reader_open(struct hv_trace_reader **out, const void *data, size_t 
         goto bad;
     }
     r->info.version = (unsigned)le(r->d + 8, 2);
-    if (r->info.version != HV_TRACE_VERSION) {
-        fail(r, err, 8, "unsupported format version %u: expected %d", r->info.version,
-             HV_TRACE_VERSION);
+    if (r->info.version < HV_TRACE_VERSION_MIN || r->info.version > HV_TRACE_VERSION) {
+        fail(r, err, 8, "unsupported format version %u: expected %d to %d", r->info.version,
+             HV_TRACE_VERSION_MIN, HV_TRACE_VERSION);
         goto bad;
     }
     if (le(r->d + 10, 2) != 0) {
@@ -578,6 +578,11 @@ int hv_trace_next(struct hv_trace_reader *r, struct hv_event *ev, struct hv_err 
                         "record tag 0x%02x: kind %u is no event, string (48) or context (49) "
                         "record",
                         tag, kind);
+        if (r->info.version < 2 && kind >= HV_TRACE_V2_FIRST_KIND && kind <= HV_TRACE_V2_LAST_KIND)
+            return fail(r, err, at,
+                        "record tag 0x%02x: kind %u (%s) is not in format version %u: expected "
+                        "version 2",
+                        tag, kind, d->name, r->info.version);
         if (r->blk_seen >= r->blk_declared)
             return fail(r, err, at,
                         "more events in the block at offset %zu than its header says (%" PRIu64 ")",

@@ -368,6 +368,139 @@ def test_perfetto_flows_and_lr_counter(tmp_path, traces):
     assert strip(sub) == strip(doc)
 
 
+# ---- the GIC's and the timer's own events (format version 2) ---------------------
+
+def events_of(trace, types):
+    r = run_hvsim(["trace", "json", trace, "--events", types])
+    assert r.status == 0, r.stderr
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def test_gic_events_forwarded_hw_interrupt(traces):
+    """gic_lr forwards the virtual timer's PPI 27 with an HW list register
+    (tests/images/t_gic_lr.c): the chain the GIC spec (chapter 6, HW = 1)
+    prescribes must appear in this order: timer fired, PPI 27 asserted,
+    acknowledged at EL2, priority drop at EL2, LR written pending with HW and
+    pINTID 27, acknowledged by the guest (ICV_IAR), EOI'd and deactivated by
+    the guest, and the physical 27 deactivated with it."""
+    evs = events_of(traces["gic_lr"], "irq,lr,virq,timer")
+    def find(pred, start):
+        for i in range(start, len(evs)):
+            if pred(evs[i]):
+                return i
+        pytest.fail(f"not found after #{start}")
+    i = find(lambda e: e["type"] == "timer" and e["op"] == 1 and e["timer"] == 1, 0)
+    fired = evs[i]
+    assert fired["ctl"] == "0x5"  # ENABLE and ISTATUS, not masked
+    assert fired["count"] >= int(fired["cval"], 16)  # D11.2.4: the condition is met
+    i = find(lambda e: e["type"] == "irq" and e["intid"] == 27, i)
+    assert evs[i]["op"] == 0 and evs[i]["vtime"] == fired["vtime"]
+    i = find(lambda e: e["type"] == "irq" and e["intid"] == 27, i + 1)
+    assert evs[i]["op"] == 1 and evs[i]["el"] == 2
+    i = find(lambda e: e["type"] == "irq" and e["intid"] == 27, i + 1)
+    assert evs[i]["op"] == 2 and evs[i]["el"] == 2
+    i = find(lambda e: e["type"] == "lr" and e["vintid"] == 27, i + 1)
+    lr = evs[i]
+    assert (lr["state"], lr["hw"], lr["pintid"], lr["group"], lr["prio"]) == (1, 1, 27, 1, 0xa0)
+    assert int(lr["new"], 16) >> 62 == 1 and int(lr["new"], 16) & 0xffffffff == 27
+    i = find(lambda e: e["type"] == "virq" and e["vintid"] == 27, i + 1)
+    assert (evs[i]["op"], evs[i]["el"], evs[i]["lr"], evs[i]["hw"]) == (0, 1, lr["lr"], 1)
+    i = find(lambda e: e["type"] == "virq" and e["vintid"] == 27, i + 1)
+    assert evs[i]["op"] == 1
+    i = find(lambda e: e["type"] == "virq" and e["vintid"] == 27, i + 1)
+    assert evs[i]["op"] == 2
+    i = find(lambda e: e["type"] == "irq" and e["intid"] == 27, i + 1)
+    assert evs[i]["op"] == 3 and evs[i]["el"] == 1  # deactivated by the guest's DIR/EOI
+
+
+def test_gic_events_maintenance(traces):
+    """gic_lr asks for the EOI and the underflow maintenance interrupts
+    (ICH_MISR_EL2 EOI bit 0, U bit 1): each assertion names its cause and
+    is followed by PPI 25 asserted and acknowledged at EL2."""
+    evs = events_of(traces["gic_lr"], "irq,maint")
+    causes = 0
+    for k, e in enumerate(evs):
+        if e["type"] != "maint" or not e["level"]:
+            continue
+        misr = int(e["misr"], 16)
+        assert misr != 0, e
+        causes |= misr
+        nxt = [x for x in evs[k + 1:k + 3] if x["type"] == "irq" and x["intid"] == 25]
+        assert [x["op"] for x in nxt] == [0, 1], evs[k:k + 3]
+    assert causes & 3 == 3, hex(causes)
+    # Every injection the guest acknowledged was an lr write first.
+    lrs = events_of(traces["gic_lr"], "lr,virq")
+    injected = set()
+    for e in lrs:
+        if e["type"] == "lr" and e["state"] == 1:
+            injected.add(e["vintid"])
+        elif e["type"] == "virq" and e["op"] == 0 and e["vintid"] < 1020:
+            assert e["vintid"] in injected, e
+
+
+def test_stats_and_perfetto_from_gic_events(traces):
+    """With the GIC's events, stats measures assert -> guest acknowledge
+    through the injection, and perfetto draws that flow: asserted (s),
+    acknowledged at EL2 and injected (t, t), acknowledged by the guest (f)."""
+    s = run_hvsim(["trace", "stats", traces["gic_lr"]]).stdout.decode()
+    assert "from the GIC's events" in s
+    m = re.search(r"asserted -> guest ack \(injected\)\s+n=(\d+) min=(\d+)", s)
+    assert m and int(m.group(1)) >= 1 and int(m.group(2)) > 0, s
+    doc = json.loads(run_hvsim(["trace", "perfetto", traces["gic_lr"]]).stdout)
+    validate_trace_event_json(doc)
+    steps = {}
+    for e in doc["traceEvents"]:
+        if e["ph"] in "stf" and e.get("cat") == "irq":
+            steps.setdefault(e["id"], []).append(e["ph"])
+    assert ["s", "t", "t", "f"] in steps.values(), steps
+    # LR occupancy comes from the lr and virq events: it returns to 0.
+    counters = [e["args"]["lrs"] for e in doc["traceEvents"] if e["ph"] == "C"]
+    assert max(counters) == 4 and counters[-1] == 0, counters  # gic_lr fills all 4 LRs
+
+
+def test_gic_events_filtered_out_costs_nothing(tmp_path):
+    """--trace-events without the new types records none of them, and the
+    analyses fall back to the register accesses."""
+    p = tmp_path / "old.trc"
+    r = run_hvsim(["run", "-q", "--trace", p, "--trace-events", "exc,eret,sysreg",
+                   IMAGES / "gic_lr.elf"])
+    assert r.status == 0
+    types = {json.loads(l)["type"] for l in run_hvsim(["trace", "json", p]).stdout.splitlines()}
+    assert types <= {"exc", "eret", "sysreg"}
+    s = run_hvsim(["trace", "stats", p]).stdout.decode()
+    assert "derived from register accesses" in s
+
+
+# ---- exact times inside a translated block (docs/architecture.md) ----------------
+
+@pytest.mark.parametrize("name", ["gic_lr", "hypervisor"])
+def test_times_never_go_back(tmp_path, name):
+    """Events raised inside a translated block (an MMIO access, a modelled
+    MRS/MSR) carry the count retired before their instruction, like the
+    exception that instruction may cause: per PE, icount and virtual time
+    never decrease. A trapped MRS/MSR (EC 0x18) and its sysreg event have
+    the same PC and therefore the same count."""
+    p = tmp_path / f"{name}.trc"
+    r = run_hvsim(["run", "-q", "--trace", p, IMAGES / f"{name}.elf"])
+    assert r.status == 0, r.stderr
+    out = run_hvsim(["trace", "json", p]).stdout.splitlines()
+    last, prev, traps = {}, None, 0
+    for line in out:
+        e = json.loads(line)
+        t = (e["icount"], e["vtime"])
+        if e["pe"] in last:
+            assert t[0] >= last[e["pe"]][0] and t[1] >= last[e["pe"]][1], (last[e["pe"]], e)
+        last[e["pe"]] = t
+        if (e["type"] == "exc" and e["kind"] == 0 and int(e["esr"], 16) >> 26 == 0x18
+                and prev and prev["type"] == "sysreg" and prev["pc"] == e["pc"]):
+            assert prev["icount"] == e["icount"], (prev, e)
+            traps += 1
+        prev = e
+    assert len(out) > 1000
+    if name == "gic_lr":
+        assert traps >= 1  # its TALL1 checks trap ICC_IAR1_EL1 reads to EL2
+
+
 # ---- show filters and bad input for the new tools --------------------------------
 
 def test_show_vm_filter(traces):
