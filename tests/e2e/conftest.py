@@ -69,3 +69,14 @@ def hvsim():
 @pytest.fixture(scope="session")
 def images():
     return IMAGES
+
+
+def prepare_from_debian(script, outdir, what):
+    """Run a guests/*/prepare script (it fetches from Debian's archive into
+    outdir); skip the calling test, loudly, only if the archive is
+    unreachable (the script's exit status 3), and fail on anything else."""
+    p = subprocess.run([str(ROOT / script), str(outdir)], capture_output=True, timeout=900)
+    if p.returncode == 3:
+        pytest.skip(f"Debian's archive is unreachable, so {what} cannot be prepared: "
+                    + p.stderr.decode(errors="replace").strip().splitlines()[-1])
+    assert p.returncode == 0, p.stderr.decode(errors="replace")

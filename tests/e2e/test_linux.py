@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, run_hvsim, run_qemu
+from conftest import ROOT, prepare_from_debian, run_hvsim, run_qemu
 
 LINUX_DIR = ROOT / ".deps" / "linux" / "out"
 APPEND = "console=ttyAMA0"
@@ -21,12 +21,7 @@ MARKER = re.compile(rb"^HVSIM-LINUX: (.*?)\r?$", re.M)
 
 @pytest.fixture(scope="module")
 def linux():
-    p = subprocess.run([str(ROOT / "guests" / "linux" / "prepare"), str(LINUX_DIR)],
-                       capture_output=True, timeout=900)
-    if p.returncode == 3:
-        pytest.skip("Debian's archive is unreachable, so the Linux inputs cannot be "
-                    "prepared: " + p.stderr.decode(errors="replace").strip().splitlines()[-1])
-    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    prepare_from_debian("guests/linux/prepare", LINUX_DIR, "the Linux inputs")
     return LINUX_DIR / "Image", LINUX_DIR / "initrd.gz"
 
 

@@ -6,11 +6,10 @@ generated DTB, as U-Boot parses it) and `poweroff` (PSCI SYSTEM_OFF, which
 ends the run with status 0). The input's first newline stops the autoboot
 countdown. Skips, loudly, only when Debian's archive cannot be reached.
 """
-import subprocess
 
 import pytest
 
-from conftest import ROOT, run_hvsim
+from conftest import ROOT, prepare_from_debian, run_hvsim
 
 UBOOT_DIR = ROOT / ".deps" / "uboot" / "out"
 SCRIPT = b"\nversion\nfdt addr 0x40000000\nfdt print /psci\npoweroff\n"
@@ -18,12 +17,7 @@ SCRIPT = b"\nversion\nfdt addr 0x40000000\nfdt print /psci\npoweroff\n"
 
 @pytest.fixture(scope="module")
 def uboot():
-    p = subprocess.run([str(ROOT / "guests" / "uboot" / "prepare"), str(UBOOT_DIR)],
-                       capture_output=True, timeout=600)
-    if p.returncode == 3:
-        pytest.skip("Debian's archive is unreachable, so U-Boot cannot be fetched: "
-                    + p.stderr.decode(errors="replace").strip().splitlines()[-1])
-    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    prepare_from_debian("guests/uboot/prepare", UBOOT_DIR, "U-Boot")
     return UBOOT_DIR / "u-boot.bin"
 
 
