@@ -8,7 +8,6 @@ inputs as the reference. The tests skip, loudly, only when Debian's archive
 cannot be reached.
 """
 import re
-import subprocess
 
 import pytest
 
