@@ -91,6 +91,7 @@ struct hv_cpu {
     bool hole_touched;  /* ... and it reached a hole */
     /* In an MMIO callback: the access's host return address (hv_cpu_access_pc). */
     uintptr_t access_ra;
+    uintptr_t last_access_ra; /* the last device access's (split accesses: mmio_begin) */
     uc_hook h_fetch_prot;
     uc_hook h_write_prot; /* writes to read-only windows (ROM, flash) */
 };
@@ -1121,14 +1122,30 @@ int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, b
     return 0;
 }
 
+/* A device access is not a bus error: see hv_uci_clear_io_pc(). Its host
+ * return address is kept for hv_cpu_access_pc() and hv_cpu_icount(). QEMU
+ * sets it once per load or store (io_readx/io_writex), but an access wider
+ * than the device's callbacks (a 64-bit store to GICD_IROUTER) reaches us
+ * as two 4-byte calls within that one dispatch: the second finds it taken
+ * already and is the same instruction, so it reuses the first's. */
+static void mmio_begin(struct hv_cpu *cpu)
+{
+    uintptr_t ra = hv_uci_take_io_pc(&cpu->uci);
+    if (ra == HV_UCI_NO_IO_PC) {
+        ra = cpu->last_access_ra ? cpu->last_access_ra : HV_UCI_NO_IO_PC;
+        cpu->last_access_ra = 0; /* a split is two calls: reuse once */
+    } else {
+        cpu->last_access_ra = ra;
+    }
+    cpu->access_ra = ra;
+    cpu->access_pc_known = false;
+}
+
 static uint64_t mmio_read_thunk(uc_engine *uc, uint64_t off, unsigned size, void *ud)
 {
     struct mmio_thunk *t = ud;
     (void)uc;
-    /* A device access is not a bus error: see hv_uci_clear_io_pc(). Its
-     * return address is kept for hv_cpu_access_pc(). */
-    t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
-    t->cpu->access_pc_known = false;
+    mmio_begin(t->cpu);
     uint64_t v = t->rd(t->ctx, off, size);
     t->cpu->access_ra = 0;
     return v;
@@ -1138,8 +1155,7 @@ static void mmio_write_thunk(uc_engine *uc, uint64_t off, unsigned size, uint64_
 {
     struct mmio_thunk *t = ud;
     (void)uc;
-    t->cpu->access_ra = hv_uci_take_io_pc(&t->cpu->uci);
-    t->cpu->access_pc_known = false;
+    mmio_begin(t->cpu);
     t->wr(t->ctx, off, size, v);
     t->cpu->access_ra = 0;
 }
@@ -1359,6 +1375,7 @@ int hv_cpu_run(struct hv_cpu *cpu, enum hv_cpu_stop *why, struct hv_err *err)
     }
     *why = cpu->stop_requested ? HV_CPU_STOP_REQUESTED : HV_CPU_STOP_WFI;
     cpu->stop_requested = false;
+    cpu->last_access_ra = 0; /* the engine's return addresses are stale now */
     update_next_check(cpu);
     return 0;
 }

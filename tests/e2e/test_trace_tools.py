@@ -473,7 +473,9 @@ def test_gic_events_filtered_out_costs_nothing(tmp_path):
 
 # ---- exact times inside a translated block (docs/architecture.md) ----------------
 
-@pytest.mark.parametrize("name", ["gic_lr", "hypervisor"])
+# gic_spi writes GICD_IROUTER with 64-bit stores, which reach the GIC as two
+# 32-bit halves: both halves carry the store's count.
+@pytest.mark.parametrize("name", ["gic_lr", "gic_spi", "hypervisor"])
 def test_times_never_go_back(tmp_path, name):
     """Events raised inside a translated block (an MMIO access, a modelled
     MRS/MSR) carry the count retired before their instruction, like the
@@ -496,7 +498,7 @@ def test_times_never_go_back(tmp_path, name):
             assert prev["icount"] == e["icount"], (prev, e)
             traps += 1
         prev = e
-    assert len(out) > 1000
+    assert len(out) > 100
     if name == "gic_lr":
         assert traps >= 1  # its TALL1 checks trap ICC_IAR1_EL1 reads to EL2
 
