@@ -34,6 +34,125 @@ void grt_putc(char c)
     wr(0x00, (uint8_t)c);
 }
 
+/* The interrupt-driven console (grt_console_irq_init). PL011 TRM (DDI
+ * 0183): IMSC 0x038, MIS 0x040, ICR 0x044; bit 5 of each is the transmit
+ * interrupt (TXIM/TXMIS/TXIC); FR.TXFF is bit 5 of 0x018. With the FIFOs on
+ * and UARTIFLS.TXIFLSEL at its reset value (1/2), TXIS means the TX FIFO
+ * has drained to half full or less (TRM 3.4.3), so half a FIFO (8 of 16
+ * bytes) fits without asking FR; TXFF is still checked. The UART's SPI is
+ * routed to vCPU 0 (the hypervisor injects it there), so only vCPU 0 uses
+ * the ring; the other vCPUs write polled, and since vCPU 0 waits for its
+ * ring to drain before grt_printf returns, their lines never interleave. */
+#define TX_IRQ   (1u << 5)
+#define TX_CHUNK 8u
+#define RING     256u
+static uint8_t ring[RING];
+static volatile uint32_t ring_head, ring_tail; /* free-running indices */
+static volatile bool tx_busy;
+static bool irq_mode;
+static uint32_t irq_intid;
+static volatile uint32_t irq_count;
+
+/* Move up to TX_CHUNK bytes from the ring into the TX FIFO; when the ring
+ * is empty, mask TXIM (the transmit interrupt stays asserted while TXIS is
+ * set, so it must be masked, not just left). Runs with IRQs masked. */
+static void tx_fill(void)
+{
+    unsigned n = 0;
+    while (ring_tail != ring_head && n < TX_CHUNK && !(rd(0x18) & (1u << 5))) {
+        wr(0x00, ring[ring_tail % RING]);
+        ring_tail = ring_tail + 1;
+        n++;
+    }
+    if (ring_tail == ring_head) {
+        wr(0x38, rd(0x38) & ~TX_IRQ);
+        tx_busy = false;
+    }
+}
+
+bool grt_console_irq_init(uint32_t intid)
+{
+    struct grt_hvc_ret vd = grt_hvc(HYP_VDEV_INFO, 0, 0, 0);
+    if (!(vd.x0 & 2))
+        return false; /* an emulated console without interrupts: poll */
+    wr(0x38, 0);      /* all PL011 interrupts masked */
+    wr(0x44, 0x7ff);  /* and cleared */
+    /* Its SPI in the VM's distributor: Group 1 (GICD_IGROUPR<n>), priority
+     * 0xa0 (GICD_IPRIORITYR<n>, byte access), enabled (GICD_ISENABLER<n>),
+     * GICv3 8.9. GICD_IROUTER<n> keeps its reset value 0: vCPU 0. */
+    volatile uint32_t *igroupr = (volatile uint32_t *)(GICD_BASE + 0x80 + 4 * (intid / 32));
+    *igroupr = *igroupr | 1u << (intid % 32);
+    *(volatile uint8_t *)(GICD_BASE + 0x400 + intid) = 0xa0;
+    *(volatile uint32_t *)(GICD_BASE + 0x100 + 4 * (intid / 32)) = 1u << (intid % 32);
+    irq_intid = intid;
+    irq_mode = true;
+    return true;
+}
+
+bool grt_console_irq(uint32_t intid)
+{
+    if (!irq_mode || intid != irq_intid)
+        return false;
+    irq_count = irq_count + 1;
+    if (rd(0x40) & TX_IRQ) {
+        wr(0x44, TX_IRQ); /* TXIC: the next byte written sets TXIS again */
+        tx_fill();
+    }
+    return true;
+}
+
+uint32_t grt_console_irqs(void)
+{
+    return irq_count;
+}
+
+static inline uint64_t irq_save(void)
+{
+    uint64_t daif;
+    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #2" : "=r"(daif)::"memory");
+    return daif;
+}
+static inline void irq_restore(uint64_t daif)
+{
+    __asm__ volatile("msr daif, %0" ::"r"(daif) : "memory");
+}
+
+/* Start the transmitter on what is in the ring and wait until the TX
+ * interrupt has emptied it: the first chunk is written here, then TXIM is
+ * unmasked and each TX interrupt refills the FIFO. The wait is WFI with
+ * IRQs masked (a pending interrupt ends WFI, Arm ARM D1.6.2 "Wait for
+ * Interrupt"), then a short unmasked window in which it is taken: no
+ * wake-up can be lost between the check and the WFI. */
+static void tx_run(void)
+{
+    uint64_t daif = irq_save();
+    tx_busy = true;
+    tx_fill();
+    if (tx_busy)
+        wr(0x38, rd(0x38) | TX_IRQ);
+    while (tx_busy) {
+        __asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+    }
+    irq_restore(daif);
+}
+
+static void ring_write(const char *p)
+{
+    for (; *p; p++) {
+        if (*p == '\n') {
+            if (ring_head - ring_tail == RING)
+                tx_run();
+            ring[ring_head % RING] = '\r';
+            ring_head = ring_head + 1;
+        }
+        if (ring_head - ring_tail == RING)
+            tx_run();
+        ring[ring_head % RING] = (uint8_t)*p;
+        ring_head = ring_head + 1;
+    }
+    tx_run();
+}
+
 int grt_printf(const char *fmt, ...)
 {
     char buf[200];
@@ -41,6 +160,10 @@ int grt_printf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = hyp_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    if (irq_mode && (SYSREG_R(mpidr_el1) & 0xff) == 0) {
+        ring_write(buf);
+        return n;
+    }
     for (const char *p = buf; *p; p++)
         grt_putc(*p);
     return n;
@@ -67,12 +190,10 @@ void grt_cpu_off(void)
  * GICD_CTLR, wake this vCPU's redistributor (GICR_WAKER), give the
  * virtual timer PPI (INTID 27) priority 0xa0 and enable it
  * (GICR_ISENABLER0). */
-#define GICD 0x08000000ul
-#define GICR 0x080a0000ul
 void grt_gic_init(void)
 {
-    uint64_t rd = GICR + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff);
-    *(volatile uint32_t *)GICD = 0x2;
+    uint64_t rd = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff);
+    *(volatile uint32_t *)GICD_BASE = 0x2;
     *(volatile uint32_t *)(rd + 0x14) = 0;
     while (*(volatile uint32_t *)(rd + 0x14) & 4)
         ;

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GRT_UART 0x09000000ul
+#define GRT_UART  0x09000000ul
+#define GICD_BASE 0x08000000ul /* the VM's emulated GICv3, at QEMU virt's addresses */
+#define GICR_BASE 0x080a0000ul
 
 #define HYP_NULL          0x86000000u
 #define HYP_CONSOLE_WRITE 0x86000001u
@@ -36,6 +38,16 @@ struct grt_hvc_ret {
 };
 
 void grt_console_init(void);
+/* Interrupt-driven console output for vCPU 0: grt_printf then fills a ring
+ * that the PL011 TX interrupt (virtual INTID intid) drains, and returns
+ * when it is empty. Needs grt_gic_init() first. Returns false, leaving the
+ * console polled, when the hypervisor says (VDEV_INFO x0 bit 1) that the
+ * console raises no interrupt (the emulated one on QEMU). */
+bool grt_console_irq_init(uint32_t intid);
+/* From grt_irq: true if intid was the console's (it is then handled, the
+ * caller still EOIs it). */
+bool grt_console_irq(uint32_t intid);
+uint32_t grt_console_irqs(void); /* console interrupts taken so far */
 void grt_putc(char c);
 int grt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct grt_hvc_ret grt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);

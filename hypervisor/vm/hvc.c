@@ -10,7 +10,9 @@
  *                                x2 = this vCPU, x3 = priority
  *   0x86000004 HYP_VDEV_INFO     returns x0 = 1 and x1/x2 = the IPAs of its
  *                                vCRU/vGRF (vm/vcru.c), or x0 = 0: none;
- *                                x3 = the IPA of its I2C controller, or 0
+ *                                x3 = the IPA of its I2C controller, or 0;
+ *                                x0 bit 1: its console UART raises its
+ *                                interrupt (passthrough with a virtual SPI)
  *
  * PSCI is answered for the VM only: CPU_ON starts one of its own vCPUs,
  * SYSTEM_OFF / SYSTEM_RESET stop or restart that VM and nothing else. */
@@ -112,6 +114,14 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
         return;
     case HYP_VDEV_INFO: /* x0 bit 0: a vCRU at x1 and a vGRF at x2 (0: none, e.g. QEMU) */
         x[0] = v->vm->vclk ? 1 : 0;
+        /* bit 1: its console raises its interrupt (a passthrough PL011 with
+         * a virtual SPI); the emulated vuart raises none, so the guest polls */
+        if (v->vm->console_passthrough && v->vm->cfg->console.virq) {
+            const struct hyp_plat_dev *u =
+                hyp_plat_find(&h->view, HYP_DEV_UART, v->vm->cfg->console.uart);
+            if (u && u->intid >= 0)
+                x[0] |= 2;
+        }
         x[1] = v->vm->vclk ? HYP_VCRU_IPA : 0;
         x[2] = v->vm->vclk ? HYP_VGRF_IPA : 0;
         x[3] = 0;
