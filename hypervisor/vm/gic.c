@@ -71,15 +71,7 @@ void hyp_gic_enable_spi(struct hyp *h, unsigned intid)
     mmio_w32(d + GICD_IGROUPR + 4 * (intid / 32),
              mmio_r32(d + GICD_IGROUPR + 4 * (intid / 32)) | 1u << (intid % 32));
     set_prio(d + GICD_IPRIORITYR, intid);
-    /* PE 0.0.0.0, as two 32-bit writes (GICv3 allows 32-bit accesses to
-     * the 64-bit GICD_IROUTER<n>; Linux does so on AArch32): hvsim splits
-     * a 64-bit MMIO store in two and stamps the second half with its
-     * block's end count, which puts an event behind the next one in time
-     * (a simulator bug, to fix in sim/cpu_el2; found by
-     * test_trace_tools.py::test_times_never_go_back once gpos enabled its
-     * UART's SPI). */
-    mmio_w32(d + GICD_IROUTER + 8 * (uint64_t)intid, 0);
-    mmio_w32(d + GICD_IROUTER + 8 * (uint64_t)intid + 4, 0);
+    mmio_w64(d + GICD_IROUTER + 8 * (uint64_t)intid, 0); /* PE 0.0.0.0 */
     mmio_w32(d + GICD_ISENABLER + 4 * (intid / 32), 1u << (intid % 32));
 }
 
