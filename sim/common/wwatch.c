@@ -4,20 +4,22 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 /* The registry: the one piece of process-wide state (the handler has no
  * context). A slot is in use when `active` is set; the handler reads
- * base/len/active and writes dirty/unprot only. 8192 slots cover 16 cached
+ * base/len/active/pages and writes dirty and the page marks only. 8192 slots cover 16 cached
  * stage 2s of 1 GiB in 4 KiB pages (514 table pages each). */
 #define WW_SLOTS 8192
 
 struct ww_slot {
     volatile sig_atomic_t active;
     volatile sig_atomic_t dirty;
-    volatile sig_atomic_t broken; /* could not be re-protected */
+    volatile sig_atomic_t broken;  /* could not be re-protected */
+    volatile unsigned char *pages; /* a mark per written page, or NULL */
     uintptr_t base;
     size_t len;
 };
@@ -44,6 +46,8 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
         for (size_t i = 0; i < nslots_used; i++) {
             struct ww_slot *s = &slots[i];
             if (s->active && a >= s->base && a - s->base < s->len) {
+                if (s->pages)
+                    s->pages[(a - s->base) / pagesz] = 1;
                 s->dirty = 1;
                 ours = true;
             }
@@ -122,11 +126,14 @@ int hv_ww_watch(void *p, size_t len)
     s->len = len;
     s->dirty = 0;
     s->broken = 0;
+    s->pages = calloc(len / pagesz, 1); /* NULL: every page reads as written */
     if (i == nslots_used)
         nslots_used++;
     s->active = 1;
     if (mprotect(p, len, PROT_READ)) {
         s->active = 0;
+        free((void *)s->pages);
+        s->pages = NULL;
         return -1;
     }
     return (int)i;
@@ -138,6 +145,8 @@ void hv_ww_unwatch(int h)
         return;
     struct ww_slot *s = &slots[h];
     s->active = 0;
+    free((void *)s->pages);
+    s->pages = NULL;
     /* Restore write access, except where another active watch still needs
      * a page read-only (two cached stage 2s sharing a table): then page by
      * page. */
@@ -159,17 +168,42 @@ void hv_ww_unwatch(int h)
         nslots_used--;
 }
 
-bool hv_ww_test_and_clear(int h)
+bool hv_ww_dirty(int h)
 {
     if (h < 0 || (size_t)h >= nslots_used || !slots[h].active)
         return true;
+    return slots[h].dirty || slots[h].broken;
+}
+
+bool hv_ww_page_dirty(int h, size_t off)
+{
+    if (h < 0 || (size_t)h >= nslots_used || !slots[h].active)
+        return true;
+    const struct ww_slot *s = &slots[h];
+    if (s->broken || !s->pages || off >= s->len)
+        return true;
+    return s->pages[off / pagesz] != 0;
+}
+
+void hv_ww_clear(int h)
+{
+    if (h < 0 || (size_t)h >= nslots_used || !slots[h].active)
+        return;
     struct ww_slot *s = &slots[h];
-    if (!s->dirty && !s->broken)
-        return false;
+    if (!s->dirty)
+        return;
     s->dirty = 0;
+    if (s->pages)
+        memset((void *)s->pages, 0, s->len / pagesz);
     if (mprotect((void *)s->base, s->len, PROT_READ))
         s->broken = 1;
-    return true;
+}
+
+bool hv_ww_test_and_clear(int h)
+{
+    bool d = hv_ww_dirty(h);
+    hv_ww_clear(h);
+    return d;
 }
 
 unsigned long hv_ww_faults(void)

@@ -43,6 +43,14 @@ void hv_ww_unwatch(int h);
  * every test, so callers keep comparing bytes: correctness first). */
 bool hv_ww_test_and_clear(int h);
 
+/* The same in two steps, to compare only what was written: was the range
+ * written (or is it broken) since the last clear? Was the page holding
+ * byte `off` of the range written? (true when unknown.) Then clear the
+ * marks and re-protect the range. */
+bool hv_ww_dirty(int h);
+bool hv_ww_page_dirty(int h, size_t off);
+void hv_ww_clear(int h);
+
 /* Number of write faults handled since start (for tests and benchmarks). */
 unsigned long hv_ww_faults(void);
 

@@ -539,14 +539,31 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
 {
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
-        /* Watched and not written since the last check: unchanged. A
-         * written watch is re-protected, then its tables compared: a store
-         * that put the same bytes back changes nothing (the same answer as
-         * the memcmp alone). */
-        if (e->ww && e->ww[i] >= 0 && (i == 0 || e->ww[i - 1] != e->ww[i]) &&
-            !hv_ww_test_and_clear(e->ww[i])) {
-            while (i + 1 < e->s2.ntables && e->ww[i + 1] == e->ww[i])
-                i++; /* the rest of this watch's tables */
+        /* A watch (common/wwatch.h) covers tables i..j-1, contiguous in PA
+         * and host memory. Not written since the last check: unchanged,
+         * without reading a byte. Written: compare the tables on written
+         * pages, then clear and re-protect. A store that put the same bytes
+         * back changes nothing: the answer is the memcmp's. */
+        if (e->ww && e->ww[i] >= 0) {
+            int h = e->ww[i];
+            size_t j = i + 1;
+            while (j < e->s2.ntables && e->ww[j] == h)
+                j++;
+            if (hv_ww_dirty(h)) {
+                for (size_t k = i; k < j; k++) {
+                    const struct hv_iso_table *u = &e->s2.tables[k];
+                    uint64_t off = u->pa - t->pa;
+                    bool written = false;
+                    for (uint64_t o = 0; o < u->size && !written; o += 4096)
+                        written = hv_ww_page_dirty(h, (size_t)(off + o));
+                    const void *host =
+                        written ? iso->cfg.map(iso->cfg.read_ctx, u->pa, u->size) : NULL;
+                    if (written && (!host || memcmp(host, u->bytes, u->size) != 0))
+                        return false;
+                }
+                hv_ww_clear(h);
+            }
+            i = j - 1;
             continue;
         }
         const void *host = iso->cfg.map ? iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size) : NULL;

@@ -52,6 +52,34 @@ START_TEST(test_write_marks_dirty)
 }
 END_TEST
 
+START_TEST(test_page_marks)
+{
+    /* One watch over 3 pages: a store marks its page only. */
+    ck_assert_int_eq(hv_ww_init(), 0);
+    uint8_t *p = map_pages(3);
+    int h = hv_ww_watch(p, 3 * pg());
+    ck_assert_int_ge(h, 0);
+    ck_assert(!hv_ww_dirty(h));
+    volatile uint8_t *v = p;
+    v[pg() + 100] = 7;
+    ck_assert(hv_ww_dirty(h));
+    ck_assert(!hv_ww_page_dirty(h, 0));
+    ck_assert(hv_ww_page_dirty(h, pg()));
+    ck_assert(hv_ww_page_dirty(h, 2 * pg() - 1));
+    ck_assert(!hv_ww_page_dirty(h, 2 * pg()));
+    ck_assert(hv_ww_page_dirty(h, 3 * pg())); /* outside: unknown */
+    hv_ww_clear(h);
+    ck_assert(!hv_ww_dirty(h));
+    ck_assert(!hv_ww_page_dirty(h, pg()));
+    unsigned long f0 = hv_ww_faults();
+    v[pg()] = 8; /* protected again: a new fault */
+    ck_assert_uint_eq(hv_ww_faults(), f0 + 1);
+    ck_assert(hv_ww_page_dirty(h, pg()));
+    hv_ww_unwatch(h);
+    munmap(p, 3 * pg());
+}
+END_TEST
+
 START_TEST(test_unwatched_unaffected)
 {
     ck_assert_int_eq(hv_ww_init(), 0);
@@ -153,6 +181,7 @@ int main(void)
     Suite *s = suite_create("wwatch");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_write_marks_dirty);
+    tcase_add_test(tc, test_page_marks);
     tcase_add_test(tc, test_unwatched_unaffected);
     tcase_add_test(tc, test_unwatch_restores_rw);
     tcase_add_test(tc, test_shared_page_two_watches);
