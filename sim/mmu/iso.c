@@ -1,5 +1,6 @@
 /* hvsim: the isolation checker. See iso.h and docs/mmu.md. */
 #include "iso.h"
+#include "common/wwatch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,9 @@ struct cache_ent {
     uint32_t vmid;
     uint64_t last_use;
     struct hv_iso_s2 s2;
+    /* Write-watch handles (common/wwatch.h) of s2.tables[i], or -1 where
+     * the page is compared byte by byte; NULL when nothing is watched. */
+    int *ww;
 };
 
 /* A table page of some cached stage 2, for the writable-table check. */
@@ -334,8 +338,53 @@ int hv_iso_create(struct hv_iso **out, const struct hv_iso_config *c)
     return 0;
 }
 
+static void unwatch_tables(struct cache_ent *e)
+{
+    if (!e->ww)
+        return;
+    for (size_t i = 0; i < e->s2.ntables; i++)
+        if (e->ww[i] >= 0 && (i == 0 || e->ww[i - 1] != e->ww[i]))
+            hv_ww_unwatch(e->ww[i]);
+    free(e->ww);
+    e->ww = NULL;
+}
+
+/* Watch the host pages of the entry's tables, so that a later entry only
+ * compares the bytes of pages written since. Tables that follow each other
+ * in host memory share one watch (one mprotect, one flag to test): a
+ * hypervisor's page allocator usually hands them out in a row. Without a
+ * host mapping or a usable watch, a table's handle stays -1 and its bytes
+ * are compared on every entry. */
+static void watch_tables(struct hv_iso *iso, struct cache_ent *e)
+{
+    if (!iso->cfg.map || iso->cfg.no_watch || !e->s2.ntables || hv_ww_init())
+        return;
+    size_t n = e->s2.ntables;
+    e->ww = malloc(n * sizeof(*e->ww));
+    if (!e->ww)
+        return;
+    for (size_t i = 0; i < n;) {
+        const struct hv_iso_table *t = &e->s2.tables[i];
+        const uint8_t *host = iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size);
+        size_t j = i + 1, len = t->size;
+        while (host && j < n) {
+            const struct hv_iso_table *u = &e->s2.tables[j];
+            if (u->pa != t->pa + len ||
+                iso->cfg.map(iso->cfg.read_ctx, u->pa, u->size) != host + len)
+                break;
+            len += u->size;
+            j++;
+        }
+        int h = host ? hv_ww_watch((void *)(uintptr_t)host, len) : -1;
+        for (size_t k = i; k < j; k++)
+            e->ww[k] = h;
+        i = j;
+    }
+}
+
 static void drop(struct cache_ent *e)
 {
+    unwatch_tables(e);
     hv_iso_s2_free(&e->s2);
     memset(e, 0, sizeof(*e));
 }
@@ -490,6 +539,33 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
 {
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
+        /* A watch (common/wwatch.h) covers tables i..j-1, contiguous in PA
+         * and host memory. Not written since the last check: unchanged,
+         * without reading a byte. Written: compare the tables on written
+         * pages, then clear and re-protect. A store that put the same bytes
+         * back changes nothing: the answer is the memcmp's. */
+        if (e->ww && e->ww[i] >= 0) {
+            int h = e->ww[i];
+            size_t j = i + 1;
+            while (j < e->s2.ntables && e->ww[j] == h)
+                j++;
+            if (hv_ww_dirty(h)) {
+                for (size_t k = i; k < j; k++) {
+                    const struct hv_iso_table *u = &e->s2.tables[k];
+                    uint64_t off = u->pa - t->pa;
+                    bool written = false;
+                    for (uint64_t o = 0; o < u->size && !written; o += 4096)
+                        written = hv_ww_page_dirty(h, (size_t)(off + o));
+                    const void *host =
+                        written ? iso->cfg.map(iso->cfg.read_ctx, u->pa, u->size) : NULL;
+                    if (written && (!host || memcmp(host, u->bytes, u->size) != 0))
+                        return false;
+                }
+                hv_ww_clear(h);
+            }
+            i = j - 1;
+            continue;
+        }
         const void *host = iso->cfg.map ? iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size) : NULL;
         if (!host) {
             if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
@@ -542,6 +618,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
         e = victim;
     }
     uint64_t before = iso->st.violations;
+    unwatch_tables(e);
     if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2)) {
         drop(e);
         return -1;
@@ -553,6 +630,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     e->pa_bits = r->pa_bits;
     e->vmid = vmid;
     e->last_use = iso->tick;
+    watch_tables(iso, e);
     iso->st.walks++;
     iso->st.descriptors += e->s2.descriptors;
     iso->st.last_truncated = e->s2.truncated;

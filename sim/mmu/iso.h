@@ -65,6 +65,9 @@ struct hv_iso_config {
     hv_iso_report_fn report;
     void *report_ctx;
     unsigned max_reports; /* per check; 0 = 32. The rest are counted. */
+    /* Compare every table page on every entry instead of write-watching
+     * the mapped ones (common/wwatch.h); the benchmark's baseline. */
+    bool no_watch;
 };
 
 /* One maximal run of stage-2 mappings: contiguous IPAs to contiguous PAs

@@ -9,12 +9,15 @@
 #include <string.h>
 
 #include "check_run.h"
+#include "common/wwatch.h"
 #include "mmu/iso.h"
 
 #define MEM_BASE 0x40000000ull
 #define MEM_SIZE (8ull << 20)
 
-static uint8_t mem[MEM_SIZE];
+/* Page-aligned like guest RAM (an mmap), so that the write-watch can
+ * protect the table pages when a test passes `map`. */
+static _Alignas(4096) uint8_t mem[MEM_SIZE];
 
 static int rd(void *ctx, uint64_t pa, void *buf, size_t len)
 {
@@ -401,6 +404,61 @@ START_TEST(test_cache_and_invalidation)
 }
 END_TEST
 
+static const void *mp(void *ctx, uint64_t pa, size_t len)
+{
+    (void)ctx;
+    if (pa < MEM_BASE || pa - MEM_BASE > MEM_SIZE - len)
+        return NULL;
+    return mem + (pa - MEM_BASE);
+}
+
+/* With a host mapping the table pages are write-watched (common/wwatch.h):
+ * the answers must be those of the byte comparison. */
+START_TEST(test_cache_with_write_watch)
+{
+    struct got g;
+    struct hv_iso_stats st;
+    build_basic();
+    struct hv_plat_owner o[] = {own("all", MEM_BASE, 1ull << 30, HV_OWNER_VM, 1)};
+    struct hv_iso *iso;
+    struct hv_iso_config c = {
+        .owners = o, .nowners = 1, .read = rd, .map = mp, .report = report, .report_ctx = &g};
+    memset(&g, 0, sizeof(g));
+    ck_assert_int_eq(hv_iso_create(&iso, &c), 0);
+    struct hv_mmu_regs r = regs(L1 | (1ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    ck_assert_int_eq(hv_ww_init(), 0); /* the watch is usable here */
+    unsigned long f0 = hv_ww_faults();
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    /* A store elsewhere in memory: no fault, still a hit. */
+    put(0x40400000ull, 0x1234);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    ck_assert_uint_eq(hv_ww_faults(), f0);
+    /* The same bytes stored into a table: a fault, a compare, a hit. */
+    put(L3, 0x40400000ull | PAGE | NORM | RW | AF);
+    ck_assert_uint_eq(hv_ww_faults(), f0 + 1);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 1);
+    ck_assert_uint_eq(st.hits, 3);
+    /* A new mapping of foreign memory in the level-3 table: found. */
+    put(L3 + 8 * 20, 0x80000000ull | PAGE | NORM | RW | AF);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 1);
+    ck_assert_uint_eq(g.v[0].ipa, 0x214000ull);
+    ck_assert_uint_eq(g.v[0].pa, 0x80000000ull);
+    /* And one in the level-1 table (the same watch as the level-3 one). */
+    put(L1 + 8, 0x80000000ull | BLOCK | NORM | RW | AF); /* IPA 1 GiB */
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 2);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 3);
+    hv_iso_destroy(iso);
+    /* Destroyed: the pages are writable without faults again. */
+    f0 = hv_ww_faults();
+    memset(mem, 0, 3 * 4096);
+    ck_assert_uint_eq(hv_ww_faults(), f0);
+}
+END_TEST
+
 START_TEST(test_stage2_off_reported_once)
 {
     struct got g;
@@ -483,6 +541,7 @@ int main(void)
     tcase_add_test(tc, test_other_vms_tables);
     tcase_add_test(tc, test_replaced_tables_become_memory);
     tcase_add_test(tc, test_cache_and_invalidation);
+    tcase_add_test(tc, test_cache_with_write_watch);
     tcase_add_test(tc, test_stage2_off_reported_once);
     tcase_add_test(tc, test_report_cap);
     tcase_add_test(tc, test_enumerate_is_bounded);
