@@ -7,7 +7,6 @@ times each. Prints the medians of host wall time and user+system CPU time and
 the ratios hvsim/QEMU (target: at most 1.0x QEMU's wall time). CPU time is the
 steadier measure on a shared machine. Exit status 1 only if a boot fails."""
 import argparse
-import os
 import resource
 import statistics
 import subprocess
@@ -29,41 +28,70 @@ def timed(cmd):
     return wall, cpu, p
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--reps", type=int, default=3)
-    a = ap.parse_args()
+def prepare_linux():
+    """guests/linux/prepare's Image and initrd paths, or None if it failed."""
     out = ROOT / ".deps" / "linux" / "out"
-    p = subprocess.run([str(ROOT / "guests" / "linux" / "prepare"), str(out)])
-    if p.returncode != 0:
+    if subprocess.run([str(ROOT / "guests" / "linux" / "prepare"), str(out)]).returncode != 0:
         print("cannot prepare the Linux inputs (Debian's archive unreachable?)")
-        return 1
-    image, initrd = str(out / "Image"), str(out / "initrd.gz")
-    cmds = {
-        "hvsim": [str(Path(a.build) / "hvsim"), "run", "-q", "-m", "256M", "--append", APPEND,
-                  "--initrd", initrd, image],
-        "qemu": ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", "-cpu",
-                 "cortex-a72", "-m", "256", "-display", "none", "-monitor", "none", "-nic", "none",
-                 "-serial", "stdio", "-kernel", image, "-initrd", initrd, "-append", APPEND],
-    }
-    res = {}
-    for rep in range(a.reps):
-        for name, cmd in cmds.items():  # interleaved, so both see the same load
+        return None
+    return out, str(out / "Image"), str(out / "initrd.gz")
+
+
+def qemu_direct(image, initrd):
+    """The baseline: QEMU 7.2 TCG booting the kernel directly."""
+    return ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", "-cpu",
+            "cortex-a72", "-m", "256", "-display", "none", "-monitor", "none", "-nic", "none",
+            "-serial", "stdio", "-kernel", image, "-initrd", initrd, "-append", APPEND]
+
+
+def run_interleaved(cmds, reps):
+    """Run each command reps times, interleaved so that all see the same load;
+    each run must reach the marker. Returns ({name: [(wall, cpu)]}, {name:
+    last process}), or None after printing which boot failed."""
+    res, last = {}, {}
+    for _ in range(reps):
+        for name, cmd in cmds.items():
             wall, cpu, p = timed(cmd)
             if p.returncode != 0 or b"HVSIM-LINUX: init started" not in p.stdout:
                 print(f"{name}: boot failed (exit {p.returncode})")
-                return 1
+                return None
             res.setdefault(name, []).append((wall, cpu))
-    print(f"Linux boot to the initramfs marker and power-off ({(out / 'VERSION').read_text().strip()}), "
-          f"{a.reps} runs each, medians:")
+            last[name] = p
+    return res, last
+
+
+def print_medians(res, width):
+    """Print and return {name: (median wall, median cpu)}."""
     med = {}
     for name, runs in res.items():
         w = statistics.median(r[0] for r in runs)
         c = statistics.median(r[1] for r in runs)
         med[name] = (w, c)
-        print(f"  {name:6s} wall {w:6.2f} s   cpu {c:6.2f} s   "
+        print(f"  {name:{width}s} wall {w:6.2f} s   cpu {c:6.2f} s   "
               f"[{', '.join(f'{r[0]:.2f}' for r in runs)}]")
+    return med
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    prep = prepare_linux()
+    if not prep:
+        return 1
+    out, image, initrd = prep
+    cmds = {
+        "hvsim": [str(Path(a.build) / "hvsim"), "run", "-q", "-m", "256M", "--append", APPEND,
+                  "--initrd", initrd, image],
+        "qemu": qemu_direct(image, initrd),
+    }
+    ran = run_interleaved(cmds, a.reps)
+    if not ran:
+        return 1
+    print(f"Linux boot to the initramfs marker and power-off ({(out / 'VERSION').read_text().strip()}), "
+          f"{a.reps} runs each, medians:")
+    med = print_medians(ran[0], 6)
     rw = med["hvsim"][0] / med["qemu"][0]
     rc = med["hvsim"][1] / med["qemu"][1]
     print(f"  hvsim / QEMU wall time  {rw:5.2f}x   target <= 1.0x  {'PASS' if rw <= 1.0 else 'MISS'}")

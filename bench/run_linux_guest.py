@@ -11,13 +11,11 @@ class, per second of virtual time (from its summary line and hvsim's
 virtual-time report). Exit status 1 only if a boot fails."""
 import argparse
 import re
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_linux import timed  # noqa: E402
+from run_linux import prepare_linux, print_medians, qemu_direct, run_interleaved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EC_NAMES = {0x01: "WFI/WFE", 0x16: "HVC", 0x17: "SMC", 0x18: "MSR/MRS", 0x20: "instr abort",
@@ -29,40 +27,24 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
-    out = ROOT / ".deps" / "linux" / "out"
-    p = subprocess.run([str(ROOT / "guests" / "linux" / "prepare"), str(out)])
-    if p.returncode != 0:
-        print("cannot prepare the Linux inputs (Debian's archive unreachable?)")
+    prep = prepare_linux()
+    if not prep:
         return 1
-    image, initrd = str(out / "Image"), str(out / "initrd.gz")
+    out, image, initrd = prep
     build = Path(a.build)
     cmds = {
         "hvsim guest": [str(build / "hvsim"), "run", "-m", "256M", "--load", f"{image}@0x48000000",
                         "--load", f"{initrd}@0x4c000000",
                         str(build / "images" / "hypervisor-linux.elf")],
-        "qemu direct": ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
-                        "-cpu", "cortex-a72", "-m", "256", "-display", "none", "-monitor", "none",
-                        "-nic", "none", "-serial", "stdio", "-kernel", image, "-initrd", initrd,
-                        "-append", "console=ttyAMA0"],
+        "qemu direct": qemu_direct(image, initrd),
     }
-    res, last = {}, {}
-    for rep in range(a.reps):
-        for name, cmd in cmds.items():  # interleaved, so both see the same load
-            wall, cpu, p = timed(cmd)
-            if p.returncode != 0 or b"HVSIM-LINUX: init started" not in p.stdout:
-                print(f"{name}: boot failed (exit {p.returncode})")
-                return 1
-            res.setdefault(name, []).append((wall, cpu))
-            last[name] = p
+    ran = run_interleaved(cmds, a.reps)
+    if not ran:
+        return 1
+    res, last = ran
     print(f"Linux ({(out / 'VERSION').read_text().strip()}) as a guest next to rtos on hvsim, "
           f"vs QEMU's direct boot; {a.reps} runs each, medians:")
-    med = {}
-    for name, runs in res.items():
-        w = statistics.median(r[0] for r in runs)
-        c = statistics.median(r[1] for r in runs)
-        med[name] = (w, c)
-        print(f"  {name:12s} wall {w:6.2f} s   cpu {c:6.2f} s   "
-              f"[{', '.join(f'{r[0]:.2f}' for r in runs)}]")
+    med = print_medians(res, 12)
     rw = med["hvsim guest"][0] / med["qemu direct"][0]
     rc = med["hvsim guest"][1] / med["qemu direct"][1]
     print(f"  hvsim guest / QEMU direct wall time  {rw:5.2f}x   target <= 1.5x  "
