@@ -73,6 +73,15 @@ struct hv_cpu {
     uint32_t pre_insn[2];
     bool pre_insn_ok[2];
 
+    /* hv_cpu_vmreg's cache: bit r of vmreg_valid set when vmreg[r] holds
+     * the engine's value. vmreg_settling: an MSR to one of them was seen and
+     * the engine may not have done it yet (the hook runs first); cleared at
+     * the next block start. */
+    uint64_t vmreg[HV_VMREG__COUNT];
+    unsigned vmreg_valid;
+    bool vmreg_settling;
+    bool vmreg_nocache;
+
     uint16_t *sysreg_map; /* encoding -> 1 + index into slots, or 0 */
     struct sysreg_slot *slots;
     size_t nslots, cap_slots;
@@ -108,6 +117,8 @@ static int cp_rw(struct hv_cpu *cpu, uint32_t enc, uint64_t *v, bool write)
         .op2 = HV_SYSREG_OP2(enc),
         .val = write ? *v : 0,
     };
+    if (write)
+        cpu->vmreg_valid = 0; /* (hv_cpu_vmreg) */
     uc_err e = write ? uc_reg_write(cpu->uc, UC_ARM64_REG_CP_REG, &cp)
                      : uc_reg_read(cpu->uc, UC_ARM64_REG_CP_REG, &cp);
     if (e != UC_ERR_OK)
@@ -115,6 +126,23 @@ static int cp_rw(struct hv_cpu *cpu, uint32_t enc, uint64_t *v, bool write)
     if (!write)
         *v = cp.val;
     return 0;
+}
+
+/* The encodings of enum hv_cpu_vmreg (Arm ARM D17.2: HCR_EL2, VTTBR_EL2,
+ * VTCR_EL2, VMPIDR_EL2). */
+static const uint32_t vmreg_enc[HV_VMREG__COUNT] = {
+    HV_SYSREG(3, 4, 1, 1, 0),
+    HV_SYSREG(3, 4, 2, 1, 0),
+    HV_SYSREG(3, 4, 2, 1, 2),
+    HV_SYSREG(3, 4, 0, 0, 5),
+};
+
+static bool is_vmreg_enc(uint32_t enc)
+{
+    for (unsigned r = 0; r < HV_VMREG__COUNT; r++)
+        if (enc == vmreg_enc[r])
+            return true;
+    return false;
 }
 
 static uint64_t sysreg_or0(struct hv_cpu *cpu, uint32_t enc)
@@ -165,7 +193,8 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     (void)uc;
     cpu->blk_addr = addr;
     cpu->blk_size = size;
-    cpu->insn_pc_valid = false; /* (a hook left by an exception) */
+    cpu->insn_pc_valid = false;  /* (a hook left by an exception) */
+    cpu->vmreg_settling = false; /* an MSR before this block is done */
     if (__builtin_expect(cpu->icount < cpu->next_check, 1)) {
         cpu->icount += size >> 2;
         return;
@@ -226,6 +255,7 @@ static void bus_fix_syndrome(struct hv_cpu *cpu, unsigned el);
 static void on_pre_el_change(void *opaque)
 {
     struct hv_cpu *cpu = opaque;
+    cpu->vmreg_valid = 0; /* (hv_cpu_vmreg) */
     cpu->pre_el = hv_uci_el(&cpu->uci);
     cpu->pre_pc = *cpu->uci.pc;
     if (cpu->delivering_sync && cpu->booted && hv_obs_wants(cpu->obs, HV_EV_EXC_TAKEN)) {
@@ -245,6 +275,7 @@ static bool ec_returns_past(uint32_t ec)
 static void on_post_el_change(void *opaque)
 {
     struct hv_cpu *cpu = opaque;
+    cpu->vmreg_valid = 0; /* (hv_cpu_vmreg) */
     unsigned el = hv_uci_el(&cpu->uci);
     uint64_t pc = *cpu->uci.pc;
     bool entry;
@@ -427,6 +458,13 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
      * exception raised below leaves through on_intr, which clears it. */
     cpu->insn_pc = *cpu->uci.pc;
     cpu->insn_pc_valid = true;
+    /* The engine writes the register after this hook (if at all): until the
+     * next block starts, hv_cpu_vmreg reads the engine, so an event emitted
+     * in between, here or later in this block, sees what the engine holds. */
+    if (is_write && is_vmreg_enc(enc)) {
+        cpu->vmreg_valid = 0;
+        cpu->vmreg_settling = true;
+    }
     rc = on_sysreg_served(cpu, reg, cp, is_write, enc, idx);
     cpu->insn_pc_valid = false;
     return rc;
@@ -1491,6 +1529,28 @@ int hv_cpu_sysreg_get(struct hv_cpu *cpu, uint32_t enc, uint64_t *v)
 int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v)
 {
     return cp_rw(cpu, enc, &v, true);
+}
+
+int hv_cpu_vmreg(struct hv_cpu *cpu, enum hv_cpu_vmreg r, uint64_t *v)
+{
+    unsigned bit = 1u << r;
+    if (__builtin_expect((cpu->vmreg_valid & bit) != 0, 1)) {
+        *v = cpu->vmreg[r];
+        return 0;
+    }
+    if (cp_rw(cpu, vmreg_enc[r], v, false))
+        return -1;
+    if (!cpu->vmreg_settling && !cpu->vmreg_nocache) {
+        cpu->vmreg[r] = *v;
+        cpu->vmreg_valid |= bit;
+    }
+    return 0;
+}
+
+void hv_cpu_set_vmreg_cache(struct hv_cpu *cpu, bool on)
+{
+    cpu->vmreg_nocache = !on;
+    cpu->vmreg_valid = 0;
 }
 
 /* Debugger-style reads fail where they reach a PA hole (whose catch-all

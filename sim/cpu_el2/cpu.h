@@ -127,6 +127,19 @@ uint64_t hv_cpu_pstate(struct hv_cpu *cpu);
  * ESR_ELx, ...): Unicorn 2.1.1 asserts on computed ones such as CurrentEL. */
 int hv_cpu_sysreg_get(struct hv_cpu *cpu, uint32_t enc, uint64_t *v);
 int hv_cpu_sysreg_set(struct hv_cpu *cpu, uint32_t enc, uint64_t v);
+/* The registers that say which VM and vCPU run (the trace's context
+ * records, tools/hvsim/trace_cmd.c): HCR_EL2, VTTBR_EL2, VTCR_EL2 and
+ * VMPIDR_EL2. hv_cpu_vmreg returns exactly what hv_cpu_sysreg_get would,
+ * from a cache: an engine read costs ~100 ns and a traced run asks for
+ * every event. Only an MSR (or hv_cpu_sysreg_set) changes these registers;
+ * the cache is dropped at an MSR to one of them (and ignored until the next
+ * block starts, since the hook runs before the engine writes), at every
+ * hv_cpu_sysreg_set, and at every exception entry and return. */
+enum hv_cpu_vmreg { HV_VMREG_HCR, HV_VMREG_VTTBR, HV_VMREG_VTCR, HV_VMREG_VMPIDR, HV_VMREG__COUNT };
+int hv_cpu_vmreg(struct hv_cpu *cpu, enum hv_cpu_vmreg r, uint64_t *v);
+/* Off: every hv_cpu_vmreg reads the engine (HVSIM_NO_VMREG_CACHE=1 in the
+ * CLI; the tests compare both). On by default. */
+void hv_cpu_set_vmreg_cache(struct hv_cpu *cpu, bool on);
 /* Read memory through the current translation regime (as a debugger does). */
 int hv_cpu_read_va(struct hv_cpu *cpu, uint64_t va, void *buf, size_t len);
 /* Read physical memory. */

@@ -543,3 +543,31 @@ def test_tools_damaged_input(tmp_path, traces, sub):
     args = ["trace", sub, bad] + ([traces["demo"]] if sub == "diff" else [])
     r = run_hvsim(args)
     assert r.status == 1 and b"checksum" in r.stderr, r.stderr
+
+
+# ---- the VM context: cached registers (hv_cpu_vmreg) -----------------------------
+
+@pytest.mark.parametrize("name", ["hypervisor-duo", "hypervisor"])
+def test_vm_context_cache_matches_engine(tmp_path, monkeypatch, name):
+    """The recorder takes each event's VM and vCPU from HCR_EL2, VTTBR_EL2,
+    VTCR_EL2 and VMPIDR_EL2, cached between exceptions, returns and MSRs to
+    them. With the cache off (HVSIM_NO_VMREG_CACHE=1: every event reads the
+    engine) the trace must be byte-identical, world switches between two VMs
+    included. tests/unit/test_vmregs.c checks the cache at every event of an
+    image made to break it."""
+    image = IMAGES / f"{name}.elf"
+    cached, direct = tmp_path / "cached.trc", tmp_path / "direct.trc"
+    r = run_hvsim(["run", "-q", "--trace", cached, image])
+    assert r.status == 0, r.stderr
+    monkeypatch.setenv("HVSIM_NO_VMREG_CACHE", "1")
+    r = run_hvsim(["run", "-q", "--trace", direct, image])
+    assert r.status == 0, r.stderr
+    monkeypatch.delenv("HVSIM_NO_VMREG_CACHE")
+    assert cached.read_bytes() == direct.read_bytes()
+    # Not vacuous: the events are spread over VMs (VMID 1 and, for the duo,
+    # VMID 2) and the hypervisor.
+    counts = {vm: len(run_hvsim(["trace", "json", cached, "--vm", vm]).stdout.splitlines())
+              for vm in ("1", "2", "none")}
+    assert counts["1"] > 100 and counts["none"] > 100
+    if name == "hypervisor-duo":
+        assert counts["2"] > 100

@@ -194,11 +194,6 @@ out:
  * VM: an exception to the VM it leaves, an exception return to the VM it
  * enters (the event is emitted once the return is done, so the registers
  * are those the hypervisor set up for it). */
-#define ENC_HCR_EL2    HV_SYSREG(3, 4, 1, 1, 0)
-#define ENC_VTTBR_EL2  HV_SYSREG(3, 4, 2, 1, 0)
-#define ENC_VTCR_EL2   HV_SYSREG(3, 4, 2, 1, 2)
-#define ENC_VMPIDR_EL2 HV_SYSREG(3, 4, 0, 0, 5)
-
 void hv_trace_cli_vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint32_t *vcpu)
 {
     struct hv_cpu *cpu = ctx;
@@ -206,20 +201,25 @@ void hv_trace_cli_vm_of(void *ctx, const struct hv_event *ev, uint32_t *vm, uint
                   : ev->type == HV_EV_ERET    ? ev->u.eret.to_el
                                               : hv_cpu_el(cpu);
     uint64_t hcr, vttbr, vtcr, vmpidr;
-    if (el >= 2 || hv_cpu_sysreg_get(cpu, ENC_HCR_EL2, &hcr) || !(hcr & 1) ||
-        hv_cpu_sysreg_get(cpu, ENC_VTTBR_EL2, &vttbr) ||
-        hv_cpu_sysreg_get(cpu, ENC_VTCR_EL2, &vtcr))
+    if (el >= 2 || hv_cpu_vmreg(cpu, HV_VMREG_HCR, &hcr) || !(hcr & 1) ||
+        hv_cpu_vmreg(cpu, HV_VMREG_VTTBR, &vttbr) || hv_cpu_vmreg(cpu, HV_VMREG_VTCR, &vtcr))
         return;
     uint32_t vmid = (uint32_t)(vttbr >> 48) & ((vtcr >> 19) & 1 ? 0xffff : 0xff);
     *vm = vmid + 1;
-    if (hv_cpu_sysreg_get(cpu, ENC_VMPIDR_EL2, &vmpidr) == 0)
+    if (hv_cpu_vmreg(cpu, HV_VMREG_VMPIDR, &vmpidr) == 0)
         *vcpu = (uint32_t)(vmpidr & 0xffffff);
 }
 
 void hv_trace_cli_attach(struct hv_trace_cli *t, struct hv_machine *m)
 {
-    if (t)
-        hv_trace_writer_set_vm_fn(t->w, hv_trace_cli_vm_of, hv_machine_cpu(m));
+    if (!t)
+        return;
+    /* HVSIM_NO_VMREG_CACHE=1: read the registers from the engine at every
+     * event; tests/e2e/test_trace.py checks that the trace is the same. */
+    const char *nc = getenv("HVSIM_NO_VMREG_CACHE");
+    if (nc && strcmp(nc, "0") != 0)
+        hv_cpu_set_vmreg_cache(hv_machine_cpu(m), false);
+    hv_trace_writer_set_vm_fn(t->w, hv_trace_cli_vm_of, hv_machine_cpu(m));
 }
 
 int hv_trace_cli_end(struct hv_trace_cli *t, int status)
