@@ -28,7 +28,8 @@ struct hv_trace_writer {
     uint64_t icount, vtime, pc;
     uint8_t pe;
     uint32_t vm, vcpu;
-    uint64_t *last; /* per field of hv_trace_fields[] */
+    /* The previous value of every DELTA field, in its event type's slot. */
+    struct hv_event prev[HV_EV__COUNT];
     hv_trace_vm_fn vm_fn;
     void *vm_ctx;
     /* The string table: open addressing, power-of-two size. */
@@ -163,11 +164,6 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
         return hv_err_set(err, "out of memory");
     w->f = f;
     w->block_size = 4096;
-    w->last = calloc(hv_trace_nfields, sizeof(*w->last));
-    if (!w->last) {
-        free(w);
-        return hv_err_set(err, "out of memory");
-    }
 
     /* Fixed part: magic, version, flags, header length (patched below). */
     putbytes(w, HV_TRACE_MAGIC, 8);
@@ -225,7 +221,6 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
     if (w->werr) {
         int e = w->werr;
         free(w->buf);
-        free(w->last);
         free(w);
         return hv_err_set(err, "writing the trace header: %s", strerror(e));
     }
@@ -237,7 +232,6 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
     if (w->werr) {
         int e = w->werr;
         free(w->buf);
-        free(w->last);
         free(w);
         return hv_err_set(err, "writing the trace header: %s", strerror(e));
     }
@@ -268,7 +262,7 @@ static void reset_block_state(struct hv_trace_writer *w)
     w->icount = w->vtime = w->pc = 0;
     w->pe = 0;
     w->vm = w->vcpu = 0;
-    memset(w->last, 0, hv_trace_nfields * sizeof(*w->last));
+    memset(w->prev, 0, sizeof(w->prev));
     w->block_events = 0;
 }
 
@@ -305,10 +299,23 @@ static void flush_block(struct hv_trace_writer *w)
  * if it is new. */
 static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const char **copy_out);
 
+/* strcmp(a, b) == 0, inline: the strings are short names (uart0), and a
+ * library call per string field was a tenth of the recording cost. */
+static inline bool same_str(const char *a, const char *b)
+{
+    while (*a == *b) {
+        if (!*a)
+            return true;
+        a++;
+        b++;
+    }
+    return false;
+}
+
 static uint32_t string_id(struct hv_trace_writer *w, const char *s)
 {
     unsigned k = (unsigned)(((uintptr_t)s >> 3) ^ ((uintptr_t)s >> 9)) & 63;
-    if (w->recent[k].ptr == s && strcmp(w->recent[k].copy, s) == 0)
+    if (w->recent[k].ptr == s && same_str(w->recent[k].copy, s))
         return w->recent[k].id;
     const char *copy = NULL;
     uint32_t id = string_id_slow(w, s, &copy);
@@ -369,91 +376,168 @@ static uint32_t string_id_slow(struct hv_trace_writer *w, const char *s, const c
     return w->strs[j].id;
 }
 
+/* ---- per-type encoders, generated from traces/events.def ---------------- */
+
+/* Unchecked writers: the caller reserved EVENT_MAX bytes. */
+static inline uint8_t *pvar(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* The most an event record (with its context record) can take: tag, three
+ * 10-byte deltas, at most 16 fields of at most 10 bytes, a context record
+ * of three varints. Checked at compile time below. */
+#define EVENT_MAX 256
+
+/* The member a field names must have the width its kind encodes (the
+ * generic encoder read exactly that many bytes). */
+#define WIDTH_BOOL 1
+#define WIDTH_U8   1
+#define WIDTH_U32  4
+#define WIDTH_U64  8
+#define WIDTH_I32  4
+#define WIDTH_I64  8
+#define WIDTH_STR  sizeof(const char *)
+#define CHECK_WIDTH(path, k)                                                                       \
+    _Static_assert(sizeof(((const struct hv_event *)0)->path) == WIDTH_##k,                        \
+                   "traces/events.def: the width of " #path " is not that of " #k);
+
+/* One field, by kind and encoding (docs/trace-format.md, "Blocks"). DELTA
+ * fields keep their previous value per event type in w->prev. */
+#define ENC_BOOL_PLAIN(t, path) *p++ = ev->path ? 1 : 0;
+#define ENC_U8_PLAIN(t, path)   *p++ = (uint8_t)ev->path;
+#define ENC_U32_PLAIN(t, path)  p = pvar(p, (uint32_t)ev->path);
+#define ENC_U64_PLAIN(t, path)  p = pvar(p, (uint64_t)ev->path);
+#define ENC_I32_PLAIN(t, path)  p = pvar(p, zigzag((uint64_t)(int64_t)ev->path));
+#define ENC_I64_PLAIN(t, path)  p = pvar(p, zigzag((uint64_t)(int64_t)ev->path));
+#define ENC_STR_PLAIN(t, path)  p = pvar(p, sid[ns++]);
+#define ENC_DELTA(t, path, ty)                                                                     \
+    {                                                                                              \
+        uint64_t u_ = (ty)ev->path;                                                                \
+        p = pvar(p, zigzag(u_ - (ty)w->prev[t].path));                                             \
+        w->prev[t].path = ev->path;                                                                \
+    }
+#define ENC_U32_DELTA(t, path) ENC_DELTA(t, path, uint32_t)
+#define ENC_U64_DELTA(t, path) ENC_DELTA(t, path, uint64_t)
+
+/* The string fields' ids, in field order. */
+#define SID_BOOL(path)
+#define SID_U8(path)
+#define SID_U32(path)
+#define SID_U64(path)
+#define SID_I32(path)
+#define SID_I64(path)
+#define SID_STR(path) sid[ns++] = string_id(w, ev->path ? ev->path : "");
+
+/* The string ids of ev's fields into sid[]; -1 for a type with no record
+ * kind. */
+static inline int event_strings(struct hv_trace_writer *w, const struct hv_event *ev, uint32_t *sid)
+{
+    unsigned ns = 0;
+    switch (ev->type) {
+    default:
+        return -1;
+#define HV_TRACE_EVENT(i, t, nm, d)                                                                \
+    break;                                                                                         \
+    case t:
+#define HV_TRACE_FIELD(t, path, nm, k, e, f, d) SID_##k(path)
+#include "../../traces/events.def"
+        break;
+    }
+    (void)w;
+    (void)ev;
+    return (int)ns;
+}
+
+/* The tag, the common part and the fields of ev at p. */
+static inline uint8_t *event_record(struct hv_trace_writer *w, const struct hv_event *ev,
+                                    const uint32_t *sid, uint8_t *p)
+{
+    unsigned ns = 0;
+    uint8_t el = (uint8_t)((ev->el & 3) << 6);
+    switch (ev->type) {
+    default:
+        return p;
+#define HV_TRACE_EVENT(i, t, nm, d)                                                                \
+    break;                                                                                         \
+    case t:                                                                                        \
+        *p++ = (uint8_t)(el | (i));                                                                \
+        p = pvar(p, zigzag(ev->icount - w->icount));                                               \
+        p = pvar(p, zigzag(ev->vtime - w->vtime));                                                 \
+        p = pvar(p, zigzag(ev->pc - w->pc));
+#define HV_TRACE_FIELD(t, path, nm, k, e, f, d) ENC_##k##_##e(t, path) CHECK_WIDTH(path, k)
+#include "../../traces/events.def"
+        break;
+    }
+    (void)sid;
+    (void)ns;
+    w->icount = ev->icount;
+    w->vtime = ev->vtime;
+    w->pc = ev->pc;
+    return p;
+}
+
+/* No event has more fields than EVENT_MAX allows, nor more strings than
+ * hv_trace_record keeps ids for. */
+enum {
+    nf_begin_ = 0
+#define HV_TRACE_EVENT(i, t, nm, d)             , nf_##i = 0
+#define HV_TRACE_FIELD(t, path, nm, k, e, f, d) +1
+#include "../../traces/events.def"
+};
+enum {
+    ns_begin_ = 0
+#define HV_TRACE_EVENT(i, t, nm, d)             , ns_##i = 0
+#define HV_TRACE_FIELD(t, path, nm, k, e, f, d) +IS_STR_##k
+#define IS_STR_BOOL                             0
+#define IS_STR_U8                               0
+#define IS_STR_U32                              0
+#define IS_STR_U64                              0
+#define IS_STR_I32                              0
+#define IS_STR_I64                              0
+#define IS_STR_STR                              1
+#include "../../traces/events.def"
+};
+#define HV_TRACE_EVENT(i, t, nm, d)                                                                \
+    _Static_assert(1 + 30 + 10 * nf_##i + 16 <= EVENT_MAX, "event " nm ": too many fields");       \
+    _Static_assert(ns_##i <= 8, "event " nm ": more than 8 strings");
+#include "../../traces/events.def"
+
 void hv_trace_record(void *ctx, const struct hv_event *ev)
 {
     struct hv_trace_writer *w = ctx;
-    const struct hv_trace_evdesc *d = hv_trace_desc_by_type(ev->type);
-    uint32_t sid[8];
-    unsigned nsid = 0;
+    uint32_t sid[8] = {0};
 
-    if (!d || w->werr)
+    if (w->werr)
         return;
     /* Strings first: their definitions must precede the event. */
-    for (unsigned i = 0; i < d->nfields && nsid < 8; i++) {
-        const struct hv_trace_field *f = &hv_trace_fields[d->first_field + i];
-        if (f->kind == HV_TF_STR) {
-            const char *s;
-            memcpy(&s, (const char *)ev + f->offset, sizeof(s));
-            sid[nsid++] = string_id(w, s ? s : "");
-        }
-    }
+    if (event_strings(w, ev, sid) < 0)
+        return;
     uint32_t vm = 0, vcpu = 0;
     if (w->vm_fn)
         w->vm_fn(w->vm_ctx, ev, &vm, &vcpu);
     if (!vm)
         vcpu = 0;
+    if (grow(w, EVENT_MAX))
+        return;
+    uint8_t *p = w->buf + w->len;
     if (ev->pe != w->pe || vm != w->vm || vcpu != w->vcpu) {
-        put8(w, HV_TR_CONTEXT);
-        putvar(w, ev->pe);
-        putvar(w, vm);
+        *p++ = HV_TR_CONTEXT;
+        p = pvar(p, ev->pe);
+        p = pvar(p, vm);
         if (vm)
-            putvar(w, vcpu);
+            p = pvar(p, vcpu);
         w->pe = ev->pe;
         w->vm = vm;
         w->vcpu = vcpu;
     }
-    put8(w, (uint8_t)((ev->el & 3) << 6 | d->id));
-    putvar(w, zigzag(ev->icount - w->icount));
-    putvar(w, zigzag(ev->vtime - w->vtime));
-    putvar(w, zigzag(ev->pc - w->pc));
-    w->icount = ev->icount;
-    w->vtime = ev->vtime;
-    w->pc = ev->pc;
-    nsid = 0;
-    for (unsigned i = 0; i < d->nfields; i++) {
-        unsigned fi = d->first_field + i;
-        const struct hv_trace_field *f = &hv_trace_fields[fi];
-        const char *p = (const char *)ev + f->offset;
-        uint64_t u = 0;
-        switch (f->kind) {
-        case HV_TF_BOOL: {
-            bool b;
-            memcpy(&b, p, sizeof(b));
-            put8(w, b ? 1 : 0);
-            continue;
-        }
-        case HV_TF_U8:
-            put8(w, (uint8_t)*p);
-            continue;
-        case HV_TF_STR:
-            putvar(w, nsid < 8 ? sid[nsid++] : 0);
-            continue;
-        case HV_TF_U32: {
-            uint32_t v;
-            memcpy(&v, p, sizeof(v));
-            u = v;
-        } break;
-        case HV_TF_U64:
-            memcpy(&u, p, sizeof(u));
-            break;
-        case HV_TF_I32: {
-            int v;
-            memcpy(&v, p, sizeof(v));
-            u = zigzag((uint64_t)(int64_t)v);
-        } break;
-        case HV_TF_I64: {
-            int64_t v;
-            memcpy(&v, p, sizeof(v));
-            u = zigzag((uint64_t)v);
-        } break;
-        }
-        if (f->enc == HV_TF_DELTA) {
-            uint64_t prev = w->last[fi];
-            w->last[fi] = u;
-            u = zigzag(u - prev);
-        }
-        putvar(w, u);
-    }
+    p = event_record(w, ev, sid, p);
+    w->len = (size_t)(p - w->buf);
     w->block_events++;
     w->events++;
     if (w->len >= w->block_size || ev->type == HV_EV_RUN_STOP)
@@ -476,7 +560,6 @@ int hv_trace_writer_close(struct hv_trace_writer *w, struct hv_err *err)
         free(w->strs[i].s);
     free(w->strs);
     free(w->buf);
-    free(w->last);
     free(w);
     return rc;
 }
