@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "../common/evfmt.h"
 #include "trace.h"
 
@@ -96,6 +98,25 @@ uint32_t hv_fnv1a32(const void *data, size_t len)
         h *= 0x01000193u;
     }
     return h;
+}
+
+uint32_t hv_trace_crc32(const void *data, size_t len)
+{
+    /* zlib's crc32 takes a uInt length: feed it in pieces. */
+    const uint8_t *p = data;
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (len) {
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)c;
+}
+
+uint32_t hv_trace_block_sum(unsigned version, const void *data, size_t len)
+{
+    return version >= HV_TRACE_V3_CRC ? hv_trace_crc32(data, len) : hv_fnv1a32(data, len);
 }
 
 /* ---- JSON --------------------------------------------------------------- */

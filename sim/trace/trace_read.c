@@ -276,6 +276,26 @@ int hv_trace_reader_open(struct hv_trace_reader **out, const void *data, size_t 
         goto bad;
     }
     size_t hend = 16 + (size_t)hl;
+    /* Version 3: a CRC-32 of the header follows its items; check it first,
+     * so that a damaged header is reported as such. */
+    size_t body = hend;
+    if (r->info.version >= HV_TRACE_V3_CRC) {
+        if (len - hend < 4) {
+            fail(r, err, len, "truncated header: expected the 4-byte header checksum at offset %zu",
+                 hend);
+            goto bad;
+        }
+        uint32_t sum = (uint32_t)le(r->d + hend, 4);
+        uint32_t got = hv_trace_crc32(r->d, hend);
+        if (sum != got) {
+            fail(r, err, hend,
+                 "header checksum 0x%08x does not match the header (0x%08x): the %zu header "
+                 "bytes are corrupted",
+                 sum, got, hend);
+            goto bad;
+        }
+        body = hend + 4;
+    }
     struct cur c = {.d = r->d, .pos = 16, .end = hend};
     unsigned seen[8] = {0};
     while (c.pos < hend) {
@@ -322,8 +342,8 @@ int hv_trace_reader_open(struct hv_trace_reader **out, const void *data, size_t 
         if (!r->info.argv)
             goto bad_mem;
     }
-    r->info.header_end = hend;
-    r->pos = hend;
+    r->info.header_end = body;
+    r->pos = body;
     *out = r;
     return 0;
 bad_mem:
@@ -409,7 +429,7 @@ static int next_block(struct hv_trace_reader *r, struct hv_err *err)
                     at, plen, r->size - c.pos);
     if (plen == 0)
         return fail(r, err, at, "empty block: expected at least one record");
-    uint32_t got = hv_fnv1a32(r->d + c.pos, (size_t)plen);
+    uint32_t got = hv_trace_block_sum(r->info.version, r->d + c.pos, (size_t)plen);
     if (got != sum)
         return fail(
             r, err, at,

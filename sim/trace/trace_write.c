@@ -227,6 +227,8 @@ int hv_trace_writer_open(struct hv_trace_writer **out, FILE *f, const struct hv_
     uint32_t hl = (uint32_t)(w->len - 16);
     for (unsigned i = 0; i < 4; i++)
         w->buf[12 + i] = (uint8_t)(hl >> (8 * i));
+    /* Version 3: the header's own checksum, over everything before it. */
+    putle(w, hv_trace_crc32(w->buf, w->len), 4);
     write_out(w, w->buf, w->len);
     w->len = 0;
     if (w->werr) {
@@ -281,7 +283,7 @@ static void flush_block(struct hv_trace_writer *w)
     for (v = w->block_events; v >= 0x80; v >>= 7)
         hdr[hn++] = (uint8_t)(v | 0x80);
     hdr[hn++] = (uint8_t)v;
-    uint32_t sum = hv_fnv1a32(w->buf, w->len);
+    uint32_t sum = hv_trace_crc32(w->buf, w->len);
     for (unsigned i = 0; i < 4; i++)
         hdr[hn++] = (uint8_t)(sum >> (8 * i));
     /* One fwrite for the whole block, so a kill rarely splits it. */

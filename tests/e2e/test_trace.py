@@ -127,7 +127,9 @@ def test_bad_inputs(tmp_path, demo_trace):
     data = bytearray(demo_trace.read_bytes())
     cases = {
         "magic": (0, b"X", b"offset 0: not an hvsim trace"),
-        "version": (8, b"\x07", b"offset 8: unsupported format version 7: expected 1 to 2"),
+        "version": (8, b"\x07", b"offset 8: unsupported format version 7: expected 1 to 3"),
+        # Format version 3 checksums the header (an edited option byte).
+        "header": (30, b"\xff", b"header checksum"),
     }
     for name, (off, byte, needle) in cases.items():
         d = bytearray(data)

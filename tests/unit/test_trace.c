@@ -263,6 +263,9 @@ START_TEST(test_fnv)
     ck_assert_uint_eq(hv_fnv1a64("", 0), 0xcbf29ce484222325ull);
     ck_assert_uint_eq(hv_fnv1a64("a", 1), 0xaf63dc4c8601ec8cull);
     ck_assert_uint_eq(hv_fnv1a32("a", 1), 0xe40c292cu);
+    /* The CRC-32 check value (ISO-HDLC: zlib, PNG, Ethernet). */
+    ck_assert_uint_eq(hv_trace_crc32("123456789", 9), 0xcbf43926u);
+    ck_assert_uint_eq(hv_trace_crc32("", 0), 0);
 }
 END_TEST
 
@@ -328,6 +331,41 @@ START_TEST(test_truncation_every_offset)
 }
 END_TEST
 
+/* A version-3 trace rewritten as version `v` (1 or 2), as the writer of
+ * that version made it: no header checksum, FNV-1a 32 block checksums
+ * (docs/trace-format.md, "Versions"). In place; returns the new length. */
+static uint64_t varint_at(const uint8_t *p, size_t *pos)
+{
+    uint64_t v = 0;
+    for (unsigned sh = 0;; sh += 7) {
+        uint8_t b = p[(*pos)++];
+        v |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80))
+            return v;
+    }
+}
+
+static size_t downgrade(uint8_t *buf, size_t len, unsigned v)
+{
+    size_t hend = 16 + (size_t)(buf[12] | buf[13] << 8 | buf[14] << 16 | (uint32_t)buf[15] << 24);
+    ck_assert_uint_eq(buf[8], 3);
+    buf[8] = (uint8_t)v;
+    memmove(buf + hend, buf + hend + 4, len - hend - 4);
+    len -= 4;
+    size_t pos = hend;
+    while (pos < len && buf[pos] == HV_TR_BLOCK) {
+        pos++;
+        uint64_t plen = varint_at(buf, &pos);
+        varint_at(buf, &pos);
+        uint32_t sum = hv_fnv1a32(buf + pos + 4, (size_t)plen);
+        for (unsigned i = 0; i < 4; i++)
+            buf[pos + i] = (uint8_t)(sum >> (8 * i));
+        pos += 4 + (size_t)plen;
+    }
+    ck_assert_uint_eq(buf[pos], HV_TR_END);
+    return len;
+}
+
 START_TEST(test_wrong_magic_version_flags)
 {
     unsigned n = make_events();
@@ -340,21 +378,41 @@ START_TEST(test_wrong_magic_version_flags)
     ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "offset 0: not an hvsim trace"));
     buf[0] = 'H';
-    buf[8] = 3;
+    buf[8] = 4;
     ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
-    ck_assert_str_eq(err.msg, "offset 8: unsupported format version 3: expected 1 to 2");
+    ck_assert_str_eq(err.msg, "offset 8: unsupported format version 4: expected 1 to 3");
+    buf[8] = 3;
+    /* The header checksum covers the fixed header too. */
+    buf[10] = 1;
+    ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "offset 10: unknown header flags"));
+    buf[10] = 0;
+    buf[20] ^= 1;
+    ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
+    ck_assert_msg(strstr(err.msg, "header checksum"), "%s", err.msg);
+    buf[20] ^= 1;
+    ck_assert_int_eq(read_all(buf, len, &got, &err), 0);
+    ck_assert_uint_eq(got, n);
+    /* Version 2 (FNV-1a 32 blocks, no header checksum) is still read. */
+    uint8_t *v2 = malloc(len);
+    memcpy(v2, buf, len);
+    size_t len2 = downgrade(v2, len, 2);
+    ck_assert_int_eq(read_all(v2, len2, &got, &err), 0);
+    ck_assert_uint_eq(got, n);
+    /* A version-2 file read as version 3 fails: its blocks' checksums are
+     * not CRC-32s (and it has no header checksum). */
+    v2[8] = 3;
+    ck_assert_int_eq(read_all(v2, len2, &got, &err), -1);
+    ck_assert_msg(strstr(err.msg, "checksum"), "%s", err.msg);
+    free(v2);
     /* Version 1 is read, but it has no record kinds 14-18: the first irq
      * event (make_events() emits the types in enum order) is refused. */
-    buf[8] = 1;
+    len = downgrade(buf, len, 1);
     ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
     ck_assert_msg(strstr(err.msg, "kind 14 (irq) is not in format version 1: expected version 2"),
                   "%s", err.msg);
     ck_assert_uint_le(got, HV_EV_IRQ);
     buf[8] = 2;
-    buf[10] = 1;
-    ck_assert_int_eq(read_all(buf, len, &got, &err), -1);
-    ck_assert_ptr_nonnull(strstr(err.msg, "offset 10: unknown header flags"));
-    buf[10] = 0;
     ck_assert_int_eq(read_all(buf, len, &got, &err), 0);
     ck_assert_uint_eq(got, n);
     free(buf);
@@ -381,15 +439,15 @@ START_TEST(test_corrupted_block)
     snprintf(want, sizeof(want), "offset %zu: block checksum", hend);
     ck_assert_msg(strstr(err.msg, want), "'%s'", err.msg);
     buf[hend + 10] ^= 0x40;
-    /* Every single-byte change anywhere is either caught or harmless to
-     * the reader (a header string), and never crashes it. */
+    /* Every single-byte change anywhere is caught (the blocks' and, from
+     * version 3, the header's checksums), and never crashes the reader. */
     for (size_t i = 0; i < len; i++) {
         for (unsigned bit = 0; bit < 8; bit += 3) {
             buf[i] ^= (uint8_t)(1u << bit);
             int rc = read_all(buf, len, &got, &err);
             if (rc < 0)
                 ck_assert_uint_le(err_offset(&err), len);
-            else if (i >= hend)
+            else
                 ck_abort_msg("a change at offset %zu (bit %u) went unnoticed", i, bit);
             buf[i] ^= (uint8_t)(1u << bit);
         }
