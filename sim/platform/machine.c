@@ -126,8 +126,15 @@ uint64_t hv_machine_icount(const struct hv_machine *m)
 
 uint64_t hv_machine_vtime(const struct hv_machine *m)
 {
-    /* 1 instruction = 1000/mips ns; with the default 1000 MIPS, 1 ns. */
-    unsigned __int128 busy = (unsigned __int128)hv_cpu_icount(m->cpu) * 1000u / m->mips;
+    /* 1 instruction = 1000/mips ns; with the default 1000 MIPS, 1 ns. Every
+     * traced event asks: the 128-bit division (a library call) only when
+     * 64 bits could overflow. */
+    uint64_t n = hv_cpu_icount(m->cpu);
+    if (m->mips == 1000)
+        return m->idle_ns + n;
+    if (n <= UINT64_MAX / 1000u)
+        return m->idle_ns + n * 1000u / m->mips;
+    unsigned __int128 busy = (unsigned __int128)n * 1000u / m->mips;
     return m->idle_ns + (uint64_t)busy;
 }
 
