@@ -182,11 +182,11 @@ void hv_event_body(const struct hv_event *ev, char *buf, size_t len)
                  r->vm, r->kind_name ? r->kind_name : "?", r->addr, r->info, extra);
     } break;
     case HV_EV_IRQ: {
-        static const char *const ops[4] = {"asserted", "acknowledged", "EOI (priority drop)",
-                                           "deactivated"};
+        static const char *const ops[5] = {"asserted", "acknowledged", "EOI (priority drop)",
+                                           "deactivated", "deasserted"};
         const struct hv_ev_irq *q = &ev->u.irq;
         snprintf(buf, len, "irq %" PRIu32 " %s: group %u prio 0x%02x PE %u at EL%u", q->intid,
-                 ops[q->op & 3], q->group, q->prio, q->target, ev->el);
+                 q->op < 5 ? ops[q->op] : "(unknown op)", q->group, q->prio, q->target, ev->el);
         break;
     }
     case HV_EV_LR: {

@@ -174,10 +174,12 @@ struct hv_ev_iso {
 
 /* Physical interrupts (sim/gic). GIC spec 4.1.2 "Interrupt lifecycle". */
 enum hv_irq_op {
-    HV_IRQ_ASSERT = 0, /* became pending: an input's rising level/edge, or an SGI */
-    HV_IRQ_ACK = 1,    /* ICC_IAR0/1_EL1 read: pending -> active, priority raised */
-    HV_IRQ_EOI = 2,    /* ICC_EOIR0/1_EL1 write: priority drop (and deactivation if EOImode 0) */
-    HV_IRQ_DEACT = 3,  /* deactivated: ICC_DIR_EL1, EOIR with EOImode 0, or an HW LR's EOI */
+    HV_IRQ_ASSERT = 0,   /* became pending: an input's rising level/edge, or an SGI */
+    HV_IRQ_ACK = 1,      /* ICC_IAR0/1_EL1 read: pending -> active, priority raised */
+    HV_IRQ_EOI = 2,      /* ICC_EOIR0/1_EL1 write: priority drop (and deactivation if EOImode 0) */
+    HV_IRQ_DEACT = 3,    /* deactivated: ICC_DIR_EL1, EOIR with EOImode 0, or an HW LR's EOI */
+    HV_IRQ_DEASSERT = 4, /* stopped being pending without an acknowledge: a level-sensitive
+                          * input fell, or GICD_ICPENDR / GICR_ICPENDR0 cleared the latch */
 };
 
 struct hv_ev_irq {

@@ -133,8 +133,11 @@ void gic_update(struct hv_gic *g)
             uint32_t was = gic_bank_pending(&pe->priv);
             pe->priv.level |= 1u << GIC_MAINT_PPI;
             gic_emit_irq_bits(g, i, 0, gic_bank_pending(&pe->priv) & ~was, HV_IRQ_ASSERT);
-        } else
+        } else {
+            uint32_t was = gic_bank_pending(&pe->priv);
             pe->priv.level &= ~(1u << GIC_MAINT_PPI);
+            gic_emit_irq_bits(g, i, 0, was & ~gic_bank_pending(&pe->priv), HV_IRQ_DEASSERT);
+        }
 
         pe->hppi = gic_cpuif_compute_hppi(pe);
         bool sig = gic_cpuif_can_signal(pe);
@@ -171,6 +174,10 @@ static void set_input(struct hv_gic *g, unsigned pe, unsigned intid, bool level)
         b->level &= ~bit;
     }
     gic_emit_irq_bits(g, pe, intid & ~31u, gic_bank_pending(b) & ~was_pending & bit, HV_IRQ_ASSERT);
+    /* A level-sensitive interrupt is pending only while its input is high
+     * (GIC spec 4.1.2): the line falling withdraws it. */
+    gic_emit_irq_bits(g, pe, intid & ~31u, was_pending & ~gic_bank_pending(b) & bit,
+                      HV_IRQ_DEASSERT);
     gic_update(g);
 }
 

@@ -148,11 +148,15 @@ static void bits_write(const struct gic_acc *a, uint64_t v64)
         gic_emit_irq_bits(a->g, a->pe, a->intid & ~31u, gic_bank_pending(b) & ~was, HV_IRQ_ASSERT);
         break;
     }
-    case F_CPEND:
+    case F_CPEND: {
         /* Clears the latch only: a level-sensitive interrupt whose input
          * is still asserted stays pending (GICD_ICPENDR<n>). */
+        uint32_t was = gic_bank_pending(b);
         b->latch &= ~v;
+        gic_emit_irq_bits(a->g, a->pe, a->intid & ~31u, was & ~gic_bank_pending(b),
+                          HV_IRQ_DEASSERT);
         break;
+    }
     }
     gic_update(a->g);
 }

@@ -331,6 +331,11 @@ static void deliver_dedicated(struct deliver *d, const struct hv_event *ev)
             f->intid = q->intid;
             d->what = D_IRQ;
             d->cur = *f;
+        } else if (q->op == HV_IRQ_DEASSERT) {
+            /* Withdrawn before anyone acknowledged it: no delivery to time. */
+            struct irq_flow *f = fl_find(d, 0, q->intid, q->target);
+            if (f && f->stage == 0)
+                fl_remove(d, (unsigned)(f - d->fl));
         } else if (q->op == HV_IRQ_ACK) {
             struct irq_flow *f = fl_find(d, 0, q->intid, q->target);
             if (!f)

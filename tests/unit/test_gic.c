@@ -117,6 +117,8 @@ struct rec {
     unsigned nev[HV_EV__COUNT];
     char last_text[256];
     struct hv_ev_mmio last_mmio;
+    unsigned irq_ops[8]; /* HV_EV_IRQ events by op */
+    struct hv_ev_irq last_irq;
 };
 
 static struct hv_obs obs;
@@ -132,6 +134,10 @@ static void on_event(void *ctx, const struct hv_event *ev)
         snprintf(r->last_text, sizeof(r->last_text), "%s", ev->u.text.text);
     if (ev->type == HV_EV_MMIO)
         r->last_mmio = ev->u.mmio;
+    if (ev->type == HV_EV_IRQ) {
+        r->irq_ops[ev->u.irq.op & 7]++;
+        r->last_irq = ev->u.irq;
+    }
 }
 
 static const struct hv_gic_config qemu_cfg = {.nspis = 224, .nlrs = 4, .pri_bits = 5, .ncpus = 1};
@@ -709,6 +715,58 @@ START_TEST(test_level_vs_edge)
 }
 END_TEST
 
+/* HV_IRQ_DEASSERT: an interrupt stops being pending without an acknowledge
+ * (GIC spec 4.1.2): a level-sensitive input falls, or ICPENDR clears the
+ * pending latch; not when the pending state survives (a level still high),
+ * nor when an acknowledge takes it (that is HV_IRQ_ACK). */
+START_TEST(test_deassert_events)
+{
+    enable_all();
+    spi_setup(80, 1, 0x80); /* level-sensitive (reset) = SPI 48 */
+    hv_gic_set_spi(gic, 48, true);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_ASSERT], 1);
+    /* ICPENDR on a level still asserted: still pending, no event. */
+    dw(GICD_ICPENDR + 8, 1u << 16);
+    ck_assert(spi_bit(GICD_ISPENDR, 80));
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 0);
+    /* The line falls before anyone acknowledged it: withdrawn. */
+    hv_gic_set_spi(gic, 48, false);
+    ck_assert(!spi_bit(GICD_ISPENDR, 80) && !irq());
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 1);
+    ck_assert_uint_eq(rec.last_irq.intid, 80);
+    ck_assert_uint_eq(rec.last_irq.prio, 0x80);
+    ck_assert_uint_eq(rec.last_irq.group, 1);
+    /* Pended by software, cleared by software. */
+    spi_pend(80);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_ASSERT], 2);
+    dw(GICD_ICPENDR + 8, 1u << 16);
+    ck_assert(!spi_bit(GICD_ISPENDR, 80));
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 2);
+    /* ICPENDR of an interrupt that is not pending: nothing. */
+    dw(GICD_ICPENDR + 8, 1u << 16);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 2);
+    /* An acknowledge takes a software-pended interrupt: ACK, not DEASSERT. */
+    spi_pend(80);
+    ck_assert_uint_eq(srd(ICC_IAR1), 80);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_ACK], 1);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 2);
+    swr(ICC_EOIR1, 80);
+    /* Edge-triggered: the line falling leaves the latch (still pending). */
+    dw(GICD_ICFGR + 20, 2u << 0);
+    hv_gic_set_spi(gic, 48, true);
+    hv_gic_set_spi(gic, 48, false);
+    ck_assert(spi_bit(GICD_ISPENDR, 80));
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 2);
+    /* A PPI line (GICR_ICPENDR0 clears a PPI's latch likewise). */
+    hv_gic_set_ppi(gic, 0, 27, true);
+    unsigned asserted = rec.irq_ops[HV_IRQ_ASSERT];
+    hv_gic_set_ppi(gic, 0, 27, false);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_DEASSERT], 3);
+    ck_assert_uint_eq(rec.last_irq.intid, 27);
+    ck_assert_uint_eq(rec.irq_ops[HV_IRQ_ASSERT], asserted);
+}
+END_TEST
+
 START_TEST(test_ppi_input)
 {
     enable_all();
@@ -1134,6 +1192,7 @@ Suite *gic_suite(void)
     tcase_add_test(tc, test_bpr_grouping);
     tcase_add_test(tc, test_eoimode1_and_dir);
     tcase_add_test(tc, test_level_vs_edge);
+    tcase_add_test(tc, test_deassert_events);
     tcase_add_test(tc, test_ppi_input);
     tcase_add_test(tc, test_sgi);
     tcase_add_test(tc, test_route_pure);
