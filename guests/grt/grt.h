@@ -15,6 +15,7 @@
 #define HYP_YIELD         0x86000002u
 #define HYP_VM_INFO       0x86000003u
 #define HYP_VDEV_INFO     0x86000004u /* x0 = 1: vCRU at x1, vGRF at x2; 0: none */
+#define HYP_VM_RESETS     0x86000005u /* x0 = times this VM was reset since boot */
 #define PSCI_CPU_ON       0xc4000003u
 #define PSCI_CPU_OFF      0x84000002u
 #define PSCI_SYSTEM_OFF   0x84000008u

@@ -136,3 +136,19 @@ uint32_t vdev_perm_read(const struct vdev_perm_table *t, unsigned vm, enum rk_re
     uint32_t own = vm < VDEV_MAX_VMS ? t->own[vm][r] : 0;
     return ((hw_current & own) | (view_current & ~own)) & rk3568_regs[r].impl;
 }
+
+bool vdev_perm_reset(const struct vdev_perm_table *t, unsigned vm, enum rk_reg_id r, uint32_t reset,
+                     uint32_t hw_current, uint32_t *hw_value)
+{
+    if (vm >= VDEV_MAX_VMS || (unsigned)r >= RK_R__COUNT)
+        return false;
+    const struct rk_reg_desc *rd = &rk3568_regs[r];
+    uint32_t own = t->own[vm][r] & rd->impl;
+    if (((hw_current ^ reset) & own) == 0)
+        return false;
+    if (rd->hiword)
+        *hw_value = own << 16 | (reset & own);
+    else
+        *hw_value = (hw_current & ~own) | (reset & own);
+    return true;
+}

@@ -84,6 +84,16 @@ int vdev_perm_write(const struct vdev_perm_table *t, unsigned vm, enum rk_block 
                     uint32_t value, uint32_t hw_current, uint32_t view_current,
                     struct vdev_decision *d);
 
+/* A VM reset (PSCI SYSTEM_RESET of that VM): the write that puts the bits
+ * VM vm owns in register r back to their reset values (`reset`, the
+ * register's value at hand-over) and touches no other bit. For a hiword
+ * register it is a hiword write whose enables are exactly the owned bits;
+ * for a plain one a read-modify-write of hw_current. Returns false, with
+ * *hw_value untouched, when nothing needs writing (it owns no bit of r, or
+ * they already hold their reset values). */
+bool vdev_perm_reset(const struct vdev_perm_table *t, unsigned vm, enum rk_reg_id r, uint32_t reset,
+                     uint32_t hw_current, uint32_t *hw_value);
+
 /* What the VM reads: its fields live from the hardware, the rest from its
  * view. */
 uint32_t vdev_perm_read(const struct vdev_perm_table *t, unsigned vm, enum rk_reg_id r,

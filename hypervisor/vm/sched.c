@@ -255,12 +255,17 @@ void hyp_system_off(struct hyp *h)
             if (vm->st.traps[ec])
                 hyp_printf(" ec%02x=%llu", ec, (unsigned long long)vm->st.traps[ec]);
         hyp_printf("\n");
+        if (vm->st.irq_storms)
+            hyp_printf("hyp: vm %s: interrupt storms=%llu dropped=%llu\n", vm->cfg->name,
+                       (unsigned long long)vm->st.irq_storms,
+                       (unsigned long long)vm->st.irq_dropped);
         if (vm->vclk)
-            hyp_printf("hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu\n",
-                       vm->cfg->name, (unsigned long long)vm->st.clk_reads,
-                       (unsigned long long)vm->st.clk_writes,
-                       (unsigned long long)vm->st.clk_applied,
-                       (unsigned long long)vm->st.clk_refused);
+            hyp_printf(
+                "hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu "
+                "restored=%llu\n",
+                vm->cfg->name, (unsigned long long)vm->st.clk_reads,
+                (unsigned long long)vm->st.clk_writes, (unsigned long long)vm->st.clk_applied,
+                (unsigned long long)vm->st.clk_refused, (unsigned long long)vm->st.clk_restored);
     }
     hyp_printf("hyp: all VMs are off; system off\n");
     if (h->plat.have_psci && h->plat.psci_smc)

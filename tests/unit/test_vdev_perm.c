@@ -236,6 +236,38 @@ START_TEST(test_index_matches_scan)
 }
 END_TEST
 
+/* VM reset: only the owned bits go back, by a hiword write whose enables
+ * are exactly them (CLKGATE28: VM1 owns UART2's bits 3:0, VM2 UART3's 7:4);
+ * a plain register (the fractional divider) by read-modify-write; nothing
+ * is written when the owned bits already hold their reset values or the
+ * VM owns no bit of the register. */
+START_TEST(test_reset_owned_bits)
+{
+    uint32_t w = 0xdeadbeef;
+    setup();
+    ck_assert(vdev_perm_reset(&T, VM1, RK_R_CLKGATE28, 0x0000, 0x00f5, &w));
+    ck_assert_uint_eq(w, 0x000f0000); /* bits 3:0 <- 0, 7:4 not enabled */
+    ck_assert(vdev_perm_reset(&T, VM2, RK_R_CLKGATE28, 0x0000, 0x00f5, &w));
+    ck_assert_uint_eq(w, 0x00f00000);
+    w = 0xdeadbeef;
+    ck_assert(!vdev_perm_reset(&T, VM1, RK_R_CLKGATE28, 0x0000, 0x00f0, &w));
+    ck_assert_uint_eq(w, 0xdeadbeef);
+    ck_assert(!vdev_perm_reset(&T, VM1, RK_R_CLKGATE27, 0x0000, 0xf000, &w)); /* UART1's */
+    ck_assert(vdev_perm_reset(&T, VM1, RK_R_CLKSEL55, 0x000400c6, 0x00010001, &w));
+    ck_assert_uint_eq(w, 0x000400c6);
+    ck_assert(!vdev_perm_reset(&T, VM2, RK_R_CLKSEL55, 0x000400c6, 0x00010001, &w));
+    /* Applied to the model: VM2's reset brings back UART3's gates, UART2's
+     * gate (VM1's, closed) stays as it is. */
+    struct hv_soc *s = hv_soc_create(NULL, NULL, NULL);
+    hv_soc_write(s, RK_BLK_CRU, NULL, CLKGATE28, 4, 0x00880088);
+    ck_assert(vdev_perm_reset(&T, VM2, RK_R_CLKGATE28, rk3568_regs[RK_R_CLKGATE28].reset,
+                              hv_soc_reg(s, RK_R_CLKGATE28), &w));
+    hv_soc_write(s, RK_BLK_CRU, NULL, CLKGATE28, 4, w);
+    ck_assert_uint_eq(hv_soc_reg(s, RK_R_CLKGATE28), 0x0008);
+    hv_soc_destroy(s);
+}
+END_TEST
+
 /* Decisions applied to the simulator's CRU/GRF: VM2's attack on UART2
  * changes nothing for UART2; VM1's own gate works. */
 static void apply(struct hv_soc *s, enum rk_block b, uint32_t off, const struct vdev_decision *d)
@@ -293,6 +325,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_isolation_on_model);
     tcase_add_test(t, test_find_every_register);
     tcase_add_test(t, test_index_matches_scan);
+    tcase_add_test(t, test_reset_owned_bits);
     suite_add_tcase(s, t);
     return s;
 }
