@@ -282,8 +282,14 @@ int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
         hyp_vgic_setup(h, vm);
         /* Its DTB: only what it owns. libfdt runs here, at boot, before any
          * guest state is loaded (it may use FP/SIMD registers). */
-        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec, h->plat.ppi_phys,  h->plat.ppi_virt,
-                                     h->plat.ppi_hyp, h->plat.ppi_maint, 24000000};
+        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec,
+                                     h->plat.ppi_phys,
+                                     h->plat.ppi_virt,
+                                     h->plat.ppi_hyp,
+                                     h->plat.ppi_maint,
+                                     24000000,
+                                     h->plat.cru && h->plat.grf && i < VDEV_MAX_VMS,
+                                     &h->view};
         int n = hyp_vm_dtb_build(vm->cfg, &dp, vm->dtb, sizeof vm->dtb);
         if (n < 0) {
             hyp_snprintf(err, errlen, "vm %s: building its DTB: %s", vm->cfg->name,
