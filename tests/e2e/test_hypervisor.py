@@ -213,7 +213,21 @@ def gpos_uart_irqs(lines):
                if not l.startswith("gpos: cpu1 ctx=") and "console hypercall" not in l)
 
 
-def check_guest_output(s, check_latency, transport="hvsim"):
+def gpos_rx_line(text: bytes):
+    """gpos's line for its input (guests/gpos/gpos.c, rx_line): the bytes
+    before the first LF or CR, printable ASCII only, at most 48, with their
+    count and CRC-32 (zlib's). No input: empty, CRC 0."""
+    line = bytearray()
+    for b in text:
+        if b in b"\r\n":
+            break
+        if 0x20 <= b < 0x7F and len(line) < 48:
+            line.append(b)
+    return f"gpos: rx bytes={len(line)} crc32={zlib.crc32(bytes(line)):08x} line={line.decode()}"
+
+
+def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs=0):
+    rx_line = gpos_rx_line(rx_text)
     rtos, gpos = s["rtos"], s["gpos"]
     if s["rogue"]:
         assert s["rogue"] == (ROGUE_HVSIM if transport == "hvsim" else ROGUE_QEMU)
@@ -243,15 +257,16 @@ def check_guest_output(s, check_latency, transport="hvsim"):
         "gpos: sleep 1",
         "gpos: sleep 2",
         "gpos: sleep 3",
+        rx_line,
         "gpos: hello through the console hypercall",
     ]
     # hvsim passes UART2 and its interrupt through: the console is
     # interrupt-driven there; QEMU's emulated console raises none: polled.
     if transport == "hvsim":
-        uart = f"STATUS gpos-uart mode=irq irqs={gpos_uart_irqs(before)}"
+        uart = f"STATUS gpos-uart mode=irq irqs={gpos_uart_irqs(before)} rx_irqs={rx_irqs}"
         assert gpos_uart_irqs(before) > 0
     else:
-        uart = "STATUS gpos-uart mode=polled irqs=0"
+        uart = "STATUS gpos-uart mode=polled irqs=0 rx_irqs=0"
     assert gpos == [*before, uart, f"STATUS gpos primes={n} crc32={CRC:08x} sleeps=3"]
 
 
@@ -467,3 +482,32 @@ def test_vm_reset_restores_only_its_own_fields():
                         r"(0x[0-9a-f]+) -> (0x[0-9a-f]+)", r.stderr.decode())
     assert writes[-2:] == [("cru", "CLKSEL_CON56", "0x337f2000", "0x00002003", "0x00002000"),
                            ("cru", "CLKGATE_CON28", "0x00f00000", "0x00000040", "0x00000000")]
+
+
+@pytest.mark.parametrize("text,irqs", [
+    # 11 bytes with the LF: below the RX FIFO's trigger level (16 of 32 at
+    # reset, PL011 TRM 3.4.2), so no RXIS; the line goes idle: one receive
+    # timeout interrupt (RTIS, TRM 3.4.4) drains it all.
+    (b"hello gpos\n", 1),
+    # 51 bytes arrive before gpos listens: the FIFO holds 32, the rest wait
+    # on the line; one drain cannot take them all: at least two interrupts.
+    # The line is cut at 48 bytes; what follows the first LF is not read.
+    (b"The quick brown fox jumps over the lazy dog, twice\nsecond line\n", None),
+])
+def test_gpos_uart_receive_with_interrupts(tmp_path, text, irqs):
+    inp = tmp_path / "in.txt"
+    inp.write_bytes(text)
+    r = run_hvsim(["run", "-q", "--uart-in", f"2={inp}", HYP_DUO], timeout=300)
+    assert r.status == 0, r.stderr.decode()
+    s = streams(r.stdout, "hvsim")
+    uart = [l for l in s["gpos"] if l.startswith("STATUS gpos-uart ")]
+    assert len(uart) == 1
+    got = int(re.search(r"rx_irqs=(\d+)$", uart[0]).group(1))
+    if irqs is None:
+        assert got >= 2, uart
+    else:
+        assert got == irqs, uart
+    # everything else as without input (the TX interrupt count recomputed
+    # from the text, which now holds the line received)
+    check_guest_output(s, check_latency=True, rx_text=text, rx_irqs=got)
+    assert gpos_rx_line(text) in s["gpos"]
