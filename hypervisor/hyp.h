@@ -99,6 +99,8 @@ struct vm {
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
     struct irq_rate irq_rate;        /* its passthrough interrupts per window (vm/vgic.c) */
+    uint8_t spi_prio;                /* physical priority of its passthrough SPIs (vm/vgic.c) */
+    uint8_t pmr;                     /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
     uint8_t dtb[HYP_VM_DTB_SIZE];    /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;

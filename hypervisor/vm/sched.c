@@ -202,6 +202,10 @@ static struct vcpu *idle(struct hyp *h)
         if (!any)
             hyp_system_off(h);
         hyp_sched_program(h);
+        /* every interrupt may wake it: open the priority mask that the
+         * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
+        write_sysreg(S3_0_C4_C6_0, 0xff);
+        isb();
         wfi();
         hyp_irq(h, NULL);
         struct vcpu *n = pick(h, NULL, false);

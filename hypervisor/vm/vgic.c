@@ -128,6 +128,26 @@ void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
     }
 }
 
+/* The physical priority of a VM's passthrough SPIs: the hypervisor's own
+ * interrupts (its tick, the maintenance interrupt, the virtual timer) at
+ * 0xa0, then one priority group of 0x10 per VM of higher priority (GICv3
+ * 4.8: lower value = higher priority). While a VM runs, the physical
+ * priority mask (ICC_PMR_EL1, vm->pmr, set by hyp_vcpu_load) admits only
+ * interrupts above the next group: its own SPIs and those of VMs that
+ * outrank it, never those of VMs it outranks. A device interrupt of a
+ * lower VM (rogue's interrupt storm) then stays pending in the distributor
+ * instead of interrupting the RTOS, and is taken when that VM could run
+ * anyway: when the higher VMs block (the idle loop opens the mask). */
+static uint8_t spi_priority(struct hyp *h, const struct vm *vm)
+{
+    unsigned above = 0;
+    for (unsigned i = 0; i < h->cfg->nr_vms; i++)
+        if (h->cfg->vms[i].priority > vm->cfg->priority)
+            above++;
+    unsigned p = 0xa0 + 0x10 * (above + 1);
+    return (uint8_t)(p > 0xf0 ? 0xf0 : p);
+}
+
 /* Per-VM INTID ownership: SGIs and the virtual timer (vgic_emu_init), and
  * the SPIs of its passthrough and emulated devices. */
 void hyp_vgic_setup(struct hyp *h, struct vm *vm)
@@ -135,6 +155,8 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     const struct hyp_vm_config *c = vm->cfg;
     vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
     vm->vgic.unowned_wi = c->vgic_unowned_wi;
+    vm->spi_prio = spi_priority(h, vm);
+    vm->pmr = vm->spi_prio >= 0xf0 ? 0xff : (uint8_t)(vm->spi_prio + 0x10);
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
         if (virq_to_pintid(h, vm, virq) >= 0)
             vgic_emu_own(&vm->vgic, virq);
@@ -143,22 +165,6 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
         if (c->emu[i].kind != HYP_EMU_NONE && c->emu[i].virq)
             vgic_emu_own(&vm->vgic, c->emu[i].virq);
-}
-
-/* The physical priority of a VM's passthrough SPIs: the hypervisor's own
- * interrupts (its tick, the maintenance interrupt, the virtual timer) at
- * 0xa0, then one priority group of 0x10 per VM of higher priority, so that
- * when several are pending the PE acknowledges the RTOS's before the GPOS's
- * and the rogue's (GICv3 4.8: the highest-priority pending interrupt is
- * signalled first; lower value = higher priority). */
-static uint8_t spi_priority(struct hyp *h, const struct vm *vm)
-{
-    unsigned above = 0;
-    for (unsigned i = 0; i < h->nvms; i++)
-        if (h->vms[i].cfg->priority > vm->cfg->priority)
-            above++;
-    unsigned p = 0xa0 + 0x10 * (above + 1);
-    return (uint8_t)(p > 0xf0 ? 0xf0 : p);
 }
 
 /* A passthrough interrupt over its VM's budget (core/irq_rate.h): a storm.
@@ -266,7 +272,7 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
                 continue;
             if (on & (1u << i)) {
                 hyp_gic_enable_spi(h, (unsigned)p);
-                hyp_gic_set_spi_priority(h, (unsigned)p, spi_priority(h, vm));
+                hyp_gic_set_spi_priority(h, (unsigned)p, vm->spi_prio);
                 irq_rate_init(&vm->irq_rate); /* re-armed by its owner: a new budget */
             }
             if (off & (1u << i))
