@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/irq_rate.h"
 #include "core/mmio_decode.h"
 #include "core/pgtable.h"
 #include "core/vdev_perm.h"
@@ -73,6 +74,9 @@ struct vm_stats {
     uint64_t irqs, injections, switches_in, violations, undefs;
     uint64_t clk_reads, clk_writes, clk_applied; /* its vCRU/vGRF accesses */
     uint64_t clk_refused;                        /* refused CRU/GRF fields */
+    uint64_t clk_restored;                       /* CRU/GRF registers written back by its resets */
+    uint64_t irq_storms;  /* passthrough SPIs masked for exceeding HYP_IRQ_BUDGET */
+    uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
 };
 
 struct vm {
@@ -94,6 +98,9 @@ struct vm {
     struct vgic_emu vgic;            /* its emulated GICD/GICR */
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
+    struct irq_rate irq_rate;        /* its passthrough interrupts per window (vm/vgic.c) */
+    uint8_t spi_prio;                /* physical priority of its passthrough SPIs (vm/vgic.c) */
+    uint8_t pmr;                     /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
     uint8_t dtb[HYP_VM_DTB_SIZE];    /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
@@ -139,6 +146,7 @@ struct hyp {
     struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* every configured vCPU, VM order */
     unsigned nall;
     struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
+    uint32_t clk_boot[RK_R__COUNT];  /* CRU/GRF at hand-over: what a VM reset restores */
     bool resched;                    /* something changed: run the scheduler before returning */
     bool rotate;                     /* the current vCPU gives up its turn (yield) */
 };
@@ -164,6 +172,7 @@ void hyp_gic_init(struct hyp *h);
 void hyp_gic_enable_ppi(struct hyp *h, unsigned intid);
 void hyp_gic_enable_spi(struct hyp *h, unsigned intid);
 void hyp_gic_disable_spi(struct hyp *h, unsigned intid);
+void hyp_gic_set_spi_priority(struct hyp *h, unsigned intid, uint8_t prio);
 void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active);
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);
 
@@ -182,6 +191,8 @@ enum hyp_event_kind {
     HYP_EV_CRASH = 4,
     HYP_EV_CRU = 6, /* addr = register offset in the cru window, info = field << 32 | value */
     HYP_EV_GRF = 7, /* the same for the GRF */
+    HYP_EV_IRQ = 8, /* an interrupt storm: addr = physical INTID, info = virtual INTID << 32 |
+                     * the budget per window it exceeded (core/irq_rate.h) */
 };
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b);
@@ -202,6 +213,7 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
+void hyp_vgic_reset(struct hyp *h, struct vm *vm);
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
 
 /* vm/sched.c */

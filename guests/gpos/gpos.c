@@ -11,7 +11,8 @@
  *   gpos: cpu1 ctx=0x<hex> crc32=<hex>
  *   gpos: cpu1 done, joined
  *   gpos: sleep <k>
- *   STATUS gpos-uart mode=irq|polled irqs=<n>
+ *   gpos: rx bytes=<n> crc32=<hex> line=<text>
+ *   STATUS gpos-uart mode=irq|polled irqs=<n> rx_irqs=<n>
  *   STATUS gpos primes=<n> crc32=<hex> sleeps=<k>
  */
 #include "../grt/grt.h"
@@ -47,15 +48,65 @@ uint64_t grt_sync(uint64_t esr, uint64_t elr, uint64_t far)
 
 /* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of bytes i & 0xff
  * for i in [0, 65536): zlib.crc32 of that buffer. */
+static uint32_t crc32_byte(uint32_t crc, uint8_t byte)
+{
+    crc ^= byte;
+    for (int b = 0; b < 8; b++)
+        crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+    return crc;
+}
+
 static uint32_t crc32_pattern(void)
 {
     uint32_t crc = 0xffffffffu;
-    for (uint32_t i = 0; i < 65536; i++) {
-        crc ^= i & 0xff;
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
+    for (uint32_t i = 0; i < 65536; i++)
+        crc = crc32_byte(crc, (uint8_t)i);
     return ~crc;
+}
+
+/* One line of input from its console, received with interrupts where the
+ * console raises them (hvsim's passthrough PL011; the input comes from
+ * `hvsim run --uart-in 2=FILE`): it waits, in WFI, until a line feed or
+ * carriage return arrives or RX_WAIT_MS of its virtual time pass, then
+ * prints the line (printable ASCII, at most RX_MAX bytes), its length and
+ * its CRC-32. Without input, and on QEMU (the emulated console receives
+ * nothing: it does not wait at all), the line is empty: bytes=0
+ * crc32=00000000, the same text on both. */
+#define RX_MAX     48
+#define RX_WAIT_MS 5
+
+static void rx_line(void)
+{
+    char line[RX_MAX + 1];
+    unsigned n = 0;
+    bool eol = false;
+    if (grt_console_rx_irq_enable()) {
+        uint32_t before = timer_fired;
+        SYSREG_W(cntv_cval_el0, grt_cntvct() + SYSREG_R(cntfrq_el0) / 1000 * RX_WAIT_MS);
+        SYSREG_W(cntv_ctl_el0, 1);
+        for (;;) {
+            /* IRQs masked between the check and WFI (a pending interrupt
+             * still ends WFI, Arm ARM D1.6.2): no wake-up is lost. */
+            __asm__ volatile("msr daifset, #2" ::: "memory");
+            char c;
+            while (!eol && grt_console_rx(&c, 1) == 1) {
+                if (c == '\n' || c == '\r')
+                    eol = true;
+                else if (n < RX_MAX && c >= 0x20 && c < 0x7f)
+                    line[n++] = c;
+            }
+            if (eol || timer_fired != before)
+                break;
+            __asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb" ::: "memory");
+        }
+        SYSREG_W(cntv_ctl_el0, 0);
+        __asm__ volatile("msr daifclr, #2" ::: "memory");
+    }
+    line[n] = 0;
+    uint32_t crc = 0xffffffffu;
+    for (unsigned i = 0; i < n; i++)
+        crc = crc32_byte(crc, (uint8_t)line[i]);
+    grt_printf("gpos: rx bytes=%u crc32=%08x line=%s\n", n, ~crc, line);
 }
 
 void secondary_main(uint64_t ctx)
@@ -209,13 +260,14 @@ int main(void)
         sleeps++;
         grt_printf("gpos: sleep %u\n", k);
     }
+    rx_line();
     static const char hello[] = "gpos: hello through the console hypercall\n";
     grt_hvc(HYP_CONSOLE_WRITE, (uint64_t)(uintptr_t)hello, sizeof hello - 1, 0);
     /* The count of TX interrupts before this line: it depends only on the
      * text written (one interrupt per TX_CHUNK-byte refill, grt.c). */
     uint32_t uart_irqs = grt_console_irqs();
-    grt_printf("STATUS gpos-uart mode=%s irqs=%u\n", uart_irq ? "irq" : "polled",
-               (unsigned)uart_irqs);
+    grt_printf("STATUS gpos-uart mode=%s irqs=%u rx_irqs=%u\n", uart_irq ? "irq" : "polled",
+               (unsigned)uart_irqs, (unsigned)grt_console_rx_irqs());
     grt_printf("STATUS gpos primes=%u crc32=%08x sleeps=%u\n", primes, crc_result, sleeps);
     return 0;
 }

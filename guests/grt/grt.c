@@ -89,16 +89,57 @@ bool grt_console_irq_init(uint32_t intid)
     return true;
 }
 
+/* Receive with interrupts (grt_console_rx_irq_enable). PL011 TRM: IMSC bit
+ * 4 RXIM (the RX FIFO at its trigger level, UARTIFLS.RXIFLSEL, 1/2 = 16 of
+ * 32 entries at reset, TRM 3.4.2) and bit 6 RTIM (receive timeout: the FIFO
+ * holds bytes below the level and the line was idle for 32 bit periods,
+ * TRM 3.4.4); FR bit 4 RXFE; DR bits 7:0 the byte, 11:8 its error flags.
+ * Each RX or RT interrupt drains the FIFO into a ring, which clears both
+ * (reading the FIFO below the level / empty), and writes RXIC | RTIC. */
+#define RX_IRQ (1u << 4)
+#define RT_IRQ (1u << 6)
+static uint8_t rx_ring[RING];
+static volatile uint32_t rx_head, rx_tail; /* free-running indices */
+static volatile uint32_t rx_irq_count, rx_errors, rx_lost;
+static bool rx_mode;
+
+static void rx_drain(void)
+{
+    while (!(rd(0x18) & (1u << 4))) {
+        uint32_t d = rd(0x00);
+        if (d & 0xf00)
+            rx_errors = rx_errors + 1;
+        if (rx_head - rx_tail < RING) {
+            rx_ring[rx_head % RING] = (uint8_t)d;
+            rx_head = rx_head + 1;
+        } else {
+            rx_lost = rx_lost + 1;
+        }
+    }
+    wr(0x44, RX_IRQ | RT_IRQ);
+}
+
 bool grt_console_irq(uint32_t intid)
 {
     if (!irq_mode || intid != irq_intid)
         return false;
-    irq_count = irq_count + 1;
-    if (rd(0x40) & TX_IRQ) {
+    uint32_t mis = rd(0x40);
+    if (rx_mode && (mis & (RX_IRQ | RT_IRQ))) {
+        rx_irq_count = rx_irq_count + 1;
+        rx_drain();
+    }
+    if (!(mis & (RX_IRQ | RT_IRQ)) || (mis & TX_IRQ))
+        irq_count = irq_count + 1;
+    if (mis & TX_IRQ) {
         wr(0x44, TX_IRQ); /* TXIC: the next byte written sets TXIS again */
         tx_fill();
     }
     return true;
+}
+
+uint32_t grt_console_rx_irqs(void)
+{
+    return rx_irq_count;
 }
 
 uint32_t grt_console_irqs(void)
@@ -115,6 +156,29 @@ static inline uint64_t irq_save(void)
 static inline void irq_restore(uint64_t daif)
 {
     __asm__ volatile("msr daif, %0" ::"r"(daif) : "memory");
+}
+
+bool grt_console_rx_irq_enable(void)
+{
+    if (!irq_mode)
+        return false;
+    uint64_t daif = irq_save();
+    rx_mode = true;
+    wr(0x38, rd(0x38) | RX_IRQ | RT_IRQ);
+    irq_restore(daif);
+    return true;
+}
+
+unsigned grt_console_rx(char *buf, unsigned max)
+{
+    uint64_t daif = irq_save();
+    unsigned n = 0;
+    while (n < max && rx_tail != rx_head) {
+        buf[n++] = (char)rx_ring[rx_tail % RING];
+        rx_tail = rx_tail + 1;
+    }
+    irq_restore(daif);
+    return n;
 }
 
 /* Start the transmitter on what is in the ring and wait until the TX

@@ -15,6 +15,7 @@
 #define HYP_YIELD         0x86000002u
 #define HYP_VM_INFO       0x86000003u
 #define HYP_VDEV_INFO     0x86000004u /* x0 = 1: vCRU at x1, vGRF at x2; 0: none */
+#define HYP_VM_RESETS     0x86000005u /* x0 = times this VM was reset since boot */
 #define PSCI_CPU_ON       0xc4000003u
 #define PSCI_CPU_OFF      0x84000002u
 #define PSCI_SYSTEM_OFF   0x84000008u
@@ -47,7 +48,14 @@ bool grt_console_irq_init(uint32_t intid);
 /* From grt_irq: true if intid was the console's (it is then handled, the
  * caller still EOIs it). */
 bool grt_console_irq(uint32_t intid);
-uint32_t grt_console_irqs(void); /* console interrupts taken so far */
+uint32_t grt_console_irqs(void); /* console interrupts taken so far (transmit) */
+/* Receive with interrupts: unmask the PL011's RX and receive-timeout
+ * interrupts; each drains the RX FIFO into a ring. False (nothing done)
+ * when the console raises no interrupt (grt_console_irq_init failed). */
+bool grt_console_rx_irq_enable(void);
+/* Up to max bytes received so far, oldest first; returns how many. */
+unsigned grt_console_rx(char *buf, unsigned max);
+uint32_t grt_console_rx_irqs(void); /* receive interrupts taken so far */
 void grt_putc(char c);
 int grt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct grt_hvc_ret grt_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);

@@ -5,8 +5,10 @@
  *   rogue: <attack>: <what the guest saw>
  *   rogue: cru|grf <register> <- <value>: readback=<value> (what=...)
  *   STATUS rogue faults=<n> ...
- * then it crashes itself (an exception at its own exception vector), which
- * the hypervisor turns into stopping this VM only. (PSCI SYSTEM_OFF of one
+ * then it resets itself (PSCI SYSTEM_RESET of this VM only) and, in its
+ * second life, reads back its own CRU fields (the reset must have put them
+ * back to their reset values) and crashes itself (an exception at its own
+ * exception vector), which the hypervisor turns into stopping this VM only. (PSCI SYSTEM_OFF of one
  * VM is what rtos and gpos end with: each stops only itself.) */
 #include "../grt/grt.h"
 
@@ -82,6 +84,8 @@ static const struct clk_attack clk_attacks_tab[] = {
     {RK_R_CLKGATE28, 0x00420042u, "gate uart2 src + own uart3 frac"},
     {RK_R_CLKGATE28, 0x00400000u, "ungate own uart3 frac"},
     {RK_R_CLKSEL56, 0x007f0003u, "own uart3 source divider"},
+    /* left so for its reset to undo: its frac gate closed, the divider 3 */
+    {RK_R_CLKGATE28, 0x00400040u, "gate own uart3 frac"},
 };
 
 static void clk_attacks(void)
@@ -106,10 +110,83 @@ static void clk_attacks(void)
                (unsigned)R32(vd.x1));
 }
 
+/* A device interrupt storm: its own UART3's transmit interrupt unmasked
+ * (TXIS is set: the UART has sent bytes, PL011 TRM 3.4.3) and never cleared
+ * in the UART (no ICR write): each EOI deactivates the physical SPI, which
+ * is still asserted and fires again at once. The hypervisor forwards at
+ * most HYP_IRQ_BUDGET of them per window, then masks the SPI (a refusal
+ * event) until rogue disables and re-enables it, which it does once. */
+#define UART_IMSC 0x09000038ul
+#define TXIM      (1u << 5)
+#define CONS_IRQ  33u /* its console's virtual SPI (configs/default.c) */
+
+static void spin(void)
+{
+    for (volatile unsigned i = 0; i < 200000; i++)
+        ;
+}
+
+static void irq_flood(void)
+{
+    struct grt_hvc_ret vd = grt_hvc(HYP_VDEV_INFO, 0, 0, 0);
+    if (!(vd.x0 & 2)) {
+        grt_printf("rogue: no console interrupt on this platform: device flood skipped\n");
+        return;
+    }
+    grt_gic_init();
+    W32(GICD + 0x80 + 4 * (CONS_IRQ / 32),
+        R32(GICD + 0x80 + 4 * (CONS_IRQ / 32)) | 1u << (CONS_IRQ % 32));
+    *(volatile uint8_t *)(GICD + 0x400 + CONS_IRQ) = 0x80;
+    W32(GICD + 0x100 + 4 * (CONS_IRQ / 32), 1u << (CONS_IRQ % 32)); /* ISENABLER */
+    W32(UART_IMSC, R32(UART_IMSC) | TXIM);
+    grt_irq_enable();
+    spin();
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    uint32_t first = irqs;
+    /* Re-arm it (GICD_ICENABLER, then ISENABLER), as a driver would: a new
+     * budget, a second storm. */
+    W32(GICD + 0x180 + 4 * (CONS_IRQ / 32), 1u << (CONS_IRQ % 32));
+    W32(GICD + 0x100 + 4 * (CONS_IRQ / 32), 1u << (CONS_IRQ % 32));
+    grt_irq_enable();
+    spin();
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    grt_printf("rogue: device interrupt flood: irqs=%u, re-armed: irqs=%u\n", first, irqs - first);
+}
+
+/* After its reset: its own UART3 fields read back at their reset values
+ * (docs/soc.md: CLKSEL_CON56 0x2000, CLKGATE_CON28 0), although it left
+ * them changed. */
+static void after_reset(uint64_t resets)
+{
+    struct grt_hvc_ret vd = grt_hvc(HYP_VDEV_INFO, 0, 0, 0);
+    if (!(vd.x0 & 1)) {
+        grt_printf("rogue: reset %u: no vCRU/vGRF on this platform\n", (unsigned)resets);
+        return;
+    }
+    const struct rk_reg_desc *a = &rk3568_regs[RK_R_CLKSEL56], *b = &rk3568_regs[RK_R_CLKGATE28];
+    grt_printf("rogue: reset %u: cru %s=0x%08x %s=0x%08x\n", (unsigned)resets, a->name,
+               (unsigned)R32(vd.x1 + a->off), b->name, (unsigned)R32(vd.x1 + b->off));
+}
+
+static void crash(void)
+{
+    /* Crash: exception vectors at an address with nothing behind it, then
+     * an undefined instruction. */
+    SYSREG_W(vbar_el1, 0x10000000ul);
+    __asm__ volatile("udf #0");
+    grt_printf("rogue: survived its crash (never reached)\n");
+}
+
 int main(void)
 {
     grt_console_init();
     grt_printf("rogue: start dtb=%s\n", grt_dtb_status());
+    uint64_t resets = grt_hvc(HYP_VM_RESETS, 0, 0, 0).x0;
+    if (resets) {
+        after_reset(resets);
+        crash();
+        return 0;
+    }
 
     /* Memory outside its own RAM: an IPA beyond it, the PA of gpos's RAM
      * and of rtos's UART used as IPAs. Each is a stage-2 fault. */
@@ -145,6 +222,7 @@ int main(void)
         W32(GICD + 0x104, 1u << 9); /* INTID 41 */
     grt_printf("rogue: flood done\n");
 
+    irq_flood();
     clk_attacks();
 
     /* PSCI for vCPUs it does not have. */
@@ -152,10 +230,8 @@ int main(void)
     grt_printf("rogue: CPU_ON 7 returned %lld\n", (long long)r.x0);
     grt_printf("STATUS rogue faults=%u irqs=%u\n", faults, irqs);
 
-    /* Crash: exception vectors at an address with nothing behind it, then
-     * an undefined instruction. */
-    SYSREG_W(vbar_el1, 0x10000000ul);
-    __asm__ volatile("udf #0");
-    grt_printf("rogue: survived its crash (never reached)\n");
+    /* Reset itself: the hypervisor restarts this VM only. */
+    grt_hvc(PSCI_SYSTEM_RESET, 0, 0, 0);
+    grt_printf("rogue: SYSTEM_RESET returned (never reached)\n");
     return 0;
 }

@@ -29,9 +29,22 @@
 #define VDEV_MAX_VIOL      8
 #define VDEV_FIELD_UNOWNED 0xffu /* implemented bits that belong to no field */
 
-/* Which fields each VM may change: bit f of allowed[vm] = rk3568_fields[f]. */
+/* Which fields each VM may change: bit f of allowed[vm] = rk3568_fields[f].
+ *
+ * The per-register index: a trapped access concerns one register, so the
+ * decision needs only that register's fields. vdev_perm_init() sorts the
+ * field ids by register once (fields[first[r]] .. fields[first[r + 1] - 1]
+ * are register r's, in field-table order), and every grant keeps own[vm][r]
+ * (the bits of r the VM may change) up to date. A write then costs one pass
+ * over its register's few fields (at most 6) instead of the whole table,
+ * and a read one load. Filled at configuration time (hyp_vclk_init), only
+ * read afterwards (the decision functions take a const table). */
 struct vdev_perm_table {
     uint64_t allowed[VDEV_MAX_VMS];
+    uint32_t own[VDEV_MAX_VMS][RK_R__COUNT]; /* bits of each register the VM owns */
+    uint32_t any_field[RK_R__COUNT];         /* bits of each register some field describes */
+    uint8_t first[RK_R__COUNT + 1];          /* register r's fields: fields[first[r]..] */
+    uint8_t fields[RK_F__COUNT];             /* field ids sorted by register */
 };
 
 struct vdev_violation {
@@ -70,6 +83,16 @@ int vdev_perm_find(enum rk_block b, uint32_t off);
 int vdev_perm_write(const struct vdev_perm_table *t, unsigned vm, enum rk_block b, uint32_t off,
                     uint32_t value, uint32_t hw_current, uint32_t view_current,
                     struct vdev_decision *d);
+
+/* A VM reset (PSCI SYSTEM_RESET of that VM): the write that puts the bits
+ * VM vm owns in register r back to their reset values (`reset`, the
+ * register's value at hand-over) and touches no other bit. For a hiword
+ * register it is a hiword write whose enables are exactly the owned bits;
+ * for a plain one a read-modify-write of hw_current. Returns false, with
+ * *hw_value untouched, when nothing needs writing (it owns no bit of r, or
+ * they already hold their reset values). */
+bool vdev_perm_reset(const struct vdev_perm_table *t, unsigned vm, enum rk_reg_id r, uint32_t reset,
+                     uint32_t hw_current, uint32_t *hw_value);
 
 /* What the VM reads: its fields live from the hardware, the rest from its
  * view. */

@@ -6,8 +6,13 @@
 
 #include <libfdt.h>
 
-#define PH_GIC 1
-#define PH_CLK 2
+#include <hvsim/rk3568_cru.h>
+
+#define PH_GIC    1
+#define PH_CLK    2
+#define PH_CRU    3 /* its virtual CRU */
+#define PH_PMUCRU 4 /* the PMU part of it (hvsim's layout: +0x8000 in the window) */
+#define PH_GRF    5 /* its virtual GRF */
 
 #define CK(x)                                                                                      \
     do {                                                                                           \
@@ -57,6 +62,77 @@ static int begin_at(void *fdt, const char *stem, uint64_t addr)
     name[i++] = '@';
     hex(name + i, addr);
     return fdt_begin_node(fdt, name);
+}
+
+/* Its virtual CRU and GRF (vm/vcru.c), described as hvsim's platform DTB
+ * describes the real blocks (Linux's rockchip,rk3568-cru.yaml and the GRF
+ * syscon): the CRU window with #clock-cells and #reset-cells = 1 (Linux's
+ * rk3568-cru.h clock and reset IDs), its PMU part at +0x8000 as the
+ * PMUCRU (hvsim's layout, include/hvsim/rk3568_cru.h), the GRF as a syscon.
+ * They are the VM's own: every access traps, and only the fields of its
+ * permission table reach the hardware. */
+static int vclk_nodes(void *fdt)
+{
+    CK(begin_at(fdt, "clock-controller", HYP_VCRU_IPA));
+    CK(fdt_property_string(fdt, "compatible", "rockchip,rk3568-cru"));
+    uint64_t reg[2] = {HYP_VCRU_IPA, RK3568_PMU_BLOCK_OFF};
+    CK(prop_u64s(fdt, "reg", reg, 2));
+    CK(fdt_property_u32(fdt, "#clock-cells", 1));
+    CK(fdt_property_u32(fdt, "#reset-cells", 1));
+    CK(fdt_property_u32(fdt, "phandle", PH_CRU));
+    CK(fdt_end_node(fdt));
+
+    CK(begin_at(fdt, "clock-controller", HYP_VCRU_IPA + RK3568_PMU_BLOCK_OFF));
+    CK(fdt_property_string(fdt, "compatible", "rockchip,rk3568-pmucru"));
+    uint64_t preg[2] = {HYP_VCRU_IPA + RK3568_PMU_BLOCK_OFF, HYP_VCLK_SIZE - RK3568_PMU_BLOCK_OFF};
+    CK(prop_u64s(fdt, "reg", preg, 2));
+    CK(fdt_property_u32(fdt, "#clock-cells", 1));
+    CK(fdt_property_u32(fdt, "#reset-cells", 1));
+    CK(fdt_property_u32(fdt, "phandle", PH_PMUCRU));
+    CK(fdt_end_node(fdt));
+
+    CK(begin_at(fdt, "syscon", HYP_VGRF_IPA));
+    static const char grf_compat[] = "rockchip,rk3568-grf\0syscon\0simple-mfd";
+    CK(fdt_property(fdt, "compatible", grf_compat, sizeof grf_compat));
+    uint64_t greg[2] = {HYP_VGRF_IPA, HYP_VCLK_SIZE};
+    CK(prop_u64s(fdt, "reg", greg, 2));
+    CK(fdt_property_u32(fdt, "phandle", PH_GRF));
+    CK(fdt_end_node(fdt));
+    return 0;
+}
+
+/* Its passthrough I2C controller (hvsim,simple-i2c, docs/soc.md) at the IPA
+ * of its configuration, with its virtual SPI (the configured one, else the
+ * device's own INTID), and, when it has a vCRU, its clocks and reset in the
+ * PMUCRU (CLK_I2C0, PCLK_I2C0, SRST_I2C0 of Linux's rk3568-cru.h), as the
+ * platform's DTB has them. Absent when the platform lacks the device. */
+static int i2c_node(void *fdt, const struct hyp_vm_config *vm, const struct hyp_pt_dev *pt,
+                    const struct hyp_vm_dtb_plat *p)
+{
+    const struct hyp_plat_dev *d = hyp_plat_find(p->view, pt->kind, pt->index);
+    if (!d)
+        return 0;
+    (void)vm;
+    CK(begin_at(fdt, "i2c", pt->ipa));
+    CK(fdt_property_string(fdt, "compatible", "hvsim,simple-i2c"));
+    uint64_t reg[2] = {pt->ipa, d->size};
+    CK(prop_u64s(fdt, "reg", reg, 2));
+    unsigned virq = pt->virq ? pt->virq : (d->intid >= 0 ? (unsigned)d->intid : 0);
+    if (virq >= HYP_INTID_SPI_FIRST) {
+        uint32_t spi[3] = {0, virq - 32, 4};
+        CK(prop_u32s(fdt, "interrupts", spi, 3));
+    }
+    if (p->vclk && pt->index == 0) {
+        uint32_t clocks[4] = {PH_PMUCRU, RK3568_PMUCLKID_CLK_I2C0, PH_PMUCRU,
+                              RK3568_PMUCLKID_PCLK_I2C0};
+        CK(prop_u32s(fdt, "clocks", clocks, 4));
+        static const char names[] = "i2c\0pclk";
+        CK(fdt_property(fdt, "clock-names", names, sizeof names));
+        uint32_t resets[2] = {PH_PMUCRU, RK3568_PMUSRST_I2C0};
+        CK(prop_u32s(fdt, "resets", resets, 2));
+    }
+    CK(fdt_end_node(fdt));
+    return 0;
 }
 
 int hyp_vm_dtb_build(const struct hyp_vm_config *vm, const struct hyp_vm_dtb_plat *p, void *buf,
@@ -157,6 +233,13 @@ int hyp_vm_dtb_build(const struct hyp_vm_config *vm, const struct hyp_vm_dtb_pla
     static const char clock_names[] = "uartclk\0apb_pclk";
     CK(fdt_property(fdt, "clock-names", clock_names, sizeof clock_names));
     CK(fdt_end_node(fdt));
+
+    if (p->vclk)
+        CK(vclk_nodes(fdt));
+    if (p->view)
+        for (unsigned i = 0; i < HYP_MAX_PT_DEVS; i++)
+            if (vm->pt[i].kind == HYP_DEV_I2C)
+                CK(i2c_node(fdt, vm, &vm->pt[i], p));
 
     CK(fdt_end_node(fdt));
     CK(fdt_finish(fdt));

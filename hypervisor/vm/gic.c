@@ -90,3 +90,11 @@ void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active)
 {
     mmio_w32(h->plat.gicr + (active ? GICR_ISACTIVER0 : GICR_ICACTIVER0), 1u << intid);
 }
+
+/* GICD_IPRIORITYR<n> (GICv3 12.9.22): one byte per INTID, lower values
+ * are higher priority. */
+void hyp_gic_set_spi_priority(struct hyp *h, unsigned intid, uint8_t prio)
+{
+    volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)(h->plat.gicd + GICD_IPRIORITYR + intid);
+    *p = prio;
+}

@@ -13,6 +13,8 @@
  *                                x3 = the IPA of its I2C controller, or 0;
  *                                x0 bit 1: its console UART raises its
  *                                interrupt (passthrough with a virtual SPI)
+ *   0x86000005 HYP_VM_RESETS     returns x0 = how many times this VM was
+ *                                reset (PSCI SYSTEM_RESET) since boot
  *
  * PSCI is answered for the VM only: CPU_ON starts one of its own vCPUs,
  * SYSTEM_OFF / SYSTEM_RESET stop or restart that VM and nothing else. */
@@ -39,6 +41,7 @@
 #define HYP_YIELD         0x86000002u
 #define HYP_VM_INFO       0x86000003u
 #define HYP_VDEV_INFO     0x86000004u
+#define HYP_VM_RESETS     0x86000005u
 
 static bool psci_known(uint32_t fn)
 {
@@ -130,6 +133,9 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
             if (d->kind == HYP_DEV_I2C && hyp_plat_find(&h->view, d->kind, d->index))
                 x[3] = d->ipa; /* its passthrough I2C controller */
         }
+        return;
+    case HYP_VM_RESETS:
+        x[0] = v->vm->resets;
         return;
     case PSCI_VERSION:
         x[0] = 0x10000; /* PSCI 1.0 */

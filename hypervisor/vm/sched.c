@@ -202,6 +202,10 @@ static struct vcpu *idle(struct hyp *h)
         if (!any)
             hyp_system_off(h);
         hyp_sched_program(h);
+        /* every interrupt may wake it: open the priority mask that the
+         * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
+        write_sysreg(S3_0_C4_C6_0, 0xff);
+        isb();
         wfi();
         hyp_irq(h, NULL);
         struct vcpu *n = pick(h, NULL, false);
@@ -255,12 +259,17 @@ void hyp_system_off(struct hyp *h)
             if (vm->st.traps[ec])
                 hyp_printf(" ec%02x=%llu", ec, (unsigned long long)vm->st.traps[ec]);
         hyp_printf("\n");
+        if (vm->st.irq_storms)
+            hyp_printf("hyp: vm %s: interrupt storms=%llu dropped=%llu\n", vm->cfg->name,
+                       (unsigned long long)vm->st.irq_storms,
+                       (unsigned long long)vm->st.irq_dropped);
         if (vm->vclk)
-            hyp_printf("hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu\n",
-                       vm->cfg->name, (unsigned long long)vm->st.clk_reads,
-                       (unsigned long long)vm->st.clk_writes,
-                       (unsigned long long)vm->st.clk_applied,
-                       (unsigned long long)vm->st.clk_refused);
+            hyp_printf(
+                "hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu "
+                "restored=%llu\n",
+                vm->cfg->name, (unsigned long long)vm->st.clk_reads,
+                (unsigned long long)vm->st.clk_writes, (unsigned long long)vm->st.clk_applied,
+                (unsigned long long)vm->st.clk_refused, (unsigned long long)vm->st.clk_restored);
     }
     hyp_printf("hyp: all VMs are off; system off\n");
     if (h->plat.have_psci && h->plat.psci_smc)

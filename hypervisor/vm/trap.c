@@ -100,17 +100,19 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
     int r = hyp_mmio_decode(esr, far, hpfar, &m);
     if (r == HYP_MMIO_OK) {
         uint64_t val = m.write ? hyp_mmio_store_value(&m, m.reg == 31 ? 0 : v->r.x[m.reg]) : 0;
-        int g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
-        if (g < 0) {
-            hyp_violation(v->vm, HYP_EV_VGIC,
-                          "emulated GIC access of a width or alignment the GIC refuses", m.ipa,
-                          esr);
-            hyp_inject_dabt(v, far);
-            return;
-        }
-        if (g == 0)
-            g = hyp_vclk_mmio(v->vm, m.ipa, m.write, m.width, &val);
-        if (g < 0) { /* the vCRU/vGRF: registers are words */
+        /* The vCRU/vGRF first: its window test is two compares, while
+         * hyp_vgic_mmio prepares a whole effect record before its own. */
+        int g = hyp_vclk_mmio(v->vm, m.ipa, m.write, m.width, &val);
+        if (g == 0) {
+            g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
+            if (g < 0) {
+                hyp_violation(v->vm, HYP_EV_VGIC,
+                              "emulated GIC access of a width or alignment the GIC refuses", m.ipa,
+                              esr);
+                hyp_inject_dabt(v, far);
+                return;
+            }
+        } else if (g < 0) { /* the vCRU/vGRF: registers are words */
             hyp_violation(v->vm, HYP_EV_MEMORY, "CRU/GRF access that is not an aligned word", m.ipa,
                           esr);
             hyp_inject_dabt(v, far);

@@ -75,6 +75,7 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     const struct el1_ctx *c = &v->el1;
     write_sysreg_native(vttbr_el2, vm->vttbr);
     write_sysreg(cntvoff_el2, vm->cntvoff);
+    write_sysreg(S3_0_C4_C6_0, vm->pmr); /* ICC_PMR_EL1: see vm/vgic.c spi_priority */
     write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
     write_sysreg_native(sctlr_el1, c->sctlr);
     write_sysreg_native(ttbr0_el1, c->ttbr0);

@@ -13,8 +13,14 @@
  *   ldr w1, [vCRU + off]  -->  vdev_perm_read: its own fields live from
  *                              the hardware, every other bit from its view
  *
- * Each VM has a view of every modelled register (struct vm.vclk_view),
- * initialised from the hardware when the VM is reset. A refused write
+ * Each VM has a view of every modelled register (struct vm.vclk_view).
+ * The reset values are the registers as the hypervisor found them at boot
+ * (h->clk_boot: the boot ROM's or firmware's hand-over; on hvsim the reset
+ * column of docs/soc.md's table). A VM reset (at boot, and at its PSCI
+ * SYSTEM_RESET) sets its view to them and puts the real fields it owns
+ * back to them, with hiword writes whose enables are exactly its bits:
+ * a reset VM finds its devices' clocks, resets and pins as a freshly
+ * booted board has them, and no other VM's field is written. A refused write
  * changes nothing in hardware and nothing in the view (the VM reads back
  * what it had), so a driver that checks its writes sees a register that
  * ignores them, never another VM's values. The decision is
@@ -42,6 +48,9 @@ static volatile uint32_t *hw_reg(struct hyp *h, unsigned r)
 void hyp_vclk_init(struct hyp *h)
 {
     vdev_perm_init(&h->clk_perm);
+    if (h->plat.cru && h->plat.grf)
+        for (unsigned r = 0; r < RK_R__COUNT; r++)
+            h->clk_boot[r] = *hw_reg(h, r) & rk3568_regs[r].impl;
     for (unsigned i = 0; i < h->cfg->nr_vms && i < VDEV_MAX_VMS; i++) {
         const struct hyp_vm_config *c = &h->cfg->vms[i];
         for (unsigned d = 0; d < RK_DEV__COUNT; d++)
@@ -59,8 +68,16 @@ void hyp_vclk_reset(struct vm *vm)
     vm->vclk = h->plat.cru && h->plat.grf && vm_index(vm) < VDEV_MAX_VMS;
     if (!vm->vclk)
         return;
-    for (unsigned r = 0; r < RK_R__COUNT; r++)
-        vm->vclk_view[r] = *hw_reg(vm->hyp, r) & rk3568_regs[r].impl;
+    unsigned idx = vm_index(vm);
+    for (unsigned r = 0; r < RK_R__COUNT; r++) {
+        volatile uint32_t *hw = hw_reg(h, r);
+        uint32_t w;
+        if (vdev_perm_reset(&h->clk_perm, idx, (enum rk_reg_id)r, h->clk_boot[r], *hw, &w)) {
+            *hw = w;
+            vm->st.clk_restored++;
+        }
+        vm->vclk_view[r] = h->clk_boot[r];
+    }
 }
 
 static void report(struct vm *vm, const struct vdev_violation *v, uint32_t off)

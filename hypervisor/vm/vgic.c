@@ -128,6 +128,26 @@ void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
     }
 }
 
+/* The physical priority of a VM's passthrough SPIs: the hypervisor's own
+ * interrupts (its tick, the maintenance interrupt, the virtual timer) at
+ * 0xa0, then one priority group of 0x10 per VM of higher priority (GICv3
+ * 4.8: lower value = higher priority). While a VM runs, the physical
+ * priority mask (ICC_PMR_EL1, vm->pmr, set by hyp_vcpu_load) admits only
+ * interrupts above the next group: its own SPIs and those of VMs that
+ * outrank it, never those of VMs it outranks. A device interrupt of a
+ * lower VM (rogue's interrupt storm) then stays pending in the distributor
+ * instead of interrupting the RTOS, and is taken when that VM could run
+ * anyway: when the higher VMs block (the idle loop opens the mask). */
+static uint8_t spi_priority(struct hyp *h, const struct vm *vm)
+{
+    unsigned above = 0;
+    for (unsigned i = 0; i < h->cfg->nr_vms; i++)
+        if (h->cfg->vms[i].priority > vm->cfg->priority)
+            above++;
+    unsigned p = 0xa0 + 0x10 * (above + 1);
+    return (uint8_t)(p > 0xf0 ? 0xf0 : p);
+}
+
 /* Per-VM INTID ownership: SGIs and the virtual timer (vgic_emu_init), and
  * the SPIs of its passthrough and emulated devices. */
 void hyp_vgic_setup(struct hyp *h, struct vm *vm)
@@ -135,6 +155,8 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     const struct hyp_vm_config *c = vm->cfg;
     vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
     vm->vgic.unowned_wi = c->vgic_unowned_wi;
+    vm->spi_prio = spi_priority(h, vm);
+    vm->pmr = vm->spi_prio >= 0xf0 ? 0xff : (uint8_t)(vm->spi_prio + 0x10);
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
         if (virq_to_pintid(h, vm, virq) >= 0)
             vgic_emu_own(&vm->vgic, virq);
@@ -143,6 +165,67 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
         if (c->emu[i].kind != HYP_EMU_NONE && c->emu[i].virq)
             vgic_emu_own(&vm->vgic, c->emu[i].virq);
+}
+
+/* A passthrough interrupt over its VM's budget (core/irq_rate.h): a storm.
+ * Not forwarded; the SPI is masked at the physical distributor (so the
+ * level can no longer interrupt anyone), then deactivated (EOImode 1: the
+ * hypervisor's EOIR only dropped the priority), and the storm is reported
+ * as an isolation event. The VM's emulated distributor still shows it
+ * enabled; the VM re-arms it by disabling and enabling it again. */
+static void irq_storm(struct hyp *h, struct vm *vm, unsigned intid, unsigned vintid)
+{
+    hyp_gic_disable_spi(h, intid);
+    WRITE(ICC_DIR_EL1, intid);
+    vm->st.irq_storms++;
+    vm->st.irq_dropped++;
+    vm->st.violations++;
+    hyp_event_port(h, vm->cfg->id, HYP_EV_IRQ, intid, (uint64_t)vintid << 32 | HYP_IRQ_BUDGET);
+    if (vm->st.irq_storms <= 8)
+        hyp_printf("hyp: vm %s: refused: interrupt storm on INTID %u (virtual %u): over %u "
+                   "per ms; masked until it re-enables it\n",
+                   vm->cfg->name, intid, vintid, HYP_IRQ_BUDGET);
+}
+
+/* A VM reset: its passthrough SPIs masked at the physical distributor and
+ * deactivated (its list registers, which may hold them with the HW bit,
+ * are being cleared: no guest EOI will deactivate them), and its emulated
+ * GIC back to its reset state. Other VMs' INTIDs are not touched. */
+static void spi_quiesce(struct hyp *h, int p)
+{
+    if (p < (int)HYP_INTID_SPI_FIRST)
+        return;
+    hyp_gic_disable_spi(h, (unsigned)p);
+    /* GICD_ICACTIVER<n> at 0x380 (GICv3 12.9.4) */
+    mmio_w32(h->plat.gicd + 0x380 + 4 * ((unsigned)p / 32), 1u << ((unsigned)p % 32));
+}
+
+void hyp_vgic_reset(struct hyp *h, struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    if (vm->console_passthrough) {
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
+        if (d)
+            spi_quiesce(h, d->intid);
+    }
+    for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+        if (c->pt[k].kind == HYP_DEV_NONE)
+            continue;
+        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, c->pt[k].kind, c->pt[k].index);
+        if (d)
+            spi_quiesce(h, d->intid);
+    }
+    /* its emulated distributor and redistributors back to reset, with the
+     * same INTID ownership (hyp_vgic_setup scans every SPI once: done at
+     * boot only, the ownership is kept) */
+    uint32_t owned[sizeof vm->vgic.owned / sizeof vm->vgic.owned[0]];
+    bool wi = vm->vgic.unowned_wi;
+    for (unsigned i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        owned[i] = vm->vgic.owned[i];
+    vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
+    vm->vgic.unowned_wi = wi;
+    for (unsigned i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        vm->vgic.owned[i] = owned[i];
 }
 
 /* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
@@ -187,8 +270,11 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
             int p = virq_to_pintid(h, vm, b * 32 + i);
             if (p < 0)
                 continue;
-            if (on & (1u << i))
+            if (on & (1u << i)) {
                 hyp_gic_enable_spi(h, (unsigned)p);
+                hyp_gic_set_spi_priority(h, (unsigned)p, vm->spi_prio);
+                irq_rate_init(&vm->irq_rate); /* re-armed by its owner: a new budget */
+            }
             if (off & (1u << i))
                 hyp_gic_disable_spi(h, (unsigned)p);
         }
@@ -237,8 +323,12 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
             unsigned vintid;
             struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
             if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
-                hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
-                                intid);
+                if (irq_rate_admit(&o->vm->irq_rate, hyp_now(), h->freq / HYP_IRQ_WINDOWS_PER_S,
+                                   HYP_IRQ_BUDGET))
+                    hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
+                                    intid);
+                else
+                    irq_storm(h, o->vm, intid, vintid);
             } else {
                 WRITE(ICC_DIR_EL1, intid);
                 hyp_printf("hyp: physical INTID %u with no owner\n", intid);

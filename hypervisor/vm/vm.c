@@ -79,6 +79,48 @@ void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, ui
                    (unsigned long long)a, (unsigned long long)b);
 }
 
+static void copy_words(uint8_t *dst, const uint8_t *src, uint64_t n)
+{
+    uint64_t i = 0;
+    if (!(((uintptr_t)dst | (uintptr_t)src) & 7))
+        for (; i + 8 <= n; i += 8)
+            *(uint64_t *)(void *)(dst + i) = *(const uint64_t *)(const void *)(src + i);
+    for (; i < n; i++)
+        dst[i] = src[i];
+}
+
+static void clean_range(uint64_t pa, uint64_t size)
+{
+    for (uint64_t a = pa & ~UINT64_C(63); a < pa + size; a += 64)
+        __asm__ volatile("dc cvac, %0" ::"r"(a) : "memory");
+}
+
+/* A reset of a running VM (PSCI SYSTEM_RESET) is a warm reset: its image
+ * and DTB are written again, the rest of its RAM keeps what the VM left
+ * there (its own data only; real boards keep RAM across a warm reset, and
+ * the guests clear their own .bss). The hypervisor does this work with
+ * interrupts masked, so it must stay short: clearing and cleaning a whole
+ * 2 MiB RAM costs ~800,000 instructions, which would delay the RTOS's
+ * timer interrupt far past its bound (docs/hypervisor.md, "Latency
+ * bound"); copying a 12 KiB image in words and cleaning only what was
+ * written costs a few thousand. */
+static void reload_image(struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
+    uint8_t *ram = (uint8_t *)(uintptr_t)c->ram.pa;
+    uint64_t off = c->load_ipa - c->ram.ipa;
+    uint64_t n = (uint64_t)(c->image->end - c->image->start);
+    copy_words(ram + off, c->image->start, n);
+    clean_range(c->ram.pa + off, n);
+    uint64_t doff = c->ram.size - HYP_VM_DTB_SIZE;
+    copy_words(ram + doff, vm->dtb, vm->dtb_size);
+    clean_range(c->ram.pa + doff, vm->dtb_size);
+    dsb(ish);
+    __asm__ volatile("ic ialluis" ::: "memory");
+    dsb(ish);
+    isb();
+}
+
 static void load_image(struct vm *vm)
 {
     const struct hyp_vm_config *c = vm->cfg;
@@ -132,9 +174,13 @@ void hyp_vm_reset(struct vm *vm)
         hyp_vm_off(vm, "reset of a preloaded VM: its image cannot be reloaded");
         return;
     }
+    bool booted = vm->loaded; /* a reset, not its first start */
     unload(vm);
     vm->resets++;
-    load_image(vm);
+    if (booted && !vm->cfg->preloaded)
+        reload_image(vm);
+    else
+        load_image(vm);
     vm->loaded = true;
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
         uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
@@ -143,6 +189,9 @@ void hyp_vm_reset(struct vm *vm)
     }
     vm->cntvoff = hyp_now();
     vm->preempted_at = 0;
+    irq_rate_init(&vm->irq_rate);
+    if (booted)
+        hyp_vgic_reset(vm->hyp, vm);
     hyp_vclk_reset(vm);
 }
 
@@ -233,8 +282,14 @@ int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
         hyp_vgic_setup(h, vm);
         /* Its DTB: only what it owns. libfdt runs here, at boot, before any
          * guest state is loaded (it may use FP/SIMD registers). */
-        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec, h->plat.ppi_phys,  h->plat.ppi_virt,
-                                     h->plat.ppi_hyp, h->plat.ppi_maint, 24000000};
+        struct hyp_vm_dtb_plat dp = {h->plat.ppi_sec,
+                                     h->plat.ppi_phys,
+                                     h->plat.ppi_virt,
+                                     h->plat.ppi_hyp,
+                                     h->plat.ppi_maint,
+                                     24000000,
+                                     h->plat.cru && h->plat.grf && i < VDEV_MAX_VMS,
+                                     &h->view};
         int n = hyp_vm_dtb_build(vm->cfg, &dp, vm->dtb, sizeof vm->dtb);
         if (n < 0) {
             hyp_snprintf(err, errlen, "vm %s: building its DTB: %s", vm->cfg->name,

@@ -32,6 +32,8 @@ enum hv_evtport_kind {
     HV_EVTPORT_CRU = 6, /* a CRU field the VM does not own: ADDR = register offset in the
                          * cru window, INFO = field id << 32 | the attempted field value */
     HV_EVTPORT_GRF = 7, /* the same for the GRF (SYSCON: IOMUX, IO selects) */
+    HV_EVTPORT_IRQ = 8, /* an interrupt storm from a passthrough device: ADDR = the physical
+                         * INTID masked, INFO = virtual INTID << 32 | the budget exceeded */
 };
 
 struct hv_evtport_io {

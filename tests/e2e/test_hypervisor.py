@@ -82,9 +82,39 @@ ROGUE = [
     "rogue: smc 0x82000000 returned -1",
     "rogue: flood done",
 ]
+
+
+def irq_budget():
+    """HYP_IRQ_BUDGET of hypervisor/core/irq_rate.h: the passthrough
+    interrupts a VM gets per 1 ms window before the hypervisor masks the
+    source."""
+    text = (ROOT / "hypervisor/core/irq_rate.h").read_text()
+    return int(re.search(r"#define HYP_IRQ_BUDGET\s+(\d+)u", text).group(1))
+
+
+BUDGET = irq_budget()
+# The device interrupt storm (rogue's UART3 TX interrupt, never cleared):
+# on hvsim each of its two storms (the second after it re-arms the SPI)
+# reaches the guest exactly BUDGET times, all within one window (each costs
+# ~1000 instructions = 1 us at --mips 1000, far less than the 1 ms window).
+# QEMU's emulated console raises no interrupt.
+ROGUE_IRQ_HVSIM = [f"rogue: device interrupt flood: irqs={BUDGET}, re-armed: irqs={BUDGET}"]
+ROGUE_IRQ_QEMU = ["rogue: no console interrupt on this platform: device flood skipped"]
+# PSCI SYSTEM_RESET restarts rogue (only): it starts again, and on hvsim
+# reads back its own UART3 fields, which it had left changed (source divider
+# 3, fractional gate closed): the reset put them back to docs/soc.md's reset
+# values (CLKSEL_CON56 0x2000, CLKGATE_CON28 0). Then it crashes.
 ROGUE_TAIL = [
     "rogue: CPU_ON 7 returned -2",
+    f"STATUS rogue faults=4 irqs={2 * BUDGET}",
+    "rogue: start dtb=ok",
+    "rogue: reset 1: cru CLKSEL_CON56=0x00002000 CLKGATE_CON28=0x00000000",
+]
+ROGUE_TAIL_QEMU = [
+    "rogue: CPU_ON 7 returned -2",
     "STATUS rogue faults=4 irqs=0",
+    "rogue: start dtb=ok",
+    "rogue: reset 1: no vCRU/vGRF on this platform",
 ]
 
 # The rogue's CRU/SYSCON script (guests/rogue/rogue.c) against the field
@@ -131,6 +161,7 @@ CLK_ATTACKS = [
      [("clk_uart2_src_en", 1)]),
     ("cru", "CLKGATE_CON28", 0x370, 0x00400000, 0, "ungate own uart3 frac", []),
     ("cru", "CLKSEL_CON56", 0x1E0, 0x007F0003, 0x2003, "own uart3 source divider", []),
+    ("cru", "CLKGATE_CON28", 0x370, 0x00400040, 0x40, "gate own uart3 frac", []),
 ]
 
 
@@ -147,10 +178,10 @@ def rk_field_ids():
 ROGUE_CLK = [f"rogue: {b} {reg} <- 0x{v:08x}: readback=0x{rb:08x} ({what})"
              for b, reg, _, v, rb, what, _ in CLK_ATTACKS]
 ROGUE_CLK.append("rogue: cru offset 0x0000 <- 0xffff0000: readback=0x00000000 (unmodelled)")
-ROGUE_HVSIM = ROGUE + ROGUE_CLK + ROGUE_TAIL
+ROGUE_HVSIM = ROGUE + ROGUE_IRQ_HVSIM + ROGUE_CLK + ROGUE_TAIL
 # QEMU virt has no CRU/GRF: the hypervisor gives no vCRU, and rogue says so.
-ROGUE_QEMU = ROGUE + ["rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"
-                      ] + ROGUE_TAIL
+ROGUE_QEMU = ROGUE + ROGUE_IRQ_QEMU + [
+    "rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"] + ROGUE_TAIL_QEMU
 N_CLK_REFUSED = sum(len(a[6]) for a in CLK_ATTACKS) + 1
 
 
@@ -182,7 +213,21 @@ def gpos_uart_irqs(lines):
                if not l.startswith("gpos: cpu1 ctx=") and "console hypercall" not in l)
 
 
-def check_guest_output(s, check_latency, transport="hvsim"):
+def gpos_rx_line(text: bytes):
+    """gpos's line for its input (guests/gpos/gpos.c, rx_line): the bytes
+    before the first LF or CR, printable ASCII only, at most 48, with their
+    count and CRC-32 (zlib's). No input: empty, CRC 0."""
+    line = bytearray()
+    for b in text:
+        if b in b"\r\n":
+            break
+        if 0x20 <= b < 0x7F and len(line) < 48:
+            line.append(b)
+    return f"gpos: rx bytes={len(line)} crc32={zlib.crc32(bytes(line)):08x} line={line.decode()}"
+
+
+def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs=0):
+    rx_line = gpos_rx_line(rx_text)
     rtos, gpos = s["rtos"], s["gpos"]
     if s["rogue"]:
         assert s["rogue"] == (ROGUE_HVSIM if transport == "hvsim" else ROGUE_QEMU)
@@ -212,15 +257,16 @@ def check_guest_output(s, check_latency, transport="hvsim"):
         "gpos: sleep 1",
         "gpos: sleep 2",
         "gpos: sleep 3",
+        rx_line,
         "gpos: hello through the console hypercall",
     ]
     # hvsim passes UART2 and its interrupt through: the console is
     # interrupt-driven there; QEMU's emulated console raises none: polled.
     if transport == "hvsim":
-        uart = f"STATUS gpos-uart mode=irq irqs={gpos_uart_irqs(before)}"
+        uart = f"STATUS gpos-uart mode=irq irqs={gpos_uart_irqs(before)} rx_irqs={rx_irqs}"
         assert gpos_uart_irqs(before) > 0
     else:
-        uart = "STATUS gpos-uart mode=polled irqs=0"
+        uart = "STATUS gpos-uart mode=polled irqs=0 rx_irqs=0"
     assert gpos == [*before, uart, f"STATUS gpos primes={n} crc32={CRC:08x} sleeps=3"]
 
 
@@ -267,19 +313,33 @@ def test_rogue_refused_and_recorded(hvsim_run):
         "hyp: vm rogue: refused: cru CLKGATE_CON27 (0x036c) field sclk_uart1_en <- 0x1",
     ]:
         assert line in out, line
-    # Its vCRU/vGRF: 19 writes and 19 readbacks; its three own-UART3 writes
-    # applied (the mixed one partly); every other field refused.
-    assert (f"hyp: vm rogue: vclk reads=19 writes=19 applied=3 refused={N_CLK_REFUSED}"
-            in out)
-    assert "hyp: vm rtos: vclk reads=0 writes=0 applied=0 refused=0" in out
+    # Its vCRU/vGRF: 20 writes and 20 readbacks, plus 2 reads after its
+    # reset; its four own-UART3 writes applied (the mixed one partly);
+    # every other field refused; its reset wrote back the two registers
+    # where it had changed its own fields.
+    assert (f"hyp: vm rogue: vclk reads=22 writes=20 applied=4 refused={N_CLK_REFUSED} "
+            "restored=2" in out)
+    assert "hyp: vm rtos: vclk reads=0 writes=0 applied=0 refused=0 restored=0" in out
+    # The storm: UART3 is INTID 42 on hvsim's virt (SPI 10), rogue's
+    # virtual SPI 33; masked twice, once per storm.
+    assert out.count("hyp: vm rogue: refused: interrupt storm on INTID 42 (virtual 33): "
+                     f"over {BUDGET} per ms") == 2
+    assert "hyp: vm rogue: interrupt storms=2 dropped=2" in out
+    assert "storms=" not in out.replace("hyp: vm rogue: interrupt storms=", "")
     # 3 memory + 4 vGIC + 200 flooded vGIC writes + the crash's fetch
-    # + the refused CRU/GRF fields.
-    m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=0 undef=(\d+) "
-                  r"violations=(\d+) resets=0 traps: (.*)", out)
+    # + the refused CRU/GRF fields + the two storms; every interrupt it
+    # received was injected (2 x BUDGET), and it was reset once.
+    m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=(\d+) undef=(\d+) "
+                  r"violations=(\d+) resets=1 traps: (.*)", out)
     assert m, out
-    assert int(m.group(2)) == 3 + 4 + 200 + 1 + N_CLK_REFUSED
-    # The flood: 1000 null hypercalls, plus its VDEV_INFO and CPU_ON: 1002 HVCs.
-    assert "ec16=1002" in m.group(3) and "ec17=1" in m.group(3)
+    assert int(m.group(1)) == 2 * BUDGET
+    assert int(m.group(3)) == 3 + 4 + 200 + 1 + N_CLK_REFUSED + 2
+    m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=\d+ undef=(\d+) "
+                  r"violations=(\d+) resets=1 traps: (.*)", out)
+    # The flood: 1000 null hypercalls, plus VDEV_INFO (console interrupt,
+    # CRU attacks), VM_RESETS, CPU_ON and SYSTEM_RESET, then VM_RESETS and
+    # VDEV_INFO after its reset: 1007 HVCs.
+    assert "ec16=1007" in m.group(3) and "ec17=1" in m.group(3)
 
 
 def test_isolation_rtos_gpos_unaffected_by_rogue(hvsim_run):
@@ -310,7 +370,9 @@ def test_event_port_records_every_refusal():
     assert kinds.count("vgic") == 4 + 200
     assert kinds.count("fetch") == 1 and kinds.count("crash") == 1
     assert kinds.count("cru") + kinds.count("grf") == N_CLK_REFUSED
-    assert len(ev) == 3 + 204 + 2 + N_CLK_REFUSED
+    # the two interrupt storms: physical INTID 42, virtual 33 and the budget
+    assert [(a, i) for _, k, a, i in ev if k == "irq"] == [(hex(42), hex(33 << 32 | BUDGET))] * 2
+    assert len(ev) == 3 + 204 + 2 + N_CLK_REFUSED + 2
     # Each CRU/GRF attack: one event per refused field, in the script's
     # order, naming the register (its offset in the block's window), the
     # field (its id in the shared table) and the value attempted.
@@ -403,4 +465,49 @@ def test_same_image_on_qemu(tmp_path, hvsim_run):
     assert sum(l.startswith("STATUS gpos-uart ") for l in qs["gpos"]) == 1
     assert sum(l.startswith("STATUS gpos-uart ") for l in hs["gpos"]) == 1
     assert qs["rogue"] == ROGUE_QEMU and hs["rogue"] == ROGUE_HVSIM
+    assert "interrupt storm" not in out  # no passthrough interrupt to storm with
     assert "vclk" not in out  # no CRU/GRF on QEMU: no vCRU, nothing counted
+
+
+def test_vm_reset_restores_only_its_own_fields():
+    # rogue's SYSTEM_RESET: the hypervisor writes back exactly the real
+    # CRU fields rogue owns and had changed (UART3's, docs/soc.md):
+    # CLKSEL_CON56's UART3 fields (divider 6:0, source 9:8, sclk mux 13:12:
+    # enables 0x337f) to the reset value 0x2000, and CLKGATE_CON28's UART3
+    # gates (7:4: enables 0x00f0) to 0, leaving UART2's gates (3:0, gpos's)
+    # untouched. These are the last CRU/GRF writes of the run.
+    r = run_hvsim(["run", "-q", "--log", "soc", HYP], timeout=300)
+    assert r.status == 0, r.stderr.decode()
+    writes = re.findall(r"(cru|grf) (\w+) \(0x[0-9a-f]+\) write (0x[0-9a-f]+) at EL2: "
+                        r"(0x[0-9a-f]+) -> (0x[0-9a-f]+)", r.stderr.decode())
+    assert writes[-2:] == [("cru", "CLKSEL_CON56", "0x337f2000", "0x00002003", "0x00002000"),
+                           ("cru", "CLKGATE_CON28", "0x00f00000", "0x00000040", "0x00000000")]
+
+
+@pytest.mark.parametrize("text,irqs", [
+    # 11 bytes with the LF: below the RX FIFO's trigger level (16 of 32 at
+    # reset, PL011 TRM 3.4.2), so no RXIS; the line goes idle: one receive
+    # timeout interrupt (RTIS, TRM 3.4.4) drains it all.
+    (b"hello gpos\n", 1),
+    # 51 bytes arrive before gpos listens: the FIFO holds 32, the rest wait
+    # on the line; one drain cannot take them all: at least two interrupts.
+    # The line is cut at 48 bytes; what follows the first LF is not read.
+    (b"The quick brown fox jumps over the lazy dog, twice\nsecond line\n", None),
+])
+def test_gpos_uart_receive_with_interrupts(tmp_path, text, irqs):
+    inp = tmp_path / "in.txt"
+    inp.write_bytes(text)
+    r = run_hvsim(["run", "-q", "--uart-in", f"2={inp}", HYP_DUO], timeout=300)
+    assert r.status == 0, r.stderr.decode()
+    s = streams(r.stdout, "hvsim")
+    uart = [l for l in s["gpos"] if l.startswith("STATUS gpos-uart ")]
+    assert len(uart) == 1
+    got = int(re.search(r"rx_irqs=(\d+)$", uart[0]).group(1))
+    if irqs is None:
+        assert got >= 2, uart
+    else:
+        assert got == irqs, uart
+    # everything else as without input (the TX interrupt count recomputed
+    # from the text, which now holds the line received)
+    check_guest_output(s, check_latency=True, rx_text=text, rx_irqs=got)
+    assert gpos_rx_line(text) in s["gpos"]

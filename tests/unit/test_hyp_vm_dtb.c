@@ -24,7 +24,7 @@ static const struct hyp_vm_config vm = {
     .image = &image,
     .load_ipa = 0x40000000,
     .entry_ipa = 0x40000000};
-static const struct hyp_vm_dtb_plat plat = {29, 30, 27, 26, 25, 24000000};
+static const struct hyp_vm_dtb_plat plat = {29, 30, 27, 26, 25, 24000000, false, NULL};
 
 static uint8_t buf[8192];
 
@@ -119,6 +119,122 @@ START_TEST(linux_chosen)
 }
 END_TEST
 
+/* hvsim's virt as the hypervisor sees it: I2C0 at 0x09130000 (SPI 11 =
+ * INTID 43), UART2, the CRU and GRF. */
+static const struct hyp_plat virt = {
+    .ram_base = 0x40000000,
+    .ram_size = 0x10000000,
+    .devs = {{HYP_DEV_UART, 2, 0x09110000, 0x1000, 41},
+             {HYP_DEV_I2C, 0, 0x09130000, 0x1000, 43},
+             {HYP_DEV_CRU, 0, 0x09200000, 0x10000, -1},
+             {HYP_DEV_GRF, 0, 0x09210000, 0x10000, -1}},
+    .ndevs = 4,
+};
+
+static const char *compat_of(int node)
+{
+    return fdt_getprop(buf, node, "compatible", NULL);
+}
+
+/* A VM with a vCRU/vGRF and I2C0 passed through (gpos on hvsim): its DTB
+ * describes its virtual CRU (with the PMUCRU part at +0x8000, hvsim's
+ * layout of include/hvsim/rk3568_cru.h) and GRF at HYP_VCRU_IPA /
+ * HYP_VGRF_IPA, and its I2C controller at the IPA of its configuration with
+ * SPI 11 and, from the PMUCRU, CLK_I2C0 (7), PCLK_I2C0 (45) and SRST_I2C0
+ * (4), the IDs of Linux's rk3568-cru.h. */
+START_TEST(vcru_and_i2c)
+{
+    struct hyp_vm_config g = vm;
+    g.pt[0] = (struct hyp_pt_dev){.kind = HYP_DEV_I2C, .index = 0, .ipa = 0x09130000};
+    struct hyp_vm_dtb_plat pl = plat;
+    pl.vclk = true;
+    pl.view = &virt;
+    ck_assert_int_gt(hyp_vm_dtb_build(&g, &pl, buf, sizeof buf), 0);
+    ck_assert_int_eq(fdt_check_header(buf), 0);
+
+    int len, cru = fdt_path_offset(buf, "/clock-controller@9200000");
+    ck_assert_int_ge(cru, 0);
+    ck_assert_str_eq(compat_of(cru), "rockchip,rk3568-cru");
+    const void *reg = fdt_getprop(buf, cru, "reg", &len);
+    ck_assert_int_eq(len, 16);
+    ck_assert_uint_eq(u64_at(reg, 0), 0x09200000);
+    ck_assert_uint_eq(u64_at(reg, 1), 0x8000);
+    ck_assert_uint_eq(u32_at(fdt_getprop(buf, cru, "#clock-cells", NULL), 0), 1);
+    ck_assert_uint_eq(u32_at(fdt_getprop(buf, cru, "#reset-cells", NULL), 0), 1);
+
+    int pmu = fdt_path_offset(buf, "/clock-controller@9208000");
+    ck_assert_int_ge(pmu, 0);
+    ck_assert_str_eq(compat_of(pmu), "rockchip,rk3568-pmucru");
+    reg = fdt_getprop(buf, pmu, "reg", &len);
+    ck_assert_uint_eq(u64_at(reg, 0), 0x09208000);
+    ck_assert_uint_eq(u64_at(reg, 1), 0x8000);
+    uint32_t pmu_ph = fdt_get_phandle(buf, pmu);
+    ck_assert_uint_ne(pmu_ph, 0);
+    ck_assert_uint_ne(pmu_ph, fdt_get_phandle(buf, cru));
+
+    int grf = fdt_path_offset(buf, "/syscon@9210000");
+    ck_assert_int_ge(grf, 0);
+    ck_assert_int_eq(fdt_node_check_compatible(buf, grf, "rockchip,rk3568-grf"), 0);
+    ck_assert_int_eq(fdt_node_check_compatible(buf, grf, "syscon"), 0);
+    reg = fdt_getprop(buf, grf, "reg", &len);
+    ck_assert_uint_eq(u64_at(reg, 0), 0x09210000);
+    ck_assert_uint_eq(u64_at(reg, 1), 0x10000);
+
+    int i2c = fdt_path_offset(buf, "/i2c@9130000");
+    ck_assert_int_ge(i2c, 0);
+    ck_assert_str_eq(compat_of(i2c), "hvsim,simple-i2c");
+    reg = fdt_getprop(buf, i2c, "reg", &len);
+    ck_assert_uint_eq(u64_at(reg, 0), 0x09130000);
+    ck_assert_uint_eq(u64_at(reg, 1), 0x1000);
+    const void *irq = fdt_getprop(buf, i2c, "interrupts", &len);
+    ck_assert_int_eq(len, 12);
+    ck_assert_uint_eq(u32_at(irq, 1), 11);
+    const void *clk = fdt_getprop(buf, i2c, "clocks", &len);
+    ck_assert_int_eq(len, 16);
+    ck_assert_uint_eq(u32_at(clk, 0), pmu_ph);
+    ck_assert_uint_eq(u32_at(clk, 1), 7);
+    ck_assert_uint_eq(u32_at(clk, 2), pmu_ph);
+    ck_assert_uint_eq(u32_at(clk, 3), 45);
+    const void *rst = fdt_getprop(buf, i2c, "resets", &len);
+    ck_assert_int_eq(len, 8);
+    ck_assert_uint_eq(u32_at(rst, 0), pmu_ph);
+    ck_assert_uint_eq(u32_at(rst, 1), 4);
+
+    /* Only what it owns: not UART2 (not its device here), one I2C node. */
+    ck_assert_int_lt(fdt_path_offset(buf, "/pl011@9110000"), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, i2c, "hvsim,simple-i2c"), 0);
+}
+END_TEST
+
+/* Without a vCRU (QEMU virt) no CRU/GRF node; a VM that does not own the
+ * I2C gets no I2C node even when the platform has one; a VM that owns an
+ * I2C the platform lacks (optional) gets none either; the I2C node then
+ * has no clocks (there is no vCRU to name). */
+START_TEST(only_what_it_owns)
+{
+    struct hyp_vm_dtb_plat pl = plat;
+    pl.view = &virt;
+    ck_assert_int_gt(hyp_vm_dtb_build(&vm, &pl, buf, sizeof buf), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, -1, "rockchip,rk3568-cru"), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, -1, "rockchip,rk3568-grf"), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, -1, "hvsim,simple-i2c"), 0);
+
+    struct hyp_vm_config g = vm;
+    g.pt[0] = (struct hyp_pt_dev){.kind = HYP_DEV_I2C, .index = 0, .ipa = 0x0a000000};
+    ck_assert_int_gt(hyp_vm_dtb_build(&g, &pl, buf, sizeof buf), 0);
+    int i2c = fdt_path_offset(buf, "/i2c@a000000");
+    ck_assert_int_ge(i2c, 0);
+    ck_assert_ptr_null(fdt_getprop(buf, i2c, "clocks", NULL));
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, -1, "rockchip,rk3568-cru"), 0);
+
+    static const struct hyp_plat qemu = {.ram_base = 0x40000000, .ram_size = 0x8000000};
+    pl.view = &qemu;
+    g.pt[0].optional = true;
+    ck_assert_int_gt(hyp_vm_dtb_build(&g, &pl, buf, sizeof buf), 0);
+    ck_assert_int_lt(fdt_node_offset_by_compatible(buf, -1, "hvsim,simple-i2c"), 0);
+}
+END_TEST
+
 START_TEST(too_small_buffer)
 {
     ck_assert_int_eq(hyp_vm_dtb_build(&vm, &plat, buf, 256), -FDT_ERR_NOSPACE);
@@ -144,6 +260,8 @@ static Suite *suite(void)
     tcase_add_test(tc, too_small_buffer);
     tcase_add_test(tc, linux_chosen);
     tcase_add_test(tc, deterministic);
+    tcase_add_test(tc, vcru_and_i2c);
+    tcase_add_test(tc, only_what_it_owns);
     suite_add_tcase(s, tc);
     return s;
 }

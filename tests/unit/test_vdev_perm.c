@@ -174,6 +174,100 @@ START_TEST(test_read_view)
 }
 END_TEST
 
+/* The register lookup is a binary search of rk3568_regs: every modelled
+ * register is found at its own (block, offset), offsets between and around
+ * them are not, and the same offset in the other block is not either. */
+START_TEST(test_find_every_register)
+{
+    for (unsigned r = 0; r < RK_R__COUNT; r++) {
+        ck_assert_int_eq(vdev_perm_find(rk3568_regs[r].block, rk3568_regs[r].off), (int)r);
+        ck_assert_int_eq(vdev_perm_find(rk3568_regs[r].block, rk3568_regs[r].off + 2u), -1);
+    }
+    ck_assert_int_eq(vdev_perm_find(RK_BLK_CRU, 0x0), -1);       /* PLL_CON0: not modelled */
+    ck_assert_int_eq(vdev_perm_find(RK_BLK_CRU, 0xfffc), -1);    /* past the last */
+    ck_assert_int_eq(vdev_perm_find(RK_BLK_GRF, CLKGATE28), -1); /* a CRU offset in the GRF */
+    ck_assert_int_eq(vdev_perm_find(RK_BLK_CRU, 0x30c), -1);     /* a GRF offset in the CRU */
+    ck_assert_int_eq(vdev_perm_find(RK_BLK_GRF, 0x30c), RK_R_GRF_IOFUNC_SEL3);
+}
+END_TEST
+
+/* The per-register index gives the same answers as a scan of the whole
+ * field table: for each register, its fields in table order, the union of
+ * their bits, and the bits a VM owns after single-field and per-device
+ * grants. */
+START_TEST(test_index_matches_scan)
+{
+    vdev_perm_init(&T);
+    ck_assert_int_eq(vdev_perm_grant(&T, 3, RK_F_UART1_FRAC), 0);
+    ck_assert_int_eq(vdev_perm_grant(&T, 3, RK_F_GPIO0B2_SEL), 0);
+    ck_assert_int_eq(vdev_perm_grant_dev(&T, 4, RK_DEV_I2C0), 0);
+    ck_assert_int_eq(vdev_perm_grant(&T, VDEV_MAX_VMS, RK_F_UART1_FRAC), -1);
+    ck_assert_int_eq(vdev_perm_grant(&T, 0, RK_F__COUNT), -1);
+    unsigned total = 0;
+    for (unsigned r = 0; r < RK_R__COUNT; r++) {
+        unsigned i = T.first[r];
+        uint32_t any = 0;
+        for (unsigned f = 0; f < RK_F__COUNT; f++) {
+            if (rk3568_fields[f].reg != r)
+                continue;
+            ck_assert_uint_lt(i, T.first[r + 1]);
+            ck_assert_uint_eq(T.fields[i++], f);
+            any |= rk_field_mask(&rk3568_fields[f]);
+        }
+        ck_assert_uint_eq(i, T.first[r + 1]);
+        ck_assert_uint_eq(T.any_field[r], any);
+        total += T.first[r + 1] - T.first[r];
+        for (unsigned vm = 0; vm < VDEV_MAX_VMS; vm++) {
+            uint32_t own = 0;
+            for (unsigned f = 0; f < RK_F__COUNT; f++)
+                if (rk3568_fields[f].reg == r && vdev_perm_allowed(&T, vm, (enum rk_field_id)f))
+                    own |= rk_field_mask(&rk3568_fields[f]);
+            ck_assert_uint_eq(T.own[vm][r], own);
+        }
+    }
+    ck_assert_uint_eq(total, RK_F__COUNT);
+    /* Spelled out: the fractional divider is all 32 bits, GPIO0_B2 is
+     * bits 10:8; I2C0's PMU_CLKGATE_CON1 fields are bits 0 and 1. */
+    ck_assert_uint_eq(T.own[3][RK_R_CLKSEL53], 0xffffffffu);
+    ck_assert_uint_eq(T.own[3][RK_R_PMUGRF_GPIO0B_L], 0x0700u);
+    ck_assert_uint_eq(T.own[4][RK_R_PMU_CLKGATE1], 0x3u);
+    ck_assert_uint_eq(T.own[4][RK_R_PMUGRF_GPIO0B_L], 0x0770u);
+    ck_assert_uint_eq(T.own[0][RK_R_CLKGATE28], 0);
+}
+END_TEST
+
+/* VM reset: only the owned bits go back, by a hiword write whose enables
+ * are exactly them (CLKGATE28: VM1 owns UART2's bits 3:0, VM2 UART3's 7:4);
+ * a plain register (the fractional divider) by read-modify-write; nothing
+ * is written when the owned bits already hold their reset values or the
+ * VM owns no bit of the register. */
+START_TEST(test_reset_owned_bits)
+{
+    uint32_t w = 0xdeadbeef;
+    setup();
+    ck_assert(vdev_perm_reset(&T, VM1, RK_R_CLKGATE28, 0x0000, 0x00f5, &w));
+    ck_assert_uint_eq(w, 0x000f0000); /* bits 3:0 <- 0, 7:4 not enabled */
+    ck_assert(vdev_perm_reset(&T, VM2, RK_R_CLKGATE28, 0x0000, 0x00f5, &w));
+    ck_assert_uint_eq(w, 0x00f00000);
+    w = 0xdeadbeef;
+    ck_assert(!vdev_perm_reset(&T, VM1, RK_R_CLKGATE28, 0x0000, 0x00f0, &w));
+    ck_assert_uint_eq(w, 0xdeadbeef);
+    ck_assert(!vdev_perm_reset(&T, VM1, RK_R_CLKGATE27, 0x0000, 0xf000, &w)); /* UART1's */
+    ck_assert(vdev_perm_reset(&T, VM1, RK_R_CLKSEL55, 0x000400c6, 0x00010001, &w));
+    ck_assert_uint_eq(w, 0x000400c6);
+    ck_assert(!vdev_perm_reset(&T, VM2, RK_R_CLKSEL55, 0x000400c6, 0x00010001, &w));
+    /* Applied to the model: VM2's reset brings back UART3's gates, UART2's
+     * gate (VM1's, closed) stays as it is. */
+    struct hv_soc *s = hv_soc_create(NULL, NULL, NULL);
+    hv_soc_write(s, RK_BLK_CRU, NULL, CLKGATE28, 4, 0x00880088);
+    ck_assert(vdev_perm_reset(&T, VM2, RK_R_CLKGATE28, rk3568_regs[RK_R_CLKGATE28].reset,
+                              hv_soc_reg(s, RK_R_CLKGATE28), &w));
+    hv_soc_write(s, RK_BLK_CRU, NULL, CLKGATE28, 4, w);
+    ck_assert_uint_eq(hv_soc_reg(s, RK_R_CLKGATE28), 0x0008);
+    hv_soc_destroy(s);
+}
+END_TEST
+
 /* Decisions applied to the simulator's CRU/GRF: VM2's attack on UART2
  * changes nothing for UART2; VM1's own gate works. */
 static void apply(struct hv_soc *s, enum rk_block b, uint32_t off, const struct vdev_decision *d)
@@ -229,6 +323,9 @@ static Suite *suite(void)
     tcase_add_test(t, test_many_violations_counted);
     tcase_add_test(t, test_read_view);
     tcase_add_test(t, test_isolation_on_model);
+    tcase_add_test(t, test_find_every_register);
+    tcase_add_test(t, test_index_matches_scan);
+    tcase_add_test(t, test_reset_owned_bits);
     suite_add_tcase(s, t);
     return s;
 }
