@@ -140,7 +140,8 @@ void hyp_sched_program(struct hyp *h)
         write_sysreg(cnthp_cval_el2, next);
         write_sysreg(cnthp_ctl_el2, 1); /* ENABLE, IMASK = 0 */
     }
-    isb();
+    /* No ISB here: the ERET into a vCPU synchronizes these writes; idle()
+     * puts one before its WFI. */
 }
 
 static struct vcpu *pick(struct hyp *h, struct vcpu *prev, bool rotate)
@@ -202,6 +203,9 @@ static struct vcpu *idle(struct hyp *h)
         if (!any)
             hyp_system_off(h);
         hyp_sched_program(h);
+        /* The timer must see the new CNTHP_CVAL/CTL (an indirect read)
+         * before the PE waits for it: a context synchronization event. */
+        isb();
         wfi();
         hyp_irq(h, NULL);
         struct vcpu *n = pick(h, NULL, false);

@@ -46,11 +46,22 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     v->cntv_cval = read_sysreg(cntv_cval_el0);
     write_sysreg(cntv_ctl_el0, 0);
 
-    /* vGIC. A HW list register for the timer PPI keeps the physical PPI
-     * active: that active state belongs to this vCPU, so it is saved and
-     * cleared, and set again when the vCPU is loaded. */
+    /* vGIC. ICH_ELRSR_EL2 (GICv3 12.5.6) tells which LRs hold nothing:
+     * only the others are read and cleared, so that every LR is invalid
+     * once the vCPU is out and hyp_vcpu_load writes only the LRs it uses.
+     * ELRSR is an indirect view of the LRs, which this trap may just have
+     * written (an injection): hence the ISB before reading it.
+     * A HW list register for the timer PPI keeps the physical PPI active:
+     * that active state belongs to this vCPU, so it is saved and cleared,
+     * and set again when the vCPU is loaded. */
     bool hw_timer = false;
+    isb();
+    uint64_t empty = READ(ICH_ELRSR_EL2);
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
+        if (empty & (UINT64_C(1) << i)) {
+            v->vgic.lr[i] = 0;
+            continue;
+        }
         v->vgic.lr[i] = ich_lr_read(i);
         if ((v->vgic.lr[i] & LR_HW) && (v->vgic.lr[i] & LR_STATE_MASK) &&
             ((v->vgic.lr[i] >> 32) & 0x3ff) == h->plat.ppi_virt)
@@ -102,11 +113,31 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     write_sysreg_native(mdscr_el1, c->mdscr);
     hyp_fp_restore(&v->fp);
 
+    /* Its virtual timer, if its condition already holds (ENABLE = 1,
+     * IMASK = 0, CNTPCT - CNTVOFF >= CVAL: D11.2.4), is injected now, with
+     * the HW bit, and the physical PPI is made active before the timer is
+     * restored, so that it is not signalled to EL2: otherwise the ERET
+     * below would be followed at once by a physical IRQ, a second trip
+     * through the hypervisor only to inject it (a vCPU woken by its timer
+     * deadline is the common case). The guest's deactivation of the
+     * virtual interrupt deactivates the physical PPI (HW = 1). */
+    unsigned vt = h->plat.ppi_virt;
+    if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
+        hyp_now() - vm->cntvoff >= v->cntv_cval) {
+        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt};
+        enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, &irq, NULL);
+        if (r != VGIC_INJ_ALREADY && r != VGIC_INJ_DROPPED) {
+            vm->st.injections++;
+            v->ppi27_active = true;
+        }
+    }
     if (v->ppi27_active)
-        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, true);
+        hyp_gic_set_ppi_active(h, vt, true);
     vgic_lrs_refill(&v->vgic);
+    /* Every LR is invalid here (hyp_vcpu_put): write the used ones. */
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-        ich_lr_write(i, v->vgic.lr[i]);
+        if (v->vgic.lr[i])
+            ich_lr_write(i, v->vgic.lr[i]);
     WRITE(ICH_VMCR_EL2, v->vmcr);
     WRITE(ICH_AP0R0_EL2, v->ap0r0);
     WRITE(ICH_AP1R0_EL2, v->ap1r0);
@@ -114,7 +145,8 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
 
     write_sysreg(cntv_cval_el0, v->cntv_cval);
     write_sysreg(cntv_ctl_el0, v->cntv_ctl);
-    isb();
+    /* No ISB: everything above is for EL1 and takes effect by the ERET
+     * that enters the vCPU, a context synchronization event. */
 }
 
 /* Take an exception to EL1 in the guest: ESR_EL1, FAR_EL1, ELR_EL1 and

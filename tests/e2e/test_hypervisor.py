@@ -354,8 +354,11 @@ def test_world_switch_summary(hvsim_run):
     assert m, out
     switches, irqs, injections, wfi = map(int, m.groups())
     # Every rtos tick is one virtual-timer injection; it waits in WFI
-    # between ticks, so each tick is a switch back in.
-    assert injections == 200 and irqs >= 200
+    # between ticks, so each tick is a switch back in. Its timer has fired
+    # by then, and hyp_vcpu_load injects it (vm/vcpu.c): no physical IRQ
+    # is taken for it, so irqs (the physical IRQs taken while the rtos
+    # ran) is not tied to the ticks.
+    assert injections == 200 and irqs < injections
     assert wfi >= 200 and switches >= 200
 
 
