@@ -18,11 +18,15 @@ Measured, with the issue's targets:
                              deadline, or 27, CNTV) -> the guest's first
                              handler instruction (its virtual IRQ entry, for
                              vINTID 27), over every delivery           <= 600
-                             (worst case), split into "same vCPU" (the IRQ
-                             interrupted the vCPU it is for) and "switch
-                             needed" (another VM ran, or the PE was idle)
-                             and, without a target, device IRQs (SPIs with
-                             the HW bit) -> the guest's handler.
+                             (worst case), split by where the PE was at the
+                             assertion: running the vCPU it is for (no
+                             switch), idle in WFI (the vCPU is loaded),
+                             running another VM (preempted: a full vCPU
+                             switch), or in the hypervisor handling another
+                             trap (which runs with interrupts masked: its
+                             rest is part of the latency); and, without a
+                             target, device IRQs (SPIs with the HW bit) ->
+                             the guest's handler.
 Also measured, without a target: a vCRU/vGRF access (vm/vcru.c), from the
 stage-2 data abort at an IPA in the vCRU/vGRF windows to the ERET after
 it: reads (gpos's and rogue's readbacks) and writes, applied ones (gpos's,
@@ -91,6 +95,10 @@ def irq_chains(ev):
     (the guest had IRQs masked, or the chain was broken) are returned, so
     that no sample can be dropped silently."""
     same, switch, spi, lost = [], [], [], []
+    idle, busy = [], []
+    # Where the PE was when the chain's first timer interrupt was asserted:
+    # "EL1" (a guest), "idle" (WFI at EL2) or "EL2" (handling a trap).
+    where = None
     chain = {}  # physical INTID -> time of its first assertion
     # A vCPU switch in the chain: hyp_vcpu_put stops the virtual timer
     # (a "timer virtual programmed" event at EL2; guests' own timer writes
@@ -101,6 +109,10 @@ def irq_chains(ev):
         if m:
             intid = int(m.group(1))
             if intid != 25:  # the maintenance interrupt is the hypervisor's business
+                if intid in (26, 27) and 26 not in chain and 27 not in chain:
+                    slept = i > 0 and ev[i - 1][0] == t and "WFI: PE slept" in ev[i - 1][1]
+                    slept = slept or (i > 1 and ev[i - 2][0] == t and "WFI: PE slept" in ev[i - 2][1])
+                    where = "idle" if slept else e.rsplit(" ", 1)[1]
                 chain.setdefault(intid, t)
             continue
         if e.startswith("timer virtual programmed"):
@@ -116,7 +128,13 @@ def irq_chains(ev):
             if vintid == 27:
                 starts = [chain[k] for k in (26, 27) if k in chain]
                 if starts:
-                    (switch if switched else same).append(t - min(starts))
+                    d = t - min(starts)
+                    if where == "idle":
+                        idle.append(d)
+                    elif where == "EL2":
+                        busy.append(d)
+                    else:
+                        (switch if switched else same).append(d)
                 else:
                     lost.append(t)
                 chain.pop(26, None)
@@ -137,7 +155,7 @@ def irq_chains(ev):
             chain.pop(26, None)
             chain.pop(27, None)
             switched = False
-    return same, switch, spi, lost
+    return same, idle, switch, busy, spi, lost
 
 
 def main():
@@ -167,14 +185,17 @@ def main():
         m = vclk_ipa.search(e)
         if m and nxt and "EL2 -> EL1 eret" in nxt[1]:
             vclk[m.group(1)].append(nxt[0] - t)
-    irq_same, irq_switch, spi, lost = irq_chains(ev)
+    irq_same, irq_idle, irq_switch, irq_busy, spi, lost = irq_chains(ev)
     # The null hypercalls are the most frequent round trip (rogue's flood).
     mode = statistics.mode(hvc) if hvc else 0
     summary("null hypercall round trip", [x for x in hvc if x == mode] or hvc, 150)
     summary("vCPU switch (WFI -> ERET)", switch, 800)
-    summary("timer IRQ -> guest handler", irq_same + irq_switch, 600, worst=True)
-    summary("  same vCPU running", irq_same, 600, worst=True)
-    summary("  switch needed", irq_switch, 600, worst=True)
+    summary("timer IRQ -> guest handler", irq_same + irq_idle + irq_switch + irq_busy, 600,
+            worst=True)
+    summary("  its vCPU running", irq_same, 600, worst=True)
+    summary("  PE idle (vCPU switched in)", irq_idle, 600, worst=True)
+    summary("  another VM preempted", irq_switch, 600, worst=True)
+    summary("  during another trap", irq_busy, 600, worst=True)
     summary("device SPI -> guest handler", spi, None)
     if lost:
         print(f"timer deliveries without a chain from an assertion: {len(lost)} (at {lost[:5]} ns)")

@@ -65,6 +65,7 @@ struct vcpu {
     enum vcpu_state state;
     uint64_t slice_end;  /* physical count at which its slice ends */
     uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
+    uint64_t slice_full; /* its VM's time slice, in counter ticks */
 };
 
 /* Per-VM counters for the summary. */
@@ -211,7 +212,6 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted);
 void hyp_sched_block(struct hyp *h, struct vcpu *v);
 void hyp_sched_yield(struct hyp *h);
 void hyp_sched_wake(struct hyp *h, struct vcpu *v);
-void hyp_sched_program(struct hyp *h);
 void hyp_sched_tick(struct hyp *h);
 bool hyp_sched_need_resched(struct hyp *h);
 void hyp_run(struct hyp *h) __attribute__((noreturn));

@@ -75,9 +75,18 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     if (v->ppi27_active || v->vtimer_held)
         hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
     v->vtimer_held = false;
-    WRITE(ICH_AP0R0_EL2, 0);
-    WRITE(ICH_AP1R0_EL2, 0);
+    /* No UIE while no vCPU is loaded (the LRs are invalid: an underflow
+     * maintenance interrupt would fire for nothing). VMCR and the active
+     * priorities are left: hyp_vcpu_load writes them before any ERET. */
     WRITE(ICH_HCR_EL2, ICH_HCR_EN);
+}
+
+static bool lrs_empty(const struct vgic_lrs *s)
+{
+    for (unsigned i = 0; i < s->nr_lrs; i++)
+        if (s->lr[i])
+            return false;
+    return true;
 }
 
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
@@ -125,7 +134,11 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
         hyp_now() - vm->cntvoff >= v->cntv_cval) {
         struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt};
-        enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, &irq, NULL);
+        enum vgic_inject_result r = VGIC_INJ_LR;
+        if (!v->vgic.nq && lrs_empty(&v->vgic))
+            v->vgic.lr[0] = vgic_lr_encode(&irq); /* the usual case: nothing else pending */
+        else
+            r = vgic_lrs_inject(&v->vgic, &irq, NULL);
         if (r != VGIC_INJ_ALREADY && r != VGIC_INJ_DROPPED) {
             vm->st.injections++;
             v->ppi27_active = true;
@@ -133,7 +146,8 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     }
     if (v->ppi27_active)
         hyp_gic_set_ppi_active(h, vt, true);
-    vgic_lrs_refill(&v->vgic);
+    if (v->vgic.nq)
+        vgic_lrs_refill(&v->vgic);
     /* Every LR is invalid here (hyp_vcpu_put): write the used ones. */
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
         if (v->vgic.lr[i])
