@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Hypervisor benchmark (issue 7 targets), counted in instructions.
 
-Runs build/images/hypervisor.elf on hvsim with --log exc,eret,wfi. At hvsim's
+Runs build/images/hypervisor.elf on hvsim with --log exc,eret,wfi,irq,virq,timer.
+At hvsim's
 default --mips 1000 one retired instruction is one nanosecond of virtual
 time, so the distance between two events' timestamps is the number of
 instructions retired between them (intervals with a WFI sleep inside are
@@ -20,7 +21,7 @@ Measured, with the issue's targets:
                              vINTID 27), over every delivery           <= 600
                              (worst case), split by where the PE was at the
                              assertion: running the vCPU it is for (no
-                             switch), idle in WFI (the vCPU is loaded),
+                             switch), idle in WFI (the vCPU is switched in),
                              running another VM (preempted: a full vCPU
                              switch), or in the hypervisor handling another
                              trap (which runs with interrupts masked: its
