@@ -234,6 +234,8 @@ int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint6
 
 /* arch/entry.S */
 void hyp_vcpu_enter(struct vcpu *v) __attribute__((noreturn));
+void hyp_el1_save(struct el1_ctx *c);
+void hyp_el1_restore(const struct el1_ctx *c);
 void hyp_fp_save(struct fp_ctx *f);
 void hyp_fp_restore(const struct fp_ctx *f);
 uint64_t hyp_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);

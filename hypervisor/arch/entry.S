@@ -116,6 +116,92 @@ hyp_fp_restore:
     msr     fpcr, x2
     ret
 
+/* The EL1/EL0 context of a vCPU, in struct el1_ctx's order (hyp.h; its
+ * layout is checked in vm/vcpu.c): hyp_el1_save(ctx) reads the registers
+ * into it, hyp_el1_restore(ctx) writes them back. In pairs (LDP/STP): the
+ * world switch's largest part. No barrier: what is written is for EL1 and
+ * takes effect by the ERET into the vCPU (a context synchronization
+ * event); nothing at EL2 depends on these registers. */
+    .global hyp_el1_save
+hyp_el1_save:
+    mrs     x1, sctlr_el1
+    mrs     x2, ttbr0_el1
+    stp     x1, x2, [x0, #0]
+    mrs     x1, ttbr1_el1
+    mrs     x2, tcr_el1
+    stp     x1, x2, [x0, #16]
+    mrs     x1, mair_el1
+    mrs     x2, amair_el1
+    stp     x1, x2, [x0, #32]
+    mrs     x1, vbar_el1
+    mrs     x2, contextidr_el1
+    stp     x1, x2, [x0, #48]
+    mrs     x1, tpidr_el1
+    mrs     x2, tpidr_el0
+    stp     x1, x2, [x0, #64]
+    mrs     x1, tpidrro_el0
+    mrs     x2, sp_el0
+    stp     x1, x2, [x0, #80]
+    mrs     x1, sp_el1
+    mrs     x2, elr_el1
+    stp     x1, x2, [x0, #96]
+    mrs     x1, spsr_el1
+    mrs     x2, esr_el1
+    stp     x1, x2, [x0, #112]
+    mrs     x1, far_el1
+    mrs     x2, afsr0_el1
+    stp     x1, x2, [x0, #128]
+    mrs     x1, afsr1_el1
+    mrs     x2, par_el1
+    stp     x1, x2, [x0, #144]
+    mrs     x1, cpacr_el1
+    mrs     x2, cntkctl_el1
+    stp     x1, x2, [x0, #160]
+    mrs     x1, csselr_el1
+    mrs     x2, mdscr_el1
+    stp     x1, x2, [x0, #176]
+    ret
+
+    .global hyp_el1_restore
+hyp_el1_restore:
+    ldp     x1, x2, [x0, #0]
+    msr     sctlr_el1, x1
+    msr     ttbr0_el1, x2
+    ldp     x1, x2, [x0, #16]
+    msr     ttbr1_el1, x1
+    msr     tcr_el1, x2
+    ldp     x1, x2, [x0, #32]
+    msr     mair_el1, x1
+    msr     amair_el1, x2
+    ldp     x1, x2, [x0, #48]
+    msr     vbar_el1, x1
+    msr     contextidr_el1, x2
+    ldp     x1, x2, [x0, #64]
+    msr     tpidr_el1, x1
+    msr     tpidr_el0, x2
+    ldp     x1, x2, [x0, #80]
+    msr     tpidrro_el0, x1
+    msr     sp_el0, x2
+    ldp     x1, x2, [x0, #96]
+    msr     sp_el1, x1
+    msr     elr_el1, x2
+    ldp     x1, x2, [x0, #112]
+    msr     spsr_el1, x1
+    msr     esr_el1, x2
+    ldp     x1, x2, [x0, #128]
+    msr     far_el1, x1
+    msr     afsr0_el1, x2
+    ldp     x1, x2, [x0, #144]
+    msr     afsr1_el1, x1
+    msr     par_el1, x2
+    ldp     x1, x2, [x0, #160]
+    msr     cpacr_el1, x1
+    msr     cntkctl_el1, x2
+    ldp     x1, x2, [x0, #176]
+    msr     csselr_el1, x1
+    msr     mdscr_el1, x2
+    ret
+
 /* hyp_smc(fn, a1, a2, a3): an SMC to the firmware (PSCI at EL3 on hvsim;
  * QEMU answers PSCI SMCs itself). Returns x0. */
     .global hyp_smc

@@ -6,6 +6,8 @@
  * CNTVOFF_EL2. GPRs, PC and PSTATE are saved on every trap by
  * arch/entry.S. Exception injection follows the Arm ARM's
  * AArch64.TakeException pseudocode for an exception taken to EL1. */
+#include <stddef.h>
+
 #include "../arch/sysreg.h"
 #include "../hyp.h"
 #include "../lib/fmt.h"
@@ -13,31 +15,7 @@
 
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
 {
-    struct el1_ctx *c = &v->el1;
-    c->sctlr = read_sysreg_native(sctlr_el1);
-    c->ttbr0 = read_sysreg_native(ttbr0_el1);
-    c->ttbr1 = read_sysreg_native(ttbr1_el1);
-    c->tcr = read_sysreg_native(tcr_el1);
-    c->mair = read_sysreg_native(mair_el1);
-    c->amair = read_sysreg_native(amair_el1);
-    c->vbar = read_sysreg_native(vbar_el1);
-    c->contextidr = read_sysreg_native(contextidr_el1);
-    c->tpidr_el1 = read_sysreg_native(tpidr_el1);
-    c->tpidr_el0 = read_sysreg_native(tpidr_el0);
-    c->tpidrro_el0 = read_sysreg_native(tpidrro_el0);
-    c->sp_el0 = read_sysreg_native(sp_el0);
-    c->sp_el1 = read_sysreg_native(sp_el1);
-    c->elr = read_sysreg_native(elr_el1);
-    c->spsr = read_sysreg_native(spsr_el1);
-    c->esr = read_sysreg_native(esr_el1);
-    c->far = read_sysreg_native(far_el1);
-    c->afsr0 = read_sysreg_native(afsr0_el1);
-    c->afsr1 = read_sysreg_native(afsr1_el1);
-    c->par = read_sysreg_native(par_el1);
-    c->cpacr = read_sysreg_native(cpacr_el1);
-    c->cntkctl = read_sysreg(cntkctl_el1);
-    c->csselr = read_sysreg_native(csselr_el1);
-    c->mdscr = read_sysreg_native(mdscr_el1);
+    hyp_el1_save(&v->el1);
     hyp_fp_save(&v->fp);
 
     /* Virtual timer: save, then stop it so that it cannot fire for the
@@ -81,6 +59,16 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     WRITE(ICH_HCR_EL2, ICH_HCR_EN);
 }
 
+/* arch/entry.S saves and restores struct el1_ctx as 24 consecutive
+ * registers, in this order. */
+_Static_assert(sizeof(struct el1_ctx) == 24 * 8, "struct el1_ctx: 24 registers");
+_Static_assert(offsetof(struct el1_ctx, vbar) == 6 * 8 &&
+                   offsetof(struct el1_ctx, tpidr_el1) == 8 * 8 &&
+                   offsetof(struct el1_ctx, esr) == 15 * 8 &&
+                   offsetof(struct el1_ctx, cntkctl) == 21 * 8 &&
+                   offsetof(struct el1_ctx, mdscr) == 23 * 8,
+               "struct el1_ctx: the order of arch/entry.S");
+
 static bool lrs_empty(const struct vgic_lrs *s)
 {
     for (unsigned i = 0; i < s->nr_lrs; i++)
@@ -92,34 +80,10 @@ static bool lrs_empty(const struct vgic_lrs *s)
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
 {
     struct vm *vm = v->vm;
-    const struct el1_ctx *c = &v->el1;
     write_sysreg_native(vttbr_el2, vm->vttbr);
     write_sysreg(cntvoff_el2, vm->cntvoff);
     write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
-    write_sysreg_native(sctlr_el1, c->sctlr);
-    write_sysreg_native(ttbr0_el1, c->ttbr0);
-    write_sysreg_native(ttbr1_el1, c->ttbr1);
-    write_sysreg_native(tcr_el1, c->tcr);
-    write_sysreg_native(mair_el1, c->mair);
-    write_sysreg_native(amair_el1, c->amair);
-    write_sysreg_native(vbar_el1, c->vbar);
-    write_sysreg_native(contextidr_el1, c->contextidr);
-    write_sysreg_native(tpidr_el1, c->tpidr_el1);
-    write_sysreg_native(tpidr_el0, c->tpidr_el0);
-    write_sysreg_native(tpidrro_el0, c->tpidrro_el0);
-    write_sysreg_native(sp_el0, c->sp_el0);
-    write_sysreg_native(sp_el1, c->sp_el1);
-    write_sysreg_native(elr_el1, c->elr);
-    write_sysreg_native(spsr_el1, c->spsr);
-    write_sysreg_native(esr_el1, c->esr);
-    write_sysreg_native(far_el1, c->far);
-    write_sysreg_native(afsr0_el1, c->afsr0);
-    write_sysreg_native(afsr1_el1, c->afsr1);
-    write_sysreg_native(par_el1, c->par);
-    write_sysreg_native(cpacr_el1, c->cpacr);
-    write_sysreg(cntkctl_el1, c->cntkctl);
-    write_sysreg_native(csselr_el1, c->csselr);
-    write_sysreg_native(mdscr_el1, c->mdscr);
+    hyp_el1_restore(&v->el1);
     hyp_fp_restore(&v->fp);
 
     /* Its virtual timer, if its condition already holds (ENABLE = 1,
