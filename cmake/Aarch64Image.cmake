@@ -14,7 +14,13 @@ set(HV_AARCH64_CFLAGS
   # Reproducible images: no checkout or build path in the debug info, so
   # that an image (and the traces that hash it, traces/golden/) is the same
   # bytes in every checkout and build directory.
-  -ffile-prefix-map=${CMAKE_SOURCE_DIR}=. -ffile-prefix-map=${CMAKE_BINARY_DIR}=.)
+  -ffile-prefix-map=${CMAKE_SOURCE_DIR}=. -ffile-prefix-map=${CMAKE_BINARY_DIR}=.
+  # include/: hvsim/aarch64_entry.S, the entry and vector macros every image shares
+  -I${CMAKE_SOURCE_DIR}/include)
+
+# The assembler macros every image's entry code includes (a dependency of
+# every image: custom commands do not scan includes).
+set(HV_AARCH64_ASM_INCLUDES ${CMAKE_SOURCE_DIR}/include/hvsim/aarch64_entry.S)
 
 if(NOT TARGET images)
   add_custom_target(images ALL)
@@ -50,7 +56,7 @@ function(hv_aarch64_image name)
     # An assembler source's file symbol is gcc's random temporary object
     # name (cc*.o): drop it, so that the image is reproducible.
     COMMAND ${AARCH64_OBJCOPY} --wildcard --strip-symbol=cc*.o "${out}"
-    DEPENDS ${srcs} ${lddep} ${A_DEPENDS}
+    DEPENDS ${srcs} ${lddep} ${A_DEPENDS} ${HV_AARCH64_ASM_INCLUDES}
     COMMENT "AArch64 image ${name}.elf"
     VERBATIM)
   add_custom_target(img-${name} DEPENDS "${out}")

@@ -66,6 +66,7 @@ struct vcpu {
     enum vcpu_state state;
     uint64_t slice_end;  /* physical count at which its slice ends */
     uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
+    uint64_t slice_full; /* its VM's time slice, in counter ticks */
 };
 
 /* Per-VM counters for the summary. */
@@ -223,7 +224,6 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted);
 void hyp_sched_block(struct hyp *h, struct vcpu *v);
 void hyp_sched_yield(struct hyp *h);
 void hyp_sched_wake(struct hyp *h, struct vcpu *v);
-void hyp_sched_program(struct hyp *h);
 void hyp_sched_tick(struct hyp *h);
 bool hyp_sched_need_resched(struct hyp *h);
 void hyp_run(struct hyp *h) __attribute__((noreturn));
@@ -246,6 +246,8 @@ int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint6
 
 /* arch/entry.S */
 void hyp_vcpu_enter(struct vcpu *v) __attribute__((noreturn));
+void hyp_el1_save(struct el1_ctx *c);
+void hyp_el1_restore(const struct el1_ctx *c);
 void hyp_fp_save(struct fp_ctx *f);
 void hyp_fp_restore(const struct fp_ctx *f);
 uint64_t hyp_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);

@@ -6,6 +6,8 @@
  * UNDEFINED at EL1; this path does the same set-up with the EL1 registers:
  * a stack, zeroed .bss, VBAR_EL1, then main(x0). The workload itself is the
  * same code at both ELs. */
+#include <hvsim/aarch64_entry.S>
+
     .text
     .global bench_entry
     .type   bench_entry, %function
@@ -14,15 +16,9 @@ bench_entry:
     cmp     x9, #(2 << 2)
     b.eq    _start
     mov     x19, x0
-    ldr     x1, =__stack_top
-    mov     sp, x1
-    ldr     x1, =__bss_start
-    ldr     x2, =__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    str     xzr, [x1], #8
-    b       1b
-2:  ldr     x1, =el1_vectors
+    hv_set_sp __stack_top
+    hv_zero_bss
+    ldr     x1, =el1_vectors
     msr     vbar_el1, x1
     isb
     mov     x0, x19

@@ -1,19 +1,17 @@
 /* Guest runtime entry at EL1h: vCPU 0 enters at _start (x0 = its DTB), other
  * vCPUs at grt_secondary through PSCI CPU_ON (x0 = context). Each vCPU
- * gets a 16 KiB stack chosen by MPIDR_EL1.Aff0. */
+ * gets a 16 KiB stack chosen by MPIDR_EL1.Aff0. The building blocks are
+ * the shared macros of include/hvsim/aarch64_entry.S. */
+#include <hvsim/aarch64_entry.S>
+
     .section .text.start, "ax"
     .global _start
 _start:
     ldr     x1, =grt_dtb            /* x0 = the DTB the hypervisor made */
     str     x0, [x1]
     bl      set_stack
-    ldr     x1, =__bss_start
-    ldr     x2, =__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    str     xzr, [x1], #8
-    b       1b
-2:  bl      set_vbar
+    hv_zero_bss
+    bl      set_vbar
     bl      main
     bl      grt_system_off
 3:  b       3b
@@ -50,18 +48,11 @@ set_vbar:
     ret
 
 /* EL1 vectors: IRQs from EL1 (SPx) call grt_irq(); synchronous exceptions
- * call grt_sync(esr, elr, far), which may return a new ELR. */
+ * call grt_sync(esr, elr, far), which may return a new ELR. The frame holds
+ * what a C call may clobber: x0-x18, x29, x30, ELR, SPSR. */
 .macro SAVE
     sub     sp, sp, #(22 * 8)
-    stp     x0, x1, [sp, #0]
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
+    hv_gpr_pairs stp, sp, 0, 16
     stp     x18, x29, [sp, #144]
     mrs     x0, elr_el1
     mrs     x1, spsr_el1
@@ -73,55 +64,27 @@ set_vbar:
     ldr     x1, [sp, #176]
     msr     elr_el1, x0
     msr     spsr_el1, x1
-    ldp     x0, x1, [sp, #0]
-    ldp     x2, x3, [sp, #16]
-    ldp     x4, x5, [sp, #32]
-    ldp     x6, x7, [sp, #48]
-    ldp     x8, x9, [sp, #64]
-    ldp     x10, x11, [sp, #80]
-    ldp     x12, x13, [sp, #96]
-    ldp     x14, x15, [sp, #112]
-    ldp     x16, x17, [sp, #128]
+    hv_gpr_pairs ldp, sp, 0, 16
     ldp     x18, x29, [sp, #144]
     add     sp, sp, #(22 * 8)
     eret
 .endm
 
+/* Only EL1h's synchronous exceptions and IRQs (entries 4, 5) are expected. */
+.macro GRT_ENTRY kind
+    .if \kind == 4
+    b       grt_sync_entry
+    .elseif \kind == 5
+    b       grt_irq_entry
+    .else
+    b       grt_bad
+    .endif
+.endm
+
     .section .vectors, "ax"
     .balign 2048
 grt_vectors:
-    .balign 0x80
-    b       grt_bad             /* EL1t sync */
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80                /* EL1h sync */
-    b       grt_sync_entry
-    .balign 0x80                /* EL1h IRQ */
-    b       grt_irq_entry
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad             /* lower EL: unused */
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
-    .balign 0x80
-    b       grt_bad
+    hv_vectors GRT_ENTRY
 
     .text
 grt_irq_entry:

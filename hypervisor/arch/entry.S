@@ -7,21 +7,19 @@
  * registers are then loaded and the guest resumed with ERET. The EL1
  * system registers, FP/SIMD, the timer and the vGIC state are switched in
  * C (vm/vcpu.c) only when the vCPU changes. The hypervisor runs with
- * interrupts masked (PSTATE.I = 1 at EL2), on one stack per PE. */
+ * interrupts masked (PSTATE.I = 1 at EL2), on one stack per PE. The
+ * building blocks (stack, .bss, vector table, register pairs) are the
+ * shared macros of include/hvsim/aarch64_entry.S. */
+#include <hvsim/aarch64_entry.S>
+
     .section .text.start, "ax"
     .global _start
 _start:
     mov     x19, x0                 /* DTB address (0 from QEMU for an ELF) */
     msr     daifset, #0xf
-    ldr     x1, =__stack_top
-    mov     sp, x1
-    ldr     x1, =__bss_start
-    ldr     x2, =__bss_end
-1:  cmp     x1, x2
-    b.hs    2f
-    str     xzr, [x1], #8
-    b       1b
-2:  ldr     x1, =hyp_vectors
+    hv_set_sp __stack_top
+    hv_zero_bss
+    ldr     x1, =hyp_vectors
     msr     vbar_el2, x1
     /* FP/SIMD not trapped at EL2: libfdt.a (Debian's) uses SIMD registers
      * in a few functions, run at boot only. CPTR_EL2 (D13.2.31): RES1 bits
@@ -35,16 +33,15 @@ _start:
     b       3b
 
 /* --- vectors ------------------------------------------------------------ */
-.macro SELF_ENTRY kind
-    .balign 0x80
+/* kind = group * 4 + type: entries 0-7 (EL2t, EL2h) are exceptions taken
+ * from EL2 itself, 8-15 from a guest (lower EL, AArch64 or AArch32). */
+.macro HYP_ENTRY kind
+    .if \kind < 8
     sub     sp, sp, #(34 * 8)
     stp     x0, x1, [sp, #0]
     mov     x1, #\kind
     b       hyp_self_common
-.endm
-
-.macro LOWER_ENTRY kind
-    .balign 0x80
+    .else
     stp     x0, x1, [sp, #-16]!
     mrs     x0, tpidr_el2
     stp     x2, x3, [x0, #16]
@@ -52,49 +49,21 @@ _start:
     stp     x2, x3, [x0, #0]
     mov     x1, #\kind
     b       hyp_lower_common
+    .endif
 .endm
 
     .section .text.vectors, "ax"
     .balign 2048
     .global hyp_vectors
 hyp_vectors:
-    /* kind = group * 4 + type: group 0 EL2t, 1 EL2h, 2 lower AArch64,
-     * 3 lower AArch32; type 0 sync, 1 IRQ, 2 FIQ, 3 SError. */
-    SELF_ENTRY 0
-    SELF_ENTRY 1
-    SELF_ENTRY 2
-    SELF_ENTRY 3
-    SELF_ENTRY 4
-    SELF_ENTRY 5
-    SELF_ENTRY 6
-    SELF_ENTRY 7
-    LOWER_ENTRY 8
-    LOWER_ENTRY 9
-    LOWER_ENTRY 10
-    LOWER_ENTRY 11
-    LOWER_ENTRY 12
-    LOWER_ENTRY 13
-    LOWER_ENTRY 14
-    LOWER_ENTRY 15
+    hv_vectors HYP_ENTRY
 
     .text
 hyp_lower_common:
-    stp     x4, x5, [x0, #32]
-    stp     x6, x7, [x0, #48]
-    stp     x8, x9, [x0, #64]
-    stp     x10, x11, [x0, #80]
-    stp     x12, x13, [x0, #96]
-    stp     x14, x15, [x0, #112]
-    stp     x16, x17, [x0, #128]
-    stp     x18, x19, [x0, #144]
-    stp     x20, x21, [x0, #160]
-    stp     x22, x23, [x0, #176]
-    stp     x24, x25, [x0, #192]
-    stp     x26, x27, [x0, #208]
-    stp     x28, x29, [x0, #224]
+    hv_gpr_pairs stp, x0, 4         /* x0-x3 are saved by the vector entry */
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
-    str     x30, [x0, #240]
+    hv_gpr_x30 str, x0
     stp     x2, x3, [x0, #248]
     bl      hyp_trap
     /* fall through: x0 = the vCPU to run */
@@ -103,26 +72,12 @@ hyp_lower_common:
     .global hyp_vcpu_enter
 hyp_vcpu_enter:
     msr     tpidr_el2, x0
-    ldr     x1, =__stack_top        /* the hypervisor keeps nothing on its stack */
-    mov     sp, x1
+    hv_set_sp __stack_top           /* the hypervisor keeps nothing on its stack */
     ldp     x2, x3, [x0, #248]
     msr     elr_el2, x2
     msr     spsr_el2, x3
-    ldp     x2, x3, [x0, #16]
-    ldp     x4, x5, [x0, #32]
-    ldp     x6, x7, [x0, #48]
-    ldp     x8, x9, [x0, #64]
-    ldp     x10, x11, [x0, #80]
-    ldp     x12, x13, [x0, #96]
-    ldp     x14, x15, [x0, #112]
-    ldp     x16, x17, [x0, #128]
-    ldp     x18, x19, [x0, #144]
-    ldp     x20, x21, [x0, #160]
-    ldp     x22, x23, [x0, #176]
-    ldp     x24, x25, [x0, #192]
-    ldp     x26, x27, [x0, #208]
-    ldp     x28, x29, [x0, #224]
-    ldr     x30, [x0, #240]
+    hv_gpr_pairs ldp, x0, 2
+    hv_gpr_x30 ldr, x0
     ldp     x0, x1, [x0, #0]
     eret
 
@@ -130,21 +85,8 @@ hyp_vcpu_enter:
  * (x0-x30, ELR, SPSR, ESR, FAR) and report it; hyp_self_trap does not
  * return. */
 hyp_self_common:
-    stp     x2, x3, [sp, #16]
-    stp     x4, x5, [sp, #32]
-    stp     x6, x7, [sp, #48]
-    stp     x8, x9, [sp, #64]
-    stp     x10, x11, [sp, #80]
-    stp     x12, x13, [sp, #96]
-    stp     x14, x15, [sp, #112]
-    stp     x16, x17, [sp, #128]
-    stp     x18, x19, [sp, #144]
-    stp     x20, x21, [sp, #160]
-    stp     x22, x23, [sp, #176]
-    stp     x24, x25, [sp, #192]
-    stp     x26, x27, [sp, #208]
-    stp     x28, x29, [sp, #224]
-    str     x30, [sp, #240]
+    hv_gpr_pairs stp, sp, 2
+    hv_gpr_x30 str, sp
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
     stp     x2, x3, [sp, #248]
@@ -158,22 +100,7 @@ hyp_self_common:
  * hypervisor itself is built with -mgeneral-regs-only). */
     .global hyp_fp_save
 hyp_fp_save:
-    stp     q0, q1, [x0, #0]
-    stp     q2, q3, [x0, #32]
-    stp     q4, q5, [x0, #64]
-    stp     q6, q7, [x0, #96]
-    stp     q8, q9, [x0, #128]
-    stp     q10, q11, [x0, #160]
-    stp     q12, q13, [x0, #192]
-    stp     q14, q15, [x0, #224]
-    stp     q16, q17, [x0, #256]
-    stp     q18, q19, [x0, #288]
-    stp     q20, q21, [x0, #320]
-    stp     q22, q23, [x0, #352]
-    stp     q24, q25, [x0, #384]
-    stp     q26, q27, [x0, #416]
-    stp     q28, q29, [x0, #448]
-    stp     q30, q31, [x0, #480]
+    hv_fp_pairs stp, x0
     mrs     x1, fpsr
     mrs     x2, fpcr
     add     x0, x0, #512
@@ -182,26 +109,97 @@ hyp_fp_save:
 
     .global hyp_fp_restore
 hyp_fp_restore:
-    ldp     q0, q1, [x0, #0]
-    ldp     q2, q3, [x0, #32]
-    ldp     q4, q5, [x0, #64]
-    ldp     q6, q7, [x0, #96]
-    ldp     q8, q9, [x0, #128]
-    ldp     q10, q11, [x0, #160]
-    ldp     q12, q13, [x0, #192]
-    ldp     q14, q15, [x0, #224]
-    ldp     q16, q17, [x0, #256]
-    ldp     q18, q19, [x0, #288]
-    ldp     q20, q21, [x0, #320]
-    ldp     q22, q23, [x0, #352]
-    ldp     q24, q25, [x0, #384]
-    ldp     q26, q27, [x0, #416]
-    ldp     q28, q29, [x0, #448]
-    ldp     q30, q31, [x0, #480]
+    hv_fp_pairs ldp, x0
     add     x0, x0, #512
     ldp     x1, x2, [x0]
     msr     fpsr, x1
     msr     fpcr, x2
+    ret
+
+/* The EL1/EL0 context of a vCPU, in struct el1_ctx's order (hyp.h; its
+ * layout is checked in vm/vcpu.c): hyp_el1_save(ctx) reads the registers
+ * into it, hyp_el1_restore(ctx) writes them back. In pairs (LDP/STP): the
+ * world switch's largest part. No barrier: what is written is for EL1 and
+ * takes effect by the ERET into the vCPU (a context synchronization
+ * event); nothing at EL2 depends on these registers. */
+    .global hyp_el1_save
+hyp_el1_save:
+    mrs     x1, sctlr_el1
+    mrs     x2, ttbr0_el1
+    stp     x1, x2, [x0, #0]
+    mrs     x1, ttbr1_el1
+    mrs     x2, tcr_el1
+    stp     x1, x2, [x0, #16]
+    mrs     x1, mair_el1
+    mrs     x2, amair_el1
+    stp     x1, x2, [x0, #32]
+    mrs     x1, vbar_el1
+    mrs     x2, contextidr_el1
+    stp     x1, x2, [x0, #48]
+    mrs     x1, tpidr_el1
+    mrs     x2, tpidr_el0
+    stp     x1, x2, [x0, #64]
+    mrs     x1, tpidrro_el0
+    mrs     x2, sp_el0
+    stp     x1, x2, [x0, #80]
+    mrs     x1, sp_el1
+    mrs     x2, elr_el1
+    stp     x1, x2, [x0, #96]
+    mrs     x1, spsr_el1
+    mrs     x2, esr_el1
+    stp     x1, x2, [x0, #112]
+    mrs     x1, far_el1
+    mrs     x2, afsr0_el1
+    stp     x1, x2, [x0, #128]
+    mrs     x1, afsr1_el1
+    mrs     x2, par_el1
+    stp     x1, x2, [x0, #144]
+    mrs     x1, cpacr_el1
+    mrs     x2, cntkctl_el1
+    stp     x1, x2, [x0, #160]
+    mrs     x1, csselr_el1
+    mrs     x2, mdscr_el1
+    stp     x1, x2, [x0, #176]
+    ret
+
+    .global hyp_el1_restore
+hyp_el1_restore:
+    ldp     x1, x2, [x0, #0]
+    msr     sctlr_el1, x1
+    msr     ttbr0_el1, x2
+    ldp     x1, x2, [x0, #16]
+    msr     ttbr1_el1, x1
+    msr     tcr_el1, x2
+    ldp     x1, x2, [x0, #32]
+    msr     mair_el1, x1
+    msr     amair_el1, x2
+    ldp     x1, x2, [x0, #48]
+    msr     vbar_el1, x1
+    msr     contextidr_el1, x2
+    ldp     x1, x2, [x0, #64]
+    msr     tpidr_el1, x1
+    msr     tpidr_el0, x2
+    ldp     x1, x2, [x0, #80]
+    msr     tpidrro_el0, x1
+    msr     sp_el0, x2
+    ldp     x1, x2, [x0, #96]
+    msr     sp_el1, x1
+    msr     elr_el1, x2
+    ldp     x1, x2, [x0, #112]
+    msr     spsr_el1, x1
+    msr     esr_el1, x2
+    ldp     x1, x2, [x0, #128]
+    msr     far_el1, x1
+    msr     afsr0_el1, x2
+    ldp     x1, x2, [x0, #144]
+    msr     afsr1_el1, x1
+    msr     par_el1, x2
+    ldp     x1, x2, [x0, #160]
+    msr     cpacr_el1, x1
+    msr     cntkctl_el1, x2
+    ldp     x1, x2, [x0, #176]
+    msr     csselr_el1, x1
+    msr     mdscr_el1, x2
     ret
 
 /* hyp_smc(fn, a1, a2, a3): an SMC to the firmware (PSCI at EL3 on hvsim;

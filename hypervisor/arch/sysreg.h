@@ -3,40 +3,38 @@
 #define HYP_SYSREG_H
 #include <stdint.h>
 
-/* Each access is followed by an ISB. Architecturally that is only needed
- * where a write must take effect before the next instruction, but hvsim
- * (Unicorn 2.1.1) re-executes the rest of the translated block after an
- * access to a system register that hvsim models (timer, GIC): the ISB
- * ends the block there, so nothing after the access runs twice. See
- * docs/hypervisor.md, "Known simulator issue". */
+/* Plain MRS/MSR, without a barrier. Where a write must take effect before
+ * a later instruction observes it indirectly (the timer's output, a TLBI
+ * that uses VTTBR_EL2.VMID, the SCTLR_EL2.M switch, WFI waiting on a timer
+ * just programmed), the caller puts the ISB itself and says why: the Arm
+ * ARM ("Synchronization requirements for AArch64 System registers") only
+ * guarantees an indirect read to see a direct write after a context
+ * synchronization event, and orders direct reads and writes of one
+ * register among themselves. Writes made for the guest (EL1 context,
+ * timer, list registers, VMCR) need none: the ERET that enters the guest
+ * is a context synchronization event.
+ *
+ * (An ISB used to follow every access to a register hvsim models: hvsim
+ * re-ran the tail of the block after such an access. That is fixed, see
+ * docs/hypervisor.md, "A simulator bug this code found".) */
 #define read_sysreg(name)                                                                          \
-    ({                                                                                             \
-        uint64_t _v;                                                                               \
-        __asm__ volatile("mrs %0, " #name "\n\tisb" : "=r"(_v)::"memory");                         \
-        _v;                                                                                        \
-    })
-#define write_sysreg(name, v)                                                                      \
-    do {                                                                                           \
-        uint64_t _v = (uint64_t)(v);                                                               \
-        __asm__ volatile("msr " #name ", %0\n\tisb" ::"r"(_v) : "memory");                         \
-    } while (0)
-/* Without the ISB, for registers the engine implements itself (everything
- * but the generic timer and the GIC CPU interface, which hvsim models):
- * used on the world-switch path for the EL1 context. */
-#define read_sysreg_native(name)                                                                   \
     ({                                                                                             \
         uint64_t _v;                                                                               \
         __asm__ volatile("mrs %0, " #name : "=r"(_v)::"memory");                                   \
         _v;                                                                                        \
     })
-#define write_sysreg_native(name, v)                                                               \
+#define write_sysreg(name, v)                                                                      \
     do {                                                                                           \
         uint64_t _v = (uint64_t)(v);                                                               \
         __asm__ volatile("msr " #name ", %0" ::"r"(_v) : "memory");                                \
     } while (0)
-#define isb()    __asm__ volatile("isb" ::: "memory")
-#define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
-#define wfi()    __asm__ volatile("wfi" ::: "memory")
+/* The same; the name remains for the EL1 context of the world switch,
+ * registers the engine implements itself. */
+#define read_sysreg_native(name)     read_sysreg(name)
+#define write_sysreg_native(name, v) write_sysreg(name, v)
+#define isb()                        __asm__ volatile("isb" ::: "memory")
+#define dsb(opt)                     __asm__ volatile("dsb " #opt ::: "memory")
+#define wfi()                        __asm__ volatile("wfi" ::: "memory")
 
 static inline uint32_t mmio_r32(uint64_t a)
 {

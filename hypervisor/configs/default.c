@@ -7,33 +7,21 @@
  * onto UART0 with a "[name] " prefix. PAs are inside the first 128 MiB of
  * RAM at 0x40000000, which both hvsim's and QEMU's virt have. */
 #include "../core/vm_config.h"
+#include "rtos_vm.h"
 
 #include <hvsim/rk3568_cru.h>
 
-extern const uint8_t guest_rtos_start[], guest_rtos_end[];
 extern const uint8_t guest_gpos_start[], guest_gpos_end[];
 extern const uint8_t guest_rogue_start[], guest_rogue_end[];
 
-static const struct hyp_image rtos_image = {guest_rtos_start, guest_rtos_end};
 static const struct hyp_image gpos_image = {guest_gpos_start, guest_gpos_end};
 #ifndef HYP_CONFIG_DUO
 static const struct hyp_image rogue_image = {guest_rogue_start, guest_rogue_end};
 #endif
 
 static const struct hyp_vm_config vms[] = {
-    {
-        .name = "rtos",
-        .id = 1,
-        .priority = 20,
-        .nr_vcpus = 1,
-        .slice_us = 1000,
-        .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},
-        .console = {.uart = 1, .ipa = 0x09000000},
-        .clk = {.devs = RK_DEV_BIT(RK_DEV_UART1)}, /* its console's clocks, reset, pins */
-        .image = &rtos_image,
-        .load_ipa = 0x40000000,
-        .entry_ipa = 0x40000000,
-    },
+    /* configs/rtos_vm.h, with its console's clocks, reset and pins */
+    HYP_VM_RTOS(.clk = {.devs = RK_DEV_BIT(RK_DEV_UART1)}),
     {
         .name = "gpos",
         .id = 2,

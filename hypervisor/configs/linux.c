@@ -11,24 +11,12 @@
  * first byte with x0 = the DTB (Documentation/arch/arm64/booting.rst; its
  * text_offset is 0). PAs fit the first 256 MiB of RAM at 0x40000000. */
 #include "../core/vm_config.h"
-
-extern const uint8_t guest_rtos_start[], guest_rtos_end[];
-
-static const struct hyp_image rtos_image = {guest_rtos_start, guest_rtos_end};
+#include "rtos_vm.h"
 
 static const struct hyp_vm_config vms[] = {
-    {
-        .name = "rtos",
-        .id = 1,
-        .priority = 20,
-        .nr_vcpus = 1,
-        .slice_us = 1000,
-        .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},
-        .console = {.uart = 1, .ipa = 0x09000000},
-        .image = &rtos_image,
-        .load_ipa = 0x40000000,
-        .entry_ipa = 0x40000000,
-    },
+    /* configs/rtos_vm.h (GUEST_RTOS_BIN is rtos_long here); no vCRU
+     * fields: this configuration gives no VM any. */
+    HYP_VM_RTOS(),
     {
         .name = "linux",
         .id = 2,

@@ -7,6 +7,7 @@
  * LR HW bit stays active until the guest deactivates it. */
 #include "../arch/sysreg.h"
 #include "../hyp.h"
+#include "gicregs.h"
 
 #define GICD_CTLR       0x0000
 #define GICD_IGROUPR    0x0080
@@ -49,6 +50,10 @@ void hyp_gic_init(struct hyp *h)
     h->nr_lrs = (unsigned)(read_sysreg(S3_4_C12_C11_1) & 0x1f) + 1; /* ICH_VTR_EL2.ListRegs */
     if (h->nr_lrs > VGIC_MAX_LRS)
         h->nr_lrs = VGIC_MAX_LRS;
+    /* The LRs' reset values are UNKNOWN (GICv3 12.5.9); hyp_vcpu_load
+     * expects every LR invalid before it loads the first vCPU. */
+    for (unsigned i = 0; i < h->nr_lrs; i++)
+        ich_lr_write(i, 0);
     write_sysreg(S3_4_C12_C11_0, 1); /* ICH_HCR_EL2.En */
     isb();
 }

@@ -72,6 +72,7 @@ void hyp_sched_init(struct hyp *h)
             struct vcpu *v = &h->vms[i].vcpu[k];
             v->sched_idx = h->nall;
             v->prio = h->vms[i].cfg->priority;
+            v->slice_full = h->freq / 1000000 * h->vms[i].cfg->slice_us;
             h->all[h->nall++] = v;
         }
     hyp_gic_enable_ppi(h, h->plat.ppi_hyp);
@@ -100,39 +101,79 @@ void hyp_sched_yield(struct hyp *h)
     h->resched = true;
 }
 
+/* The CNTHP tick: a blocked vCPU's deadline or the end of a slice. The
+ * scheduler pass that follows (hyp_schedule) wakes the vCPUs whose
+ * deadline has passed. */
 void hyp_sched_tick(struct hyp *h)
 {
-    uint64_t now = hyp_now();
-    for (unsigned k = 0; k < nr_all(h); k++) {
-        struct vcpu *c = at(h, k);
-        if (c->state == VCPU_BLOCKED && c != h->current && deadline(c) <= now)
-            hyp_sched_wake(h, c);
-    }
     struct vcpu *cur = h->current;
-    if (cur && now >= cur->slice_end)
+    if (cur && hyp_now() >= cur->slice_end)
         h->rotate = true;
     h->resched = true;
 }
 
-void hyp_sched_program(struct hyp *h)
+/* What one pass over the configured vCPUs finds (sched_pass). */
+struct sched_pass {
+    struct vcpu *best;  /* the vCPU to run, or NULL */
+    uint64_t next_wake; /* earliest deadline of a vCPU left blocked (not h->current) */
+    unsigned at_best;   /* runnable vCPUs with best's priority, best included */
+};
+
+/* A blocked vCPU whose virtual timer deadline has passed becomes runnable
+ * (WFI ends when the timer fires); otherwise its deadline is noted. Not
+ * for h->current, whose timer fields are saved only by hyp_vcpu_put. */
+static void wake_if_due(struct vcpu *c, uint64_t now, uint64_t *next_wake)
 {
-    uint64_t next = UINT64_MAX;
-    struct vcpu *cur = h->current;
-    bool equal_waits = false;
-    for (unsigned k = 0; k < nr_all(h); k++) {
+    uint64_t d = deadline(c);
+    if (d <= now)
+        c->state = VCPU_RUNNABLE;
+    else if (d < *next_wake)
+        *next_wake = d;
+}
+
+/* The scheduling decision, in one pass over the configured vCPUs (the
+ * tick's wake-ups, the choice and what the next CNTHP event needs cost one
+ * walk, not three): the runnable vCPU of highest priority runs; prev keeps
+ * the PE among equals unless rotate, then the next equal one after it in
+ * order takes over. */
+static void sched_pass(struct hyp *h, struct vcpu *prev, bool rotate, uint64_t now,
+                       struct sched_pass *p)
+{
+    unsigned n = h->nall, k = prev ? index_of(h, prev) : n - 1;
+    p->next_wake = UINT64_MAX;
+    if (prev && prev != h->current && !prev->vm->off && prev->state == VCPU_BLOCKED)
+        wake_if_due(prev, now, &p->next_wake);
+    struct vcpu *best = prev && runnable(prev) ? prev : NULL;
+    unsigned at_best = best != NULL;
+    for (unsigned i = 1; i < n + (prev == NULL); i++) {
+        k = k + 1 == n ? 0 : k + 1;
         struct vcpu *c = at(h, k);
-        if (c == cur || c->vm->off)
+        if (c->vm->off)
             continue;
-        if (c->state == VCPU_BLOCKED) {
-            uint64_t d = deadline(c);
-            if (d < next)
-                next = d;
-        } else if (cur && c->state == VCPU_RUNNABLE && prio(c) == prio(cur)) {
-            equal_waits = true;
+        if (c->state == VCPU_BLOCKED && c != h->current)
+            wake_if_due(c, now, &p->next_wake);
+        if (c->state != VCPU_RUNNABLE)
+            continue;
+        if (!best || prio(c) > prio(best)) {
+            best = c;
+            at_best = 1;
+        } else if (prio(c) == prio(best)) {
+            at_best++;
+            if (rotate && best == prev)
+                best = c;
         }
     }
-    /* The slice matters only when an equal-priority vCPU waits. */
-    if (equal_waits && cur->slice_end < next)
+    p->best = best;
+    p->at_best = at_best;
+}
+
+/* Program CNTHP for the next event: the earliest deadline of a blocked
+ * vCPU, or the end of the running vCPU's slice when an equal-priority
+ * vCPU waits (only then does the slice matter). No ISB: the ERET into a
+ * vCPU synchronizes these writes; idle() puts one before its WFI. */
+static void program(struct vcpu *cur, uint64_t next, bool equal_waits)
+{
+    if (cur && equal_waits && cur->slice_end < next)
         next = cur->slice_end;
     if (next == UINT64_MAX) {
         write_sysreg(cnthp_ctl_el2, 0);
@@ -140,21 +181,6 @@ void hyp_sched_program(struct hyp *h)
         write_sysreg(cnthp_cval_el2, next);
         write_sysreg(cnthp_ctl_el2, 1); /* ENABLE, IMASK = 0 */
     }
-    isb();
-}
-
-static struct vcpu *pick(struct hyp *h, struct vcpu *prev, bool rotate)
-{
-    struct vcpu *best = prev && runnable(prev) ? prev : NULL;
-    unsigned n = nr_all(h), start = prev ? index_of(h, prev) : n - 1;
-    for (unsigned k = 1; k <= n; k++) {
-        struct vcpu *c = at(h, (start + k) % n);
-        if (c == prev || !runnable(c))
-            continue;
-        if (!best || prio(c) > prio(best) || (rotate && best == prev && prio(c) == prio(best)))
-            best = c;
-    }
-    return best;
 }
 
 static bool vm_has_runnable(struct vm *vm)
@@ -165,9 +191,8 @@ static bool vm_has_runnable(struct vm *vm)
     return false;
 }
 
-static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next)
+static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next, uint64_t now)
 {
-    uint64_t now = hyp_now();
     if (prev) {
         hyp_vcpu_put(h, prev);
         /* Preempted (still runnable): it keeps the rest of its slice. */
@@ -190,7 +215,7 @@ static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next)
 /* Idle: no vCPU can run. Sleep in WFI (interrupts stay masked at EL2; a
  * pending one still ends WFI) until the tick or an interrupt makes a vCPU
  * runnable. */
-static struct vcpu *idle(struct hyp *h)
+static void idle(struct hyp *h, struct sched_pass *p)
 {
     for (;;) {
         bool any = false;
@@ -201,16 +226,18 @@ static struct vcpu *idle(struct hyp *h)
         }
         if (!any)
             hyp_system_off(h);
-        hyp_sched_program(h);
+        sched_pass(h, NULL, false, hyp_now(), p);
+        if (p->best)
+            return;
+        program(NULL, p->next_wake, false);
         /* every interrupt may wake it: open the priority mask that the
          * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
         write_sysreg(S3_0_C4_C6_0, 0xff);
+        /* The timer must see the new CNTHP_CVAL/CTL (an indirect read)
+         * before the PE waits for it: a context synchronization event. */
         isb();
         wfi();
         hyp_irq(h, NULL);
-        struct vcpu *n = pick(h, NULL, false);
-        if (n)
-            return n;
     }
 }
 
@@ -220,21 +247,33 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
     bool rotate = h->rotate;
     h->resched = false;
     h->rotate = false;
-    struct vcpu *next = pick(h, prev, rotate);
+    uint64_t now = hyp_now();
+    struct sched_pass p;
+    sched_pass(h, prev, rotate, now, &p);
+    struct vcpu *next = p.best;
     if (!next) {
         if (h->current)
-            switch_to(h, h->current, NULL);
-        next = idle(h);
+            switch_to(h, h->current, NULL, now);
+        idle(h, &p);
+        next = p.best;
+        now = hyp_now();
     }
-    if (next != h->current)
-        switch_to(h, h->current, next);
+    struct vcpu *out = h->current;
+    if (next != out) {
+        switch_to(h, out, next, now);
+        /* The vCPU switched out, if blocked, had its timer saved only now. */
+        if (out && out->state == VCPU_BLOCKED && !out->vm->off) {
+            uint64_t d = deadline(out);
+            if (d < p.next_wake)
+                p.next_wake = d;
+        }
+    }
     if (next != prev || rotate) {
-        uint64_t full = h->freq / 1000000 * next->vm->cfg->slice_us;
-        uint64_t left = next != prev && next->slice_left ? next->slice_left : full;
-        next->slice_end = hyp_now() + left;
+        uint64_t left = next != prev && next->slice_left ? next->slice_left : next->slice_full;
+        next->slice_end = now + left;
         next->slice_left = 0;
     }
-    hyp_sched_program(h);
+    program(next, p.next_wake, p.at_best > 1);
     return next;
 }
 

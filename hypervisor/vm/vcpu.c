@@ -6,6 +6,8 @@
  * CNTVOFF_EL2. GPRs, PC and PSTATE are saved on every trap by
  * arch/entry.S. Exception injection follows the Arm ARM's
  * AArch64.TakeException pseudocode for an exception taken to EL1. */
+#include <stddef.h>
+
 #include "../arch/sysreg.h"
 #include "../hyp.h"
 #include "../lib/fmt.h"
@@ -13,31 +15,7 @@
 
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
 {
-    struct el1_ctx *c = &v->el1;
-    c->sctlr = read_sysreg_native(sctlr_el1);
-    c->ttbr0 = read_sysreg_native(ttbr0_el1);
-    c->ttbr1 = read_sysreg_native(ttbr1_el1);
-    c->tcr = read_sysreg_native(tcr_el1);
-    c->mair = read_sysreg_native(mair_el1);
-    c->amair = read_sysreg_native(amair_el1);
-    c->vbar = read_sysreg_native(vbar_el1);
-    c->contextidr = read_sysreg_native(contextidr_el1);
-    c->tpidr_el1 = read_sysreg_native(tpidr_el1);
-    c->tpidr_el0 = read_sysreg_native(tpidr_el0);
-    c->tpidrro_el0 = read_sysreg_native(tpidrro_el0);
-    c->sp_el0 = read_sysreg_native(sp_el0);
-    c->sp_el1 = read_sysreg_native(sp_el1);
-    c->elr = read_sysreg_native(elr_el1);
-    c->spsr = read_sysreg_native(spsr_el1);
-    c->esr = read_sysreg_native(esr_el1);
-    c->far = read_sysreg_native(far_el1);
-    c->afsr0 = read_sysreg_native(afsr0_el1);
-    c->afsr1 = read_sysreg_native(afsr1_el1);
-    c->par = read_sysreg_native(par_el1);
-    c->cpacr = read_sysreg_native(cpacr_el1);
-    c->cntkctl = read_sysreg(cntkctl_el1);
-    c->csselr = read_sysreg_native(csselr_el1);
-    c->mdscr = read_sysreg_native(mdscr_el1);
+    hyp_el1_save(&v->el1);
     hyp_fp_save(&v->fp);
 
     /* Virtual timer: save, then stop it so that it cannot fire for the
@@ -46,11 +24,22 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     v->cntv_cval = read_sysreg(cntv_cval_el0);
     write_sysreg(cntv_ctl_el0, 0);
 
-    /* vGIC. A HW list register for the timer PPI keeps the physical PPI
-     * active: that active state belongs to this vCPU, so it is saved and
-     * cleared, and set again when the vCPU is loaded. */
+    /* vGIC. ICH_ELRSR_EL2 (GICv3 12.5.6) tells which LRs hold nothing:
+     * only the others are read and cleared, so that every LR is invalid
+     * once the vCPU is out and hyp_vcpu_load writes only the LRs it uses.
+     * ELRSR is an indirect view of the LRs, which this trap may just have
+     * written (an injection): hence the ISB before reading it.
+     * A HW list register for the timer PPI keeps the physical PPI active:
+     * that active state belongs to this vCPU, so it is saved and cleared,
+     * and set again when the vCPU is loaded. */
     bool hw_timer = false;
+    isb();
+    uint64_t empty = READ(ICH_ELRSR_EL2);
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
+        if (empty & (UINT64_C(1) << i)) {
+            v->vgic.lr[i] = 0;
+            continue;
+        }
         v->vgic.lr[i] = ich_lr_read(i);
         if ((v->vgic.lr[i] & LR_HW) && (v->vgic.lr[i] & LR_STATE_MASK) &&
             ((v->vgic.lr[i] >> 32) & 0x3ff) == h->plat.ppi_virt)
@@ -64,50 +53,70 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     if (v->ppi27_active || v->vtimer_held)
         hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
     v->vtimer_held = false;
-    WRITE(ICH_AP0R0_EL2, 0);
-    WRITE(ICH_AP1R0_EL2, 0);
+    /* No UIE while no vCPU is loaded (the LRs are invalid: an underflow
+     * maintenance interrupt would fire for nothing). VMCR and the active
+     * priorities are left: hyp_vcpu_load writes them before any ERET. */
     WRITE(ICH_HCR_EL2, ICH_HCR_EN);
+}
+
+/* arch/entry.S saves and restores struct el1_ctx as 24 consecutive
+ * registers, in this order. */
+_Static_assert(sizeof(struct el1_ctx) == 24 * 8, "struct el1_ctx: 24 registers");
+_Static_assert(offsetof(struct el1_ctx, vbar) == 6 * 8 &&
+                   offsetof(struct el1_ctx, tpidr_el1) == 8 * 8 &&
+                   offsetof(struct el1_ctx, esr) == 15 * 8 &&
+                   offsetof(struct el1_ctx, cntkctl) == 21 * 8 &&
+                   offsetof(struct el1_ctx, mdscr) == 23 * 8,
+               "struct el1_ctx: the order of arch/entry.S");
+
+static bool lrs_empty(const struct vgic_lrs *s)
+{
+    for (unsigned i = 0; i < s->nr_lrs; i++)
+        if (s->lr[i])
+            return false;
+    return true;
 }
 
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
 {
     struct vm *vm = v->vm;
-    const struct el1_ctx *c = &v->el1;
     write_sysreg_native(vttbr_el2, vm->vttbr);
     write_sysreg(cntvoff_el2, vm->cntvoff);
     write_sysreg(S3_0_C4_C6_0, vm->pmr); /* ICC_PMR_EL1: see vm/vgic.c spi_priority */
     write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
-    write_sysreg_native(sctlr_el1, c->sctlr);
-    write_sysreg_native(ttbr0_el1, c->ttbr0);
-    write_sysreg_native(ttbr1_el1, c->ttbr1);
-    write_sysreg_native(tcr_el1, c->tcr);
-    write_sysreg_native(mair_el1, c->mair);
-    write_sysreg_native(amair_el1, c->amair);
-    write_sysreg_native(vbar_el1, c->vbar);
-    write_sysreg_native(contextidr_el1, c->contextidr);
-    write_sysreg_native(tpidr_el1, c->tpidr_el1);
-    write_sysreg_native(tpidr_el0, c->tpidr_el0);
-    write_sysreg_native(tpidrro_el0, c->tpidrro_el0);
-    write_sysreg_native(sp_el0, c->sp_el0);
-    write_sysreg_native(sp_el1, c->sp_el1);
-    write_sysreg_native(elr_el1, c->elr);
-    write_sysreg_native(spsr_el1, c->spsr);
-    write_sysreg_native(esr_el1, c->esr);
-    write_sysreg_native(far_el1, c->far);
-    write_sysreg_native(afsr0_el1, c->afsr0);
-    write_sysreg_native(afsr1_el1, c->afsr1);
-    write_sysreg_native(par_el1, c->par);
-    write_sysreg_native(cpacr_el1, c->cpacr);
-    write_sysreg(cntkctl_el1, c->cntkctl);
-    write_sysreg_native(csselr_el1, c->csselr);
-    write_sysreg_native(mdscr_el1, c->mdscr);
+    hyp_el1_restore(&v->el1);
     hyp_fp_restore(&v->fp);
 
+    /* Its virtual timer, if its condition already holds (ENABLE = 1,
+     * IMASK = 0, CNTPCT - CNTVOFF >= CVAL: D11.2.4), is injected now, with
+     * the HW bit, and the physical PPI is made active before the timer is
+     * restored, so that it is not signalled to EL2: otherwise the ERET
+     * below would be followed at once by a physical IRQ, a second trip
+     * through the hypervisor only to inject it (a vCPU woken by its timer
+     * deadline is the common case). The guest's deactivation of the
+     * virtual interrupt deactivates the physical PPI (HW = 1). */
+    unsigned vt = h->plat.ppi_virt;
+    if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
+        hyp_now() - vm->cntvoff >= v->cntv_cval) {
+        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt};
+        enum vgic_inject_result r = VGIC_INJ_LR;
+        if (!v->vgic.nq && lrs_empty(&v->vgic))
+            v->vgic.lr[0] = vgic_lr_encode(&irq); /* the usual case: nothing else pending */
+        else
+            r = vgic_lrs_inject(&v->vgic, &irq, NULL);
+        if (r != VGIC_INJ_ALREADY && r != VGIC_INJ_DROPPED) {
+            vm->st.injections++;
+            v->ppi27_active = true;
+        }
+    }
     if (v->ppi27_active)
-        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, true);
-    vgic_lrs_refill(&v->vgic);
+        hyp_gic_set_ppi_active(h, vt, true);
+    if (v->vgic.nq)
+        vgic_lrs_refill(&v->vgic);
+    /* Every LR is invalid here (hyp_vcpu_put): write the used ones. */
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-        ich_lr_write(i, v->vgic.lr[i]);
+        if (v->vgic.lr[i])
+            ich_lr_write(i, v->vgic.lr[i]);
     WRITE(ICH_VMCR_EL2, v->vmcr);
     WRITE(ICH_AP0R0_EL2, v->ap0r0);
     WRITE(ICH_AP1R0_EL2, v->ap1r0);
@@ -115,7 +124,8 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
 
     write_sysreg(cntv_cval_el0, v->cntv_cval);
     write_sysreg(cntv_ctl_el0, v->cntv_ctl);
-    isb();
+    /* No ISB: everything above is for EL1 and takes effect by the ERET
+     * that enters the vCPU, a context synchronization event. */
 }
 
 /* Take an exception to EL1 in the guest: ESR_EL1, FAR_EL1, ELR_EL1 and
