@@ -14,6 +14,7 @@
 #include "core/vgic_emu.h"
 #include "core/vgic_lr.h"
 #include "core/vm_config.h"
+#include "core/vptimer.h"
 
 #define HYP_MAX_UARTS    8
 #define HYP_S2_POOL      96 /* 4 KiB pages for all stage-2 and EL2 tables */
@@ -58,6 +59,10 @@ struct vcpu {
      * physical PPI is kept active (so that the level does not signal
      * again) until the guest enables INTID 27, which delivers it. */
     bool vtimer_held;
+    /* Its emulated EL1 physical timer (vm/vptimer.c) and the physical
+     * count at which its output rises (on the CNTHP queue), or UINT64_MAX. */
+    struct vptimer ptimer;
+    uint64_t ptimer_at;
     struct vm *vm;
     unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
     unsigned sched_idx; /* its index in hyp.all */
@@ -73,6 +78,7 @@ struct vm_stats {
     uint64_t irqs, injections, switches_in, violations, undefs;
     uint64_t clk_reads, clk_writes, clk_applied; /* its vCRU/vGRF accesses */
     uint64_t clk_refused;                        /* refused CRU/GRF fields */
+    uint64_t sgis, sgis_refused, ptimer_fired;   /* virtual SGIs sent; EL1 physical timer */
 };
 
 struct vm {
@@ -182,6 +188,7 @@ enum hyp_event_kind {
     HYP_EV_CRASH = 4,
     HYP_EV_CRU = 6, /* addr = register offset in the cru window, info = field << 32 | value */
     HYP_EV_GRF = 7, /* the same for the GRF */
+    HYP_EV_SGI = 8, /* addr = the SGI's INTID, info = the ICC_SGI*R_EL1 value */
 };
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b);
@@ -203,6 +210,16 @@ void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
+/* A trapped write of ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 or
+ * ICC_ASGI1R_EL1 (group 1). */
+void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t val);
+void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq);
+void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid);
+
+/* vm/vptimer.c: the emulated EL1 physical timer. */
+void hyp_ptimer_reset(struct vcpu *v);
+void hyp_ptimer_sysreg(struct hyp *h, struct vcpu *v, enum vptimer_reg r, bool read, unsigned rt);
+void hyp_ptimer_update(struct hyp *h, struct vcpu *v);
 
 /* vm/sched.c */
 uint64_t hyp_now(void);

@@ -347,3 +347,13 @@ uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t 
                             UINT64_C(0xff) << 48);
     return aff ? 0 : (uint32_t)sgi1r & 0xffff & all;
 }
+
+bool vgic_emu_sgi_outside(const struct vgic_emu *e, uint64_t sgir)
+{
+    uint32_t list = (uint32_t)sgir & 0xffff;
+    if ((sgir >> 40) & 1 || !list)
+        return false; /* IRM = 1: the VM's other vCPUs; an empty list: nobody */
+    uint64_t aff = sgir & (UINT64_C(0xff) << 16 | UINT64_C(0xff) << 32 | UINT64_C(0xf) << 44 |
+                           UINT64_C(0xff) << 48);
+    return aff != 0 || (list >> e->nr_vcpus) != 0;
+}

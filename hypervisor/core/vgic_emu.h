@@ -74,6 +74,13 @@ uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned inti
 uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t sgi1r,
                               unsigned *intid);
 
+/* Whether an ICC_SGI0R/SGI1R/ASGI1R_EL1 value names a target that is not
+ * one of the VM's vCPUs (IRM = 0: a TargetList bit set in another
+ * cluster (Aff1-3 != 0) or range (RS != 0), or a TargetList bit at or
+ * beyond nr_vcpus). The hypervisor refuses such a request as a whole and
+ * records it: a VM's SGIs never reach another VM. */
+bool vgic_emu_sgi_outside(const struct vgic_emu *e, uint64_t sgir);
+
 /* An access to the distributor (off in [0, VGICD_SIZE)) or to the
  * redistributor region (off in [0, nr_vcpus * VGICR_STRIDE)). width is 4
  * or 8 (8 only for GICD_IROUTER and GICR_TYPER), or 1 for the priority

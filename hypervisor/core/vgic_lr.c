@@ -6,6 +6,8 @@ uint64_t vgic_lr_encode(const struct vgic_irq *irq)
     uint64_t lr = LR_PENDING | LR_GROUP1 | (uint64_t)irq->prio << 48 | irq->intid;
     if (irq->hw)
         lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
+    else if (irq->eoi)
+        lr |= LR_EOI;
     return lr;
 }
 
@@ -15,6 +17,7 @@ void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
     irq->prio = (uint8_t)(lr >> 48);
     irq->hw = (lr & LR_HW) != 0;
     irq->pintid = irq->hw ? (uint16_t)((lr >> 32) & 0x3ff) : 0;
+    irq->eoi = !irq->hw && (lr & LR_EOI);
 }
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs)
@@ -112,6 +115,26 @@ uint32_t vgic_lrs_refill(struct vgic_lrs *s)
             s->queue[q - 1] = s->queue[q];
         s->nq--;
         dirty |= 1u << i;
+    }
+    return dirty;
+}
+
+uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
+{
+    uint32_t dirty = 0;
+    for (unsigned i = 0; i < s->nr_lrs; i++) {
+        if ((uint32_t)s->lr[i] != intid || !(s->lr[i] & LR_PENDING) || (s->lr[i] & LR_HW))
+            continue;
+        s->lr[i] = (s->lr[i] & LR_ACTIVE) ? s->lr[i] & ~LR_PENDING : 0;
+        dirty |= 1u << i;
+    }
+    for (unsigned q = 0; q < s->nq; q++) {
+        if (s->queue[q].intid != intid)
+            continue;
+        for (unsigned k = q + 1; k < s->nq; k++)
+            s->queue[k - 1] = s->queue[k];
+        s->nq--;
+        break;
     }
     return dirty;
 }

@@ -7,7 +7,8 @@
  *   (otherwise a frequently preempted vCPU would never let its equals run).
  * - The hypervisor's tick is the EL2 physical timer (CNTHP, PPI 26),
  *   programmed for the next event only: the end of the running vCPU's
- *   slice, or the earliest virtual-timer deadline of a blocked vCPU.
+ *   slice, the earliest virtual-timer deadline of a blocked vCPU, or the
+ *   earliest deadline of any vCPU's emulated EL1 physical timer.
  * - WFI is trapped (HCR_EL2.TWI) and blocks the vCPU until its virtual
  *   timer fires or an interrupt is injected; WFE (HCR_EL2.TWE) and the
  *   yield hypercall give up the rest of the slice.
@@ -107,6 +108,8 @@ void hyp_sched_tick(struct hyp *h)
         struct vcpu *c = at(h, k);
         if (c->state == VCPU_BLOCKED && c != h->current && deadline(c) <= now)
             hyp_sched_wake(h, c);
+        if (c->ptimer_at <= now) /* its emulated EL1 physical timer */
+            hyp_ptimer_update(h, c);
     }
     struct vcpu *cur = h->current;
     if (cur && now >= cur->slice_end)
@@ -121,6 +124,8 @@ void hyp_sched_program(struct hyp *h)
     bool equal_waits = false;
     for (unsigned k = 0; k < nr_all(h); k++) {
         struct vcpu *c = at(h, k);
+        if (c->ptimer_at < next && c->state != VCPU_OFF && !c->vm->off)
+            next = c->ptimer_at; /* emulated EL1 physical timers, running or not */
         if (c == cur || c->vm->off)
             continue;
         if (c->state == VCPU_BLOCKED) {
@@ -255,6 +260,10 @@ void hyp_system_off(struct hyp *h)
             if (vm->st.traps[ec])
                 hyp_printf(" ec%02x=%llu", ec, (unsigned long long)vm->st.traps[ec]);
         hyp_printf("\n");
+        if (vm->st.sgis || vm->st.sgis_refused || vm->st.ptimer_fired)
+            hyp_printf("hyp: vm %s: sgis=%llu sgis_refused=%llu ptimer_irqs=%llu\n", vm->cfg->name,
+                       (unsigned long long)vm->st.sgis, (unsigned long long)vm->st.sgis_refused,
+                       (unsigned long long)vm->st.ptimer_fired);
         if (vm->vclk)
             hyp_printf("hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu\n",
                        vm->cfg->name, (unsigned long long)vm->st.clk_reads,

@@ -11,17 +11,22 @@
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
+    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false};
+    hyp_vgic_inject_irq(h, v, &irq);
+}
+
+void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq)
+{
     bool loaded = h->current == v;
     if (loaded)
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             v->vgic.lr[i] = ich_lr_read(i);
-    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid};
     uint32_t dirty = 0;
-    enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, &irq, &dirty);
+    enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, irq, &dirty);
     v->vm->st.injections++;
     if (r == VGIC_INJ_DROPPED)
         hyp_printf("hyp: vm %s: virtual INTID %u lost: pending queue full\n", v->vm->cfg->name,
-                   vintid);
+                   (unsigned)irq->intid);
     if (loaded) {
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             if (dirty & (1u << i))
@@ -32,14 +37,40 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
         hyp_sched_wake(h, v);
 }
 
+void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid)
+{
+    bool loaded = h->current == v;
+    if (loaded)
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            v->vgic.lr[i] = ich_lr_read(i);
+    uint32_t dirty = vgic_lrs_retract(&v->vgic, vintid);
+    if (loaded)
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            if (dirty & (1u << i))
+                ich_lr_write(i, v->vgic.lr[i]);
+}
+
 /* Maintenance interrupt (GICv3 4.10.4): with UIE, raised when at most one
- * LR holds a valid interrupt. Refill from the queue. */
+ * LR holds a valid interrupt: refill from the queue. EOI (ICH_EISR_EL2,
+ * 12.4.3): a virtual-only interrupt injected with LR.EOI = 1 (the
+ * emulated EL1 physical timer's, a level) was deactivated by the guest:
+ * free its LR, and look at the level again. */
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
 {
     if (!v || h->current != v)
         return;
-    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+    uint64_t eisr = READ(ICH_EISR_EL2);
+    bool ptimer = false;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
         v->vgic.lr[i] = ich_lr_read(i);
+        if (eisr & (UINT64_C(1) << i)) {
+            ptimer |= (uint32_t)v->vgic.lr[i] == h->plat.ppi_phys;
+            v->vgic.lr[i] = 0;
+            ich_lr_write(i, 0);
+        }
+    }
+    if (ptimer)
+        hyp_ptimer_update(h, v);
     uint32_t dirty = vgic_lrs_refill(&v->vgic);
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
         if (dirty & (1u << i))
@@ -116,14 +147,50 @@ static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
  * interrupts). */
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
 {
+    hyp_vgic_sgi_write(h, v, 1, val);
+}
+
+/* ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 and ICC_ASGI1R_EL1 (group 1)
+ * from a vCPU, trapped (GICv3 12.2.20-22; the write traps to EL2 when
+ * HCR_EL2.IMO or FMO is 1, there being no ICV_ form of these registers).
+ *  - A request that names any target outside the VM (another cluster or
+ *    range, or a vCPU number it does not have) is refused as a whole,
+ *    counted and recorded (event port kind 8, sgi): a VM's SGIs never
+ *    reach another VM, whose vCPUs share Aff0 numbers with its own.
+ *  - The VM's virtual GIC has one Security state (GICD_CTLR.DS = 1) and
+ *    gives its vCPUs Group 1 only (list registers with Group = 1: virtual
+ *    FIQs are not offered): a group-1 SGI is delivered to each target that
+ *    enabled it, with its priority; a group-0 one (ICC_SGI0R_EL1) would
+ *    need a Group 0 interrupt and is dropped, with a message (a Group 0
+ *    SGI is forwarded only to a target that configured that INTID as
+ *    Group 0: GICv3 4.x, "Forwarding an SGI to a target PE"). With one
+ *    Security state, ICC_ASGI1R_EL1 is a group-1 request as
+ *    ICC_SGI1R_EL1 is. */
+void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t val)
+{
     struct vm *vm = v->vm;
     unsigned intid;
     uint32_t targets = vgic_emu_sgi_targets(&vm->vgic, v->idx, val, &intid);
+    if (vgic_emu_sgi_outside(&vm->vgic, val)) {
+        char what[96];
+        vm->st.sgis_refused++;
+        hyp_snprintf(what, sizeof what, "SGI %u to a target outside the VM (ICC_SGI%sR_EL1 0x%llx)",
+                     intid, group ? "1" : "0", (unsigned long long)val);
+        hyp_violation(vm, HYP_EV_SGI, what, intid, val);
+        return;
+    }
+    if (group == 0) {
+        if (vm->st.traps[0x18] <= 4)
+            hyp_printf("hyp: vm %s: group 0 SGI %u not delivered: its vGIC offers group 1 only\n",
+                       vm->cfg->name, intid);
+        return;
+    }
     for (unsigned i = 0; i < vm->cfg->nr_vcpus; i++) {
         struct vcpu *t = &vm->vcpu[i];
         if (!(targets & (1u << i)) || t->state == VCPU_OFF ||
             !vgic_emu_enabled(&vm->vgic, i, intid))
             continue;
+        vm->st.sgis++;
         hyp_vgic_inject(h, t, intid, vgic_emu_priority(&vm->vgic, i, intid), false, 0);
     }
 }
@@ -138,6 +205,7 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
         if (virq_to_pintid(h, vm, virq) >= 0)
             vgic_emu_own(&vm->vgic, virq);
+    vgic_emu_own(&vm->vgic, h->plat.ppi_phys); /* its emulated EL1 physical timer */
     if (c->console.virq)
         vgic_emu_own(&vm->vgic, c->console.virq);
     for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
@@ -180,6 +248,10 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
             hyp_vgic_inject(h, t, vt, vgic_emu_priority(&vm->vgic, t->idx, vt), true, vt);
         }
     }
+    /* INTID 30 enabled: the emulated EL1 physical timer's level may be up. */
+    unsigned pt = h->plat.ppi_phys;
+    if ((eff.ppi_enable_on & (1u << pt)) && eff.ppi_vcpu < vm->cfg->nr_vcpus)
+        hyp_ptimer_update(h, &vm->vcpu[eff.ppi_vcpu]);
     /* Mirror enables of passthrough SPIs to the physical distributor. */
     for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
         uint32_t on = eff.enable_on[b], off = eff.enable_off[b];

@@ -44,6 +44,8 @@ const char *hv_evtport_kind_name(uint32_t kind)
         return "cru";
     case HV_EVTPORT_GRF:
         return "grf";
+    case HV_EVTPORT_SGI:
+        return "sgi";
     default:
         return "unknown";
     }

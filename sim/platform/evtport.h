@@ -32,6 +32,8 @@ enum hv_evtport_kind {
     HV_EVTPORT_CRU = 6, /* a CRU field the VM does not own: ADDR = register offset in the
                          * cru window, INFO = field id << 32 | the attempted field value */
     HV_EVTPORT_GRF = 7, /* the same for the GRF (SYSCON: IOMUX, IO selects) */
+    HV_EVTPORT_SGI = 8, /* an SGI to a target outside the VM: ADDR = INTID, INFO = the
+                         * ICC_SGI0R/SGI1R/ASGI1R_EL1 value written */
 };
 
 struct hv_evtport_io {

@@ -212,6 +212,22 @@ START_TEST(sgi_targets)
 }
 END_TEST
 
+/* A target outside the VM (2 vCPUs, Aff0 0 and 1 in cluster 0.0.0, range
+ * 0): a TargetList bit at 2 or beyond, or any bit in another cluster
+ * (Aff1, Aff2, Aff3) or range (RS). IRM = 1 and an empty list are not. */
+START_TEST(sgi_outside)
+{
+    ck_assert(!vgic_emu_sgi_outside(&e, 5u << 24 | 3));
+    ck_assert(vgic_emu_sgi_outside(&e, 5u << 24 | 4));
+    ck_assert(vgic_emu_sgi_outside(&e, 1u << 16 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 32 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 48 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 44 | 1));
+    ck_assert(!vgic_emu_sgi_outside(&e, UINT64_C(1) << 40 | 1u << 16));
+    ck_assert(!vgic_emu_sgi_outside(&e, 1u << 16));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_vgic_emu");
@@ -224,6 +240,7 @@ static Suite *suite(void)
     tcase_add_test(tc, identification);
     tcase_add_test(tc, unowned_intids_raz_wi);
     tcase_add_test(tc, sgi_targets);
+    tcase_add_test(tc, sgi_outside);
     suite_add_tcase(s, tc);
     return s;
 }
