@@ -147,6 +147,7 @@ struct hyp {
     struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
     bool resched;                    /* something changed: run the scheduler before returning */
     bool rotate;                     /* the current vCPU gives up its turn (yield) */
+    uint64_t ptimer_next;            /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
 };
 
 /* lib/console.c: UART0, polled. */

@@ -75,6 +75,10 @@ void hyp_sched_init(struct hyp *h)
             v->prio = h->vms[i].cfg->priority;
             h->all[h->nall++] = v;
         }
+    h->ptimer_next = UINT64_MAX;
+    for (unsigned k = 0; k < h->nall; k++)
+        if (h->all[k]->ptimer_at < h->ptimer_next)
+            h->ptimer_next = h->all[k]->ptimer_at;
     hyp_gic_enable_ppi(h, h->plat.ppi_hyp);
     hyp_gic_enable_ppi(h, h->plat.ppi_virt);
     hyp_gic_enable_ppi(h, h->plat.ppi_maint);
@@ -108,9 +112,11 @@ void hyp_sched_tick(struct hyp *h)
         struct vcpu *c = at(h, k);
         if (c->state == VCPU_BLOCKED && c != h->current && deadline(c) <= now)
             hyp_sched_wake(h, c);
-        if (c->ptimer_at <= now) /* its emulated EL1 physical timer */
-            hyp_ptimer_update(h, c);
     }
+    if (h->ptimer_next <= now) /* emulated EL1 physical timers (vm/vptimer.c) */
+        for (unsigned k = 0; k < nr_all(h); k++)
+            if (at(h, k)->ptimer_at <= now)
+                hyp_ptimer_update(h, at(h, k));
     struct vcpu *cur = h->current;
     if (cur && now >= cur->slice_end)
         h->rotate = true;
@@ -124,8 +130,6 @@ void hyp_sched_program(struct hyp *h)
     bool equal_waits = false;
     for (unsigned k = 0; k < nr_all(h); k++) {
         struct vcpu *c = at(h, k);
-        if (c->ptimer_at < next && c->state != VCPU_OFF && !c->vm->off)
-            next = c->ptimer_at; /* emulated EL1 physical timers, running or not */
         if (c == cur || c->vm->off)
             continue;
         if (c->state == VCPU_BLOCKED) {
@@ -136,6 +140,8 @@ void hyp_sched_program(struct hyp *h)
             equal_waits = true;
         }
     }
+    if (h->ptimer_next < next) /* emulated EL1 physical timers, running or not */
+        next = h->ptimer_next;
     /* The slice matters only when an equal-priority vCPU waits. */
     if (equal_waits && cur->slice_end < next)
         next = cur->slice_end;

@@ -11,8 +11,8 @@
  * Its output is a level (D11.2.4: ISTATUS and not IMASK) on PPI 30:
  *  - the deadline (the count at which the output rises) is on the
  *    hypervisor's CNTHP queue: hyp_sched_program takes the earliest of
- *    every started vCPU's, and the tick calls hyp_ptimer_update for each
- *    one that expired, running or not;
+ *    every vCPU's (h->ptimer_next), and the tick calls hyp_ptimer_update
+ *    for each one that expired, running or not;
  *  - a rising output injects virtual INTID 30 into the vCPU's list
  *    registers (virtual-only, with LR.EOI = 1), or into its saved ones
  *    when it is not running (loaded with it); a blocked vCPU wakes;
@@ -26,10 +26,23 @@
 #include "../arch/sysreg.h"
 #include "../hyp.h"
 
+/* The scheduler's hot paths (the tick, hyp_sched_program) look at one
+ * value, h->ptimer_next; the vCPUs are scanned only when a deadline
+ * changes. */
+static void set_deadline(struct hyp *h, struct vcpu *v, uint64_t at)
+{
+    v->ptimer_at = at;
+    uint64_t next = UINT64_MAX;
+    for (unsigned k = 0; k < h->nall; k++)
+        if (h->all[k]->ptimer_at < next)
+            next = h->all[k]->ptimer_at;
+    h->ptimer_next = next;
+}
+
 void hyp_ptimer_reset(struct vcpu *v)
 {
     vptimer_reset(&v->ptimer);
-    v->ptimer_at = UINT64_MAX;
+    set_deadline(v->vm->hyp, v, UINT64_MAX);
 }
 
 void hyp_ptimer_update(struct hyp *h, struct vcpu *v)
@@ -37,9 +50,11 @@ void hyp_ptimer_update(struct hyp *h, struct vcpu *v)
     uint64_t now = hyp_now();
     unsigned intid = h->plat.ppi_phys;
     struct vm *vm = v->vm;
-    v->ptimer_at = vptimer_deadline(&v->ptimer, now);
-    if (vm->off || v->state == VCPU_OFF)
+    if (vm->off || v->state == VCPU_OFF) {
+        set_deadline(h, v, UINT64_MAX);
         return;
+    }
+    set_deadline(h, v, vptimer_deadline(&v->ptimer, now));
     if (!vptimer_output(&v->ptimer, now)) {
         hyp_vgic_retract(h, v, intid);
         return;
