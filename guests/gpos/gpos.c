@@ -15,6 +15,7 @@
  *   gpos: ptimer sleep <k>
  *   STATUS gpos-ptimer sleeps=<k> early=<n>
  *   STATUS gpos-ipi rounds=<r> pings=<n> pongs=<n>
+ *   STATUS gpos-vgic-state pending=<0|1> cleared=<0|1> set=<0|1> active=<0|1> taken=<n>
  *   STATUS gpos-uart mode=irq|polled irqs=<n>
  *   STATUS gpos primes=<n> crc32=<hex> sleeps=<k>
  */
@@ -39,6 +40,21 @@ static volatile uint32_t pings, pongs, cpu1_ready, cpu1_ipi_done;
 #define SGI_PONG   2
 #define IPI_ROUNDS 4
 #define IPI_CTX    0x1b1
+
+#define SGI_SELF 3
+static volatile uint32_t self_taken, self_active;
+
+/* A register of this vCPU's redistributor SGI_base frame. */
+static uint32_t gicr_sgi_read(unsigned off)
+{
+    uint64_t sgi = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff) + 0x10000;
+    return *(volatile uint32_t *)(sgi + off);
+}
+static void gicr_sgi_write(unsigned off, uint32_t v)
+{
+    uint64_t sgi = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff) + 0x10000;
+    *(volatile uint32_t *)(sgi + off) = v;
+}
 
 static void send_sgi(unsigned intid, unsigned vcpu)
 {
@@ -93,6 +109,10 @@ void grt_irq(void)
         send_sgi(SGI_PONG, 0);
     } else if (intid == SGI_PONG) {
         pongs++;
+    } else if (intid == SGI_SELF) {
+        /* GICR_ISACTIVER0 of its own frame shows it active while handled. */
+        self_active = (gicr_sgi_read(0x300) >> SGI_SELF) & 1;
+        self_taken++;
     }
     if (intid < 1020)
         grt_eoi(intid);
@@ -303,6 +323,28 @@ static void ipi_pingpong(void)
                (unsigned)pongs);
 }
 
+/* The pending and active state through its redistributor (GICv3 12.11:
+ * GICR_ISPENDR0 0x200, ICPENDR0 0x280, ISACTIVER0 0x300 at SGI_base): an
+ * SGI to itself with IRQs masked is pending; ICPENDR0 takes it back;
+ * ISPENDR0 makes it pending again; unmasked, it is taken once, and is
+ * active in its handler. */
+static void vgic_state_check(void)
+{
+    gicr_enable(SGI_SELF, 0x90);
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    send_sgi(SGI_SELF, 0);
+    unsigned pending = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
+    gicr_sgi_write(0x280, 1u << SGI_SELF);
+    unsigned cleared = !((gicr_sgi_read(0x200) >> SGI_SELF) & 1);
+    gicr_sgi_write(0x200, 1u << SGI_SELF);
+    unsigned set = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
+    __asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
+    for (unsigned spin = 0; spin < 1000 && !self_taken; spin++)
+        __asm__ volatile("isb" ::: "memory");
+    grt_printf("STATUS gpos-vgic-state pending=%u cleared=%u set=%u active=%u taken=%u\n", pending,
+               cleared, set, (unsigned)self_active, (unsigned)self_taken);
+}
+
 /* Its console's virtual SPI (hypervisor/configs/default.c). */
 #define UART_VIRQ 33
 
@@ -341,6 +383,7 @@ int main(void)
     }
     ptimer_sleeps();
     ipi_pingpong();
+    vgic_state_check();
     static const char hello[] = "gpos: hello through the console hypercall\n";
     grt_hvc(HYP_CONSOLE_WRITE, (uint64_t)(uintptr_t)hello, sizeof hello - 1, 0);
     /* The count of TX interrupts before this line: it depends only on the

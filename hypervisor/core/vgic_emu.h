@@ -43,6 +43,14 @@ struct vgic_emu {
     uint32_t r_waker[VGIC_MAX_VCPUS];
 };
 
+enum vgic_state_op {
+    VGIC_STATE_NONE,
+    VGIC_STATE_SET_PENDING, /* ISPENDR */
+    VGIC_STATE_CLR_PENDING, /* ICPENDR */
+    VGIC_STATE_SET_ACTIVE,  /* ISACTIVER */
+    VGIC_STATE_CLR_ACTIVE,  /* ICACTIVER */
+};
+
 /* What an access did that the hypervisor must act on. */
 struct vgic_emu_effect {
     bool violation; /* a refused write */
@@ -54,6 +62,16 @@ struct vgic_emu_effect {
     uint32_t ppi_enable_on;
     unsigned ppi_vcpu;
     bool unknown; /* an offset this model does not implement (RAZ/WI) */
+    /* A pending/active register (GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER
+     * <n>, GICR_..0): the state lives in the list registers, so the
+     * hypervisor completes it. state_op says which register; state_bank is
+     * the INTID bank (0: SGIs/PPIs of vCPU state_vcpu); state_mask, for a
+     * write, the owned bits written as 1, for a read, the owned bits (the
+     * hypervisor returns the state of those only). */
+    enum vgic_state_op state_op;
+    bool state_read;
+    unsigned state_bank, state_vcpu;
+    uint32_t state_mask;
 };
 
 void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi);

@@ -213,6 +213,75 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
             vgic_emu_own(&vm->vgic, c->emu[i].virq);
 }
 
+/* GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER<n> and GICR_..0 of the VM's
+ * own INTIDs (vgic_emu has decided ownership): the state is that of the
+ * target vCPU's list registers (the hardware's while it runs) and pending
+ * queue; SPIs are delivered to vCPU 0.
+ *  - reads: the pending or active bits of the owned INTIDs;
+ *  - ISPENDR: an interrupt the guest enabled becomes pending (injected,
+ *    virtual-only); a disabled one is not latched (as for SGIs, the
+ *    emulation keeps no pending state outside the LRs), said once;
+ *  - ICPENDR: a pending virtual-only interrupt is taken back (a HW one's
+ *    pending state belongs to the physical interrupt: left);
+ *  - ISACTIVER/ICACTIVER: a write that would change the active state is
+ *    not supported: ignored, said once (writing the state it has is
+ *    fine: Linux clears every active bit at boot). */
+static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effect *eff,
+                       uint64_t *val)
+{
+    unsigned tv = eff->state_bank == 0 ? eff->state_vcpu : 0;
+    if (tv >= vm->cfg->nr_vcpus)
+        return;
+    struct vcpu *t = &vm->vcpu[tv];
+    unsigned first = eff->state_bank * 32;
+    bool loaded = h->current == t;
+    uint32_t pend = 0, act = 0;
+    for (unsigned i = 0; i < t->vgic.nr_lrs; i++) {
+        uint64_t lr = loaded ? ich_lr_read(i) : t->vgic.lr[i];
+        uint32_t id = (uint32_t)lr - first;
+        if (id < 32 && (lr & LR_PENDING))
+            pend |= 1u << id;
+        if (id < 32 && (lr & LR_ACTIVE))
+            act |= 1u << id;
+    }
+    for (unsigned q = 0; q < t->vgic.nq; q++)
+        if (t->vgic.queue[q].intid - first < 32)
+            pend |= 1u << (t->vgic.queue[q].intid - first);
+    bool pending_reg =
+        eff->state_op == VGIC_STATE_SET_PENDING || eff->state_op == VGIC_STATE_CLR_PENDING;
+    if (eff->state_read) {
+        *val = (pending_reg ? pend : act) & eff->state_mask;
+        return;
+    }
+    uint32_t m = eff->state_mask;
+    switch (eff->state_op) {
+    case VGIC_STATE_SET_PENDING:
+        for (unsigned i = 0; i < 32; i++) {
+            if (!(m & ~pend & (1u << i)))
+                continue;
+            if (vgic_emu_enabled(&vm->vgic, tv, first + i))
+                hyp_vgic_inject(h, t, first + i, vgic_emu_priority(&vm->vgic, tv, first + i), false,
+                                0);
+            else if (vm->st.traps[0x24] <= 8)
+                hyp_printf("hyp: vm %s: set-pending of disabled INTID %u not latched\n",
+                           vm->cfg->name, first + i);
+        }
+        break;
+    case VGIC_STATE_CLR_PENDING:
+        for (unsigned i = 0; i < 32; i++)
+            if (m & pend & (1u << i))
+                hyp_vgic_retract(h, t, first + i);
+        break;
+    default:
+        if ((eff->state_op == VGIC_STATE_SET_ACTIVE ? m & ~act : m & act) &&
+            vm->st.traps[0x24] <= 8)
+            hyp_printf("hyp: vm %s: changing the active state through the distributor is not "
+                       "supported: ignored\n",
+                       vm->cfg->name);
+        break;
+    }
+}
+
 /* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
  * GIC address, -1 refused by the GIC's access rules. */
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val)
@@ -234,6 +303,8 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
         hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
         hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
     }
+    if (eff.state_op != VGIC_STATE_NONE && !eff.violation)
+        vgic_state(h, vm, &eff, val);
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
                    (unsigned long long)ipa, write ? "write" : "read as zero,");

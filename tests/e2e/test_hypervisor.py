@@ -233,6 +233,11 @@ def check_guest_output(s, check_latency, transport="hvsim"):
         "STATUS gpos-ptimer sleeps=2 early=0",
         # Virtual SGIs between its two vCPUs: each ping answered by a pong.
         f"STATUS gpos-ipi rounds={IPI_ROUNDS} pings={IPI_ROUNDS} pongs={IPI_ROUNDS}",
+        # Its redistributor's pending/active registers (GICR_ISPENDR0,
+        # ICPENDR0, ISACTIVER0): an SGI to itself, masked, is pending;
+        # cleared, it is not; set again, it is; unmasked, it is taken once
+        # and is active in its handler.
+        "STATUS gpos-vgic-state pending=1 cleared=1 set=1 active=1 taken=1",
         "gpos: hello through the console hypercall",
     ]
     # hvsim passes UART2 and its interrupt through: the console is
@@ -303,10 +308,10 @@ def test_rogue_refused_and_recorded(hvsim_run):
     # MSR/MRS: its 4 SGI writes and 4 EL1 physical-timer accesses.
     assert "ec16=1002" in m.group(3) and "ec17=1" in m.group(3) and "ec18=8" in m.group(3)
     # Nothing reached anyone: no SGI delivered, no timer interrupt (its
-    # INTID 30 is disabled); gpos's 4 pings and 4 pongs, and one interrupt
-    # per EL1 physical-timer sleep.
+    # INTID 30 is disabled); gpos's 4 pings and 4 pongs and its SGI to
+    # itself, and one interrupt per EL1 physical-timer sleep.
     assert f"hyp: vm rogue: sgis=0 sgis_refused={len(ROGUE_SGIS)} ptimer_irqs=0" in out
-    assert f"hyp: vm gpos: sgis={2 * IPI_ROUNDS} sgis_refused=0 ptimer_irqs=2" in out
+    assert f"hyp: vm gpos: sgis={2 * IPI_ROUNDS + 1} sgis_refused=0 ptimer_irqs=2" in out
     assert "hyp: vm rtos: sgis=" not in out
 
 
