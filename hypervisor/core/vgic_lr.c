@@ -41,6 +41,15 @@ static bool queue_push(struct vgic_lrs *s, const struct vgic_irq *irq)
     return true;
 }
 
+/* An LR is free when it holds no interrupt and waits for no EOI
+ * maintenance (ICH_ELRSR_EL2's definition, GICv3 12.4.5): an invalid LR
+ * with HW = 0 and EOI = 1 is the deactivated interrupt the hypervisor
+ * still has to look at (ICH_EISR_EL2); overwriting it would lose that. */
+static bool lr_free(uint64_t lr)
+{
+    return !(lr & LR_STATE_MASK) && ((lr & LR_HW) || !(lr & LR_EOI));
+}
+
 enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_irq *irq,
                                         uint32_t *dirty)
 {
@@ -70,6 +79,15 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
     for (unsigned q = 0; q < s->nq; q++)
         if (s->queue[q].intid == irq->intid)
             return VGIC_INJ_ALREADY;
+    /* Rare: the first invalid LR may wait for EOI maintenance (bit 41 is
+     * EOI with HW = 0, a pINTID bit with HW = 1: look again then); kept
+     * out of the loop above, which is on the interrupt path. */
+    if (free_lr >= 0 && (s->lr[free_lr] & LR_EOI)) {
+        free_lr = -1;
+        for (unsigned i = 0; i < s->nr_lrs && free_lr < 0; i++)
+            if (lr_free(s->lr[i]))
+                free_lr = (int)i;
+    }
     if (free_lr >= 0) {
         s->lr[free_lr] = vgic_lr_encode(irq);
         if (dirty)
@@ -107,8 +125,10 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
 uint32_t vgic_lrs_refill(struct vgic_lrs *s)
 {
     uint32_t dirty = 0;
+    if (s->nq == 0) /* the common case, on every vCPU load: nothing to set up */
+        return 0;
     for (unsigned i = 0; i < s->nr_lrs && s->nq > 0; i++) {
-        if (s->lr[i] & LR_STATE_MASK)
+        if (!lr_free(s->lr[i]))
             continue;
         s->lr[i] = vgic_lr_encode(&s->queue[0]);
         for (unsigned q = 1; q < s->nq; q++)

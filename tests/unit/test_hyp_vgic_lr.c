@@ -147,6 +147,18 @@ START_TEST(eoi_bit_for_virtual_only)
     ck_assert_uint_eq(vgic_lr_encode(&hw) & LR_EOI, 0);
     vgic_lr_decode(vgic_lr_encode(&hw), &back);
     ck_assert(!back.eoi);
+    /* Deactivated by the guest (state invalid), EOI = 1: waiting for the
+     * EOI maintenance interrupt (ICH_EISR_EL2), so not free (ICH_ELRSR_EL2
+     * says the same) until the hypervisor clears it. */
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 1);
+    s.lr[0] = vgic_lr_encode(&p) & ~LR_STATE_MASK;
+    struct vgic_irq q = {40, 0x80, false, 0, false};
+    ck_assert_int_eq(vgic_lrs_inject(&s, &q, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(vgic_lrs_refill(&s), 0);
+    s.lr[0] = 0; /* the maintenance handler freed it */
+    ck_assert_uint_eq(vgic_lrs_refill(&s), 1);
+    ck_assert_uint_eq((uint32_t)s.lr[0], 40);
 }
 END_TEST
 
