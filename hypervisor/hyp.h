@@ -15,6 +15,7 @@
 #include "core/vgic_emu.h"
 #include "core/vgic_lr.h"
 #include "core/vm_config.h"
+#include "core/vptimer.h"
 
 #define HYP_MAX_UARTS    8
 #define HYP_S2_POOL      96 /* 4 KiB pages for all stage-2 and EL2 tables */
@@ -59,6 +60,10 @@ struct vcpu {
      * physical PPI is kept active (so that the level does not signal
      * again) until the guest enables INTID 27, which delivers it. */
     bool vtimer_held;
+    /* Its emulated EL1 physical timer (vm/vptimer.c) and the physical
+     * count at which its output rises (on the CNTHP queue), or UINT64_MAX. */
+    struct vptimer ptimer;
+    uint64_t ptimer_at;
     struct vm *vm;
     unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
     unsigned sched_idx; /* its index in hyp.all */
@@ -78,6 +83,7 @@ struct vm_stats {
     uint64_t clk_restored;                       /* CRU/GRF registers written back by its resets */
     uint64_t irq_storms;  /* passthrough SPIs masked for exceeding HYP_IRQ_BUDGET */
     uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
+    uint64_t sgis, sgis_refused, ptimer_fired;   /* virtual SGIs sent; EL1 physical timer */
 };
 
 struct vm {
@@ -150,6 +156,7 @@ struct hyp {
     uint32_t clk_boot[RK_R__COUNT];  /* CRU/GRF at hand-over: what a VM reset restores */
     bool resched;                    /* something changed: run the scheduler before returning */
     bool rotate;                     /* the current vCPU gives up its turn (yield) */
+    uint64_t ptimer_next;            /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
 };
 
 /* lib/console.c: UART0, polled. */
@@ -194,6 +201,7 @@ enum hyp_event_kind {
     HYP_EV_GRF = 7, /* the same for the GRF */
     HYP_EV_IRQ = 8, /* an interrupt storm: addr = physical INTID, info = virtual INTID << 32 |
                      * the budget per window it exceeded (core/irq_rate.h) */
+    HYP_EV_SGI = 9, /* addr = the SGI's INTID, info = the ICC_SGI*R_EL1 value */
 };
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b);
@@ -216,6 +224,16 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
 void hyp_vgic_reset(struct hyp *h, struct vm *vm);
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
+/* A trapped write of ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 or
+ * ICC_ASGI1R_EL1 (group 1). */
+void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t val);
+void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq);
+void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid);
+
+/* vm/vptimer.c: the emulated EL1 physical timer. */
+void hyp_ptimer_reset(struct vcpu *v);
+void hyp_ptimer_sysreg(struct hyp *h, struct vcpu *v, enum vptimer_reg r, bool read, unsigned rt);
+void hyp_ptimer_update(struct hyp *h, struct vcpu *v);
 
 /* vm/sched.c */
 uint64_t hyp_now(void);

@@ -12,6 +12,11 @@
  *   gpos: cpu1 done, joined
  *   gpos: sleep <k>
  *   gpos: rx bytes=<n> crc32=<hex> line=<text>
+ *   gpos: ptimer ctl masked=0x<hex> off=0x<hex>
+ *   gpos: ptimer sleep <k>
+ *   STATUS gpos-ptimer sleeps=<k> early=<n>
+ *   STATUS gpos-ipi rounds=<r> pings=<n> pongs=<n>
+ *   STATUS gpos-vgic-state pending=<0|1> cleared=<0|1> set=<0|1> active=<0|1> taken=<n>
  *   STATUS gpos-uart mode=irq|polled irqs=<n> rx_irqs=<n>
  *   STATUS gpos primes=<n> crc32=<hex> sleeps=<k>
  */
@@ -25,6 +30,66 @@ static uint8_t composite[SIEVE_N];
 static volatile uint32_t crc_result;
 static volatile uint32_t cpu1_done;
 static volatile uint32_t timer_fired;
+static volatile uint32_t ptimer_fired, ptimer_early;
+static volatile uint32_t pings, pongs, cpu1_ready, cpu1_ipi_done;
+
+/* Virtual SGIs between its two vCPUs (ICC_SGI1R_EL1, trapped and sent by
+ * the hypervisor): vCPU 0 pings vCPU 1 with SGI 1, vCPU 1 answers with
+ * SGI 2. ICC_SGI1R_EL1 (GICv3 12.2.22): INTID [27:24], TargetList [15:0]
+ * (bit n = Aff0 n in cluster 0.0.0). */
+#define SGI_PING   1
+#define SGI_PONG   2
+#define IPI_ROUNDS 4
+#define IPI_CTX    0x1b1
+
+#define SGI_SELF 3
+static volatile uint32_t self_taken, self_active;
+
+/* A register of this vCPU's redistributor SGI_base frame. */
+static uint32_t gicr_sgi_read(unsigned off)
+{
+    uint64_t sgi = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff) + 0x10000;
+    return *(volatile uint32_t *)(sgi + off);
+}
+static void gicr_sgi_write(unsigned off, uint32_t v)
+{
+    uint64_t sgi = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff) + 0x10000;
+    *(volatile uint32_t *)(sgi + off) = v;
+}
+
+static void send_sgi(unsigned intid, unsigned vcpu)
+{
+    SYSREG_W(S3_0_C12_C11_5, (uint64_t)intid << 24 | 1u << vcpu); /* ICC_SGI1R_EL1 */
+}
+
+static inline uint64_t cntpct(void)
+{
+    __asm__ volatile("isb" ::: "memory");
+    return SYSREG_R(cntpct_el0);
+}
+
+/* Wait until *v != old, in WFI with IRQs masked and a short unmasked
+ * window after each wake-up (a pending interrupt ends WFI even while
+ * masked, D1.6.2), so an interrupt that arrives between the check and the
+ * WFI is never missed. */
+static void wait_change(volatile uint32_t *v, uint32_t old)
+{
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    while (*v == old)
+        __asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+
+/* SGI/PPI configuration in this vCPU's redistributor frame (GICR SGI_base:
+ * IGROUPR0 0x80, ISENABLER0 0x100, IPRIORITYR 0x400): Group 1, priority
+ * prio, enabled. */
+static void gicr_enable(unsigned intid, uint8_t prio)
+{
+    uint64_t sgi = GICR_BASE + 0x20000ul * (SYSREG_R(mpidr_el1) & 0xff) + 0x10000;
+    *(volatile uint8_t *)(sgi + 0x400 + intid) = prio;
+    *(volatile uint32_t *)(sgi + 0x80) = *(volatile uint32_t *)(sgi + 0x80) | 1u << intid;
+    *(volatile uint32_t *)(sgi + 0x100) = 1u << intid;
+}
 
 void grt_irq(void)
 {
@@ -34,6 +99,21 @@ void grt_irq(void)
     } else if (intid == 27) {
         SYSREG_W(cntv_ctl_el0, 0); /* one-shot */
         timer_fired++;
+    } else if (intid == 30) {
+        /* The EL1 physical timer: taken no earlier than its compare value. */
+        if (cntpct() < SYSREG_R(cntp_cval_el0))
+            ptimer_early++;
+        SYSREG_W(cntp_ctl_el0, 0); /* one-shot: the level falls */
+        ptimer_fired++;
+    } else if (intid == SGI_PING) {
+        pings++;
+        send_sgi(SGI_PONG, 0);
+    } else if (intid == SGI_PONG) {
+        pongs++;
+    } else if (intid == SGI_SELF) {
+        /* GICR_ISACTIVER0 of its own frame shows it active while handled. */
+        self_active = (gicr_sgi_read(0x300) >> SGI_SELF) & 1;
+        self_taken++;
     }
     if (intid < 1020)
         grt_eoi(intid);
@@ -109,8 +189,25 @@ static void rx_line(void)
     grt_printf("gpos: rx bytes=%u crc32=%08x line=%s\n", n, ~crc, line);
 }
 
+/* vCPU 1's second start: answer IPI_ROUNDS pings, then stop. */
+static void ipi_responder(void)
+{
+    grt_gic_init();
+    gicr_enable(SGI_PING, 0x90);
+    __asm__ volatile("dmb ish" ::: "memory");
+    cpu1_ready = 1;
+    while (pings < IPI_ROUNDS)
+        wait_change(&pings, pings);
+    __asm__ volatile("msr daifset, #2\n\tdmb ish" ::: "memory");
+    cpu1_ipi_done = 1;
+}
+
 void secondary_main(uint64_t ctx)
 {
+    if (ctx == IPI_CTX) {
+        ipi_responder();
+        return;
+    }
     uint32_t crc = crc32_pattern();
     grt_printf("gpos: cpu1 ctx=0x%llx crc32=%08x\n", (unsigned long long)ctx, crc);
     crc_result = crc;
@@ -224,6 +321,81 @@ static void i2c_eeprom(void)
     grt_printf("STATUS gpos-i2c ok=%u\n", ok);
 }
 
+/* Its EL1 physical timer (CNTP_*: emulated per vCPU by the hypervisor,
+ * compared against the physical count; PPI 30): ISTATUS with the timer
+ * masked, then two one-shot sleeps, one programmed through CVAL, one
+ * through TVAL (D11.2.4). */
+static unsigned ptimer_sleeps(void)
+{
+    gicr_enable(30, 0xa0);
+    SYSREG_W(cntp_cval_el0, 0);
+    SYSREG_W(cntp_ctl_el0, 3); /* ENABLE, IMASK: the condition holds, no interrupt */
+    uint64_t masked = SYSREG_R(cntp_ctl_el0);
+    SYSREG_W(cntp_ctl_el0, 0);
+    uint64_t off = SYSREG_R(cntp_ctl_el0);
+    grt_printf("gpos: ptimer ctl masked=0x%llx off=0x%llx\n", (unsigned long long)masked,
+               (unsigned long long)off);
+    uint64_t period = SYSREG_R(cntfrq_el0) / 1000 * 2; /* 2 ms */
+    unsigned sleeps = 0;
+    for (unsigned k = 1; k <= 2; k++) {
+        uint32_t before = ptimer_fired;
+        if (k == 1)
+            SYSREG_W(cntp_cval_el0, cntpct() + period);
+        else
+            SYSREG_W(cntp_tval_el0, period);
+        SYSREG_W(cntp_ctl_el0, 1);
+        wait_change(&ptimer_fired, before);
+        sleeps++;
+        grt_printf("gpos: ptimer sleep %u\n", k);
+    }
+    grt_printf("STATUS gpos-ptimer sleeps=%u early=%u\n", sleeps, (unsigned)ptimer_early);
+    return sleeps;
+}
+
+/* IPI_ROUNDS ping-pongs with vCPU 1, started again for this. */
+static void ipi_pingpong(void)
+{
+    gicr_enable(SGI_PONG, 0x90);
+    struct grt_hvc_ret r = grt_hvc(PSCI_CPU_ON, 1, (uint64_t)(uintptr_t)grt_secondary, IPI_CTX);
+    if (r.x0 != 0)
+        grt_printf("gpos: CPU_ON for the IPIs failed: %lld\n", (long long)r.x0);
+    while (!cpu1_ready)
+        grt_hvc(HYP_YIELD, 0, 0, 0);
+    unsigned rounds = 0;
+    for (unsigned k = 1; k <= IPI_ROUNDS; k++) {
+        uint32_t before = pongs;
+        send_sgi(SGI_PING, 1);
+        wait_change(&pongs, before);
+        rounds++;
+    }
+    while (!cpu1_ipi_done)
+        grt_hvc(HYP_YIELD, 0, 0, 0);
+    grt_printf("STATUS gpos-ipi rounds=%u pings=%u pongs=%u\n", rounds, (unsigned)pings,
+               (unsigned)pongs);
+}
+
+/* The pending and active state through its redistributor (GICv3 12.11:
+ * GICR_ISPENDR0 0x200, ICPENDR0 0x280, ISACTIVER0 0x300 at SGI_base): an
+ * SGI to itself with IRQs masked is pending; ICPENDR0 takes it back;
+ * ISPENDR0 makes it pending again; unmasked, it is taken once, and is
+ * active in its handler. */
+static void vgic_state_check(void)
+{
+    gicr_enable(SGI_SELF, 0x90);
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+    send_sgi(SGI_SELF, 0);
+    unsigned pending = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
+    gicr_sgi_write(0x280, 1u << SGI_SELF);
+    unsigned cleared = !((gicr_sgi_read(0x200) >> SGI_SELF) & 1);
+    gicr_sgi_write(0x200, 1u << SGI_SELF);
+    unsigned set = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
+    __asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
+    for (unsigned spin = 0; spin < 1000 && !self_taken; spin++)
+        __asm__ volatile("isb" ::: "memory");
+    grt_printf("STATUS gpos-vgic-state pending=%u cleared=%u set=%u active=%u taken=%u\n", pending,
+               cleared, set, (unsigned)self_active, (unsigned)self_taken);
+}
+
 /* Its console's virtual SPI (hypervisor/configs/default.c). */
 #define UART_VIRQ 33
 
@@ -261,6 +433,9 @@ int main(void)
         grt_printf("gpos: sleep %u\n", k);
     }
     rx_line();
+    ptimer_sleeps();
+    ipi_pingpong();
+    vgic_state_check();
     static const char hello[] = "gpos: hello through the console hypercall\n";
     grt_hvc(HYP_CONSOLE_WRITE, (uint64_t)(uintptr_t)hello, sizeof hello - 1, 0);
     /* The count of TX interrupts before this line: it depends only on the

@@ -208,9 +208,28 @@ int main(void)
     W32(GICR + 0x10180, 1u << 25); /* the maintenance interrupt */
     grt_printf("rogue: disable PPI 25: readback=0x%x\n", R32(GICR + 0x10100));
 
-    /* Trapped instructions: the EL1 physical timer, SMC to firmware. */
-    __asm__ volatile("msr cntp_ctl_el0, %0" ::"r"(1ul));
-    report("msr cntp_ctl_el0");
+    /* SGIs to vCPUs outside its VM (ICC_SGI1R_EL1: INTID [27:24], Aff1
+     * [23:16], TargetList [15:0], RS [47:44]; ICC_SGI0R_EL1 the same for
+     * Group 0): a vCPU 1 it does not have (gpos's vCPU 1 has the same
+     * Aff0), another cluster, another range. Each write is ignored and
+     * recorded by the hypervisor; nothing faults. */
+    SYSREG_W(S3_0_C12_C11_5, 1ul << 24 | 1u << 1);
+    SYSREG_W(S3_0_C12_C11_5, 2ul << 24 | 1ul << 16 | 1u);
+    SYSREG_W(S3_0_C12_C11_5, 3ul << 24 | 1ul << 44 | 1u);
+    SYSREG_W(S3_0_C12_C11_7, 4ul << 24 | 1u << 1);
+    report("4 SGIs to vCPUs outside its VM");
+
+    /* The EL1 physical timer: its own, emulated by the hypervisor (the
+     * real one is shared by every VM and never given to a guest). Enabled
+     * with CVAL = 0 its condition holds at once (ISTATUS = 1); it has INTID
+     * 30 disabled, so nothing is delivered, to it or anyone. */
+    SYSREG_W(cntp_cval_el0, 0);
+    SYSREG_W(cntp_ctl_el0, 1);
+    grt_printf("rogue: cntp_ctl_el0 <- 1 (cval 0): readback=0x%x faults=%u\n",
+               (unsigned)SYSREG_R(cntp_ctl_el0), faults);
+    SYSREG_W(cntp_ctl_el0, 0);
+
+    /* Trapped instructions: SMC to firmware. */
     register uint64_t x0 __asm__("x0") = 0x82000000u; /* an SMC no one implements */
     __asm__ volatile("smc #0" : "+r"(x0)::"x1", "x2", "x3", "memory");
     grt_printf("rogue: smc 0x82000000 returned %lld\n", (long long)x0);

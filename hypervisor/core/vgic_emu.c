@@ -144,8 +144,14 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
      * affinity routing: those live in the redistributor). */
     static const struct {
         uint32_t base;
-        int kind; /* 0 group, 1 set-enable, 2 clear-enable, 3 pend/active (RAZ/WI) */
-    } regs[] = {{0x080, 0}, {0x100, 1}, {0x180, 2}, {0x200, 3}, {0x280, 3}, {0x300, 3}, {0x380, 3}};
+        int kind; /* 0 group, 1 set-enable, 2 clear-enable, else enum vgic_state_op + 2 */
+    } regs[] = {{0x080, 0},
+                {0x100, 1},
+                {0x180, 2},
+                {0x200, 2 + VGIC_STATE_SET_PENDING},
+                {0x280, 2 + VGIC_STATE_CLR_PENDING},
+                {0x300, 2 + VGIC_STATE_SET_ACTIVE},
+                {0x380, 2 + VGIC_STATE_CLR_ACTIVE}};
     for (unsigned r = 0; r < sizeof regs / sizeof regs[0]; r++) {
         if (off < regs[r].base || off >= regs[r].base + 0x80)
             continue;
@@ -184,9 +190,14 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
             }
             return 0;
         default:
-            /* Pending/active state of SPIs is kept in the list registers
-             * and the physical GIC, not here: RAZ/WI, reported. */
-            eff->unknown = true;
+            /* Pending/active state lives in the list registers: the
+             * hypervisor reads or changes it there (its own INTIDs only;
+             * SPIs are delivered to vCPU 0). */
+            eff->state_op = (enum vgic_state_op)(regs[r].kind - 2);
+            eff->state_read = !write;
+            eff->state_bank = bank;
+            eff->state_vcpu = 0;
+            eff->state_mask = write ? v : own;
             if (!write)
                 *val = 0;
             return 0;
@@ -324,6 +335,25 @@ int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width
                                     : e->r_enabled[vcpu] & own;
         }
         return 0;
+    case 0x10200: /* GICR_ISPENDR0 */
+    case 0x10280: /* GICR_ICPENDR0 */
+    case 0x10300: /* GICR_ISACTIVER0 */
+    case 0x10380: /* GICR_ICACTIVER0 */
+        if (write) {
+            int f = foreign(e, 0, 32, v);
+            if (f >= 0) {
+                refuse(eff, f);
+                return 0;
+            }
+        } else {
+            *val = 0;
+        }
+        eff->state_op = (enum vgic_state_op)(VGIC_STATE_SET_PENDING + (off - 0x10200) / 0x80);
+        eff->state_read = !write;
+        eff->state_bank = 0;
+        eff->state_vcpu = vcpu;
+        eff->state_mask = write ? v & own : own;
+        return 0;
     case 0x10c00: /* GICR_ICFGR0: SGIs are always edge-triggered (RO) */
         if (!write)
             *val = 0xaaaaaaaau;
@@ -346,4 +376,14 @@ uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t 
     uint64_t aff = sgi1r & (UINT64_C(0xff) << 16 | UINT64_C(0xff) << 32 | UINT64_C(0xf) << 44 |
                             UINT64_C(0xff) << 48);
     return aff ? 0 : (uint32_t)sgi1r & 0xffff & all;
+}
+
+bool vgic_emu_sgi_outside(const struct vgic_emu *e, uint64_t sgir)
+{
+    uint32_t list = (uint32_t)sgir & 0xffff;
+    if ((sgir >> 40) & 1 || !list)
+        return false; /* IRM = 1: the VM's other vCPUs; an empty list: nobody */
+    uint64_t aff = sgir & (UINT64_C(0xff) << 16 | UINT64_C(0xff) << 32 | UINT64_C(0xf) << 44 |
+                           UINT64_C(0xff) << 48);
+    return aff != 0 || (list >> e->nr_vcpus) != 0;
 }

@@ -43,6 +43,14 @@ struct vgic_emu {
     uint32_t r_waker[VGIC_MAX_VCPUS];
 };
 
+enum vgic_state_op {
+    VGIC_STATE_NONE,
+    VGIC_STATE_SET_PENDING, /* ISPENDR */
+    VGIC_STATE_CLR_PENDING, /* ICPENDR */
+    VGIC_STATE_SET_ACTIVE,  /* ISACTIVER */
+    VGIC_STATE_CLR_ACTIVE,  /* ICACTIVER */
+};
+
 /* What an access did that the hypervisor must act on. */
 struct vgic_emu_effect {
     bool violation; /* a refused write */
@@ -54,6 +62,16 @@ struct vgic_emu_effect {
     uint32_t ppi_enable_on;
     unsigned ppi_vcpu;
     bool unknown; /* an offset this model does not implement (RAZ/WI) */
+    /* A pending/active register (GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER
+     * <n>, GICR_..0): the state lives in the list registers, so the
+     * hypervisor completes it. state_op says which register; state_bank is
+     * the INTID bank (0: SGIs/PPIs of vCPU state_vcpu); state_mask, for a
+     * write, the owned bits written as 1, for a read, the owned bits (the
+     * hypervisor returns the state of those only). */
+    enum vgic_state_op state_op;
+    bool state_read;
+    unsigned state_bank, state_vcpu;
+    uint32_t state_mask;
 };
 
 void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi);
@@ -73,6 +91,13 @@ uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned inti
  * within range 0 (RS = 0) of cluster 0.0.0; anything else targets none. */
 uint32_t vgic_emu_sgi_targets(const struct vgic_emu *e, unsigned self, uint64_t sgi1r,
                               unsigned *intid);
+
+/* Whether an ICC_SGI0R/SGI1R/ASGI1R_EL1 value names a target that is not
+ * one of the VM's vCPUs (IRM = 0: a TargetList bit set in another
+ * cluster (Aff1-3 != 0) or range (RS != 0), or a TargetList bit at or
+ * beyond nr_vcpus). The hypervisor refuses such a request as a whole and
+ * records it: a VM's SGIs never reach another VM. */
+bool vgic_emu_sgi_outside(const struct vgic_emu *e, uint64_t sgir);
 
 /* An access to the distributor (off in [0, VGICD_SIZE)) or to the
  * redistributor region (off in [0, nr_vcpus * VGICR_STRIDE)). width is 4

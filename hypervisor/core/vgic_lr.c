@@ -6,6 +6,8 @@ uint64_t vgic_lr_encode(const struct vgic_irq *irq)
     uint64_t lr = LR_PENDING | LR_GROUP1 | (uint64_t)irq->prio << 48 | irq->intid;
     if (irq->hw)
         lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
+    else if (irq->eoi)
+        lr |= LR_EOI;
     return lr;
 }
 
@@ -15,6 +17,7 @@ void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
     irq->prio = (uint8_t)(lr >> 48);
     irq->hw = (lr & LR_HW) != 0;
     irq->pintid = irq->hw ? (uint16_t)((lr >> 32) & 0x3ff) : 0;
+    irq->eoi = !irq->hw && (lr & LR_EOI);
 }
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs)
@@ -36,6 +39,15 @@ static bool queue_push(struct vgic_lrs *s, const struct vgic_irq *irq)
     s->queue[i] = *irq;
     s->nq++;
     return true;
+}
+
+/* An LR is free when it holds no interrupt and waits for no EOI
+ * maintenance (ICH_ELRSR_EL2's definition, GICv3 12.4.5): an invalid LR
+ * with HW = 0 and EOI = 1 is the deactivated interrupt the hypervisor
+ * still has to look at (ICH_EISR_EL2); overwriting it would lose that. */
+static bool lr_free(uint64_t lr)
+{
+    return !(lr & LR_STATE_MASK) && ((lr & LR_HW) || !(lr & LR_EOI));
 }
 
 enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_irq *irq,
@@ -67,6 +79,15 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
     for (unsigned q = 0; q < s->nq; q++)
         if (s->queue[q].intid == irq->intid)
             return VGIC_INJ_ALREADY;
+    /* Rare: the first invalid LR may wait for EOI maintenance (bit 41 is
+     * EOI with HW = 0, a pINTID bit with HW = 1: look again then); kept
+     * out of the loop above, which is on the interrupt path. */
+    if (free_lr >= 0 && (s->lr[free_lr] & LR_EOI)) {
+        free_lr = -1;
+        for (unsigned i = 0; i < s->nr_lrs && free_lr < 0; i++)
+            if (lr_free(s->lr[i]))
+                free_lr = (int)i;
+    }
     if (free_lr >= 0) {
         s->lr[free_lr] = vgic_lr_encode(irq);
         if (dirty)
@@ -104,14 +125,36 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
 uint32_t vgic_lrs_refill(struct vgic_lrs *s)
 {
     uint32_t dirty = 0;
+    if (s->nq == 0) /* the common case, on every vCPU load: nothing to set up */
+        return 0;
     for (unsigned i = 0; i < s->nr_lrs && s->nq > 0; i++) {
-        if (s->lr[i] & LR_STATE_MASK)
+        if (!lr_free(s->lr[i]))
             continue;
         s->lr[i] = vgic_lr_encode(&s->queue[0]);
         for (unsigned q = 1; q < s->nq; q++)
             s->queue[q - 1] = s->queue[q];
         s->nq--;
         dirty |= 1u << i;
+    }
+    return dirty;
+}
+
+uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
+{
+    uint32_t dirty = 0;
+    for (unsigned i = 0; i < s->nr_lrs; i++) {
+        if ((uint32_t)s->lr[i] != intid || !(s->lr[i] & LR_PENDING) || (s->lr[i] & LR_HW))
+            continue;
+        s->lr[i] = (s->lr[i] & LR_ACTIVE) ? s->lr[i] & ~LR_PENDING : 0;
+        dirty |= 1u << i;
+    }
+    for (unsigned q = 0; q < s->nq; q++) {
+        if (s->queue[q].intid != intid)
+            continue;
+        for (unsigned k = q + 1; k < s->nq; k++)
+            s->queue[k - 1] = s->queue[k];
+        s->nq--;
+        break;
     }
     return dirty;
 }

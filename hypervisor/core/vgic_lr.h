@@ -5,7 +5,8 @@
  *
  * ICH_LR<n>_EL2 (GICv3 12.5.9, "ICH_LR<n>_EL2"): State[63:62] (00 invalid,
  * 01 pending, 10 active, 11 pending and active), HW[61], Group[60],
- * Priority[55:48], pINTID[41:32] (HW = 1), vINTID[31:0]. */
+ * Priority[55:48], pINTID[41:32] (HW = 1) or EOI[41] (HW = 0: an EOI
+ * maintenance interrupt when the guest deactivates it), vINTID[31:0]. */
 #ifndef HYP_VGIC_LR_H
 #define HYP_VGIC_LR_H
 
@@ -21,12 +22,14 @@
 #define LR_ACTIVE      (UINT64_C(1) << 63)
 #define LR_HW          (UINT64_C(1) << 61)
 #define LR_GROUP1      (UINT64_C(1) << 60)
+#define LR_EOI         (UINT64_C(1) << 41) /* HW = 0 only */
 
 struct vgic_irq {
     uint32_t intid;
     uint8_t prio; /* 0 = highest */
     bool hw;      /* forward deactivation to pintid (HW bit) */
     uint16_t pintid;
+    bool eoi; /* HW = 0: ask for the EOI maintenance interrupt (ICH_EISR_EL2) */
 };
 
 struct vgic_lrs {
@@ -59,6 +62,12 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
  * underflow / EOI maintenance, and when the vCPU is loaded). Returns the
  * mask of LRs written. */
 uint32_t vgic_lrs_refill(struct vgic_lrs *s);
+
+/* A level-sensitive virtual-only interrupt whose level fell: its pending
+ * state goes (an LR that is pending only becomes invalid, pending and
+ * active becomes active; a queued entry is dropped). Returns the mask of
+ * LRs written. */
+uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid);
 
 /* Whether the underflow maintenance interrupt is wanted (ICH_HCR_EL2.UIE):
  * interrupts wait in the queue. */

@@ -7,7 +7,8 @@
  *   (otherwise a frequently preempted vCPU would never let its equals run).
  * - The hypervisor's tick is the EL2 physical timer (CNTHP, PPI 26),
  *   programmed for the next event only: the end of the running vCPU's
- *   slice, or the earliest virtual-timer deadline of a blocked vCPU.
+ *   slice, the earliest virtual-timer deadline of a blocked vCPU, or the
+ *   earliest deadline of any vCPU's emulated EL1 physical timer.
  * - WFI is trapped (HCR_EL2.TWI) and blocks the vCPU until its virtual
  *   timer fires or an interrupt is injected; WFE (HCR_EL2.TWE) and the
  *   yield hypercall give up the rest of the slice.
@@ -75,6 +76,10 @@ void hyp_sched_init(struct hyp *h)
             v->slice_full = h->freq / 1000000 * h->vms[i].cfg->slice_us;
             h->all[h->nall++] = v;
         }
+    h->ptimer_next = UINT64_MAX;
+    for (unsigned k = 0; k < h->nall; k++)
+        if (h->all[k]->ptimer_at < h->ptimer_next)
+            h->ptimer_next = h->all[k]->ptimer_at;
     hyp_gic_enable_ppi(h, h->plat.ppi_hyp);
     hyp_gic_enable_ppi(h, h->plat.ppi_virt);
     hyp_gic_enable_ppi(h, h->plat.ppi_maint);
@@ -106,8 +111,13 @@ void hyp_sched_yield(struct hyp *h)
  * deadline has passed. */
 void hyp_sched_tick(struct hyp *h)
 {
+    uint64_t now = hyp_now();
+    if (h->ptimer_next <= now) /* emulated EL1 physical timers (vm/vptimer.c) */
+        for (unsigned k = 0; k < nr_all(h); k++)
+            if (at(h, k)->ptimer_at <= now)
+                hyp_ptimer_update(h, at(h, k));
     struct vcpu *cur = h->current;
-    if (cur && hyp_now() >= cur->slice_end)
+    if (cur && now >= cur->slice_end)
         h->rotate = true;
     h->resched = true;
 }
@@ -171,8 +181,10 @@ static void sched_pass(struct hyp *h, struct vcpu *prev, bool rotate, uint64_t n
  * vCPU, or the end of the running vCPU's slice when an equal-priority
  * vCPU waits (only then does the slice matter). No ISB: the ERET into a
  * vCPU synchronizes these writes; idle() puts one before its WFI. */
-static void program(struct vcpu *cur, uint64_t next, bool equal_waits)
+static void program(const struct hyp *h, struct vcpu *cur, uint64_t next, bool equal_waits)
 {
+    if (h->ptimer_next < next) /* emulated EL1 physical timers, running or not */
+        next = h->ptimer_next;
     if (cur && equal_waits && cur->slice_end < next)
         next = cur->slice_end;
     if (next == UINT64_MAX) {
@@ -229,7 +241,7 @@ static void idle(struct hyp *h, struct sched_pass *p)
         sched_pass(h, NULL, false, hyp_now(), p);
         if (p->best)
             return;
-        program(NULL, p->next_wake, false);
+        program(h, NULL, p->next_wake, false);
         /* every interrupt may wake it: open the priority mask that the
          * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
         write_sysreg(S3_0_C4_C6_0, 0xff);
@@ -273,7 +285,7 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
         next->slice_end = now + left;
         next->slice_left = 0;
     }
-    program(next, p.next_wake, p.at_best > 1);
+    program(h, next, p.next_wake, p.at_best > 1);
     return next;
 }
 
@@ -302,6 +314,10 @@ void hyp_system_off(struct hyp *h)
             hyp_printf("hyp: vm %s: interrupt storms=%llu dropped=%llu\n", vm->cfg->name,
                        (unsigned long long)vm->st.irq_storms,
                        (unsigned long long)vm->st.irq_dropped);
+        if (vm->st.sgis || vm->st.sgis_refused || vm->st.ptimer_fired)
+            hyp_printf("hyp: vm %s: sgis=%llu sgis_refused=%llu ptimer_irqs=%llu\n", vm->cfg->name,
+                       (unsigned long long)vm->st.sgis, (unsigned long long)vm->st.sgis_refused,
+                       (unsigned long long)vm->st.ptimer_fired);
         if (vm->vclk)
             hyp_printf(
                 "hyp: vm %s: vclk reads=%llu writes=%llu applied=%llu refused=%llu "

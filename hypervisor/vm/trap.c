@@ -56,28 +56,35 @@ static void trap_smc(struct hyp *h, struct vcpu *v, uint64_t esr)
 }
 
 /* MSR/MRS traps (ISS: Op0[21:20] Op2[19:17] Op1[16:14] CRn[13:10]
- * Rt[9:5] CRm[4:1] Direction[0]). The VMs get the virtual timer; the EL1
- * physical timer is not given to them (CNTHCTL_EL2.EL1PCEN = 0), so its
- * registers trap here and are refused. */
+ * Rt[9:5] CRm[4:1] Direction[0], 1 = read).
+ *  - The EL1 physical timer (CNTHCTL_EL2.EL1PCEN = 0 traps CNTP_CTL/CVAL/
+ *    TVAL_EL0): emulated per vCPU (vm/vptimer.c).
+ *  - ICC_SGI0R_EL1, ICC_SGI1R_EL1, ICC_ASGI1R_EL1 writes (trapped by
+ *    HCR_EL2.IMO/FMO, GICv3 12.2.20-22): the vGIC sends virtual SGIs to
+ *    the VM's own vCPUs (vm/vgic.c).
+ *  - Anything else is refused with UNDEF. */
 static void trap_sysreg(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
     unsigned op0 = (esr >> 20) & 3, op2 = (esr >> 17) & 7, op1 = (esr >> 14) & 7;
-    unsigned crn = (esr >> 10) & 15, crm = (esr >> 1) & 15;
+    unsigned crn = (esr >> 10) & 15, crm = (esr >> 1) & 15, rt = (esr >> 5) & 31;
+    bool read = esr & 1;
     struct vm *vm = v->vm;
-    if (op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 == 5 && !(esr & 1)) {
-        /* MSR ICC_SGI1R_EL1: trapped by HCR_EL2.IMO; the vGIC sends it. */
-        unsigned rt = (esr >> 5) & 31;
-        hyp_vgic_sgi(h, v, rt == 31 ? 0 : v->r.x[rt]);
+    if (op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5 && !read) {
+        /* op2 5: ICC_SGI1R_EL1, 6: ICC_ASGI1R_EL1 (group 1), 7: ICC_SGI0R_EL1. */
+        hyp_vgic_sgi_write(h, v, op2 == 7 ? 0 : 1, rt == 31 ? 0 : v->r.x[rt]);
+        v->r.pc += 4;
+        return;
+    }
+    int ptr = vptimer_reg_of_iss((uint32_t)esr);
+    if (ptr >= 0) {
+        hyp_ptimer_sysreg(h, v, (enum vptimer_reg)ptr, read, rt);
         v->r.pc += 4;
         return;
     }
     if (vm->st.traps[EC_SYS64] <= 3)
-        hyp_printf("hyp: vm %s: %s S%u_%u_C%u_C%u_%u at pc 0x%llx refused: UNDEF injected%s\n",
-                   vm->cfg->name, esr & 1 ? "mrs" : "msr", op0, op1, crn, crm, op2,
-                   (unsigned long long)v->r.pc,
-                   op0 == 3 && op1 == 3 && crn == 14 && crm == 2 ? " (EL1 physical timer; "
-                                                                   "VMs use the virtual timer)"
-                                                                 : "");
+        hyp_printf("hyp: vm %s: %s S%u_%u_C%u_C%u_%u at pc 0x%llx refused: UNDEF injected\n",
+                   vm->cfg->name, read ? "mrs" : "msr", op0, op1, crn, crm, op2,
+                   (unsigned long long)v->r.pc);
     hyp_inject_undef(v);
 }
 

@@ -11,17 +11,22 @@
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
+    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false};
+    hyp_vgic_inject_irq(h, v, &irq);
+}
+
+void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq)
+{
     bool loaded = h->current == v;
     if (loaded)
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             v->vgic.lr[i] = ich_lr_read(i);
-    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid};
     uint32_t dirty = 0;
-    enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, &irq, &dirty);
+    enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, irq, &dirty);
     v->vm->st.injections++;
     if (r == VGIC_INJ_DROPPED)
         hyp_printf("hyp: vm %s: virtual INTID %u lost: pending queue full\n", v->vm->cfg->name,
-                   vintid);
+                   (unsigned)irq->intid);
     if (loaded) {
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             if (dirty & (1u << i))
@@ -32,14 +37,40 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
         hyp_sched_wake(h, v);
 }
 
+void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid)
+{
+    bool loaded = h->current == v;
+    if (loaded)
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            v->vgic.lr[i] = ich_lr_read(i);
+    uint32_t dirty = vgic_lrs_retract(&v->vgic, vintid);
+    if (loaded)
+        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+            if (dirty & (1u << i))
+                ich_lr_write(i, v->vgic.lr[i]);
+}
+
 /* Maintenance interrupt (GICv3 4.10.4): with UIE, raised when at most one
- * LR holds a valid interrupt. Refill from the queue. */
+ * LR holds a valid interrupt: refill from the queue. EOI (ICH_EISR_EL2,
+ * 12.4.3): a virtual-only interrupt injected with LR.EOI = 1 (the
+ * emulated EL1 physical timer's, a level) was deactivated by the guest:
+ * free its LR, and look at the level again. */
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
 {
     if (!v || h->current != v)
         return;
-    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
+    uint64_t eisr = READ(ICH_EISR_EL2);
+    bool ptimer = false;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
         v->vgic.lr[i] = ich_lr_read(i);
+        if (eisr & (UINT64_C(1) << i)) {
+            ptimer |= (uint32_t)v->vgic.lr[i] == h->plat.ppi_phys;
+            v->vgic.lr[i] = 0;
+            ich_lr_write(i, 0);
+        }
+    }
+    if (ptimer)
+        hyp_ptimer_update(h, v);
     uint32_t dirty = vgic_lrs_refill(&v->vgic);
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
         if (dirty & (1u << i))
@@ -116,14 +147,50 @@ static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
  * interrupts). */
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
 {
+    hyp_vgic_sgi_write(h, v, 1, val);
+}
+
+/* ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 and ICC_ASGI1R_EL1 (group 1)
+ * from a vCPU, trapped (GICv3 12.2.20-22; the write traps to EL2 when
+ * HCR_EL2.IMO or FMO is 1, there being no ICV_ form of these registers).
+ *  - A request that names any target outside the VM (another cluster or
+ *    range, or a vCPU number it does not have) is refused as a whole,
+ *    counted and recorded (event port kind 8, sgi): a VM's SGIs never
+ *    reach another VM, whose vCPUs share Aff0 numbers with its own.
+ *  - The VM's virtual GIC has one Security state (GICD_CTLR.DS = 1) and
+ *    gives its vCPUs Group 1 only (list registers with Group = 1: virtual
+ *    FIQs are not offered): a group-1 SGI is delivered to each target that
+ *    enabled it, with its priority; a group-0 one (ICC_SGI0R_EL1) would
+ *    need a Group 0 interrupt and is dropped, with a message (a Group 0
+ *    SGI is forwarded only to a target that configured that INTID as
+ *    Group 0: GICv3 4.x, "Forwarding an SGI to a target PE"). With one
+ *    Security state, ICC_ASGI1R_EL1 is a group-1 request as
+ *    ICC_SGI1R_EL1 is. */
+void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t val)
+{
     struct vm *vm = v->vm;
     unsigned intid;
     uint32_t targets = vgic_emu_sgi_targets(&vm->vgic, v->idx, val, &intid);
+    if (vgic_emu_sgi_outside(&vm->vgic, val)) {
+        char what[96];
+        vm->st.sgis_refused++;
+        hyp_snprintf(what, sizeof what, "SGI %u to a target outside the VM (ICC_SGI%sR_EL1 0x%llx)",
+                     intid, group ? "1" : "0", (unsigned long long)val);
+        hyp_violation(vm, HYP_EV_SGI, what, intid, val);
+        return;
+    }
+    if (group == 0) {
+        if (vm->st.traps[0x18] <= 4)
+            hyp_printf("hyp: vm %s: group 0 SGI %u not delivered: its vGIC offers group 1 only\n",
+                       vm->cfg->name, intid);
+        return;
+    }
     for (unsigned i = 0; i < vm->cfg->nr_vcpus; i++) {
         struct vcpu *t = &vm->vcpu[i];
         if (!(targets & (1u << i)) || t->state == VCPU_OFF ||
             !vgic_emu_enabled(&vm->vgic, i, intid))
             continue;
+        vm->st.sgis++;
         hyp_vgic_inject(h, t, intid, vgic_emu_priority(&vm->vgic, i, intid), false, 0);
     }
 }
@@ -160,6 +227,7 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
         if (virq_to_pintid(h, vm, virq) >= 0)
             vgic_emu_own(&vm->vgic, virq);
+    vgic_emu_own(&vm->vgic, h->plat.ppi_phys); /* its emulated EL1 physical timer */
     if (c->console.virq)
         vgic_emu_own(&vm->vgic, c->console.virq);
     for (unsigned i = 0; i < HYP_MAX_EMU_DEVS; i++)
@@ -228,6 +296,75 @@ void hyp_vgic_reset(struct hyp *h, struct vm *vm)
         vm->vgic.owned[i] = owned[i];
 }
 
+/* GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER<n> and GICR_..0 of the VM's
+ * own INTIDs (vgic_emu has decided ownership): the state is that of the
+ * target vCPU's list registers (the hardware's while it runs) and pending
+ * queue; SPIs are delivered to vCPU 0.
+ *  - reads: the pending or active bits of the owned INTIDs;
+ *  - ISPENDR: an interrupt the guest enabled becomes pending (injected,
+ *    virtual-only); a disabled one is not latched (as for SGIs, the
+ *    emulation keeps no pending state outside the LRs), said once;
+ *  - ICPENDR: a pending virtual-only interrupt is taken back (a HW one's
+ *    pending state belongs to the physical interrupt: left);
+ *  - ISACTIVER/ICACTIVER: a write that would change the active state is
+ *    not supported: ignored, said once (writing the state it has is
+ *    fine: Linux clears every active bit at boot). */
+static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effect *eff,
+                       uint64_t *val)
+{
+    unsigned tv = eff->state_bank == 0 ? eff->state_vcpu : 0;
+    if (tv >= vm->cfg->nr_vcpus)
+        return;
+    struct vcpu *t = &vm->vcpu[tv];
+    unsigned first = eff->state_bank * 32;
+    bool loaded = h->current == t;
+    uint32_t pend = 0, act = 0;
+    for (unsigned i = 0; i < t->vgic.nr_lrs; i++) {
+        uint64_t lr = loaded ? ich_lr_read(i) : t->vgic.lr[i];
+        uint32_t id = (uint32_t)lr - first;
+        if (id < 32 && (lr & LR_PENDING))
+            pend |= 1u << id;
+        if (id < 32 && (lr & LR_ACTIVE))
+            act |= 1u << id;
+    }
+    for (unsigned q = 0; q < t->vgic.nq; q++)
+        if (t->vgic.queue[q].intid - first < 32)
+            pend |= 1u << (t->vgic.queue[q].intid - first);
+    bool pending_reg =
+        eff->state_op == VGIC_STATE_SET_PENDING || eff->state_op == VGIC_STATE_CLR_PENDING;
+    if (eff->state_read) {
+        *val = (pending_reg ? pend : act) & eff->state_mask;
+        return;
+    }
+    uint32_t m = eff->state_mask;
+    switch (eff->state_op) {
+    case VGIC_STATE_SET_PENDING:
+        for (unsigned i = 0; i < 32; i++) {
+            if (!(m & ~pend & (1u << i)))
+                continue;
+            if (vgic_emu_enabled(&vm->vgic, tv, first + i))
+                hyp_vgic_inject(h, t, first + i, vgic_emu_priority(&vm->vgic, tv, first + i), false,
+                                0);
+            else if (vm->st.traps[0x24] <= 8)
+                hyp_printf("hyp: vm %s: set-pending of disabled INTID %u not latched\n",
+                           vm->cfg->name, first + i);
+        }
+        break;
+    case VGIC_STATE_CLR_PENDING:
+        for (unsigned i = 0; i < 32; i++)
+            if (m & pend & (1u << i))
+                hyp_vgic_retract(h, t, first + i);
+        break;
+    default:
+        if ((eff->state_op == VGIC_STATE_SET_ACTIVE ? m & ~act : m & act) &&
+            vm->st.traps[0x24] <= 8)
+            hyp_printf("hyp: vm %s: changing the active state through the distributor is not "
+                       "supported: ignored\n",
+                       vm->cfg->name);
+        break;
+    }
+}
+
 /* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
  * GIC address, -1 refused by the GIC's access rules. */
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val)
@@ -249,6 +386,8 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
         hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
         hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
     }
+    if (eff.state_op != VGIC_STATE_NONE && !eff.violation)
+        vgic_state(h, vm, &eff, val);
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
                    (unsigned long long)ipa, write ? "write" : "read as zero,");
@@ -263,6 +402,10 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
             hyp_vgic_inject(h, t, vt, vgic_emu_priority(&vm->vgic, t->idx, vt), true, vt);
         }
     }
+    /* INTID 30 enabled: the emulated EL1 physical timer's level may be up. */
+    unsigned pt = h->plat.ppi_phys;
+    if ((eff.ppi_enable_on & (1u << pt)) && eff.ppi_vcpu < vm->cfg->nr_vcpus)
+        hyp_ptimer_update(h, &vm->vcpu[eff.ppi_vcpu]);
     /* Mirror enables of passthrough SPIs to the physical distributor. */
     for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
         uint32_t on = eff.enable_on[b], off = eff.enable_off[b];

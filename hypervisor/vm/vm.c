@@ -31,6 +31,7 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->ap0r0 = v->ap1r0 = 0;
     v->ppi27_active = false;
     v->vtimer_held = false;
+    hyp_ptimer_reset(v);
 }
 
 bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa)

@@ -46,6 +46,8 @@ const char *hv_evtport_kind_name(uint32_t kind)
         return "grf";
     case HV_EVTPORT_IRQ:
         return "irq";
+    case HV_EVTPORT_SGI:
+        return "sgi";
     default:
         return "unknown";
     }

@@ -34,6 +34,8 @@ enum hv_evtport_kind {
     HV_EVTPORT_GRF = 7, /* the same for the GRF (SYSCON: IOMUX, IO selects) */
     HV_EVTPORT_IRQ = 8, /* an interrupt storm from a passthrough device: ADDR = the physical
                          * INTID masked, INFO = virtual INTID << 32 | the budget exceeded */
+    HV_EVTPORT_SGI = 9, /* an SGI to a target outside the VM: ADDR = INTID, INFO = the
+                         * ICC_SGI0R/SGI1R/ASGI1R_EL1 value written */
 };
 
 struct hv_evtport_io {

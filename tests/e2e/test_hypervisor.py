@@ -65,10 +65,12 @@ def primes_below(n):
 CRC = zlib.crc32(bytes(i & 0xFF for i in range(65536)))
 
 # What rogue sees (guests/rogue/rogue.c): every stage-2 violation comes back
-# as a synchronous external abort (EC 0x25, from EL1), the EL1 physical
-# timer as UNDEF (EC 0x00); refused vGIC writes change nothing (read back
-# 0); unknown SMC functions return NOT_SUPPORTED (-1), CPU_ON of a vCPU it
-# does not have INVALID_PARAMETERS (-2).
+# as a synchronous external abort (EC 0x25, from EL1); refused vGIC writes
+# change nothing (read back 0); SGIs to targets outside its VM are ignored
+# (no fault); the EL1 physical timer is its own emulated one: enabled with
+# CVAL = 0 <= the count, CNTP_CTL_EL0 reads ENABLE | ISTATUS = 0x5 (Arm ARM
+# D11.2.4); unknown SMC functions return NOT_SUPPORTED (-1), CPU_ON of a
+# vCPU it does not have INVALID_PARAMETERS (-2).
 ROGUE = [
     "rogue: start dtb=ok",
     "rogue: read ipa 0x50000000: faults=1 ec=0x25",
@@ -78,7 +80,8 @@ ROGUE = [
     "rogue: priority of INTID 41: readback=0x0",
     "rogue: enable PPI 26: readback=0x0",
     "rogue: disable PPI 25: readback=0x0",
-    "rogue: msr cntp_ctl_el0: faults=4 ec=0x00",
+    "rogue: 4 SGIs to vCPUs outside its VM: faults=3 ec=0x25",
+    "rogue: cntp_ctl_el0 <- 1 (cval 0): readback=0x5 faults=3",
     "rogue: smc 0x82000000 returned -1",
     "rogue: flood done",
 ]
@@ -184,6 +187,15 @@ ROGUE_QEMU = ROGUE + ROGUE_IRQ_QEMU + [
     "rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"] + ROGUE_TAIL_QEMU
 N_CLK_REFUSED = sum(len(a[6]) for a in CLK_ATTACKS) + 1
 
+# rogue's SGIs (guests/rogue/rogue.c), as ICC_SGI1R_EL1/ICC_SGI0R_EL1
+# values (GICv3 12.2.20/22: INTID [27:24], Aff1 [23:16], TargetList [15:0],
+# RS [47:44]): each names a target outside its one-vCPU VM (Aff0 1, cluster
+# 0.1, range 1), so each is refused: event kind sgi, addr = INTID, info =
+# the value written.
+ROGUE_SGIS = [(1, 1 << 24 | 1 << 1), (2, 2 << 24 | 1 << 16 | 1), (3, 3 << 24 | 1 << 44 | 1),
+              (4, 4 << 24 | 1 << 1)]
+IPI_ROUNDS = 4  # guests/gpos/gpos.c
+
 
 # gpos's I2C through its own vCRU/vGRF fields (guests/gpos/gpos.c): the
 # gates it opened read 0 (open), the resets 0 (released), clk_i2c0_div 3,
@@ -258,6 +270,20 @@ def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs
         "gpos: sleep 2",
         "gpos: sleep 3",
         rx_line,
+        # Its emulated EL1 physical timer (D19.12 CNTP_CTL_EL0): enabled
+        # and masked with CVAL = 0, ISTATUS = 1 (0x7); disabled, 0; then
+        # two one-shot sleeps, none taken before its compare value.
+        "gpos: ptimer ctl masked=0x7 off=0x0",
+        "gpos: ptimer sleep 1",
+        "gpos: ptimer sleep 2",
+        "STATUS gpos-ptimer sleeps=2 early=0",
+        # Virtual SGIs between its two vCPUs: each ping answered by a pong.
+        f"STATUS gpos-ipi rounds={IPI_ROUNDS} pings={IPI_ROUNDS} pongs={IPI_ROUNDS}",
+        # Its redistributor's pending/active registers (GICR_ISPENDR0,
+        # ICPENDR0, ISACTIVER0): an SGI to itself, masked, is pending;
+        # cleared, it is not; set again, it is; unmasked, it is taken once
+        # and is active in its handler.
+        "STATUS gpos-vgic-state pending=1 cleared=1 set=1 active=1 taken=1",
         "gpos: hello through the console hypercall",
     ]
     # hvsim passes UART2 and its interrupt through: the console is
@@ -307,7 +333,7 @@ def test_rogue_refused_and_recorded(hvsim_run):
         "hyp: vm rogue: refused: vGIC write to INTID 41, which it does not own",
         "hyp: vm rogue: refused: vGIC write to INTID 26, which it does not own",
         "hyp: vm rogue: refused: vGIC write to INTID 25, which it does not own",
-        "hyp: vm rogue: msr S3_3_C14_C2_1 at pc",
+        "hyp: vm rogue: refused: SGI 1 to a target outside the VM (ICC_SGI1R_EL1 0x1000002)",
         "hyp: vm rogue: unknown SMC function 0x82000000: NOT_SUPPORTED",
         "hyp: vm rogue: off (crashed: exception at its own vector 0x10000200",
         "hyp: vm rogue: refused: cru CLKGATE_CON27 (0x036c) field sclk_uart1_en <- 0x1",
@@ -326,20 +352,25 @@ def test_rogue_refused_and_recorded(hvsim_run):
                      f"over {BUDGET} per ms") == 2
     assert "hyp: vm rogue: interrupt storms=2 dropped=2" in out
     assert "storms=" not in out.replace("hyp: vm rogue: interrupt storms=", "")
-    # 3 memory + 4 vGIC + 200 flooded vGIC writes + the crash's fetch
-    # + the refused CRU/GRF fields + the two storms; every interrupt it
-    # received was injected (2 x BUDGET), and it was reset once.
+    # 3 memory + 4 vGIC + 4 SGIs + 200 flooded vGIC writes + the crash's
+    # fetch + the refused CRU/GRF fields + the two storms; every interrupt
+    # it received was injected (2 x BUDGET), and it was reset once.
     m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=(\d+) undef=(\d+) "
                   r"violations=(\d+) resets=1 traps: (.*)", out)
     assert m, out
     assert int(m.group(1)) == 2 * BUDGET
-    assert int(m.group(3)) == 3 + 4 + 200 + 1 + N_CLK_REFUSED + 2
-    m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=\d+ undef=(\d+) "
-                  r"violations=(\d+) resets=1 traps: (.*)", out)
+    assert int(m.group(3)) == 3 + 4 + len(ROGUE_SGIS) + 200 + 1 + N_CLK_REFUSED + 2
     # The flood: 1000 null hypercalls, plus VDEV_INFO (console interrupt,
     # CRU attacks), VM_RESETS, CPU_ON and SYSTEM_RESET, then VM_RESETS and
-    # VDEV_INFO after its reset: 1007 HVCs.
-    assert "ec16=1007" in m.group(3) and "ec17=1" in m.group(3)
+    # VDEV_INFO after its reset: 1007 HVCs. MSR/MRS: its 4 SGI writes and
+    # 4 EL1 physical-timer accesses.
+    assert "ec16=1007" in m.group(4) and "ec17=1" in m.group(4) and "ec18=8" in m.group(4)
+    # Nothing reached anyone: no SGI delivered, no timer interrupt (its
+    # INTID 30 is disabled); gpos's 4 pings and 4 pongs and its SGI to
+    # itself, and one interrupt per EL1 physical-timer sleep.
+    assert f"hyp: vm rogue: sgis=0 sgis_refused={len(ROGUE_SGIS)} ptimer_irqs=0" in out
+    assert f"hyp: vm gpos: sgis={2 * IPI_ROUNDS + 1} sgis_refused=0 ptimer_irqs=2" in out
+    assert "hyp: vm rtos: sgis=" not in out
 
 
 def test_isolation_rtos_gpos_unaffected_by_rogue(hvsim_run):
@@ -372,7 +403,8 @@ def test_event_port_records_every_refusal():
     assert kinds.count("cru") + kinds.count("grf") == N_CLK_REFUSED
     # the two interrupt storms: physical INTID 42, virtual 33 and the budget
     assert [(a, i) for _, k, a, i in ev if k == "irq"] == [(hex(42), hex(33 << 32 | BUDGET))] * 2
-    assert len(ev) == 3 + 204 + 2 + N_CLK_REFUSED + 2
+    assert [(a, i) for _, k, a, i in ev if k == "sgi"] == [(hex(n), hex(v)) for n, v in ROGUE_SGIS]
+    assert len(ev) == 3 + 204 + len(ROGUE_SGIS) + 2 + N_CLK_REFUSED + 2
     # Each CRU/GRF attack: one event per refused field, in the script's
     # order, naming the register (its offset in the block's window), the
     # field (its id in the shared table) and the value attempted.

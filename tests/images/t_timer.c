@@ -213,6 +213,9 @@ static void expect_ok(const char *what)
 #define ISS_CNTPCT_X5   SYS_ISS(3, 3, 14, 0, 1, 5, 1)
 #define ISS_CNTP_CTL_X6 SYS_ISS(3, 3, 14, 2, 1, 6, 1)
 #define ISS_CNTP_TVAL_W SYS_ISS(3, 3, 14, 2, 0, 7, 0)
+#define ISS_CNTP_CVAL_W SYS_ISS(3, 3, 14, 2, 2, 8, 0)
+#define ISS_CNTP_CVAL_R SYS_ISS(3, 3, 14, 2, 2, 9, 1)
+#define ISS_CNTP_TVAL_R SYS_ISS(3, 3, 14, 2, 0, 10, 1)
 
 static void set_cnthctl(uint64_t v)
 {
@@ -241,6 +244,12 @@ static void guest_main(uint64_t arg)
     expect_trap_el2("CNTHCTL_EL2=0: MRS x6, CNTP_CTL_EL0", pc, ISS_CNTP_CTL_X6);
     pc = PROBE("msr cntp_tval_el0, x7");
     expect_trap_el2("CNTHCTL_EL2=0: MSR CNTP_TVAL_EL0, x7", pc, ISS_CNTP_TVAL_W);
+    pc = PROBE("msr cntp_cval_el0, x8");
+    expect_trap_el2("CNTHCTL_EL2=0: MSR CNTP_CVAL_EL0, x8", pc, ISS_CNTP_CVAL_W);
+    pc = PROBE("mrs x9, cntp_cval_el0");
+    expect_trap_el2("CNTHCTL_EL2=0: MRS x9, CNTP_CVAL_EL0", pc, ISS_CNTP_CVAL_R);
+    pc = PROBE("mrs x10, cntp_tval_el0");
+    expect_trap_el2("CNTHCTL_EL2=0: MRS x10, CNTP_TVAL_EL0", pc, ISS_CNTP_TVAL_R);
     PROBE("mrs x8, cntvct_el0");
     expect_ok("CNTHCTL_EL2=0: MRS CNTVCT_EL0");
     PROBE("mrs x9, cntv_ctl_el0");

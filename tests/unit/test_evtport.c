@@ -84,6 +84,11 @@ START_TEST(commit_emits_one_event_and_clears)
     hv_evtport_write(p, 0x28, 8, 0);
     ck_assert_uint_eq(ngot, 2);
     ck_assert_str_eq(got[1].u.refusal.kind_name, "unknown");
+    /* The kinds the hypervisor uses (docs/hypervisor.md, "Event port"). */
+    ck_assert_str_eq(hv_evtport_kind_name(7), "grf");
+    ck_assert_str_eq(hv_evtport_kind_name(8), "irq");
+    ck_assert_str_eq(hv_evtport_kind_name(9), "sgi");
+    ck_assert_str_eq(hv_evtport_kind_name(10), "unknown");
 }
 END_TEST
 

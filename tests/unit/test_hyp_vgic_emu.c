@@ -212,6 +212,65 @@ START_TEST(sgi_targets)
 }
 END_TEST
 
+/* A target outside the VM (2 vCPUs, Aff0 0 and 1 in cluster 0.0.0, range
+ * 0): a TargetList bit at 2 or beyond, or any bit in another cluster
+ * (Aff1, Aff2, Aff3) or range (RS). IRM = 1 and an empty list are not. */
+START_TEST(sgi_outside)
+{
+    ck_assert(!vgic_emu_sgi_outside(&e, 5u << 24 | 3));
+    ck_assert(vgic_emu_sgi_outside(&e, 5u << 24 | 4));
+    ck_assert(vgic_emu_sgi_outside(&e, 1u << 16 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 32 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 48 | 1));
+    ck_assert(vgic_emu_sgi_outside(&e, UINT64_C(1) << 44 | 1));
+    ck_assert(!vgic_emu_sgi_outside(&e, UINT64_C(1) << 40 | 1u << 16));
+    ck_assert(!vgic_emu_sgi_outside(&e, 1u << 16));
+}
+END_TEST
+
+/* Pending/active registers (GICv3 12.9.x GICD_ISPENDR<n> 0x200, ICPENDR
+ * 0x280, ISACTIVER 0x300, ICACTIVER 0x380; GICR_..0 at SGI_base + the same
+ * offsets): ownership as for the enables; the state itself is the
+ * hypervisor's to complete (state_op, bank, vCPU, owned bits). */
+START_TEST(pending_active_registers)
+{
+    /* SPI bank 1 (INTIDs 32-63): it owns 40. */
+    wr(false, 0x200 + 4, 4, 1u << 8);
+    ck_assert(!eff.violation);
+    ck_assert_int_eq(eff.state_op, VGIC_STATE_SET_PENDING);
+    ck_assert(!eff.state_read);
+    ck_assert_uint_eq(eff.state_bank, 1);
+    ck_assert_uint_eq(eff.state_mask, 1u << 8);
+    memset(&eff, 0, sizeof eff);
+    ck_assert_uint_eq(rd(false, 0x300 + 4, 4), 0);
+    ck_assert_int_eq(eff.state_op, VGIC_STATE_SET_ACTIVE);
+    ck_assert(eff.state_read);
+    ck_assert_uint_eq(eff.state_mask, 1u << 8); /* the owned bits */
+    /* Another VM's SPI (41): refused as a whole, no state operation. */
+    memset(&eff, 0, sizeof eff);
+    wr(false, 0x280 + 4, 4, 3u << 8);
+    ck_assert(eff.violation);
+    ck_assert_uint_eq(eff.intid, 41);
+    /* Redistributor of vCPU 1: SGI 3 and the virtual timer are its own,
+     * PPI 26 (the hypervisor's) is not. */
+    memset(&eff, 0, sizeof eff);
+    wr(true, 0x20000 + 0x10380, 4, 1u << 3 | 1u << 27);
+    ck_assert(!eff.violation);
+    ck_assert_int_eq(eff.state_op, VGIC_STATE_CLR_ACTIVE);
+    ck_assert_uint_eq(eff.state_vcpu, 1);
+    ck_assert_uint_eq(eff.state_bank, 0);
+    ck_assert_uint_eq(eff.state_mask, 1u << 3 | 1u << 27);
+    memset(&eff, 0, sizeof eff);
+    wr(true, 0x10200, 4, 1u << 26);
+    ck_assert(eff.violation);
+    ck_assert_uint_eq(eff.intid, 26);
+    memset(&eff, 0, sizeof eff);
+    ck_assert_uint_eq(rd(true, 0x10280, 4), 0);
+    ck_assert_int_eq(eff.state_op, VGIC_STATE_CLR_PENDING);
+    ck_assert_uint_eq(eff.state_mask, 0xffffu | 1u << 27);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_vgic_emu");
@@ -224,6 +283,8 @@ static Suite *suite(void)
     tcase_add_test(tc, identification);
     tcase_add_test(tc, unowned_intids_raz_wi);
     tcase_add_test(tc, sgi_targets);
+    tcase_add_test(tc, sgi_outside);
+    tcase_add_test(tc, pending_active_registers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,12 +12,12 @@
 
 static struct vgic_irq irq(uint32_t intid, uint8_t prio)
 {
-    return (struct vgic_irq){intid, prio, false, 0};
+    return (struct vgic_irq){intid, prio, false, 0, false};
 }
 
 START_TEST(encode_hw_and_sw)
 {
-    struct vgic_irq t = {27, 0xa0, true, 27};
+    struct vgic_irq t = {27, 0xa0, true, 27, false};
     /* pending (01), HW, group 1, prio 0xa0, pINTID 27, vINTID 27 */
     ck_assert_uint_eq(vgic_lr_encode(&t), UINT64_C(0x4000000000000000) |
                                               UINT64_C(0x2000000000000000) |
@@ -106,7 +106,7 @@ START_TEST(active_lrs_are_not_evicted)
     ck_assert_int_eq(vgic_lrs_inject(&s, &a, NULL), VGIC_INJ_LR);
     ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_PENDING | LR_ACTIVE);
     /* A HW interrupt cannot fire again before its deactivation. */
-    struct vgic_irq t = {27, 0xa0, true, 27};
+    struct vgic_irq t = {27, 0xa0, true, 27, false};
     struct vgic_lrs h;
     vgic_lrs_init(&h, 1);
     vgic_lrs_inject(&h, &t, NULL);
@@ -133,6 +133,73 @@ START_TEST(queue_full_drops_and_counts)
 }
 END_TEST
 
+/* LR.EOI (bit 41) is meaningful with HW = 0 only: there it asks for the
+ * EOI maintenance interrupt (ICH_EISR_EL2); with HW = 1 those bits are
+ * the pINTID. */
+START_TEST(eoi_bit_for_virtual_only)
+{
+    struct vgic_irq p = {30, 0xa0, false, 0, true};
+    ck_assert_uint_eq(vgic_lr_encode(&p), UINT64_C(0x50a002000000001e));
+    struct vgic_irq back;
+    vgic_lr_decode(vgic_lr_encode(&p), &back);
+    ck_assert(back.eoi && !back.hw && back.intid == 30);
+    struct vgic_irq hw = {27, 0xa0, true, 27, true}; /* eoi ignored with HW */
+    ck_assert_uint_eq(vgic_lr_encode(&hw) & LR_EOI, 0);
+    vgic_lr_decode(vgic_lr_encode(&hw), &back);
+    ck_assert(!back.eoi);
+    /* Deactivated by the guest (state invalid), EOI = 1: waiting for the
+     * EOI maintenance interrupt (ICH_EISR_EL2), so not free (ICH_ELRSR_EL2
+     * says the same) until the hypervisor clears it. */
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 1);
+    s.lr[0] = vgic_lr_encode(&p) & ~LR_STATE_MASK;
+    struct vgic_irq q = {40, 0x80, false, 0, false};
+    ck_assert_int_eq(vgic_lrs_inject(&s, &q, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(vgic_lrs_refill(&s), 0);
+    s.lr[0] = 0; /* the maintenance handler freed it */
+    ck_assert_uint_eq(vgic_lrs_refill(&s), 1);
+    ck_assert_uint_eq((uint32_t)s.lr[0], 40);
+}
+END_TEST
+
+/* A level that fell: a pending-only LR becomes invalid, pending and active
+ * becomes active, a queued entry goes; other INTIDs and HW LRs stay. */
+START_TEST(retract_pending)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 2);
+    struct vgic_irq a = irq(30, 0xa0), b = irq(31, 0xa0), c = irq(30, 0x80);
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &b, NULL);
+    ck_assert_uint_eq(vgic_lrs_retract(&s, 30), 1);
+    ck_assert_uint_eq(s.lr[0], 0);
+    ck_assert_uint_eq(s.lr[1] & LR_STATE_MASK, LR_PENDING);
+    /* pending and active -> active */
+    vgic_lrs_inject(&s, &a, NULL);
+    s.lr[0] = (s.lr[0] & ~LR_STATE_MASK) | LR_ACTIVE | LR_PENDING;
+    ck_assert_uint_eq(vgic_lrs_retract(&s, 30), 1);
+    ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_ACTIVE);
+    /* nothing pending: nothing written */
+    ck_assert_uint_eq(vgic_lrs_retract(&s, 30), 0);
+    /* queued: dropped from the queue */
+    struct vgic_irq d = irq(40, 0xc0);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &d, NULL), VGIC_INJ_QUEUED);
+    s.lr[0] = 0;
+    s.lr[1] = vgic_lr_encode(&b) | LR_ACTIVE;
+    vgic_lrs_inject(&s, &c, NULL); /* free LR 0 */
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(vgic_lrs_retract(&s, 40), 0);
+    ck_assert_uint_eq(s.nq, 0);
+    /* HW LRs are never retracted (the physical interrupt owns the state). */
+    struct vgic_lrs h;
+    vgic_lrs_init(&h, 1);
+    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    vgic_lrs_inject(&h, &t, NULL);
+    ck_assert_uint_eq(vgic_lrs_retract(&h, 27), 0);
+    ck_assert_uint_eq(h.lr[0] & LR_STATE_MASK, LR_PENDING);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_vgic_lr");
@@ -142,6 +209,8 @@ static Suite *suite(void)
     tcase_add_test(tc, higher_priority_evicts_lowest_pending);
     tcase_add_test(tc, active_lrs_are_not_evicted);
     tcase_add_test(tc, queue_full_drops_and_counts);
+    tcase_add_test(tc, eoi_bit_for_virtual_only);
+    tcase_add_test(tc, retract_pending);
     suite_add_tcase(s, tc);
     return s;
 }
