@@ -48,6 +48,7 @@ struct enumer {
     struct seen *seen;
     size_t nseen, cap_seen; /* cap_seen: a power of two */
     bool oom;
+    bool summarize; /* final-level tables may become struct hv_iso_sum */
 };
 
 static size_t seen_slot(const struct enumer *e, uint64_t pa, uint32_t bytes)
@@ -145,22 +146,121 @@ static uint8_t s2_perms(uint64_t d)
                      ((d >> 54) & 1 ? 0 : HV_MMU_X));
 }
 
-static void add_run(struct enumer *e, uint64_t ipa, uint64_t pa, uint64_t size, uint8_t perms)
+static bool add_run(struct hv_iso_s2 *o, uint64_t ipa, uint64_t pa, uint64_t size, uint8_t perms)
 {
-    struct hv_iso_s2 *o = e->out;
     if (o->nruns) {
         struct hv_iso_run *r = &o->runs[o->nruns - 1];
         if (r->ipa + r->size == ipa && r->pa + r->size == pa && r->perms == perms) {
             r->size += size;
-            return;
+            return true;
         }
     }
     if (!grow((void **)&o->runs, &o->cap_runs, o->nruns < 1024 ? 1024 : o->nruns + 1,
-              sizeof(*o->runs))) {
-        e->oom = true;
-        return;
-    }
+              sizeof(*o->runs)))
+        return false;
     o->runs[o->nruns++] = (struct hv_iso_run){ipa, pa, size, perms};
+    return true;
+}
+
+static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n);
+
+/* Decode the n descriptors of one table at `level` (each maps 2^lsb bytes
+ * from ipa_base on) into e->out's runs, descending into next-level tables
+ * (never from the final level). */
+static void decode_table(struct enumer *e, const uint8_t *buf, int level, unsigned lsb,
+                         uint64_t ipa_base, unsigned n)
+{
+    const uint64_t size = UINT64_C(1) << lsb;
+    struct hv_iso_s2 *o = e->out;
+    /* The descriptor that would continue the last leaf exactly (next OA,
+     * same attributes): the common case of a linear map costs one compare. */
+    uint64_t expect = 0;
+    for (unsigned i = 0; i < n && !e->oom; i++) {
+        uint64_t desc;
+        memcpy(&desc, buf + 8 * (size_t)i, 8);
+        if (desc == expect && expect) {
+            o->runs[o->nruns - 1].size += size;
+            expect += size;
+            continue;
+        }
+        expect = 0;
+        if ((desc & 1) == 0)
+            continue; /* invalid */
+        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
+        if (level < FINAL_LEVEL && (desc & 2)) {
+            uint64_t next = desc & OA_MASK & ~lowmask(e->g->gbits);
+            walk_table(e, next, level + 1, ipa, 1u << e->g->stride);
+            continue;
+        }
+        if ((desc & 3) == 1 && level == FINAL_LEVEL)
+            continue; /* reserved at level 3: a Translation fault, in the engine too */
+        /* Conservative where the engine is more permissive than the
+         * architecture (docs/differences.md, found by tests/unit/
+         * test_mmudiff.c): QEMU 5.0 takes a block where the granule allows
+         * none (4K level 0, 16K/64K level 1) as a block, and does not check
+         * output addresses against the size limits, so these count as
+         * mappings here even though AArch64.S2Walk faults on them. */
+        uint64_t oa = desc & OA_MASK & ~lowmask(lsb);
+        if (((desc >> 10) & 1) == 0)
+            continue; /* AF = 0: Access flag fault on every access */
+        uint8_t p = s2_perms(desc);
+        if (p == 0)
+            continue; /* no access of any kind */
+        if (!add_run(o, ipa, oa, size, p)) {
+            e->oom = true;
+            return;
+        }
+        if (((oa + size) & ~OA_MASK) == 0)
+            expect = desc + size;
+    }
+}
+
+/* The checker's fast path for a final-level table (struct hv_iso_sum):
+ * one pass of AND, OR, min and max over the raw descriptors. When every
+ * descriptor has bits[1:0] = 0b11 and AF set, and all agree on every bit
+ * outside the output address, they are all page mappings with the same
+ * permissions, and ordering them as integers orders their output
+ * addresses. Returns false (decode exactly) otherwise, or when the pages
+ * are one contiguous run (cheaper as a run: it merges with its neighbours). */
+static bool summarize(struct enumer *e, const uint8_t *buf, unsigned lsb, uint64_t ipa_base,
+                      unsigned n, uint32_t table)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)buf; /* chunk or host page: aligned */
+    uint64_t a0 = ~UINT64_C(0), a1 = ~UINT64_C(0), o0 = 0, o1 = 0;
+    uint64_t mn0 = ~UINT64_C(0), mn1 = ~UINT64_C(0), mx0 = 0, mx1 = 0;
+    for (unsigned i = 0; i + 1 < n; i += 2) {
+        uint64_t x = d[i], y = d[i + 1];
+        a0 &= x;
+        a1 &= y;
+        o0 |= x;
+        o1 |= y;
+        mn0 = x < mn0 ? x : mn0;
+        mn1 = y < mn1 ? y : mn1;
+        mx0 = x > mx0 ? x : mx0;
+        mx1 = y > mx1 ? y : mx1;
+    }
+    uint64_t all = a0 & a1, any = o0 | o1;
+    uint64_t mn = mn0 < mn1 ? mn0 : mn1, mx = mx0 > mx1 ? mx0 : mx1;
+    const uint64_t size = UINT64_C(1) << lsb;
+    const uint64_t oa_bits = OA_MASK & ~lowmask(lsb);
+    if (n < 2 || (n & 1) || (all & 0x403) != 0x403 || ((all ^ any) & ~oa_bits) != 0)
+        return false;
+    uint8_t p = s2_perms(all);
+    if (p == 0)
+        return false;
+    uint64_t lo = mn & oa_bits, hi = (mx & oa_bits) + size;
+    if (hi - lo == (uint64_t)n * size && d[0] == mn && d[n - 1] == mx) {
+        /* Maybe a linear run: let the exact decoder merge it (one compare
+         * a descriptor). */
+        return false;
+    }
+    struct hv_iso_s2 *o = e->out;
+    if (!grow((void **)&o->sums, &o->cap_sums, o->nsums + 1, sizeof(*o->sums))) {
+        e->oom = true;
+        return true;
+    }
+    o->sums[o->nsums++] = (struct hv_iso_sum){ipa_base, lo, hi, table, p};
+    return true;
 }
 
 /* One table of n descriptors at `table`, translating IPAs from ipa_base, as
@@ -204,53 +304,18 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
     o->descriptors += n;
 
     const unsigned lsb = g->gbits + (unsigned)(FINAL_LEVEL - level) * g->stride;
-    const uint64_t size = UINT64_C(1) << lsb;
-    /* The descriptor that would continue the last leaf exactly (next OA,
-     * same attributes): the common case of a linear map costs one compare. */
-    uint64_t expect = 0;
-    for (unsigned i = 0; i < n && !e->oom; i++) {
-        uint64_t desc;
-        memcpy(&desc, buf + 8 * (size_t)i, 8);
-        if (desc == expect && expect) {
-            o->runs[o->nruns - 1].size += size;
-            expect += size;
-            continue;
-        }
-        expect = 0;
-        if ((desc & 1) == 0)
-            continue; /* invalid */
-        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
-        if (level < FINAL_LEVEL && (desc & 2)) {
-            uint64_t next = desc & OA_MASK & ~lowmask(g->gbits);
-            walk_table(e, next, level + 1, ipa, 1u << g->stride);
-            continue;
-        }
-        if ((desc & 3) == 1 && level == FINAL_LEVEL)
-            continue; /* reserved at level 3: a Translation fault, in the engine too */
-        /* Conservative where the engine is more permissive than the
-         * architecture (docs/differences.md, found by tests/unit/
-         * test_mmudiff.c): QEMU 5.0 takes a block where the granule allows
-         * none (4K level 0, 16K/64K level 1) as a block, and does not check
-         * output addresses against the size limits, so these count as
-         * mappings here even though AArch64.S2Walk faults on them. */
-        uint64_t oa = desc & OA_MASK & ~lowmask(lsb);
-        if (((desc >> 10) & 1) == 0)
-            continue; /* AF = 0: Access flag fault on every access */
-        uint8_t p = s2_perms(desc);
-        if (p == 0)
-            continue; /* no access of any kind */
-        add_run(e, ipa, oa, size, p);
-        if (((oa + size) & ~OA_MASK) == 0)
-            expect = desc + size;
-    }
+    if (e->summarize && level == FINAL_LEVEL &&
+        summarize(e, buf, lsb, ipa_base, n, (uint32_t)(known >= 0 ? known : (long)o->ntables - 1)))
+        return;
+    decode_table(e, buf, level, lsb, ipa_base, n);
 }
 
-int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
-                     struct hv_iso_s2 *out)
+static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
+                     struct hv_iso_s2 *out, bool summarize)
 {
     struct hv_mmu_s2_geom g;
     struct enumer e;
-    out->nruns = out->ntables = 0;
+    out->nruns = out->ntables = out->nsums = 0;
     out->descriptors = 0;
     for (struct hv_iso_chunk *c = out->chunks; c; c = c->next)
         c->used = 0;
@@ -263,14 +328,23 @@ int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     e.ctx = ctx;
     e.out = out;
     e.cur = out->chunks;
+    e.summarize = summarize;
+    out->leaf_lsb = g.gbits;
     walk_table(&e, g.base, g.startlevel, 0, g.start_entries);
     free(e.seen);
     return e.oom ? -1 : 0;
 }
 
+int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
+                     struct hv_iso_s2 *out)
+{
+    return enumerate(r, read, ctx, out, false);
+}
+
 void hv_iso_s2_free(struct hv_iso_s2 *s)
 {
     free(s->runs);
+    free(s->sums);
     free(s->tables);
     while (s->chunks) {
         struct hv_iso_chunk *n = s->chunks->next;
@@ -311,6 +385,7 @@ struct hv_iso {
     const struct hv_plat_owner *hint; /* the region the last checked run was in */
     uint8_t *tmp;
     size_t tmp_cap;
+    struct hv_iso_s2 xs; /* a summarised table decoded exactly (runs only) */
     struct hv_iso_stats st;
 };
 
@@ -395,6 +470,7 @@ void hv_iso_destroy(struct hv_iso *iso)
         return;
     for (int i = 0; i < NCACHE; i++)
         drop(&iso->c[i]);
+    hv_iso_s2_free(&iso->xs);
     free(iso->tmp);
     free(iso);
 }
@@ -499,6 +575,72 @@ static void check_tables(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_
                                      .table_vmid = t[i].vmid};
         report(iso, &v);
     }
+}
+
+/* Does the region holding lo hold all of [lo, hi), and may VM vmid map it? */
+static bool range_allowed(struct hv_iso *iso, uint32_t vmid, uint64_t lo, uint64_t hi)
+{
+    const struct hv_plat_owner *h = iso->hint;
+    if (!(h && lo >= h->base && lo - h->base < h->size)) {
+        h = NULL;
+        for (unsigned i = 0; i < iso->nowners && !h; i++)
+            if (lo >= iso->owners[i].base && lo - iso->owners[i].base < iso->owners[i].size)
+                h = &iso->owners[i];
+        if (!h)
+            return false;
+        iso->hint = h;
+    }
+    return hi - h->base <= h->size && hv_owner_allows(h, vmid);
+}
+
+/* Does any page of t[0..n) (sorted by pa) overlap [lo, hi)? */
+static bool tables_overlap(const struct tpage *t, size_t n, uint64_t lo, uint64_t hi)
+{
+    if (n == 0 || hi <= t[0].pa || lo >= t[n - 1].pa + t[n - 1].size + HV_ISO_MAX_TABLE_BYTES)
+        return false;
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (t[mid].pa + t[mid].size <= lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    for (size_t i = a; i < n && t[i].pa < hi; i++)
+        if (t[i].pa + t[i].size > lo)
+            return true;
+    return false;
+}
+
+/* Decode the summarised table exactly into iso->xs.runs. */
+static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct hv_iso_sum *sm)
+{
+    const struct hv_iso_table *t = &s2->tables[sm->table];
+    struct enumer x;
+    memset(&x, 0, sizeof(x));
+    x.out = &iso->xs;
+    iso->xs.nruns = 0;
+    decode_table(&x, t->bytes, FINAL_LEVEL, s2->leaf_lsb, sm->ipa, (unsigned)(t->size / 8));
+    return !x.oom;
+}
+
+/* A summarised table of the VM being entered: ownership and table pages as
+ * for its runs. The summary range answers when it is clean; otherwise the
+ * table is decoded and its runs checked exactly, as without the summary. */
+static bool check_sum(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_s2 *s2,
+                      const struct hv_iso_sum *sm, const struct tpage *t, size_t n)
+{
+    if (range_allowed(iso, vmid, sm->lo, sm->hi) &&
+        !((sm->perms & HV_MMU_W) && tables_overlap(t, n, sm->lo, sm->hi)))
+        return true;
+    iso->st.expanded++;
+    if (!expand(iso, s2, sm))
+        return false;
+    for (size_t i = 0; i < iso->xs.nruns; i++) {
+        check_owners(iso, vmid, &iso->xs.runs[i]);
+        check_tables(iso, vmid, &iso->xs.runs[i], t, n);
+    }
+    return true;
 }
 
 static int cmp_tpage(const void *a, const void *b)
@@ -619,7 +761,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     }
     uint64_t before = iso->st.violations;
     unwatch_tables(e);
-    if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2)) {
+    if (enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2, true)) {
         drop(e);
         return -1;
     }
@@ -644,10 +786,13 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
         return -1;
     }
     /* This VM: ownership, and writable table pages of any known stage 2. */
+    bool ok = true;
     for (size_t i = 0; i < e->s2.nruns; i++) {
         check_owners(iso, vmid, &e->s2.runs[i]);
         check_tables(iso, vmid, &e->s2.runs[i], all, nall);
     }
+    for (size_t i = 0; i < e->s2.nsums && ok; i++)
+        ok = check_sum(iso, vmid, &e->s2, &e->s2.sums[i], all, nall);
     /* The other known VMs: can they write this stage 2's tables? */
     for (int k = 0; k < NCACHE; k++) {
         const struct cache_ent *o = &iso->c[k];
@@ -658,8 +803,21 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
             continue;
         for (size_t i = 0; i < o->s2.nruns; i++)
             check_tables(iso, o->vmid, &o->s2.runs[i], mine, nmine);
+        for (size_t i = 0; i < o->s2.nsums && ok; i++) {
+            const struct hv_iso_sum *sm = &o->s2.sums[i];
+            if (!(sm->perms & HV_MMU_W) || !tables_overlap(mine, nmine, sm->lo, sm->hi))
+                continue;
+            iso->st.expanded++;
+            ok = expand(iso, &o->s2, sm);
+            for (size_t j = 0; ok && j < iso->xs.nruns; j++)
+                check_tables(iso, o->vmid, &iso->xs.runs[j], mine, nmine);
+        }
     }
     free(all);
     free(mine);
+    if (!ok) {
+        drop(e);
+        return -1;
+    }
     return (int)(iso->st.violations - before);
 }

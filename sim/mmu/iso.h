@@ -87,12 +87,27 @@ struct hv_iso_table {
 
 struct hv_iso_chunk; /* storage for the tables' contents */
 
+/* The checker's summary of one final-level table whose descriptors all map
+ * (valid, AF = 1, some permission) with identical attributes and differ
+ * only in their output addresses: the pages lie somewhere in [lo, hi).
+ * When that whole range is allowed to the VM (and holds no table page, if
+ * writable) every page is; otherwise the table is decoded exactly again
+ * (from tables[table].bytes) and its runs checked one by one. */
+struct hv_iso_sum {
+    uint64_t ipa, lo, hi; /* ipa: the table's first IPA */
+    uint32_t table;       /* index in hv_iso_s2.tables */
+    uint8_t perms;
+};
+
 /* Everything one stage 2 maps. */
 struct hv_iso_s2 {
     struct hv_iso_run *runs;
     size_t nruns, cap_runs;
     struct hv_iso_table *tables;
     size_t ntables, cap_tables;
+    struct hv_iso_sum *sums; /* the checker's summarised tables (not runs) */
+    size_t nsums, cap_sums;
+    unsigned leaf_lsb;           /* log2 of the granule: what a final-level descriptor maps */
     struct hv_iso_chunk *chunks; /* reused by the next enumeration */
     uint64_t descriptors;        /* descriptors read */
     bool truncated;              /* stopped at HV_ISO_MAX_DESCRIPTORS */
@@ -136,6 +151,7 @@ struct hv_iso_stats {
     uint64_t descriptors; /* descriptors read by enumerations */
     uint64_t violations;  /* found (reported or not) */
     uint64_t suppressed;  /* found but over max_reports */
+    uint64_t expanded;    /* summarised tables decoded exactly (not clean) */
 };
 void hv_iso_get_stats(const struct hv_iso *iso, struct hv_iso_stats *st);
 
