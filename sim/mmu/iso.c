@@ -42,6 +42,7 @@ struct seen {
 struct enumer {
     const struct hv_mmu_s2_geom *g;
     hv_iso_read_fn read;
+    hv_iso_map_fn map; /* optional: tables read in place, not copied */
     void *ctx;
     struct hv_iso_s2 *out;
     struct hv_iso_chunk *cur; /* the chunk being filled */
@@ -220,8 +221,8 @@ static void decode_table(struct enumer *e, const uint8_t *buf, int level, unsign
  * descriptor has bits[1:0] = 0b11 and AF set, and all agree on every bit
  * outside the output address, they are all page mappings with the same
  * permissions, and ordering them as integers orders their output
- * addresses. Returns false (decode exactly) otherwise, or when the pages
- * are one contiguous run (cheaper as a run: it merges with its neighbours). */
+ * addresses. Returns false (decode exactly) otherwise. A linear table
+ * (one contiguous run) is summarised too: its range is then exact. */
 static bool summarize(struct enumer *e, const uint8_t *buf, unsigned lsb, uint64_t ipa_base,
                       unsigned n, uint32_t table)
 {
@@ -249,11 +250,6 @@ static bool summarize(struct enumer *e, const uint8_t *buf, unsigned lsb, uint64
     if (p == 0)
         return false;
     uint64_t lo = mn & oa_bits, hi = (mx & oa_bits) + size;
-    if (hi - lo == (uint64_t)n * size && d[0] == mn && d[n - 1] == mx) {
-        /* Maybe a linear run: let the exact decoder merge it (one compare
-         * a descriptor). */
-        return false;
-    }
     struct hv_iso_s2 *o = e->out;
     if (!grow((void **)&o->sums, &o->cap_sums, o->nsums + 1, sizeof(*o->sums))) {
         e->oom = true;
@@ -284,22 +280,30 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
         if (!o->tables[known].readable)
             return;
     } else {
-        uint8_t *nb;
+        const uint8_t *host = e->map ? e->map(e->ctx, table, bytes) : NULL;
+        uint8_t *nb = NULL;
         if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
-            !(nb = chunk_alloc(o, &e->cur, bytes)) ||
+            (!host && !(nb = chunk_alloc(o, &e->cur, bytes))) ||
             !seen_add(e, table, (uint32_t)bytes, (uint32_t)o->ntables)) {
             e->oom = true;
             return;
         }
-        bool ok = e->read(e->ctx, table, nb, bytes) == 0;
-        /* An unreadable table: every walk through it aborts, nothing is
-         * mapped. Kept as zeros, as the change check reads it. */
-        if (!ok)
-            memset(nb, 0, bytes);
-        o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, nb, ok};
-        if (!ok)
-            return;
-        buf = nb;
+        if (host) {
+            /* Plain RAM: decoded where it lies; the checker watches it or
+             * copies it afterwards (watch_tables), before anything runs. */
+            o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, host, true, true};
+            buf = host;
+        } else {
+            bool ok = e->read(e->ctx, table, nb, bytes) == 0;
+            /* An unreadable table: every walk through it aborts, nothing is
+             * mapped. Kept as zeros, as the change check reads it. */
+            if (!ok)
+                memset(nb, 0, bytes);
+            o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, nb, ok, false};
+            if (!ok)
+                return;
+            buf = nb;
+        }
     }
     o->descriptors += n;
 
@@ -310,7 +314,7 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
     decode_table(e, buf, level, lsb, ipa_base, n);
 }
 
-static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
+static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, hv_iso_map_fn map, void *ctx,
                      struct hv_iso_s2 *out, bool summarize)
 {
     struct hv_mmu_s2_geom g;
@@ -325,6 +329,7 @@ static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     memset(&e, 0, sizeof(e));
     e.g = &g;
     e.read = read;
+    e.map = map;
     e.ctx = ctx;
     e.out = out;
     e.cur = out->chunks;
@@ -338,7 +343,7 @@ static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
 int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
                      struct hv_iso_s2 *out)
 {
-    return enumerate(r, read, ctx, out, false);
+    return enumerate(r, read, NULL, ctx, out, false);
 }
 
 void hv_iso_s2_free(struct hv_iso_s2 *s)
@@ -364,8 +369,12 @@ struct cache_ent {
     uint64_t last_use;
     struct hv_iso_s2 s2;
     /* Write-watch handles (common/wwatch.h) of s2.tables[i], or -1 where
-     * the page is compared byte by byte; NULL when nothing is watched. */
+     * the page is compared byte by byte; NULL when nothing is watched.
+     * woff[i]: the table's offset in its watch; snap: the watches'
+     * snapshot buffers. */
     int *ww;
+    size_t *woff;
+    uint8_t *snap;
 };
 
 /* A table page of some cached stage 2, for the writable-table check. */
@@ -421,24 +430,36 @@ static void unwatch_tables(struct cache_ent *e)
         if (e->ww[i] >= 0 && (i == 0 || e->ww[i - 1] != e->ww[i]))
             hv_ww_unwatch(e->ww[i]);
     free(e->ww);
+    free(e->woff);
+    free(e->snap);
     e->ww = NULL;
+    e->woff = NULL;
+    e->snap = NULL;
 }
 
-/* Watch the host pages of the entry's tables, so that a later entry only
- * compares the bytes of pages written since. Tables that follow each other
- * in host memory share one watch (one mprotect, one flag to test): a
- * hypervisor's page allocator usually hands them out in a row. Without a
- * host mapping or a usable watch, a table's handle stays -1 and its bytes
- * are compared on every entry. */
-static void watch_tables(struct hv_iso *iso, struct cache_ent *e)
+/* Right after an enumeration (nothing has run since): watch the host pages
+ * of the entry's tables, so that a later entry only compares the bytes of
+ * pages written since. Tables that follow each other in host memory share
+ * one watch (one mprotect, one flag to test): a hypervisor's page allocator
+ * usually hands them out in a row. A watched table is not copied: the watch
+ * keeps a page's bytes when it is first written (hv_ww_watch_snap), into a
+ * buffer that is not touched until then. A table read in place that cannot
+ * be watched (no usable watch, a start table smaller than a host page) is
+ * copied now, and compared on every entry. False when out of memory. */
+static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
 {
-    if (!iso->cfg.map || iso->cfg.no_watch || !e->s2.ntables || hv_ww_init())
-        return;
     size_t n = e->s2.ntables;
-    e->ww = malloc(n * sizeof(*e->ww));
-    if (!e->ww)
-        return;
-    for (size_t i = 0; i < n;) {
+    if (n && iso->cfg.map && !iso->cfg.no_watch && hv_ww_init() == 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += e->s2.tables[i].size;
+        e->ww = malloc(n * sizeof(*e->ww));
+        e->woff = malloc(n * sizeof(*e->woff));
+        e->snap = malloc(total);
+        if (!e->ww || !e->woff || !e->snap)
+            unwatch_tables(e); /* frees them: no watch, copies below */
+    }
+    for (size_t i = 0, soff = 0; e->ww && i < n;) {
         const struct hv_iso_table *t = &e->s2.tables[i];
         const uint8_t *host = iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size);
         size_t j = i + 1, len = t->size;
@@ -450,11 +471,45 @@ static void watch_tables(struct hv_iso *iso, struct cache_ent *e)
             len += u->size;
             j++;
         }
-        int h = host ? hv_ww_watch((void *)(uintptr_t)host, len) : -1;
-        for (size_t k = i; k < j; k++)
+        int h = host ? hv_ww_watch_snap((void *)(uintptr_t)host, len, e->snap + soff) : -1;
+        for (size_t k = i; k < j; k++) {
             e->ww[k] = h;
+            e->woff[k] = (size_t)(e->s2.tables[k].pa - t->pa);
+        }
+        soff += len;
         i = j;
     }
+    struct hv_iso_chunk *cur = e->s2.chunks;
+    for (size_t i = 0; i < n; i++) {
+        struct hv_iso_table *t = &e->s2.tables[i];
+        if (!t->inplace || (e->ww && e->ww[i] >= 0))
+            continue;
+        uint8_t *copy = chunk_alloc(&e->s2, &cur, t->size);
+        if (!copy)
+            return false;
+        memcpy(copy, t->bytes, t->size);
+        t->bytes = copy;
+        t->inplace = false;
+    }
+    return true;
+}
+
+/* The bytes of table i as they were enumerated: the copy, or for a watched
+ * table the live bytes with each page written since replaced by the
+ * watch's snapshot of it (in iso->tmp). NULL when out of memory. */
+static const uint8_t *table_before(struct hv_iso *iso, const struct cache_ent *e, size_t i)
+{
+    const struct hv_iso_table *t = &e->s2.tables[i];
+    if (!e->ww || e->ww[i] < 0 || !hv_ww_dirty(e->ww[i]))
+        return t->bytes;
+    if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
+        return NULL;
+    for (uint64_t o = 0; o < t->size; o += 4096) {
+        size_t len = t->size - o < 4096 ? (size_t)(t->size - o) : 4096;
+        const void *b = hv_ww_page_before(e->ww[i], e->woff[i] + (size_t)o);
+        memcpy(iso->tmp + o, b ? b : t->bytes + o, len);
+    }
+    return iso->tmp;
 }
 
 static void drop(struct cache_ent *e)
@@ -613,14 +668,17 @@ static bool tables_overlap(const struct tpage *t, size_t n, uint64_t lo, uint64_
 }
 
 /* Decode the summarised table exactly into iso->xs.runs. */
-static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct hv_iso_sum *sm)
+static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct hv_iso_sum *sm,
+                   const uint8_t *bytes)
 {
     const struct hv_iso_table *t = &s2->tables[sm->table];
     struct enumer x;
+    if (!bytes)
+        return false;
     memset(&x, 0, sizeof(x));
     x.out = &iso->xs;
     iso->xs.nruns = 0;
-    decode_table(&x, t->bytes, FINAL_LEVEL, s2->leaf_lsb, sm->ipa, (unsigned)(t->size / 8));
+    decode_table(&x, bytes, FINAL_LEVEL, s2->leaf_lsb, sm->ipa, (unsigned)(t->size / 8));
     return !x.oom;
 }
 
@@ -634,7 +692,8 @@ static bool check_sum(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_s2 
         !((sm->perms & HV_MMU_W) && tables_overlap(t, n, sm->lo, sm->hi)))
         return true;
     iso->st.expanded++;
-    if (!expand(iso, s2, sm))
+    /* Just enumerated: the bytes are as read (nothing ran since). */
+    if (!expand(iso, s2, sm, s2->tables[sm->table].bytes))
         return false;
     for (size_t i = 0; i < iso->xs.nruns; i++) {
         check_owners(iso, vmid, &iso->xs.runs[i]);
@@ -682,26 +741,29 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
         /* A watch (common/wwatch.h) covers tables i..j-1, contiguous in PA
-         * and host memory. Not written since the last check: unchanged,
-         * without reading a byte. Written: compare the tables on written
-         * pages, then clear and re-protect. A store that put the same bytes
-         * back changes nothing: the answer is the memcmp's. */
+         * and host memory, read in place (t->bytes is the RAM). Not written
+         * since the last check: unchanged, without reading a byte. Written:
+         * compare each written page with the watch's snapshot of it (its
+         * bytes before the first store), then clear and re-protect. A store
+         * that put the same bytes back changes nothing: the answer is the
+         * memcmp's. A range that could not be re-protected has no reliable
+         * marks: enumerate again (which watches anew). */
         if (e->ww && e->ww[i] >= 0) {
             int h = e->ww[i];
             size_t j = i + 1;
             while (j < e->s2.ntables && e->ww[j] == h)
                 j++;
             if (hv_ww_dirty(h)) {
+                if (hv_ww_broken(h))
+                    return false;
                 for (size_t k = i; k < j; k++) {
                     const struct hv_iso_table *u = &e->s2.tables[k];
-                    uint64_t off = u->pa - t->pa;
-                    bool written = false;
-                    for (uint64_t o = 0; o < u->size && !written; o += 4096)
-                        written = hv_ww_page_dirty(h, (size_t)(off + o));
-                    const void *host =
-                        written ? iso->cfg.map(iso->cfg.read_ctx, u->pa, u->size) : NULL;
-                    if (written && (!host || memcmp(host, u->bytes, u->size) != 0))
-                        return false;
+                    for (uint64_t o = 0; o < u->size; o += 4096) {
+                        const void *b = hv_ww_page_before(h, e->woff[k] + (size_t)o);
+                        size_t len = u->size - o < 4096 ? (size_t)(u->size - o) : 4096;
+                        if (b && memcmp(u->bytes + o, b, len) != 0)
+                            return false;
+                    }
                 }
                 hv_ww_clear(h);
             }
@@ -761,7 +823,8 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     }
     uint64_t before = iso->st.violations;
     unwatch_tables(e);
-    if (enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2, true)) {
+    if (enumerate(r, iso->cfg.read, iso->cfg.map, iso->cfg.read_ctx, &e->s2, true) ||
+        !watch_tables(iso, e)) {
         drop(e);
         return -1;
     }
@@ -772,7 +835,6 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     e->pa_bits = r->pa_bits;
     e->vmid = vmid;
     e->last_use = iso->tick;
-    watch_tables(iso, e);
     iso->st.walks++;
     iso->st.descriptors += e->s2.descriptors;
     iso->st.last_truncated = e->s2.truncated;
@@ -808,7 +870,7 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
             if (!(sm->perms & HV_MMU_W) || !tables_overlap(mine, nmine, sm->lo, sm->hi))
                 continue;
             iso->st.expanded++;
-            ok = expand(iso, &o->s2, sm);
+            ok = expand(iso, &o->s2, sm, table_before(iso, o, sm->table));
             for (size_t j = 0; ok && j < iso->xs.nruns; j++)
                 check_tables(iso, o->vmid, &iso->xs.runs[j], mine, nmine);
         }

@@ -83,6 +83,11 @@ struct hv_iso_table {
     uint64_t pa, size;
     const uint8_t *bytes;
     bool readable; /* false: the read failed, bytes are zeros */
+    /* The checker only: bytes point into the RAM itself (hv_iso_map_fn), not
+     * to a copy. Write-watched then (sim/common/wwatch.h), so that the
+     * bytes as enumerated are the live ones, or the watch's snapshot of a
+     * page written since. */
+    bool inplace;
 };
 
 struct hv_iso_chunk; /* storage for the tables' contents */
