@@ -224,10 +224,26 @@ void hv_ww_clear(int h)
     if (!s->dirty)
         return;
     s->dirty = 0;
-    if (s->pages)
-        memset((void *)s->pages, 0, s->len / pagesz);
-    if (mprotect((void *)s->base, s->len, PROT_READ))
-        s->broken = 1;
+    if (!s->pages) {
+        if (mprotect((void *)s->base, s->len, PROT_READ))
+            s->broken = 1;
+        return;
+    }
+    /* The handler made only the written pages writable: re-protect those,
+     * a run of consecutive ones at a time (an mprotect costs per page). */
+    size_t n = s->len / pagesz;
+    for (size_t i = 0; i < n;) {
+        if (!s->pages[i]) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && s->pages[j])
+            s->pages[j++] = 0;
+        if (mprotect((void *)(s->base + i * pagesz), (j - i) * pagesz, PROT_READ))
+            s->broken = 1;
+        i = j;
+    }
 }
 
 bool hv_ww_test_and_clear(int h)

@@ -216,47 +216,87 @@ static void decode_table(struct enumer *e, const uint8_t *buf, int level, unsign
     }
 }
 
-/* The checker's fast path for a final-level table (struct hv_iso_sum):
- * one pass of AND, OR, min and max over the raw descriptors. When every
- * descriptor has bits[1:0] = 0b11 and AF set, and all agree on every bit
- * outside the output address, they are all page mappings with the same
- * permissions, and ordering them as integers orders their output
- * addresses. Returns false (decode exactly) otherwise. A linear table
- * (one contiguous run) is summarised too: its range is then exact. */
+/* AND and OR of n descriptors, with the compiler's vector extension (GCC
+ * and Clang; SSE2 on any x86-64, NEON on AArch64): the loop only loads,
+ * two descriptors a lane, four lanes in flight. */
+typedef uint64_t v2u64 __attribute__((vector_size(16)));
+
+static void and_or(const uint64_t *d, unsigned n, uint64_t *all, uint64_t *any)
+{
+    v2u64 a0 = {~UINT64_C(0), ~UINT64_C(0)}, a1 = a0, a2 = a0, a3 = a0;
+    v2u64 o0 = {0, 0}, o1 = o0, o2 = o0, o3 = o0;
+    unsigned i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v2u64 x0, x1, x2, x3;
+        memcpy(&x0, d + i, 16);
+        memcpy(&x1, d + i + 2, 16);
+        memcpy(&x2, d + i + 4, 16);
+        memcpy(&x3, d + i + 6, 16);
+        a0 &= x0;
+        a1 &= x1;
+        a2 &= x2;
+        a3 &= x3;
+        o0 |= x0;
+        o1 |= x1;
+        o2 |= x2;
+        o3 |= x3;
+    }
+    v2u64 a = a0 & a1 & a2 & a3, o = o0 | o1 | o2 | o3;
+    uint64_t ra = a[0] & a[1], ro = o[0] | o[1];
+    for (; i < n; i++) {
+        ra &= d[i];
+        ro |= d[i];
+    }
+    *all = ra;
+    *any = ro;
+}
+
+/* The checker's fast path for a final-level table (struct hv_iso_sum): one
+ * pass of AND and OR over the raw descriptors. When every descriptor has
+ * bits[1:0] = 0b11 and AF set, and all agree on every bit outside the
+ * output address, they are all page mappings with the same permissions.
+ * Every output address then has all the bits of the AND and none outside
+ * the OR, so it lies in [AND, OR] (a bound, exact for an aligned linear
+ * table or an aligned scattered block; tighten() narrows it to the true
+ * minimum and maximum when the bound alone is not clean). Returns false
+ * (decode exactly) when the descriptors are not uniform. */
 static bool summarize(struct enumer *e, const uint8_t *buf, unsigned lsb, uint64_t ipa_base,
                       unsigned n, uint32_t table)
 {
     const uint64_t *d = (const uint64_t *)(const void *)buf; /* chunk or host page: aligned */
-    uint64_t a0 = ~UINT64_C(0), a1 = ~UINT64_C(0), o0 = 0, o1 = 0;
-    uint64_t mn0 = ~UINT64_C(0), mn1 = ~UINT64_C(0), mx0 = 0, mx1 = 0;
-    for (unsigned i = 0; i + 1 < n; i += 2) {
-        uint64_t x = d[i], y = d[i + 1];
-        a0 &= x;
-        a1 &= y;
-        o0 |= x;
-        o1 |= y;
-        mn0 = x < mn0 ? x : mn0;
-        mn1 = y < mn1 ? y : mn1;
-        mx0 = x > mx0 ? x : mx0;
-        mx1 = y > mx1 ? y : mx1;
-    }
-    uint64_t all = a0 & a1, any = o0 | o1;
-    uint64_t mn = mn0 < mn1 ? mn0 : mn1, mx = mx0 > mx1 ? mx0 : mx1;
+    uint64_t all, any;
+    and_or(d, n, &all, &any);
     const uint64_t size = UINT64_C(1) << lsb;
     const uint64_t oa_bits = OA_MASK & ~lowmask(lsb);
-    if (n < 2 || (n & 1) || (all & 0x403) != 0x403 || ((all ^ any) & ~oa_bits) != 0)
+    if (n == 0 || (all & 0x403) != 0x403 || ((all ^ any) & ~oa_bits) != 0)
         return false;
     uint8_t p = s2_perms(all);
     if (p == 0)
         return false;
-    uint64_t lo = mn & oa_bits, hi = (mx & oa_bits) + size;
     struct hv_iso_s2 *o = e->out;
     if (!grow((void **)&o->sums, &o->cap_sums, o->nsums + 1, sizeof(*o->sums))) {
         e->oom = true;
         return true;
     }
-    o->sums[o->nsums++] = (struct hv_iso_sum){ipa_base, lo, hi, table, p};
+    o->sums[o->nsums++] =
+        (struct hv_iso_sum){ipa_base, all & oa_bits, (any & oa_bits) + size, table, p};
     return true;
+}
+
+/* The least and greatest output address of a summarised table: with the
+ * other bits equal, the integer order of the descriptors is that of their
+ * output addresses. */
+static void tighten(const uint8_t *buf, unsigned n, unsigned lsb, uint64_t *lo, uint64_t *hi)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)buf;
+    uint64_t mn = ~UINT64_C(0), mx = 0;
+    for (unsigned i = 0; i < n; i++) {
+        mn = d[i] < mn ? d[i] : mn;
+        mx = d[i] > mx ? d[i] : mx;
+    }
+    const uint64_t oa_bits = OA_MASK & ~lowmask(lsb);
+    *lo = mn & oa_bits;
+    *hi = (mx & oa_bits) + (UINT64_C(1) << lsb);
 }
 
 /* One table of n descriptors at `table`, translating IPAs from ipa_base, as
@@ -667,6 +707,14 @@ static bool tables_overlap(const struct tpage *t, size_t n, uint64_t lo, uint64_
     return false;
 }
 
+/* May VM vmid map all of [lo, hi) with perms, table pages t[0..n) aside? */
+static bool sum_clean(struct hv_iso *iso, uint32_t vmid, uint8_t perms, uint64_t lo, uint64_t hi,
+                      const struct tpage *t, size_t n)
+{
+    return range_allowed(iso, vmid, lo, hi) &&
+           !((perms & HV_MMU_W) && tables_overlap(t, n, lo, hi));
+}
+
 /* Decode the summarised table exactly into iso->xs.runs. */
 static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct hv_iso_sum *sm,
                    const uint8_t *bytes)
@@ -688,8 +736,12 @@ static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct 
 static bool check_sum(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_s2 *s2,
                       const struct hv_iso_sum *sm, const struct tpage *t, size_t n)
 {
-    if (range_allowed(iso, vmid, sm->lo, sm->hi) &&
-        !((sm->perms & HV_MMU_W) && tables_overlap(t, n, sm->lo, sm->hi)))
+    if (sum_clean(iso, vmid, sm->perms, sm->lo, sm->hi, t, n))
+        return true;
+    const struct hv_iso_table *tb = &s2->tables[sm->table];
+    uint64_t lo, hi;
+    tighten(tb->bytes, (unsigned)(tb->size / 8), s2->leaf_lsb, &lo, &hi);
+    if (sum_clean(iso, vmid, sm->perms, lo, hi, t, n))
         return true;
     iso->st.expanded++;
     /* Just enumerated: the bytes are as read (nothing ran since). */
@@ -869,8 +921,17 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
             const struct hv_iso_sum *sm = &o->s2.sums[i];
             if (!(sm->perms & HV_MMU_W) || !tables_overlap(mine, nmine, sm->lo, sm->hi))
                 continue;
+            const uint8_t *bytes = table_before(iso, o, sm->table);
+            uint64_t lo, hi;
+            if (!bytes) {
+                ok = false;
+                break;
+            }
+            tighten(bytes, (unsigned)(o->s2.tables[sm->table].size / 8), o->s2.leaf_lsb, &lo, &hi);
+            if (!tables_overlap(mine, nmine, lo, hi))
+                continue;
             iso->st.expanded++;
-            ok = expand(iso, &o->s2, sm, table_before(iso, o, sm->table));
+            ok = expand(iso, &o->s2, sm, bytes);
             for (size_t j = 0; ok && j < iso->xs.nruns; j++)
                 check_tables(iso, o->vmid, &iso->xs.runs[j], mine, nmine);
         }

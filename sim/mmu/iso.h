@@ -99,7 +99,7 @@ struct hv_iso_chunk; /* storage for the tables' contents */
  * writable) every page is; otherwise the table is decoded exactly again
  * (from tables[table].bytes) and its runs checked one by one. */
 struct hv_iso_sum {
-    uint64_t ipa, lo, hi; /* ipa: the table's first IPA */
+    uint64_t ipa, lo, hi; /* ipa: the table's first IPA; [lo, hi): a bound */
     uint32_t table;       /* index in hv_iso_s2.tables */
     uint8_t perms;
 };
