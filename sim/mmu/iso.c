@@ -413,8 +413,11 @@ struct cache_ent {
      * woff[i]: the table's offset in its watch; snap: the watches'
      * snapshot buffers. */
     int *ww;
-    size_t *woff;
+    size_t *woff, *wend; /* wend[i], i first of a watch: one past its last */
     uint8_t *snap;
+    /* hv_ww_faults() when the watches were last known clean: no write
+     * fault since means no watch of this entry was written. */
+    unsigned long faults_seen;
 };
 
 /* A table page of some cached stage 2, for the writable-table check. */
@@ -471,9 +474,11 @@ static void unwatch_tables(struct cache_ent *e)
             hv_ww_unwatch(e->ww[i]);
     free(e->ww);
     free(e->woff);
+    free(e->wend);
     free(e->snap);
     e->ww = NULL;
     e->woff = NULL;
+    e->wend = NULL;
     e->snap = NULL;
 }
 
@@ -495,8 +500,9 @@ static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
             total += e->s2.tables[i].size;
         e->ww = malloc(n * sizeof(*e->ww));
         e->woff = malloc(n * sizeof(*e->woff));
+        e->wend = malloc(n * sizeof(*e->wend));
         e->snap = malloc(total);
-        if (!e->ww || !e->woff || !e->snap)
+        if (!e->ww || !e->woff || !e->wend || !e->snap)
             unwatch_tables(e); /* frees them: no watch, copies below */
     }
     for (size_t i = 0, soff = 0; e->ww && i < n;) {
@@ -516,6 +522,7 @@ static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
             e->ww[k] = h;
             e->woff[k] = (size_t)(e->s2.tables[k].pa - t->pa);
         }
+        e->wend[i] = j;
         soff += len;
         i = j;
     }
@@ -531,6 +538,7 @@ static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
         t->bytes = copy;
         t->inplace = false;
     }
+    e->faults_seen = hv_ww_faults();
     return true;
 }
 
@@ -788,8 +796,13 @@ static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only,
 }
 
 /* Do the table pages still hold what they held at enumeration? */
-static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
+static bool unchanged(struct hv_iso *iso, struct cache_ent *e)
 {
+    /* No write fault anywhere since this entry's watches were last clean:
+     * none of them is dirty (a watch that could not be re-protected is
+     * never kept, below), so only unwatched tables need a look. */
+    unsigned long faults = hv_ww_faults();
+    bool quiet = faults == e->faults_seen;
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
         /* A watch (common/wwatch.h) covers tables i..j-1, contiguous in PA
@@ -802,10 +815,8 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
          * marks: enumerate again (which watches anew). */
         if (e->ww && e->ww[i] >= 0) {
             int h = e->ww[i];
-            size_t j = i + 1;
-            while (j < e->s2.ntables && e->ww[j] == h)
-                j++;
-            if (hv_ww_dirty(h)) {
+            size_t j = e->wend[i];
+            if (!quiet && hv_ww_dirty(h)) {
                 if (hv_ww_broken(h))
                     return false;
                 for (size_t k = i; k < j; k++) {
@@ -818,6 +829,8 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
                     }
                 }
                 hv_ww_clear(h);
+                if (hv_ww_broken(h))
+                    return false; /* not re-protected: enumerate and watch anew */
             }
             i = j - 1;
             continue;
@@ -833,6 +846,7 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
         if (memcmp(host, t->bytes, t->size) != 0)
             return false;
     }
+    e->faults_seen = faults;
     return true;
 }
 
