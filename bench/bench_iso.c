@@ -373,7 +373,7 @@ int main(int argc, char **argv)
         double cost = cfg[k].first + (cfg[k].n > 1 ? cfg[k].n - 1 : 0) * hit;
         double ratio = cost / cfg[k].run;
         worst = ratio > worst ? ratio : worst;
-        printf("ISO_RATIO %-12s %-9s RUN_MS %8.3f VM_ENTRIES %5u FIRST_MS %.3f HIT_MS %.4f "
+        printf("ISO_RATIO %-12s %-9s RUN_MS %8.3f VM_ENTRIES %5u FIRST_MS %.3f HIT_MS %.6f "
                "CHECK_MS %.3f RATIO %.4f\n",
                cfg[k].demo, cfg[k].map, cfg[k].run * 1e3, cfg[k].n, cfg[k].first * 1e3, hit * 1e3,
                cost * 1e3, ratio);
