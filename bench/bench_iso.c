@@ -341,12 +341,12 @@ int main(int argc, char **argv)
     double hyp_hits = (hentries > 1 ? hentries - 1 : 0) * hit;
     double hyp_hits_memcmp = (hentries > 1 ? hentries - 1 : 0) * hit_memcmp;
     printf("ISO DEMO_MS %.3f DEMO_PROCESS_MS %.3f VM_ENTRIES %u WALK_CONTIG_MS %.3f "
-           "WALK_SCATTER_MS %.3f REWALK_SCATTER_MS %.3f HIT_MS %.4f RATIO_CONTIG %.4f "
+           "WALK_SCATTER_MS %.3f REWALK_SCATTER_MS %.3f HIT_MS %.6f RATIO_CONTIG %.4f "
            "RATIO_SCATTER %.4f RATIO_CONTIG_PROCESS %.4f RATIO_SCATTER_PROCESS %.4f\n",
            demo * 1e3, demo_proc * 1e3, entries, walk_contig * 1e3, walk_scatter * 1e3,
            rewalk * 1e3, hit * 1e3, (walk_contig + hits) / demo, (walk_scatter + hits) / demo,
            (walk_contig + hits) / demo_proc, (walk_scatter + hits) / demo_proc);
-    printf("ISO_WATCH HIT_MEMCMP_MS %.4f HIT_WATCH_MS %.4f WRITE_HIT_MS %.4f RATIO_SCATTER_MEMCMP "
+    printf("ISO_WATCH HIT_MEMCMP_MS %.4f HIT_WATCH_MS %.6f WRITE_HIT_MS %.4f RATIO_SCATTER_MEMCMP "
            "%.4f "
            "HYP_MS %.3f HYP_VM_ENTRIES %u HYP_RATIO_SCATTER_MEMCMP %.4f HYP_RATIO_SCATTER %.4f "
            "HYP_RATIO_CONTIG %.4f\n",

@@ -14,13 +14,17 @@
  *   - entering EL1/EL0 with stage 2 off (HCR_EL2.VM = 0) gives the VM every
  *     PA (HV_ISO_NO_STAGE2).
  *
- * Cost: the result is cached per (VTTBR_EL2, VTCR_EL2). A VM entry with a
- * cached stage 2 compares the table pages with the copy taken at the last
- * enumeration (memcmp of the table bytes: 8 bytes per 4 KiB page mapped
- * with 4K pages, 1/512 of the mapped size) and re-enumerates only if they
- * changed or a TLB invalidation of stage 2 (TLBI IPAS2*, VMALLS12E1*,
- * ALLE1*) came since. Enumeration reads each descriptor once: linear in the
- * number of descriptors.
+ * Cost: the result is cached per (VTTBR_EL2, VTCR_EL2). With a host mapping
+ * of RAM (hv_iso_map_fn) the tables are read in place and write-watched
+ * (common/wwatch.h): a VM entry with a cached stage 2 costs a counter
+ * compare when nothing was written, and a compare of the written pages
+ * with their snapshot otherwise; without one, the tables are copied and
+ * compared on every entry. It re-enumerates only if they changed or a TLB
+ * invalidation of stage 2 (TLBI IPAS2*, VMALLS12E1*, ALLE1*) came since.
+ * Enumeration reads each descriptor once: linear in the number of
+ * descriptors; a final-level table of uniform page descriptors is checked
+ * as a whole from the AND and OR of its descriptors (struct hv_iso_sum),
+ * and decoded page by page only when that bound is not clean.
  *
  * Pure logic: memory comes through a read callback, violations leave
  * through a report callback; no Unicorn, no printing.
