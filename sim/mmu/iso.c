@@ -301,8 +301,10 @@ static void tighten(const uint8_t *buf, unsigned n, unsigned lsb, uint64_t *lo, 
 
 /* One table of n descriptors at `table`, translating IPAs from ipa_base, as
  * AArch64.S2Walk reads them; recursion depth is at most 4 (levels only
- * increase), whatever the tables hold. The table's bytes are copied into a
- * chunk: what the loop decodes, and what later VM entries compare with. */
+ * increase), whatever the tables hold. The table's bytes are read in place
+ * when e->map gives a host pointer (the checker then watches or copies
+ * them), else copied into a chunk: what the loop decodes, and what later
+ * VM entries compare with. */
 static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n)
 {
     const struct hv_mmu_s2_geom *g = e->g;
@@ -502,8 +504,16 @@ static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
         e->woff = malloc(n * sizeof(*e->woff));
         e->wend = malloc(n * sizeof(*e->wend));
         e->snap = malloc(total);
-        if (!e->ww || !e->woff || !e->wend || !e->snap)
-            unwatch_tables(e); /* frees them: no watch, copies below */
+        if (!e->ww || !e->woff || !e->wend || !e->snap) {
+            /* No watch (nothing watched yet): the tables are copied below. */
+            free(e->ww);
+            free(e->woff);
+            free(e->wend);
+            free(e->snap);
+            e->ww = NULL;
+            e->woff = e->wend = NULL;
+            e->snap = NULL;
+        }
     }
     for (size_t i = 0, soff = 0; e->ww && i < n;) {
         const struct hv_iso_table *t = &e->s2.tables[i];

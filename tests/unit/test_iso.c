@@ -756,6 +756,73 @@ START_TEST(test_other_vm_summary_as_checked)
 }
 END_TEST
 
+/* A linear table whose PAs start off a 2 MiB boundary: the AND/OR bound
+ * of its descriptors, [0x40000000, 0x403ff000], reaches past the region
+ * the VM owns; their true least and greatest PAs do not: clean, without a
+ * page-by-page decode. One page more, past the region, is found. */
+START_TEST(test_summary_bound_tightened)
+{
+    for (int extra = 0; extra < 2; extra++) {
+        struct got g;
+        struct hv_iso_stats st;
+        memset(mem, 0, sizeof(mem));
+        const uint64_t base = 0x80001000ull; /* outside the buffer: ownership only */
+        put(L1, L2 | TABLE);
+        put(L2, L3 | TABLE);
+        for (unsigned e = 0; e < 512; e++)
+            put(L3 + 8 * e, (base + 0x1000ull * e) | BIG_PAGE);
+        if (extra)
+            put(L3 + 8 * 511, (base + 0x1000ull * 512) | BIG_PAGE);
+        struct hv_plat_owner o[] = {
+            own("vm1", base, 511 * 0x1000ull + (extra ? 0 : 0x1000), HV_OWNER_VM, 1)};
+        struct hv_iso *iso = make_mapped(&g, o, 1, false);
+        struct hv_mmu_regs r = regs(L1 | (1ull << 48), VTCR_4K);
+        ck_assert_int_eq(hv_iso_enter(iso, &r), extra);
+        hv_iso_get_stats(iso, &st);
+        ck_assert_uint_eq(st.expanded, extra);
+        if (extra) {
+            ck_assert_uint_eq(g.v[0].ipa, 511 * 0x1000ull);
+            ck_assert_uint_eq(g.v[0].pa, base + 512 * 0x1000ull);
+            ck_assert_uint_eq(g.v[0].size, 0x1000);
+        }
+        hv_iso_destroy(iso);
+    }
+}
+END_TEST
+
+/* Two watched stage 2s: a store into VM 2's tables is a write fault, so
+ * VM 1's next entry looks at its own watches (clean: still a hit) and VM
+ * 2's finds the change. */
+START_TEST(test_fault_elsewhere_keeps_hit)
+{
+    struct got g;
+    struct hv_iso_stats st;
+    build_basic();
+    uint64_t l1b = MEM_BASE + (7ull << 20), l2b = l1b + 0x1000, l3b = l1b + 0x2000;
+    put(l1b, l2b | TABLE);
+    put(l2b, l3b | TABLE);
+    put(l3b, 0x40600000ull | BIG_PAGE);
+    struct hv_plat_owner o[] = {own("all", MEM_BASE, MEM_SIZE, HV_OWNER_SHARED, 0)};
+    struct hv_iso *iso = make_mapped(&g, o, 1, true);
+    struct hv_mmu_regs r1 = regs(L1 | (1ull << 48), VTCR_4K);
+    struct hv_mmu_regs r2 = regs(l1b | (2ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 0);
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 0);
+    ck_assert_int_eq(hv_ww_init(), 0);
+    unsigned long f0 = hv_ww_faults();
+    put(l3b + 8, 0x80000000ull | BIG_PAGE); /* VM 2 now maps foreign memory */
+    ck_assert_uint_eq(hv_ww_faults(), f0 + 1);
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 0);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 2);
+    ck_assert_uint_eq(st.hits, 1);
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 1);
+    ck_assert_uint_eq(g.v[0].vmid, 2);
+    ck_assert_uint_eq(g.v[0].pa, 0x80000000ull);
+    hv_iso_destroy(iso);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iso");
@@ -776,6 +843,8 @@ int main(void)
     tcase_add_test(tc, test_enumerate_is_bounded);
     tcase_add_test(tc, test_vmid_width);
     tcase_add_test(tc, test_other_vm_summary_as_checked);
+    tcase_add_test(tc, test_summary_bound_tightened);
+    tcase_add_test(tc, test_fault_elsewhere_keeps_hit);
     suite_add_tcase(s, tc);
     /* 1 GiB in 4 KiB pages: 262,144 descriptors a check, under the
      * sanitizers on a shared machine. */
