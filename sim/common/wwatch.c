@@ -20,6 +20,7 @@ struct ww_slot {
     volatile sig_atomic_t dirty;
     volatile sig_atomic_t broken;  /* could not be re-protected */
     volatile unsigned char *pages; /* a mark per written page, or NULL */
+    unsigned char *snap;           /* hv_ww_watch_snap: the pages before their first write */
     uintptr_t base;
     size_t len;
 };
@@ -46,8 +47,14 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
         for (size_t i = 0; i < nslots_used; i++) {
             struct ww_slot *s = &slots[i];
             if (s->active && a >= s->base && a - s->base < s->len) {
+                size_t pg = (a - s->base) / pagesz;
+                /* The page is still read-only here: its bytes are those of
+                 * the last clear. Keep them before the store lands (memcpy
+                 * is async-signal-safe, POSIX.1-2017 2.4.3). */
+                if (s->pages && !s->pages[pg] && s->snap)
+                    memcpy(s->snap + pg * pagesz, (const void *)(s->base + pg * pagesz), pagesz);
                 if (s->pages)
-                    s->pages[(a - s->base) / pagesz] = 1;
+                    s->pages[pg] = 1;
                 s->dirty = 1;
                 ours = true;
             }
@@ -114,6 +121,11 @@ static bool reinstall(void)
 
 int hv_ww_watch(void *p, size_t len)
 {
+    return hv_ww_watch_snap(p, len, NULL);
+}
+
+int hv_ww_watch_snap(void *p, size_t len, void *snap)
+{
     if (hv_ww_init() || !len || ((uintptr_t)p | len) & (pagesz - 1) || !reinstall())
         return -1;
     size_t i = 0;
@@ -127,6 +139,9 @@ int hv_ww_watch(void *p, size_t len)
     s->dirty = 0;
     s->broken = 0;
     s->pages = calloc(len / pagesz, 1); /* NULL: every page reads as written */
+    if (snap && !s->pages)
+        return -1; /* a snapshot needs the marks: when to take it */
+    s->snap = snap;
     if (i == nslots_used)
         nslots_used++;
     s->active = 1;
@@ -147,6 +162,7 @@ void hv_ww_unwatch(int h)
     s->active = 0;
     free((void *)s->pages);
     s->pages = NULL;
+    s->snap = NULL;
     /* Restore write access, except where another active watch still needs
      * a page read-only (two cached stage 2s sharing a table): then page by
      * page. */
@@ -175,6 +191,21 @@ bool hv_ww_dirty(int h)
     return slots[h].dirty || slots[h].broken;
 }
 
+const void *hv_ww_page_before(int h, size_t off)
+{
+    if (h < 0 || (size_t)h >= nslots_used || !slots[h].active)
+        return NULL;
+    const struct ww_slot *s = &slots[h];
+    if (s->broken || !s->snap || !s->pages || off >= s->len || !s->pages[off / pagesz])
+        return NULL;
+    return s->snap + off;
+}
+
+bool hv_ww_broken(int h)
+{
+    return h < 0 || (size_t)h >= nslots_used || !slots[h].active || slots[h].broken;
+}
+
 bool hv_ww_page_dirty(int h, size_t off)
 {
     if (h < 0 || (size_t)h >= nslots_used || !slots[h].active)
@@ -193,10 +224,26 @@ void hv_ww_clear(int h)
     if (!s->dirty)
         return;
     s->dirty = 0;
-    if (s->pages)
-        memset((void *)s->pages, 0, s->len / pagesz);
-    if (mprotect((void *)s->base, s->len, PROT_READ))
-        s->broken = 1;
+    if (!s->pages) {
+        if (mprotect((void *)s->base, s->len, PROT_READ))
+            s->broken = 1;
+        return;
+    }
+    /* The handler made only the written pages writable: re-protect those,
+     * a run of consecutive ones at a time (an mprotect costs per page). */
+    size_t n = s->len / pagesz;
+    for (size_t i = 0; i < n;) {
+        if (!s->pages[i]) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && s->pages[j])
+            s->pages[j++] = 0;
+        if (mprotect((void *)(s->base + i * pagesz), (j - i) * pagesz, PROT_READ))
+            s->broken = 1;
+        i = j;
+    }
 }
 
 bool hv_ww_test_and_clear(int h)

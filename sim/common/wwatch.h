@@ -33,6 +33,21 @@ int hv_ww_init(void);
  * Returns a handle >= 0, or -1 (not watched: compare the bytes instead). */
 int hv_ww_watch(void *p, size_t len);
 
+/* The same, keeping a copy of each page as it was before its first store
+ * since the last clear: the handler copies the page into snap (len bytes,
+ * owned by the caller, untouched until a page is written) before making it
+ * writable. A cached result can then be checked against the written pages
+ * only, without a copy taken up front. -1 also when the per-page marks
+ * cannot be allocated. */
+int hv_ww_watch_snap(void *p, size_t len, void *snap);
+/* The bytes of the page holding byte `off` as they were before its first
+ * store since the last clear (pointer to byte `off` in the snapshot), or
+ * NULL when the page was not written (its bytes are the live ones) or no
+ * snapshot is known (no snap, broken range, bad handle). */
+const void *hv_ww_page_before(int h, size_t off);
+/* Could the range not be re-protected (or is h not an active watch)? Then
+ * neither marks nor snapshots can be trusted. */
+bool hv_ww_broken(int h);
 /* Stop watching; the pages become writable again unless another active
  * watch covers them. h < 0 is ignored. */
 void hv_ww_unwatch(int h);

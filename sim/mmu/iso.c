@@ -42,12 +42,14 @@ struct seen {
 struct enumer {
     const struct hv_mmu_s2_geom *g;
     hv_iso_read_fn read;
+    hv_iso_map_fn map; /* optional: tables read in place, not copied */
     void *ctx;
     struct hv_iso_s2 *out;
     struct hv_iso_chunk *cur; /* the chunk being filled */
     struct seen *seen;
     size_t nseen, cap_seen; /* cap_seen: a power of two */
     bool oom;
+    bool summarize; /* final-level tables may become struct hv_iso_sum */
 };
 
 static size_t seen_slot(const struct enumer *e, uint64_t pa, uint32_t bytes)
@@ -145,28 +147,164 @@ static uint8_t s2_perms(uint64_t d)
                      ((d >> 54) & 1 ? 0 : HV_MMU_X));
 }
 
-static void add_run(struct enumer *e, uint64_t ipa, uint64_t pa, uint64_t size, uint8_t perms)
+static bool add_run(struct hv_iso_s2 *o, uint64_t ipa, uint64_t pa, uint64_t size, uint8_t perms)
 {
-    struct hv_iso_s2 *o = e->out;
     if (o->nruns) {
         struct hv_iso_run *r = &o->runs[o->nruns - 1];
         if (r->ipa + r->size == ipa && r->pa + r->size == pa && r->perms == perms) {
             r->size += size;
-            return;
+            return true;
         }
     }
     if (!grow((void **)&o->runs, &o->cap_runs, o->nruns < 1024 ? 1024 : o->nruns + 1,
-              sizeof(*o->runs))) {
-        e->oom = true;
-        return;
-    }
+              sizeof(*o->runs)))
+        return false;
     o->runs[o->nruns++] = (struct hv_iso_run){ipa, pa, size, perms};
+    return true;
+}
+
+static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n);
+
+/* Decode the n descriptors of one table at `level` (each maps 2^lsb bytes
+ * from ipa_base on) into e->out's runs, descending into next-level tables
+ * (never from the final level). */
+static void decode_table(struct enumer *e, const uint8_t *buf, int level, unsigned lsb,
+                         uint64_t ipa_base, unsigned n)
+{
+    const uint64_t size = UINT64_C(1) << lsb;
+    struct hv_iso_s2 *o = e->out;
+    /* The descriptor that would continue the last leaf exactly (next OA,
+     * same attributes): the common case of a linear map costs one compare. */
+    uint64_t expect = 0;
+    for (unsigned i = 0; i < n && !e->oom; i++) {
+        uint64_t desc;
+        memcpy(&desc, buf + 8 * (size_t)i, 8);
+        if (desc == expect && expect) {
+            o->runs[o->nruns - 1].size += size;
+            expect += size;
+            continue;
+        }
+        expect = 0;
+        if ((desc & 1) == 0)
+            continue; /* invalid */
+        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
+        if (level < FINAL_LEVEL && (desc & 2)) {
+            uint64_t next = desc & OA_MASK & ~lowmask(e->g->gbits);
+            walk_table(e, next, level + 1, ipa, 1u << e->g->stride);
+            continue;
+        }
+        if ((desc & 3) == 1 && level == FINAL_LEVEL)
+            continue; /* reserved at level 3: a Translation fault, in the engine too */
+        /* Conservative where the engine is more permissive than the
+         * architecture (docs/differences.md, found by tests/unit/
+         * test_mmudiff.c): QEMU 5.0 takes a block where the granule allows
+         * none (4K level 0, 16K/64K level 1) as a block, and does not check
+         * output addresses against the size limits, so these count as
+         * mappings here even though AArch64.S2Walk faults on them. */
+        uint64_t oa = desc & OA_MASK & ~lowmask(lsb);
+        if (((desc >> 10) & 1) == 0)
+            continue; /* AF = 0: Access flag fault on every access */
+        uint8_t p = s2_perms(desc);
+        if (p == 0)
+            continue; /* no access of any kind */
+        if (!add_run(o, ipa, oa, size, p)) {
+            e->oom = true;
+            return;
+        }
+        if (((oa + size) & ~OA_MASK) == 0)
+            expect = desc + size;
+    }
+}
+
+/* AND and OR of n descriptors, with the compiler's vector extension (GCC
+ * and Clang; SSE2 on any x86-64, NEON on AArch64): the loop only loads,
+ * two descriptors a lane, four lanes in flight. */
+typedef uint64_t v2u64 __attribute__((vector_size(16)));
+
+static void and_or(const uint64_t *d, unsigned n, uint64_t *all, uint64_t *any)
+{
+    v2u64 a0 = {~UINT64_C(0), ~UINT64_C(0)}, a1 = a0, a2 = a0, a3 = a0;
+    v2u64 o0 = {0, 0}, o1 = o0, o2 = o0, o3 = o0;
+    unsigned i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v2u64 x0, x1, x2, x3;
+        memcpy(&x0, d + i, 16);
+        memcpy(&x1, d + i + 2, 16);
+        memcpy(&x2, d + i + 4, 16);
+        memcpy(&x3, d + i + 6, 16);
+        a0 &= x0;
+        a1 &= x1;
+        a2 &= x2;
+        a3 &= x3;
+        o0 |= x0;
+        o1 |= x1;
+        o2 |= x2;
+        o3 |= x3;
+    }
+    v2u64 a = a0 & a1 & a2 & a3, o = o0 | o1 | o2 | o3;
+    uint64_t ra = a[0] & a[1], ro = o[0] | o[1];
+    for (; i < n; i++) {
+        ra &= d[i];
+        ro |= d[i];
+    }
+    *all = ra;
+    *any = ro;
+}
+
+/* The checker's fast path for a final-level table (struct hv_iso_sum): one
+ * pass of AND and OR over the raw descriptors. When every descriptor has
+ * bits[1:0] = 0b11 and AF set, and all agree on every bit outside the
+ * output address, they are all page mappings with the same permissions.
+ * Every output address then has all the bits of the AND and none outside
+ * the OR, so it lies in [AND, OR] (a bound, exact for an aligned linear
+ * table or an aligned scattered block; tighten() narrows it to the true
+ * minimum and maximum when the bound alone is not clean). Returns false
+ * (decode exactly) when the descriptors are not uniform. */
+static bool summarize(struct enumer *e, const uint8_t *buf, unsigned lsb, uint64_t ipa_base,
+                      unsigned n, uint32_t table)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)buf; /* chunk or host page: aligned */
+    uint64_t all, any;
+    and_or(d, n, &all, &any);
+    const uint64_t size = UINT64_C(1) << lsb;
+    const uint64_t oa_bits = OA_MASK & ~lowmask(lsb);
+    if (n == 0 || (all & 0x403) != 0x403 || ((all ^ any) & ~oa_bits) != 0)
+        return false;
+    uint8_t p = s2_perms(all);
+    if (p == 0)
+        return false;
+    struct hv_iso_s2 *o = e->out;
+    if (!grow((void **)&o->sums, &o->cap_sums, o->nsums + 1, sizeof(*o->sums))) {
+        e->oom = true;
+        return true;
+    }
+    o->sums[o->nsums++] =
+        (struct hv_iso_sum){ipa_base, all & oa_bits, (any & oa_bits) + size, table, p};
+    return true;
+}
+
+/* The least and greatest output address of a summarised table: with the
+ * other bits equal, the integer order of the descriptors is that of their
+ * output addresses. */
+static void tighten(const uint8_t *buf, unsigned n, unsigned lsb, uint64_t *lo, uint64_t *hi)
+{
+    const uint64_t *d = (const uint64_t *)(const void *)buf;
+    uint64_t mn = ~UINT64_C(0), mx = 0;
+    for (unsigned i = 0; i < n; i++) {
+        mn = d[i] < mn ? d[i] : mn;
+        mx = d[i] > mx ? d[i] : mx;
+    }
+    const uint64_t oa_bits = OA_MASK & ~lowmask(lsb);
+    *lo = mn & oa_bits;
+    *hi = (mx & oa_bits) + (UINT64_C(1) << lsb);
 }
 
 /* One table of n descriptors at `table`, translating IPAs from ipa_base, as
  * AArch64.S2Walk reads them; recursion depth is at most 4 (levels only
- * increase), whatever the tables hold. The table's bytes are copied into a
- * chunk: what the loop decodes, and what later VM entries compare with. */
+ * increase), whatever the tables hold. The table's bytes are read in place
+ * when e->map gives a host pointer (the checker then watches or copies
+ * them), else copied into a chunk: what the loop decodes, and what later
+ * VM entries compare with. */
 static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa_base, unsigned n)
 {
     const struct hv_mmu_s2_geom *g = e->g;
@@ -184,73 +322,46 @@ static void walk_table(struct enumer *e, uint64_t table, int level, uint64_t ipa
         if (!o->tables[known].readable)
             return;
     } else {
-        uint8_t *nb;
+        const uint8_t *host = e->map ? e->map(e->ctx, table, bytes) : NULL;
+        uint8_t *nb = NULL;
         if (!grow((void **)&o->tables, &o->cap_tables, o->ntables + 1, sizeof(*o->tables)) ||
-            !(nb = chunk_alloc(o, &e->cur, bytes)) ||
+            (!host && !(nb = chunk_alloc(o, &e->cur, bytes))) ||
             !seen_add(e, table, (uint32_t)bytes, (uint32_t)o->ntables)) {
             e->oom = true;
             return;
         }
-        bool ok = e->read(e->ctx, table, nb, bytes) == 0;
-        /* An unreadable table: every walk through it aborts, nothing is
-         * mapped. Kept as zeros, as the change check reads it. */
-        if (!ok)
-            memset(nb, 0, bytes);
-        o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, nb, ok};
-        if (!ok)
-            return;
-        buf = nb;
+        if (host) {
+            /* Plain RAM: decoded where it lies; the checker watches it or
+             * copies it afterwards (watch_tables), before anything runs. */
+            o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, host, true, true};
+            buf = host;
+        } else {
+            bool ok = e->read(e->ctx, table, nb, bytes) == 0;
+            /* An unreadable table: every walk through it aborts, nothing is
+             * mapped. Kept as zeros, as the change check reads it. */
+            if (!ok)
+                memset(nb, 0, bytes);
+            o->tables[o->ntables++] = (struct hv_iso_table){table, bytes, nb, ok, false};
+            if (!ok)
+                return;
+            buf = nb;
+        }
     }
     o->descriptors += n;
 
     const unsigned lsb = g->gbits + (unsigned)(FINAL_LEVEL - level) * g->stride;
-    const uint64_t size = UINT64_C(1) << lsb;
-    /* The descriptor that would continue the last leaf exactly (next OA,
-     * same attributes): the common case of a linear map costs one compare. */
-    uint64_t expect = 0;
-    for (unsigned i = 0; i < n && !e->oom; i++) {
-        uint64_t desc;
-        memcpy(&desc, buf + 8 * (size_t)i, 8);
-        if (desc == expect && expect) {
-            o->runs[o->nruns - 1].size += size;
-            expect += size;
-            continue;
-        }
-        expect = 0;
-        if ((desc & 1) == 0)
-            continue; /* invalid */
-        uint64_t ipa = ipa_base + ((uint64_t)i << lsb);
-        if (level < FINAL_LEVEL && (desc & 2)) {
-            uint64_t next = desc & OA_MASK & ~lowmask(g->gbits);
-            walk_table(e, next, level + 1, ipa, 1u << g->stride);
-            continue;
-        }
-        if ((desc & 3) == 1 && level == FINAL_LEVEL)
-            continue; /* reserved at level 3: a Translation fault, in the engine too */
-        /* Conservative where the engine is more permissive than the
-         * architecture (docs/differences.md, found by tests/unit/
-         * test_mmudiff.c): QEMU 5.0 takes a block where the granule allows
-         * none (4K level 0, 16K/64K level 1) as a block, and does not check
-         * output addresses against the size limits, so these count as
-         * mappings here even though AArch64.S2Walk faults on them. */
-        uint64_t oa = desc & OA_MASK & ~lowmask(lsb);
-        if (((desc >> 10) & 1) == 0)
-            continue; /* AF = 0: Access flag fault on every access */
-        uint8_t p = s2_perms(desc);
-        if (p == 0)
-            continue; /* no access of any kind */
-        add_run(e, ipa, oa, size, p);
-        if (((oa + size) & ~OA_MASK) == 0)
-            expect = desc + size;
-    }
+    if (e->summarize && level == FINAL_LEVEL &&
+        summarize(e, buf, lsb, ipa_base, n, (uint32_t)(known >= 0 ? known : (long)o->ntables - 1)))
+        return;
+    decode_table(e, buf, level, lsb, ipa_base, n);
 }
 
-int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
-                     struct hv_iso_s2 *out)
+static int enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, hv_iso_map_fn map, void *ctx,
+                     struct hv_iso_s2 *out, bool summarize)
 {
     struct hv_mmu_s2_geom g;
     struct enumer e;
-    out->nruns = out->ntables = 0;
+    out->nruns = out->ntables = out->nsums = 0;
     out->descriptors = 0;
     for (struct hv_iso_chunk *c = out->chunks; c; c = c->next)
         c->used = 0;
@@ -260,17 +371,27 @@ int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx
     memset(&e, 0, sizeof(e));
     e.g = &g;
     e.read = read;
+    e.map = map;
     e.ctx = ctx;
     e.out = out;
     e.cur = out->chunks;
+    e.summarize = summarize;
+    out->leaf_lsb = g.gbits;
     walk_table(&e, g.base, g.startlevel, 0, g.start_entries);
     free(e.seen);
     return e.oom ? -1 : 0;
 }
 
+int hv_iso_enumerate(const struct hv_mmu_regs *r, hv_iso_read_fn read, void *ctx,
+                     struct hv_iso_s2 *out)
+{
+    return enumerate(r, read, NULL, ctx, out, false);
+}
+
 void hv_iso_s2_free(struct hv_iso_s2 *s)
 {
     free(s->runs);
+    free(s->sums);
     free(s->tables);
     while (s->chunks) {
         struct hv_iso_chunk *n = s->chunks->next;
@@ -290,8 +411,15 @@ struct cache_ent {
     uint64_t last_use;
     struct hv_iso_s2 s2;
     /* Write-watch handles (common/wwatch.h) of s2.tables[i], or -1 where
-     * the page is compared byte by byte; NULL when nothing is watched. */
+     * the page is compared byte by byte; NULL when nothing is watched.
+     * woff[i]: the table's offset in its watch; snap: the watches'
+     * snapshot buffers. */
     int *ww;
+    size_t *woff, *wend; /* wend[i], i first of a watch: one past its last */
+    uint8_t *snap;
+    /* hv_ww_faults() when the watches were last known clean: no write
+     * fault since means no watch of this entry was written. */
+    unsigned long faults_seen;
 };
 
 /* A table page of some cached stage 2, for the writable-table check. */
@@ -311,6 +439,7 @@ struct hv_iso {
     const struct hv_plat_owner *hint; /* the region the last checked run was in */
     uint8_t *tmp;
     size_t tmp_cap;
+    struct hv_iso_s2 xs; /* a summarised table decoded exactly (runs only) */
     struct hv_iso_stats st;
 };
 
@@ -346,24 +475,47 @@ static void unwatch_tables(struct cache_ent *e)
         if (e->ww[i] >= 0 && (i == 0 || e->ww[i - 1] != e->ww[i]))
             hv_ww_unwatch(e->ww[i]);
     free(e->ww);
+    free(e->woff);
+    free(e->wend);
+    free(e->snap);
     e->ww = NULL;
+    e->woff = NULL;
+    e->wend = NULL;
+    e->snap = NULL;
 }
 
-/* Watch the host pages of the entry's tables, so that a later entry only
- * compares the bytes of pages written since. Tables that follow each other
- * in host memory share one watch (one mprotect, one flag to test): a
- * hypervisor's page allocator usually hands them out in a row. Without a
- * host mapping or a usable watch, a table's handle stays -1 and its bytes
- * are compared on every entry. */
-static void watch_tables(struct hv_iso *iso, struct cache_ent *e)
+/* Right after an enumeration (nothing has run since): watch the host pages
+ * of the entry's tables, so that a later entry only compares the bytes of
+ * pages written since. Tables that follow each other in host memory share
+ * one watch (one mprotect, one flag to test): a hypervisor's page allocator
+ * usually hands them out in a row. A watched table is not copied: the watch
+ * keeps a page's bytes when it is first written (hv_ww_watch_snap), into a
+ * buffer that is not touched until then. A table read in place that cannot
+ * be watched (no usable watch, a start table smaller than a host page) is
+ * copied now, and compared on every entry. False when out of memory. */
+static bool watch_tables(struct hv_iso *iso, struct cache_ent *e)
 {
-    if (!iso->cfg.map || iso->cfg.no_watch || !e->s2.ntables || hv_ww_init())
-        return;
     size_t n = e->s2.ntables;
-    e->ww = malloc(n * sizeof(*e->ww));
-    if (!e->ww)
-        return;
-    for (size_t i = 0; i < n;) {
+    if (n && iso->cfg.map && !iso->cfg.no_watch && hv_ww_init() == 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += e->s2.tables[i].size;
+        e->ww = malloc(n * sizeof(*e->ww));
+        e->woff = malloc(n * sizeof(*e->woff));
+        e->wend = malloc(n * sizeof(*e->wend));
+        e->snap = malloc(total);
+        if (!e->ww || !e->woff || !e->wend || !e->snap) {
+            /* No watch (nothing watched yet): the tables are copied below. */
+            free(e->ww);
+            free(e->woff);
+            free(e->wend);
+            free(e->snap);
+            e->ww = NULL;
+            e->woff = e->wend = NULL;
+            e->snap = NULL;
+        }
+    }
+    for (size_t i = 0, soff = 0; e->ww && i < n;) {
         const struct hv_iso_table *t = &e->s2.tables[i];
         const uint8_t *host = iso->cfg.map(iso->cfg.read_ctx, t->pa, t->size);
         size_t j = i + 1, len = t->size;
@@ -375,11 +527,47 @@ static void watch_tables(struct hv_iso *iso, struct cache_ent *e)
             len += u->size;
             j++;
         }
-        int h = host ? hv_ww_watch((void *)(uintptr_t)host, len) : -1;
-        for (size_t k = i; k < j; k++)
+        int h = host ? hv_ww_watch_snap((void *)(uintptr_t)host, len, e->snap + soff) : -1;
+        for (size_t k = i; k < j; k++) {
             e->ww[k] = h;
+            e->woff[k] = (size_t)(e->s2.tables[k].pa - t->pa);
+        }
+        e->wend[i] = j;
+        soff += len;
         i = j;
     }
+    struct hv_iso_chunk *cur = e->s2.chunks;
+    for (size_t i = 0; i < n; i++) {
+        struct hv_iso_table *t = &e->s2.tables[i];
+        if (!t->inplace || (e->ww && e->ww[i] >= 0))
+            continue;
+        uint8_t *copy = chunk_alloc(&e->s2, &cur, t->size);
+        if (!copy)
+            return false;
+        memcpy(copy, t->bytes, t->size);
+        t->bytes = copy;
+        t->inplace = false;
+    }
+    e->faults_seen = hv_ww_faults();
+    return true;
+}
+
+/* The bytes of table i as they were enumerated: the copy, or for a watched
+ * table the live bytes with each page written since replaced by the
+ * watch's snapshot of it (in iso->tmp). NULL when out of memory. */
+static const uint8_t *table_before(struct hv_iso *iso, const struct cache_ent *e, size_t i)
+{
+    const struct hv_iso_table *t = &e->s2.tables[i];
+    if (!e->ww || e->ww[i] < 0 || !hv_ww_dirty(e->ww[i]))
+        return t->bytes;
+    if (!grow((void **)&iso->tmp, &iso->tmp_cap, t->size, 1))
+        return NULL;
+    for (uint64_t o = 0; o < t->size; o += 4096) {
+        size_t len = t->size - o < 4096 ? (size_t)(t->size - o) : 4096;
+        const void *b = hv_ww_page_before(e->ww[i], e->woff[i] + (size_t)o);
+        memcpy(iso->tmp + o, b ? b : t->bytes + o, len);
+    }
+    return iso->tmp;
 }
 
 static void drop(struct cache_ent *e)
@@ -395,6 +583,7 @@ void hv_iso_destroy(struct hv_iso *iso)
         return;
     for (int i = 0; i < NCACHE; i++)
         drop(&iso->c[i]);
+    hv_iso_s2_free(&iso->xs);
     free(iso->tmp);
     free(iso);
 }
@@ -501,6 +690,88 @@ static void check_tables(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_
     }
 }
 
+/* Does the region holding lo hold all of [lo, hi), and may VM vmid map it? */
+static bool range_allowed(struct hv_iso *iso, uint32_t vmid, uint64_t lo, uint64_t hi)
+{
+    const struct hv_plat_owner *h = iso->hint;
+    if (!(h && lo >= h->base && lo - h->base < h->size)) {
+        h = NULL;
+        for (unsigned i = 0; i < iso->nowners && !h; i++)
+            if (lo >= iso->owners[i].base && lo - iso->owners[i].base < iso->owners[i].size)
+                h = &iso->owners[i];
+        if (!h)
+            return false;
+        iso->hint = h;
+    }
+    return hi - h->base <= h->size && hv_owner_allows(h, vmid);
+}
+
+/* Does any page of t[0..n) (sorted by pa) overlap [lo, hi)? */
+static bool tables_overlap(const struct tpage *t, size_t n, uint64_t lo, uint64_t hi)
+{
+    if (n == 0 || hi <= t[0].pa || lo >= t[n - 1].pa + t[n - 1].size + HV_ISO_MAX_TABLE_BYTES)
+        return false;
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (t[mid].pa + t[mid].size <= lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    for (size_t i = a; i < n && t[i].pa < hi; i++)
+        if (t[i].pa + t[i].size > lo)
+            return true;
+    return false;
+}
+
+/* May VM vmid map all of [lo, hi) with perms, table pages t[0..n) aside? */
+static bool sum_clean(struct hv_iso *iso, uint32_t vmid, uint8_t perms, uint64_t lo, uint64_t hi,
+                      const struct tpage *t, size_t n)
+{
+    return range_allowed(iso, vmid, lo, hi) &&
+           !((perms & HV_MMU_W) && tables_overlap(t, n, lo, hi));
+}
+
+/* Decode the summarised table exactly into iso->xs.runs. */
+static bool expand(struct hv_iso *iso, const struct hv_iso_s2 *s2, const struct hv_iso_sum *sm,
+                   const uint8_t *bytes)
+{
+    const struct hv_iso_table *t = &s2->tables[sm->table];
+    struct enumer x;
+    if (!bytes)
+        return false;
+    memset(&x, 0, sizeof(x));
+    x.out = &iso->xs;
+    iso->xs.nruns = 0;
+    decode_table(&x, bytes, FINAL_LEVEL, s2->leaf_lsb, sm->ipa, (unsigned)(t->size / 8));
+    return !x.oom;
+}
+
+/* A summarised table of the VM being entered: ownership and table pages as
+ * for its runs. The summary range answers when it is clean; otherwise the
+ * table is decoded and its runs checked exactly, as without the summary. */
+static bool check_sum(struct hv_iso *iso, uint32_t vmid, const struct hv_iso_s2 *s2,
+                      const struct hv_iso_sum *sm, const struct tpage *t, size_t n)
+{
+    if (sum_clean(iso, vmid, sm->perms, sm->lo, sm->hi, t, n))
+        return true;
+    const struct hv_iso_table *tb = &s2->tables[sm->table];
+    uint64_t lo, hi;
+    tighten(tb->bytes, (unsigned)(tb->size / 8), s2->leaf_lsb, &lo, &hi);
+    if (sum_clean(iso, vmid, sm->perms, lo, hi, t, n))
+        return true;
+    iso->st.expanded++;
+    /* Just enumerated: the bytes are as read (nothing ran since). */
+    if (!expand(iso, s2, sm, s2->tables[sm->table].bytes))
+        return false;
+    for (size_t i = 0; i < iso->xs.nruns; i++) {
+        check_owners(iso, vmid, &iso->xs.runs[i]);
+        check_tables(iso, vmid, &iso->xs.runs[i], t, n);
+    }
+    return true;
+}
+
 static int cmp_tpage(const void *a, const void *b)
 {
     const struct tpage *x = a, *y = b;
@@ -529,39 +800,53 @@ static struct tpage *gather(struct hv_iso *iso, const struct cache_ent *only,
         for (size_t j = 0; j < e->s2.ntables; j++)
             t[k++] = (struct tpage){e->s2.tables[j].pa, e->s2.tables[j].size, e->vmid};
     }
-    qsort(t, k, sizeof(*t), cmp_tpage);
+    /* Usually sorted already (a hypervisor allocates tables upwards, and
+     * they are listed in walk order): then one pass instead of a sort. */
+    size_t u = 1;
+    while (u < k && cmp_tpage(&t[u - 1], &t[u]) <= 0)
+        u++;
+    if (u < k)
+        qsort(t, k, sizeof(*t), cmp_tpage);
     *n = k;
     return t;
 }
 
 /* Do the table pages still hold what they held at enumeration? */
-static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
+static bool unchanged(struct hv_iso *iso, struct cache_ent *e)
 {
+    /* No write fault anywhere since this entry's watches were last clean:
+     * none of them is dirty (a watch that could not be re-protected is
+     * never kept, below), so only unwatched tables need a look. */
+    unsigned long faults = hv_ww_faults();
+    bool quiet = faults == e->faults_seen;
     for (size_t i = 0; i < e->s2.ntables; i++) {
         const struct hv_iso_table *t = &e->s2.tables[i];
         /* A watch (common/wwatch.h) covers tables i..j-1, contiguous in PA
-         * and host memory. Not written since the last check: unchanged,
-         * without reading a byte. Written: compare the tables on written
-         * pages, then clear and re-protect. A store that put the same bytes
-         * back changes nothing: the answer is the memcmp's. */
+         * and host memory, read in place (t->bytes is the RAM). Not written
+         * since the last check: unchanged, without reading a byte. Written:
+         * compare each written page with the watch's snapshot of it (its
+         * bytes before the first store), then clear and re-protect. A store
+         * that put the same bytes back changes nothing: the answer is the
+         * memcmp's. A range that could not be re-protected has no reliable
+         * marks: enumerate again (which watches anew). */
         if (e->ww && e->ww[i] >= 0) {
             int h = e->ww[i];
-            size_t j = i + 1;
-            while (j < e->s2.ntables && e->ww[j] == h)
-                j++;
-            if (hv_ww_dirty(h)) {
+            size_t j = e->wend[i];
+            if (!quiet && hv_ww_dirty(h)) {
+                if (hv_ww_broken(h))
+                    return false;
                 for (size_t k = i; k < j; k++) {
                     const struct hv_iso_table *u = &e->s2.tables[k];
-                    uint64_t off = u->pa - t->pa;
-                    bool written = false;
-                    for (uint64_t o = 0; o < u->size && !written; o += 4096)
-                        written = hv_ww_page_dirty(h, (size_t)(off + o));
-                    const void *host =
-                        written ? iso->cfg.map(iso->cfg.read_ctx, u->pa, u->size) : NULL;
-                    if (written && (!host || memcmp(host, u->bytes, u->size) != 0))
-                        return false;
+                    for (uint64_t o = 0; o < u->size; o += 4096) {
+                        const void *b = hv_ww_page_before(h, e->woff[k] + (size_t)o);
+                        size_t len = u->size - o < 4096 ? (size_t)(u->size - o) : 4096;
+                        if (b && memcmp(u->bytes + o, b, len) != 0)
+                            return false;
+                    }
                 }
                 hv_ww_clear(h);
+                if (hv_ww_broken(h))
+                    return false; /* not re-protected: enumerate and watch anew */
             }
             i = j - 1;
             continue;
@@ -577,6 +862,7 @@ static bool unchanged(struct hv_iso *iso, const struct cache_ent *e)
         if (memcmp(host, t->bytes, t->size) != 0)
             return false;
     }
+    e->faults_seen = faults;
     return true;
 }
 
@@ -619,7 +905,8 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     }
     uint64_t before = iso->st.violations;
     unwatch_tables(e);
-    if (hv_iso_enumerate(r, iso->cfg.read, iso->cfg.read_ctx, &e->s2)) {
+    if (enumerate(r, iso->cfg.read, iso->cfg.map, iso->cfg.read_ctx, &e->s2, true) ||
+        !watch_tables(iso, e)) {
         drop(e);
         return -1;
     }
@@ -630,7 +917,6 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
     e->pa_bits = r->pa_bits;
     e->vmid = vmid;
     e->last_use = iso->tick;
-    watch_tables(iso, e);
     iso->st.walks++;
     iso->st.descriptors += e->s2.descriptors;
     iso->st.last_truncated = e->s2.truncated;
@@ -644,10 +930,13 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
         return -1;
     }
     /* This VM: ownership, and writable table pages of any known stage 2. */
+    bool ok = true;
     for (size_t i = 0; i < e->s2.nruns; i++) {
         check_owners(iso, vmid, &e->s2.runs[i]);
         check_tables(iso, vmid, &e->s2.runs[i], all, nall);
     }
+    for (size_t i = 0; i < e->s2.nsums && ok; i++)
+        ok = check_sum(iso, vmid, &e->s2, &e->s2.sums[i], all, nall);
     /* The other known VMs: can they write this stage 2's tables? */
     for (int k = 0; k < NCACHE; k++) {
         const struct cache_ent *o = &iso->c[k];
@@ -658,8 +947,30 @@ int hv_iso_enter(struct hv_iso *iso, const struct hv_mmu_regs *r)
             continue;
         for (size_t i = 0; i < o->s2.nruns; i++)
             check_tables(iso, o->vmid, &o->s2.runs[i], mine, nmine);
+        for (size_t i = 0; i < o->s2.nsums && ok; i++) {
+            const struct hv_iso_sum *sm = &o->s2.sums[i];
+            if (!(sm->perms & HV_MMU_W) || !tables_overlap(mine, nmine, sm->lo, sm->hi))
+                continue;
+            const uint8_t *bytes = table_before(iso, o, sm->table);
+            uint64_t lo, hi;
+            if (!bytes) {
+                ok = false;
+                break;
+            }
+            tighten(bytes, (unsigned)(o->s2.tables[sm->table].size / 8), o->s2.leaf_lsb, &lo, &hi);
+            if (!tables_overlap(mine, nmine, lo, hi))
+                continue;
+            iso->st.expanded++;
+            ok = expand(iso, &o->s2, sm, bytes);
+            for (size_t j = 0; ok && j < iso->xs.nruns; j++)
+                check_tables(iso, o->vmid, &iso->xs.runs[j], mine, nmine);
+        }
     }
     free(all);
     free(mine);
+    if (!ok) {
+        drop(e);
+        return -1;
+    }
     return (int)(iso->st.violations - before);
 }

@@ -14,13 +14,17 @@
  *   - entering EL1/EL0 with stage 2 off (HCR_EL2.VM = 0) gives the VM every
  *     PA (HV_ISO_NO_STAGE2).
  *
- * Cost: the result is cached per (VTTBR_EL2, VTCR_EL2). A VM entry with a
- * cached stage 2 compares the table pages with the copy taken at the last
- * enumeration (memcmp of the table bytes: 8 bytes per 4 KiB page mapped
- * with 4K pages, 1/512 of the mapped size) and re-enumerates only if they
- * changed or a TLB invalidation of stage 2 (TLBI IPAS2*, VMALLS12E1*,
- * ALLE1*) came since. Enumeration reads each descriptor once: linear in the
- * number of descriptors.
+ * Cost: the result is cached per (VTTBR_EL2, VTCR_EL2). With a host mapping
+ * of RAM (hv_iso_map_fn) the tables are read in place and write-watched
+ * (common/wwatch.h): a VM entry with a cached stage 2 costs a counter
+ * compare when nothing was written, and a compare of the written pages
+ * with their snapshot otherwise; without one, the tables are copied and
+ * compared on every entry. It re-enumerates only if they changed or a TLB
+ * invalidation of stage 2 (TLBI IPAS2*, VMALLS12E1*, ALLE1*) came since.
+ * Enumeration reads each descriptor once: linear in the number of
+ * descriptors; a final-level table of uniform page descriptors is checked
+ * as a whole from the AND and OR of its descriptors (struct hv_iso_sum),
+ * and decoded page by page only when that bound is not clean.
  *
  * Pure logic: memory comes through a read callback, violations leave
  * through a report callback; no Unicorn, no printing.
@@ -83,9 +87,26 @@ struct hv_iso_table {
     uint64_t pa, size;
     const uint8_t *bytes;
     bool readable; /* false: the read failed, bytes are zeros */
+    /* The checker only: bytes point into the RAM itself (hv_iso_map_fn), not
+     * to a copy. Write-watched then (sim/common/wwatch.h), so that the
+     * bytes as enumerated are the live ones, or the watch's snapshot of a
+     * page written since. */
+    bool inplace;
 };
 
 struct hv_iso_chunk; /* storage for the tables' contents */
+
+/* The checker's summary of one final-level table whose descriptors all map
+ * (valid, AF = 1, some permission) with identical attributes and differ
+ * only in their output addresses: the pages lie somewhere in [lo, hi).
+ * When that whole range is allowed to the VM (and holds no table page, if
+ * writable) every page is; otherwise the table is decoded exactly again
+ * (from tables[table].bytes) and its runs checked one by one. */
+struct hv_iso_sum {
+    uint64_t ipa, lo, hi; /* ipa: the table's first IPA; [lo, hi): a bound */
+    uint32_t table;       /* index in hv_iso_s2.tables */
+    uint8_t perms;
+};
 
 /* Everything one stage 2 maps. */
 struct hv_iso_s2 {
@@ -93,6 +114,9 @@ struct hv_iso_s2 {
     size_t nruns, cap_runs;
     struct hv_iso_table *tables;
     size_t ntables, cap_tables;
+    struct hv_iso_sum *sums; /* the checker's summarised tables (not runs) */
+    size_t nsums, cap_sums;
+    unsigned leaf_lsb;           /* log2 of the granule: what a final-level descriptor maps */
     struct hv_iso_chunk *chunks; /* reused by the next enumeration */
     uint64_t descriptors;        /* descriptors read */
     bool truncated;              /* stopped at HV_ISO_MAX_DESCRIPTORS */
@@ -136,6 +160,7 @@ struct hv_iso_stats {
     uint64_t descriptors; /* descriptors read by enumerations */
     uint64_t violations;  /* found (reported or not) */
     uint64_t suppressed;  /* found but over max_reports */
+    uint64_t expanded;    /* summarised tables decoded exactly (not clean) */
 };
 void hv_iso_get_stats(const struct hv_iso *iso, struct hv_iso_stats *st);
 

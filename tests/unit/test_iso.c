@@ -527,6 +527,302 @@ START_TEST(test_vmid_width)
 }
 END_TEST
 
+/* ---- 1 GiB in 4 KiB pages: the checker's per-table summaries ------------------ */
+
+/* Tables in the upper half of the buffer: L1 (4 entries), L2, 512 x L3.
+ * IPA [1 GiB, 2 GiB) maps, page i, to BIG_DATA + 4 KiB * f(i): f(i) = i
+ * (linear) or i * 40503 mod 2^18 (a permutation: no two neighbours
+ * adjacent). The data PAs lie outside the buffer: only ownership matters. */
+#define BIG_L1   (MEM_BASE + (4ull << 20))
+#define BIG_L2   (BIG_L1 + 0x1000)
+#define BIG_L3   (BIG_L1 + 0x2000)
+#define BIG_DATA 0x100000000ull
+#define BIG_IPA  (1ull << 30)
+#define BIG_PAGE (PAGE | NORM | RW | AF)
+
+static uint64_t big_f(uint64_t i, bool scatter)
+{
+    return scatter ? (i * 40503u) & ((1u << 18) - 1) : i;
+}
+
+static void build_big(bool scatter)
+{
+    memset(mem, 0, sizeof(mem));
+    put(BIG_L1 + 8, BIG_L2 | TABLE);
+    for (unsigned t = 0; t < 512; t++) {
+        put(BIG_L2 + 8 * t, (BIG_L3 + 0x1000ull * t) | TABLE);
+        for (unsigned e = 0; e < 512; e++)
+            put(BIG_L3 + 0x1000ull * t + 8 * e,
+                (BIG_DATA + (big_f(t * 512u + e, scatter) << 12)) | BIG_PAGE);
+    }
+}
+
+/* The descriptor of page i (i = table * 512 + entry). */
+static uint64_t big_desc_pa(uint64_t i)
+{
+    return BIG_L3 + 8 * i;
+}
+
+static struct hv_iso *make_mapped(struct got *g, struct hv_plat_owner *o, unsigned n, bool mapped)
+{
+    struct hv_iso *iso;
+    struct hv_iso_config c = {.owners = o,
+                              .nowners = n,
+                              .read = rd,
+                              .map = mapped ? mp : NULL,
+                              .report = report,
+                              .report_ctx = g};
+    memset(g, 0, sizeof(*g));
+    ck_assert_int_eq(hv_iso_create(&iso, &c), 0);
+    return iso;
+}
+
+/* One foreign page among 262,144 scattered ones: exactly that page is
+ * reported, and only its table is decoded page by page. With the tables
+ * read in place and watched (mapped) and copied (not). */
+START_TEST(test_big_scattered_one_foreign)
+{
+    for (int mapped = 0; mapped < 2; mapped++) {
+        struct got g;
+        struct hv_iso_stats st;
+        build_big(true);
+        uint64_t i = 300 * 512 + 7;
+        put(big_desc_pa(i), (BIG_DATA + (1ull << 30)) | BIG_PAGE);
+        struct hv_plat_owner o[] = {
+            own("vm1", BIG_DATA, 1ull << 30, HV_OWNER_VM, 1),
+            own("vm2", BIG_DATA + (1ull << 30), 1ull << 20, HV_OWNER_VM, 2),
+            own("hyp", MEM_BASE, MEM_SIZE, HV_OWNER_HYP, 0),
+        };
+        struct hv_iso *iso = make_mapped(&g, o, 3, mapped);
+        struct hv_mmu_regs r = regs(BIG_L1 | (1ull << 48), VTCR_4K);
+        ck_assert_int_eq(hv_iso_enter(iso, &r), 1);
+        ck_assert_int_eq(g.v[0].kind, HV_ISO_FOREIGN);
+        ck_assert_uint_eq(g.v[0].ipa, BIG_IPA + (i << 12));
+        ck_assert_uint_eq(g.v[0].pa, BIG_DATA + (1ull << 30));
+        ck_assert_uint_eq(g.v[0].size, 0x1000);
+        ck_assert_ptr_nonnull(g.v[0].owner);
+        ck_assert_str_eq(g.v[0].owner->name, "vm2");
+        hv_iso_get_stats(iso, &st);
+        ck_assert_uint_eq(st.descriptors, 4 + 512 + 512 * 512);
+        ck_assert_uint_eq(st.expanded, 1);
+        hv_iso_destroy(iso);
+    }
+}
+END_TEST
+
+/* VM 1 owns the GiB but for one page in the middle, which VM 2 owns: every
+ * scattered table's range spans the hole, so all are decoded exactly; the
+ * one page mapping the hole is the one violation. */
+START_TEST(test_big_scattered_region_hole)
+{
+    struct got g;
+    build_big(true);
+    const uint64_t hole = 0x12345; /* page number in the GiB */
+    struct hv_plat_owner o[] = {
+        own("vm1a", BIG_DATA, hole << 12, HV_OWNER_VM, 1),
+        own("vm2", BIG_DATA + (hole << 12), 0x1000, HV_OWNER_VM, 2),
+        own("vm1b", BIG_DATA + ((hole + 1) << 12), (1ull << 30) - ((hole + 1) << 12), HV_OWNER_VM,
+            1),
+    };
+    uint64_t i = 0;
+    while (big_f(i, true) != hole)
+        i++;
+    struct hv_iso *iso = make_mapped(&g, o, 3, true);
+    struct hv_mmu_regs r = regs(BIG_L1 | (1ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 1);
+    ck_assert_uint_eq(g.v[0].ipa, BIG_IPA + (i << 12));
+    ck_assert_uint_eq(g.v[0].pa, BIG_DATA + (hole << 12));
+    ck_assert_uint_eq(g.v[0].size, 0x1000);
+    ck_assert_str_eq(g.v[0].owner->name, "vm2");
+    hv_iso_destroy(iso);
+}
+END_TEST
+
+/* A linear GiB whose run is broken in the middle of a table: one page
+ * maps a stage-2 table page of its own VM (writable: a table violation),
+ * another maps memory nobody owns. */
+START_TEST(test_big_linear_broken_in_the_middle)
+{
+    for (int mapped = 0; mapped < 2; mapped++) {
+        struct got g;
+        build_big(false);
+        uint64_t a = 200 * 512 + 256, b = 201 * 512 + 100;
+        uint64_t l3_5 = BIG_L3 + 5 * 0x1000;
+        put(big_desc_pa(a), l3_5 | BIG_PAGE);
+        put(big_desc_pa(b), 0x200000000ull | BIG_PAGE);
+        struct hv_plat_owner o[] = {
+            own("vm1", BIG_DATA, 1ull << 30, HV_OWNER_VM, 1),
+            own("vm1tables", MEM_BASE, MEM_SIZE, HV_OWNER_VM, 1),
+        };
+        struct hv_iso *iso = make_mapped(&g, o, 2, mapped);
+        struct hv_mmu_regs r = regs(BIG_L1 | (1ull << 48), VTCR_4K);
+        ck_assert_int_eq(hv_iso_enter(iso, &r), 2);
+        ck_assert_int_eq(g.v[0].kind, HV_ISO_TABLE);
+        ck_assert_uint_eq(g.v[0].ipa, BIG_IPA + (a << 12));
+        ck_assert_uint_eq(g.v[0].pa, l3_5);
+        ck_assert_uint_eq(g.v[0].size, 0x1000);
+        ck_assert_uint_eq(g.v[0].table_vmid, 1);
+        ck_assert_int_eq(g.v[1].kind, HV_ISO_FOREIGN);
+        ck_assert_uint_eq(g.v[1].ipa, BIG_IPA + (b << 12));
+        ck_assert_uint_eq(g.v[1].pa, 0x200000000ull);
+        ck_assert_ptr_eq(g.v[1].owner, NULL);
+        hv_iso_destroy(iso);
+    }
+}
+END_TEST
+
+/* Read in place and watched: a table page written after the check. The
+ * same bytes stored back, or a change undone before the next entry, keep
+ * the cached answer (the watch's snapshot of the page compares equal); a
+ * real change is enumerated and its foreign page found. */
+START_TEST(test_big_table_written_after_caching)
+{
+    struct got g;
+    struct hv_iso_stats st;
+    build_big(true);
+    struct hv_plat_owner o[] = {own("vm1", BIG_DATA, 1ull << 30, HV_OWNER_VM, 1)};
+    struct hv_iso *iso = make_mapped(&g, o, 1, true);
+    struct hv_mmu_regs r = regs(BIG_L1 | (1ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    ck_assert_int_eq(hv_ww_init(), 0);
+    uint64_t i = 400 * 512 + 3, d = (BIG_DATA + (big_f(i, true) << 12)) | BIG_PAGE;
+    put(big_desc_pa(i), d); /* the same value */
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    put(big_desc_pa(i), 0x80000000ull | BIG_PAGE); /* changed, then undone */
+    put(big_desc_pa(i), d);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 0);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 1);
+    ck_assert_uint_eq(st.hits, 2);
+    put(big_desc_pa(i), 0x80000000ull | BIG_PAGE);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 1);
+    ck_assert_uint_eq(g.v[0].ipa, BIG_IPA + (i << 12));
+    ck_assert_uint_eq(g.v[0].pa, 0x80000000ull);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 2);
+    /* Watched anew after the re-walk: a second change is found too (the
+     * next page, to the next PA: one run of two pages). */
+    memset(&g, 0, sizeof(g));
+    put(big_desc_pa(i + 1), 0x80001000ull | BIG_PAGE);
+    ck_assert_int_eq(hv_iso_enter(iso, &r), 1);
+    ck_assert_uint_eq(g.v[0].ipa, BIG_IPA + (i << 12));
+    ck_assert_uint_eq(g.v[0].size, 0x2000);
+    hv_iso_destroy(iso);
+}
+END_TEST
+
+/* VM 2 (scattered, in place) maps VM 1's level-3 table page writable, and
+ * its own table is rewritten after its check, before VM 1 is first
+ * entered: the cross-check uses VM 2's tables as they were checked (the
+ * watch's snapshot), as VM 2 is re-checked only at its next entry. */
+START_TEST(test_other_vm_summary_as_checked)
+{
+    struct got g;
+    build_basic(); /* VM 1: tables at L1, L2, L3 */
+    /* VM 2: L1 at +7 MiB, L2, one L3 mapping IPA [0, 2 MiB) to the 512
+     * pages [MEM_BASE, +2 MiB), scattered; the page of L3 is among them. */
+    uint64_t l1b = MEM_BASE + (7ull << 20), l2b = l1b + 0x1000, l3b = l1b + 0x2000;
+    put(l1b, l2b | TABLE);
+    put(l2b, l3b | TABLE);
+    unsigned at = 0;
+    for (unsigned e = 0; e < 512; e++) {
+        unsigned f = (e * 37u) & 511;
+        put(l3b + 8 * e, (MEM_BASE + 0x1000ull * f) | BIG_PAGE);
+        if (MEM_BASE + 0x1000ull * f == L3)
+            at = e;
+    }
+    struct hv_plat_owner o[] = {own("all", MEM_BASE, MEM_SIZE, HV_OWNER_SHARED, 0)};
+    struct hv_iso *iso = make_mapped(&g, o, 1, true);
+    struct hv_mmu_regs r1 = regs(L1 | (1ull << 48), VTCR_4K);
+    struct hv_mmu_regs r2 = regs(l1b | (2ull << 48), VTCR_4K);
+    /* VM 2 alone maps pages 0..511 of the buffer: L1, L2, L3 of VM 1 (not
+     * yet known as tables); its own tables lie at 7 MiB, beyond what VM 1 maps: clean. */
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 0);
+    put(l3b + 8 * at, (MEM_BASE + 0x1ff000ull) | BIG_PAGE); /* rewritten */
+    /* VM 1 enters: its L1, L2 and L3 are each mapped writable by VM 2. */
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 3);
+    bool saw_l3 = false;
+    for (unsigned k = 0; k < 3; k++) {
+        ck_assert_int_eq(g.v[k].kind, HV_ISO_TABLE);
+        ck_assert_uint_eq(g.v[k].vmid, 2);
+        ck_assert_uint_eq(g.v[k].table_vmid, 1);
+        if (g.v[k].pa == L3) {
+            saw_l3 = true;
+            ck_assert_uint_eq(g.v[k].ipa, (uint64_t)at << 12);
+        }
+    }
+    ck_assert(saw_l3);
+    hv_iso_destroy(iso);
+}
+END_TEST
+
+/* A linear table whose PAs start off a 2 MiB boundary: the AND/OR bound
+ * of its descriptors, [0x40000000, 0x403ff000], reaches past the region
+ * the VM owns; their true least and greatest PAs do not: clean, without a
+ * page-by-page decode. One page more, past the region, is found. */
+START_TEST(test_summary_bound_tightened)
+{
+    for (int extra = 0; extra < 2; extra++) {
+        struct got g;
+        struct hv_iso_stats st;
+        memset(mem, 0, sizeof(mem));
+        const uint64_t base = 0x80001000ull; /* outside the buffer: ownership only */
+        put(L1, L2 | TABLE);
+        put(L2, L3 | TABLE);
+        for (unsigned e = 0; e < 512; e++)
+            put(L3 + 8 * e, (base + 0x1000ull * e) | BIG_PAGE);
+        if (extra)
+            put(L3 + 8 * 511, (base + 0x1000ull * 512) | BIG_PAGE);
+        struct hv_plat_owner o[] = {
+            own("vm1", base, 511 * 0x1000ull + (extra ? 0 : 0x1000), HV_OWNER_VM, 1)};
+        struct hv_iso *iso = make_mapped(&g, o, 1, false);
+        struct hv_mmu_regs r = regs(L1 | (1ull << 48), VTCR_4K);
+        ck_assert_int_eq(hv_iso_enter(iso, &r), extra);
+        hv_iso_get_stats(iso, &st);
+        ck_assert_uint_eq(st.expanded, extra);
+        if (extra) {
+            ck_assert_uint_eq(g.v[0].ipa, 511 * 0x1000ull);
+            ck_assert_uint_eq(g.v[0].pa, base + 512 * 0x1000ull);
+            ck_assert_uint_eq(g.v[0].size, 0x1000);
+        }
+        hv_iso_destroy(iso);
+    }
+}
+END_TEST
+
+/* Two watched stage 2s: a store into VM 2's tables is a write fault, so
+ * VM 1's next entry looks at its own watches (clean: still a hit) and VM
+ * 2's finds the change. */
+START_TEST(test_fault_elsewhere_keeps_hit)
+{
+    struct got g;
+    struct hv_iso_stats st;
+    build_basic();
+    uint64_t l1b = MEM_BASE + (7ull << 20), l2b = l1b + 0x1000, l3b = l1b + 0x2000;
+    put(l1b, l2b | TABLE);
+    put(l2b, l3b | TABLE);
+    put(l3b, 0x40600000ull | BIG_PAGE);
+    struct hv_plat_owner o[] = {own("all", MEM_BASE, MEM_SIZE, HV_OWNER_SHARED, 0)};
+    struct hv_iso *iso = make_mapped(&g, o, 1, true);
+    struct hv_mmu_regs r1 = regs(L1 | (1ull << 48), VTCR_4K);
+    struct hv_mmu_regs r2 = regs(l1b | (2ull << 48), VTCR_4K);
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 0);
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 0);
+    ck_assert_int_eq(hv_ww_init(), 0);
+    unsigned long f0 = hv_ww_faults();
+    put(l3b + 8, 0x80000000ull | BIG_PAGE); /* VM 2 now maps foreign memory */
+    ck_assert_uint_eq(hv_ww_faults(), f0 + 1);
+    ck_assert_int_eq(hv_iso_enter(iso, &r1), 0);
+    hv_iso_get_stats(iso, &st);
+    ck_assert_uint_eq(st.walks, 2);
+    ck_assert_uint_eq(st.hits, 1);
+    ck_assert_int_eq(hv_iso_enter(iso, &r2), 1);
+    ck_assert_uint_eq(g.v[0].vmid, 2);
+    ck_assert_uint_eq(g.v[0].pa, 0x80000000ull);
+    hv_iso_destroy(iso);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iso");
@@ -546,6 +842,18 @@ int main(void)
     tcase_add_test(tc, test_report_cap);
     tcase_add_test(tc, test_enumerate_is_bounded);
     tcase_add_test(tc, test_vmid_width);
+    tcase_add_test(tc, test_other_vm_summary_as_checked);
+    tcase_add_test(tc, test_summary_bound_tightened);
+    tcase_add_test(tc, test_fault_elsewhere_keeps_hit);
     suite_add_tcase(s, tc);
+    /* 1 GiB in 4 KiB pages: 262,144 descriptors a check, under the
+     * sanitizers on a shared machine. */
+    TCase *big = tcase_create("big");
+    tcase_set_timeout(big, 60);
+    tcase_add_test(big, test_big_scattered_one_foreign);
+    tcase_add_test(big, test_big_scattered_region_hole);
+    tcase_add_test(big, test_big_linear_broken_in_the_middle);
+    tcase_add_test(big, test_big_table_written_after_caching);
+    suite_add_tcase(s, big);
     return hv_check_run(s);
 }

@@ -80,6 +80,42 @@ START_TEST(test_page_marks)
 }
 END_TEST
 
+START_TEST(test_snapshot_before_first_store)
+{
+    /* hv_ww_watch_snap: the handler keeps a page's bytes before its first
+     * store since the last clear; untouched pages have no snapshot. */
+    ck_assert_int_eq(hv_ww_init(), 0);
+    uint8_t *p = map_pages(2);
+    memset(p, 0x11, 2 * pg());
+    static uint8_t snap[2 * 65536];
+    ck_assert_uint_le(2 * pg(), sizeof(snap));
+    memset(snap, 0, sizeof(snap));
+    int h = hv_ww_watch_snap(p, 2 * pg(), snap);
+    ck_assert_int_ge(h, 0);
+    ck_assert_ptr_null(hv_ww_page_before(h, 0));
+    volatile uint8_t *v = p;
+    v[pg() + 5] = 0x22;
+    v[pg() + 6] = 0x33; /* the second store: the snapshot stays the first's */
+    const uint8_t *b = hv_ww_page_before(h, pg());
+    ck_assert_ptr_eq(b, snap + pg());
+    ck_assert_uint_eq(b[5], 0x11);
+    ck_assert_uint_eq(b[6], 0x11);
+    ck_assert_uint_eq(p[pg() + 5], 0x22);
+    ck_assert_ptr_eq(hv_ww_page_before(h, pg() + 9), snap + pg() + 9);
+    ck_assert_ptr_null(hv_ww_page_before(h, 0));        /* not written */
+    ck_assert_ptr_null(hv_ww_page_before(h, 2 * pg())); /* outside */
+    ck_assert(!hv_ww_broken(h));
+    hv_ww_clear(h);
+    ck_assert_ptr_null(hv_ww_page_before(h, pg()));
+    v[pg() + 5] = 0x44; /* a new snapshot: the bytes as of the clear */
+    ck_assert_uint_eq(((const uint8_t *)hv_ww_page_before(h, pg()))[5], 0x22);
+    hv_ww_unwatch(h);
+    ck_assert(hv_ww_broken(h)); /* no longer a watch */
+    ck_assert_ptr_null(hv_ww_page_before(h, pg()));
+    munmap(p, 2 * pg());
+}
+END_TEST
+
 START_TEST(test_unwatched_unaffected)
 {
     ck_assert_int_eq(hv_ww_init(), 0);
@@ -182,6 +218,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_write_marks_dirty);
     tcase_add_test(tc, test_page_marks);
+    tcase_add_test(tc, test_snapshot_before_first_store);
     tcase_add_test(tc, test_unwatched_unaffected);
     tcase_add_test(tc, test_unwatch_restores_rw);
     tcase_add_test(tc, test_shared_page_two_watches);
