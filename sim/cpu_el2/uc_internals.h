@@ -95,6 +95,14 @@ int hv_uci_set_readonly(uc_engine *uc, uint64_t pa, struct hv_err *err);
 
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
 
+/* Unicorn's tlb_reset_dirty_by_vaddr() (run after each translation) done on
+ * the entries that can map the range instead of on every TLB entry; see
+ * uc_internals.c. The hvsim executable routes Unicorn's call here with
+ * -Wl,--wrap; hv_uci_tlb_reset_fast() says whether hv_uci_init() found and
+ * checked the TLB layout (otherwise Unicorn's own function runs). */
+bool hv_uci_tlb_reset_fast(void);
+void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length);
+
 /* ---- bus errors: synchronous external aborts (docs/cpu-bus-errors.md) ----
  *
  * hvsim maps catch-all MMIO regions over every PA hole. Unicorn runs their
