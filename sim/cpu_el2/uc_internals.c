@@ -286,6 +286,26 @@ void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length)
     }
 }
 
+size_t hv_uci_tlb_copy(void *cs, void *buf, size_t cap)
+{
+    if (!tlb_fast_off)
+        return 0;
+    struct uci_tlb_fast *fast = (struct uci_tlb_fast *)((uint8_t *)cs + tlb_fast_off);
+    uint8_t *d = (uint8_t *)fast - UCI_TLB_MODES * UCI_TLB_DESC_SIZE;
+    size_t need = UCI_TLB_MODES * UCI_TLB_DESC_SIZE, o = 0;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++)
+        need += ((fast[m].mask >> UCI_TLB_ENTRY_BITS) + 1) << UCI_TLB_ENTRY_BITS;
+    if (!buf || cap < need)
+        return need;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++) {
+        size_t n = ((fast[m].mask >> UCI_TLB_ENTRY_BITS) + 1) << UCI_TLB_ENTRY_BITS;
+        memcpy((uint8_t *)buf + o, fast[m].table, n);
+        o += n;
+    }
+    memcpy((uint8_t *)buf + o, d, UCI_TLB_MODES * UCI_TLB_DESC_SIZE);
+    return need;
+}
+
 void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length)
 {
     if (!tlb_fast_off) {
@@ -321,7 +341,7 @@ void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t 
         abort();
     }
     static unsigned long checked;
-    if ((++checked & 0xffff) == 0)
+    if ((++checked & 0x3fff) == 0)
         fprintf(stderr, "hvsim: TLB reset check: %lu translations checked\n", checked);
 #endif
 }

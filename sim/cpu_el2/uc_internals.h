@@ -13,6 +13,7 @@
 #define HV_UC_INTERNALS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <unicorn/unicorn.h>
@@ -102,6 +103,10 @@ int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
  * checked the TLB layout (otherwise Unicorn's own function runs). */
 bool hv_uci_tlb_reset_fast(void);
 void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length);
+/* For tests: copy every mode's TLB table, then the TLB descriptors (with
+ * the victim TLBs), into buf; returns the size needed (0 if the layout was
+ * not found; nothing is copied if cap is smaller). */
+size_t hv_uci_tlb_copy(void *cs, void *buf, size_t cap);
 
 /* ---- bus errors: synchronous external aborts (docs/cpu-bus-errors.md) ----
  *
