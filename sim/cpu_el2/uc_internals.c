@@ -217,14 +217,24 @@ static bool tlb_layout_ok(const uint8_t *fast)
     return true;
 }
 
+/* uc_ctl_get_page_size() without its macro, whose (2 << 30) overflows an int
+ * (UBSan): UC_CTL_READ(UC_CTL_UC_PAGE_SIZE, 1) spelled in unsigned. */
+uint32_t hv_uci_page_size(uc_engine *uc)
+{
+    uint32_t page = 0;
+    uint32_t ctl = (uint32_t)UC_CTL_UC_PAGE_SIZE | (1u << 26) | ((uint32_t)UC_CTL_IO_READ << 30);
+    if (uc_ctl(uc, (uc_control_type)ctl, &page) != UC_ERR_OK)
+        return 0;
+    return page;
+}
+
 /* Find neg.tlb.f[] through cs->icount_decr_ptr, which follows cs->env_ptr,
  * and check every mode's descriptor. Leaves the fast path off otherwise. */
 static void find_tlb(uc_engine *uc, struct hv_uci *uci)
 {
     const uint8_t *base = uci->cs;
-    uint32_t page = 0;
-    if (tlb_fast_off || uc_ctl_get_page_size(uc, &page) != UC_ERR_OK || page < 1024 ||
-        page > 65536 || (page & (page - 1)))
+    uint32_t page = hv_uci_page_size(uc);
+    if (tlb_fast_off || page < 1024 || page > 65536 || (page & (page - 1)))
         return;
     for (size_t off = 0; base + off + 16 <= (const uint8_t *)uci->env; off += 8) {
         void *w[2];

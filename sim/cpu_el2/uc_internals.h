@@ -102,6 +102,9 @@ int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
  * -Wl,--wrap; hv_uci_tlb_reset_fast() says whether hv_uci_init() found and
  * checked the TLB layout (otherwise Unicorn's own function runs). */
 bool hv_uci_tlb_reset_fast(void);
+/* The engine's TARGET_PAGE_SIZE (1024 for AArch64 in Unicorn 2.1.1); 0 if
+ * the query fails. */
+uint32_t hv_uci_page_size(uc_engine *uc);
 void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length);
 /* For tests: copy every mode's TLB table, then the TLB descriptors (with
  * the victim TLBs), into buf; returns the size needed (0 if the layout was
