@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "uc_internals.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -141,6 +143,219 @@ static int find_hooks(struct hv_uci *uci, struct hv_err *err)
     return 0;
 }
 
+/* ---- the code-page TLB reset after each translation ------------------------
+ *
+ * After translating a block, Unicorn 2.1.1's tb_gen_code() calls
+ * tlb_reset_dirty_by_vaddr(cpu, page, len) to mark every softmmu TLB entry
+ * that maps the block's page(s) for writing TLB_NOTDIRTY again, so that the
+ * next store to that code goes through notdirty_write() and invalidates the
+ * translation (self-modifying code). Its loop visits every entry of every
+ * TLB: 12 MMU modes x (64..4 Ki entries + 8 victim entries), thousands per
+ * translated block; in the Linux boot it was ~10 % of the run
+ * (docs/benchmarks.md). QEMU 7.2 has no such scan.
+ *
+ * hv_uci_tlb_reset() does the same with the entries that can map those
+ * pages: QEMU 5.0's softmmu stores the entry of virtual page p only at
+ * index (p >> TARGET_PAGE_BITS) & (n - 1) of a mode's table
+ * (tlb_set_page_with_attrs, tlb_index), or in that mode's victim TLB
+ * (victim_tlb_hit swaps the two); a table is emptied whenever it is resized.
+ * So per mode it tests one entry per page of the range plus the 8 victim
+ * entries, with the same test as Unicorn's tlb_reset_dirty_range_by_vaddr_
+ * locked(). The hvsim executable links Unicorn statically with
+ * -Wl,--wrap=tlb_reset_dirty_by_vaddr_aarch64 (tools/CMakeLists.txt), which
+ * sends translate-all.o's call here; other executables keep Unicorn's own
+ * function. If the layout check below fails, Unicorn's own runs.
+ *
+ * Layout (Unicorn 2.1.1, QEMU 5.0 include/exec/cpu-defs.h, x86-64 host):
+ * ARMCPU has CPUNegativeOffsetState neg = { CPUTLB tlb; IcountDecr
+ * icount_decr; } just before env, CPUTLB ends with CPUTLBDescFast
+ * f[NB_MMU_MODES = 12] (16 bytes each: mask, table) after CPUTLBDesc
+ * d[12] (696 bytes each, the victim table vtable[8] at +48), and CPUState
+ * holds env_ptr followed by icount_decr_ptr = &neg.icount_decr. */
+#define UCI_TLB_MODES       12
+#define UCI_TLB_FAST_SIZE   16
+#define UCI_TLB_DESC_SIZE   696
+#define UCI_TLB_DESC_VTABLE 48
+#define UCI_TLB_DESC_IOTLB  688
+#define UCI_TLB_VTLB_SIZE   8
+#define UCI_TLB_ENTRY_BITS  6  /* sizeof(CPUTLBEntry) == 64 */
+#define UCI_TLB_ADDR_WRITE  8  /* offsetof(CPUTLBEntry, addr_write) */
+#define UCI_TLB_MAX_BITS    22 /* CPU_TLB_DYN_MAX_BITS on a 64-bit host */
+/* QEMU 5.0 include/exec/cpu-all.h with TARGET_PAGE_BITS_MIN = 10 (Arm). */
+#define UCI_TLB_INVALID_MASK  (1u << 9)
+#define UCI_TLB_NOTDIRTY      (1u << 8)
+#define UCI_TLB_MMIO          (1u << 7)
+#define UCI_TLB_DISCARD_WRITE (1u << 4)
+
+/* Offset of neg.tlb.f[0] from the CPUState: a constant of the library's
+ * structure layout, the same for every engine of the process. 0 until
+ * hv_uci_init() has checked it (then Unicorn's own function runs). */
+static ptrdiff_t tlb_fast_off;
+/* TARGET_PAGE_BITS: Unicorn 2.1.1 leaves AArch64 at TARGET_PAGE_BITS_MIN,
+ * 10 (1 KiB pages), unless the page size is set before the engine starts. */
+static unsigned tlb_page_bits;
+
+struct uci_tlb_fast {
+    uintptr_t mask; /* (n_entries - 1) << UCI_TLB_ENTRY_BITS */
+    uint8_t *table;
+};
+
+static bool tlb_layout_ok(const uint8_t *fast)
+{
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++) {
+        struct uci_tlb_fast f;
+        void *iotlb;
+        const uint8_t *d = fast - (UCI_TLB_MODES - m) * UCI_TLB_DESC_SIZE;
+        if (!safe_read(fast + m * UCI_TLB_FAST_SIZE, &f, sizeof(f)) ||
+            !safe_read(d + UCI_TLB_DESC_IOTLB, &iotlb, sizeof(iotlb)))
+            return false;
+        uintptr_t n = (f.mask >> UCI_TLB_ENTRY_BITS) + 1;
+        if ((f.mask & ((1u << UCI_TLB_ENTRY_BITS) - 1)) || n < 64 ||
+            n > (UINT64_C(1) << UCI_TLB_MAX_BITS) || (n & (n - 1)) || !f.table || !iotlb)
+            return false;
+    }
+    return true;
+}
+
+/* uc_ctl_get_page_size() without its macro, whose (2 << 30) overflows an int
+ * (UBSan): UC_CTL_READ(UC_CTL_UC_PAGE_SIZE, 1) spelled in unsigned. */
+uint32_t hv_uci_page_size(uc_engine *uc)
+{
+    uint32_t page = 0;
+    uint32_t ctl = (uint32_t)UC_CTL_UC_PAGE_SIZE | (1u << 26) | ((uint32_t)UC_CTL_IO_READ << 30);
+    if (uc_ctl(uc, (uc_control_type)ctl, &page) != UC_ERR_OK)
+        return 0;
+    return page;
+}
+
+/* Find neg.tlb.f[] through cs->icount_decr_ptr, which follows cs->env_ptr,
+ * and check every mode's descriptor. Leaves the fast path off otherwise. */
+static void find_tlb(uc_engine *uc, struct hv_uci *uci)
+{
+    const uint8_t *base = uci->cs;
+    uint32_t page = hv_uci_page_size(uc);
+    if (tlb_fast_off || page < 1024 || page > 65536 || (page & (page - 1)))
+        return;
+    for (size_t off = 0; base + off + 16 <= (const uint8_t *)uci->env; off += 8) {
+        void *w[2];
+        if (!safe_read(base + off, w, sizeof(w)))
+            return;
+        if (w[0] != uci->env)
+            continue;
+        const uint8_t *icount = w[1];
+        if (icount <= base || icount >= (const uint8_t *)uci->env ||
+            (const uint8_t *)uci->env - icount > 64)
+            return;
+        const uint8_t *fast = icount - UCI_TLB_MODES * UCI_TLB_FAST_SIZE;
+        if (tlb_layout_ok(fast)) {
+            tlb_page_bits = (unsigned)__builtin_ctz(page);
+            tlb_fast_off = fast - base;
+        }
+        return;
+    }
+}
+
+bool hv_uci_tlb_reset_fast(void)
+{
+    return tlb_fast_off != 0;
+}
+
+/* tlb_reset_dirty_range_by_vaddr_locked()'s test on one entry. */
+static inline void tlb_reset_entry(uint8_t *e, uint64_t start, uint64_t length)
+{
+    uint64_t *aw = (uint64_t *)(e + UCI_TLB_ADDR_WRITE);
+    uint64_t a = *aw;
+    if ((a & (UCI_TLB_INVALID_MASK | UCI_TLB_MMIO | UCI_TLB_DISCARD_WRITE | UCI_TLB_NOTDIRTY)) ==
+            0 &&
+        ((a & ~(((uint64_t)1 << tlb_page_bits) - 1)) - start) < length)
+        *aw = a | UCI_TLB_NOTDIRTY;
+}
+
+void __real_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length)
+    __attribute__((weak));
+void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length);
+
+void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length)
+{
+    /* tb_gen_code passes a page-aligned start and at most two pages. */
+    if ((start & ((1u << tlb_page_bits) - 1)) || length > (8u << tlb_page_bits)) {
+        if (__real_tlb_reset_dirty_by_vaddr_aarch64)
+            __real_tlb_reset_dirty_by_vaddr_aarch64(cs, start, length);
+        return;
+    }
+    struct uci_tlb_fast *fast = (struct uci_tlb_fast *)((uint8_t *)cs + tlb_fast_off);
+    uint8_t *d = (uint8_t *)fast - UCI_TLB_MODES * UCI_TLB_DESC_SIZE;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++, d += UCI_TLB_DESC_SIZE) {
+        uintptr_t nmask = fast[m].mask >> UCI_TLB_ENTRY_BITS;
+        for (uint64_t p = start; p - start < length; p += 1u << tlb_page_bits)
+            tlb_reset_entry(fast[m].table + (((p >> tlb_page_bits) & nmask) << UCI_TLB_ENTRY_BITS),
+                            start, length);
+        for (unsigned v = 0; v < UCI_TLB_VTLB_SIZE; v++)
+            tlb_reset_entry(d + UCI_TLB_DESC_VTABLE + ((size_t)v << UCI_TLB_ENTRY_BITS), start,
+                            length);
+    }
+}
+
+size_t hv_uci_tlb_copy(void *cs, void *buf, size_t cap)
+{
+    if (!tlb_fast_off)
+        return 0;
+    struct uci_tlb_fast *fast = (struct uci_tlb_fast *)((uint8_t *)cs + tlb_fast_off);
+    uint8_t *d = (uint8_t *)fast - UCI_TLB_MODES * UCI_TLB_DESC_SIZE;
+    size_t need = UCI_TLB_MODES * UCI_TLB_DESC_SIZE, o = 0;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++)
+        need += ((fast[m].mask >> UCI_TLB_ENTRY_BITS) + 1) << UCI_TLB_ENTRY_BITS;
+    if (!buf || cap < need)
+        return need;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++) {
+        size_t n = ((fast[m].mask >> UCI_TLB_ENTRY_BITS) + 1) << UCI_TLB_ENTRY_BITS;
+        memcpy((uint8_t *)buf + o, fast[m].table, n);
+        o += n;
+    }
+    memcpy((uint8_t *)buf + o, d, UCI_TLB_MODES * UCI_TLB_DESC_SIZE);
+    return need;
+}
+
+void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length)
+{
+    if (!tlb_fast_off) {
+        __real_tlb_reset_dirty_by_vaddr_aarch64(cs, start, length);
+        return;
+    }
+    hv_uci_tlb_reset(cs, start, length);
+#ifdef HVSIM_TLB_RESET_CHECK
+    /* Verification build (cmake -DHVSIM_TLB_RESET_CHECK=ON): Unicorn's own
+     * full scan after ours must find nothing left to mark. */
+    struct uci_tlb_fast *fast = (struct uci_tlb_fast *)((uint8_t *)cs + tlb_fast_off);
+    uint8_t *d0 = (uint8_t *)fast - UCI_TLB_MODES * UCI_TLB_DESC_SIZE;
+    size_t sizes[UCI_TLB_MODES], total = 0;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++)
+        total += sizes[m] = ((fast[m].mask >> UCI_TLB_ENTRY_BITS) + 1) << UCI_TLB_ENTRY_BITS;
+    uint8_t *snap = malloc(total + UCI_TLB_MODES * UCI_TLB_DESC_SIZE);
+    if (!snap)
+        abort();
+    size_t o = 0;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++, o += sizes[m - 1])
+        memcpy(snap + o, fast[m].table, sizes[m]);
+    memcpy(snap + o, d0, UCI_TLB_MODES * UCI_TLB_DESC_SIZE);
+    __real_tlb_reset_dirty_by_vaddr_aarch64(cs, start, length);
+    o = 0;
+    bool same = true;
+    for (unsigned m = 0; m < UCI_TLB_MODES; m++, o += sizes[m - 1])
+        same = same && memcmp(snap + o, fast[m].table, sizes[m]) == 0;
+    same = same && memcmp(snap + o, d0, UCI_TLB_MODES * UCI_TLB_DESC_SIZE) == 0;
+    free(snap);
+    if (!same) {
+        fprintf(stderr, "hvsim: TLB reset check failed at 0x%llx+0x%llx\n",
+                (unsigned long long)start, (unsigned long long)length);
+        abort();
+    }
+    static unsigned long checked;
+    if ((++checked & 0x3fff) == 0)
+        fprintf(stderr, "hvsim: TLB reset check: %lu translations checked\n", checked);
+#endif
+}
+
 int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el_hook post,
                 void *opaque, struct hv_err *err)
 {
@@ -154,6 +369,7 @@ int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el
         return hv_err_set(err, "Unicorn self-test: qemu_get_cpu_aarch64() returned no CPU");
     if (find_env(uc, uci, err) || find_hooks(uci, err))
         return -1;
+    find_tlb(uc, uci);
     uci->pre = pre;
     uci->post = post;
     uci->opaque = opaque;

@@ -13,6 +13,7 @@
 #define HV_UC_INTERNALS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <unicorn/unicorn.h>
@@ -94,6 +95,21 @@ void hv_uci_raise(struct hv_uci *uci, uint32_t excp, uint32_t syndrome, uint32_t
 int hv_uci_set_readonly(uc_engine *uc, uint64_t pa, struct hv_err *err);
 
 int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
+
+/* Unicorn's tlb_reset_dirty_by_vaddr() (run after each translation) done on
+ * the entries that can map the range instead of on every TLB entry; see
+ * uc_internals.c. The hvsim executable routes Unicorn's call here with
+ * -Wl,--wrap; hv_uci_tlb_reset_fast() says whether hv_uci_init() found and
+ * checked the TLB layout (otherwise Unicorn's own function runs). */
+bool hv_uci_tlb_reset_fast(void);
+/* The engine's TARGET_PAGE_SIZE (1024 for AArch64 in Unicorn 2.1.1); 0 if
+ * the query fails. */
+uint32_t hv_uci_page_size(uc_engine *uc);
+void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length);
+/* For tests: copy every mode's TLB table, then the TLB descriptors (with
+ * the victim TLBs), into buf; returns the size needed (0 if the layout was
+ * not found; nothing is copied if cap is smaller). */
+size_t hv_uci_tlb_copy(void *cs, void *buf, size_t cap);
 
 /* ---- bus errors: synchronous external aborts (docs/cpu-bus-errors.md) ----
  *

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu_el2/cpu.h"
+#include "cpu_el2/uc_internals.h"
 
 START_TEST(test_sysreg_pack)
 {
@@ -52,6 +53,68 @@ START_TEST(test_sysreg_register_rejects_duplicates)
 }
 END_TEST
 
+/* Unicorn 2.1.1's own function, which hv_uci_tlb_reset() replaces in the
+ * hvsim CLI (exported by libunicorn; this test links it unwrapped). */
+void tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length);
+
+static void no_el_hook(void *opaque)
+{
+    (void)opaque;
+}
+
+/* hv_uci_tlb_reset must leave the TLBs as Unicorn's full scan would: after
+ * it, Unicorn's scan finds nothing left to mark, and it did mark the
+ * entries of pages the guest has stored to (so the test can fail). */
+START_TEST(test_tlb_reset_matches_unicorn)
+{
+    /* x1 = 0x40010000; 64 times: str x2, [x1]; x1 += 1 KiB. Then nop. */
+    static const uint32_t code[] = {0xd2a80021, 0xd2800802, 0xf9000022, 0x91100021,
+                                    0xf1000442, 0x54ffffa1, 0xd503201f};
+    uc_engine *uc;
+    struct hv_uci uci;
+    struct hv_err err;
+
+    ck_assert_int_eq(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), UC_ERR_OK);
+    ck_assert_int_eq(uc_mem_map(uc, 0x40000000, 0x100000, UC_PROT_ALL), UC_ERR_OK);
+    ck_assert_int_eq(uc_mem_write(uc, 0x40000000, code, sizeof(code)), UC_ERR_OK);
+    ck_assert_int_eq(hv_uci_init(uc, &uci, no_el_hook, no_el_hook, NULL, &err), 0);
+    ck_assert(hv_uci_tlb_reset_fast());
+    uint32_t page = hv_uci_page_size(uc);
+    ck_assert_uint_ge(page, 1024);
+    ck_assert_int_eq(uc_emu_start(uc, 0x40000000, 0x40000018, 0, 0), UC_ERR_OK);
+
+    size_t n = hv_uci_tlb_copy(uci.cs, NULL, 0);
+    ck_assert_uint_gt(n, 0);
+    uint8_t *before = malloc(n), *ours = malloc(n), *theirs = malloc(n);
+    ck_assert(before && ours && theirs);
+    const struct {
+        uint64_t start, len;
+        bool marks; /* the range holds pages the guest stored to */
+    } cases[] = {
+        {0x40010000, 8, true},                   /* the first stored-to page */
+        {0x40010000 + 4 * page, page + 8, true}, /* two pages */
+        {0x40010000 + 63 * 1024, 8, true},       /* the last one */
+        {0x40010000, 8, false},                  /* again: already marked */
+        {0x50000000, 2 * page, false},           /* nothing mapped there */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t start = cases[i].start & ~(uint64_t)(page - 1);
+        uint64_t len = cases[i].start - start + cases[i].len;
+        ck_assert_uint_eq(hv_uci_tlb_copy(uci.cs, before, n), n);
+        hv_uci_tlb_reset(uci.cs, start, len);
+        ck_assert_uint_eq(hv_uci_tlb_copy(uci.cs, ours, n), n);
+        tlb_reset_dirty_by_vaddr_aarch64(uci.cs, start, len);
+        ck_assert_uint_eq(hv_uci_tlb_copy(uci.cs, theirs, n), n);
+        ck_assert_msg(memcmp(ours, theirs, n) == 0, "case %zu: Unicorn's scan found more", i);
+        ck_assert_msg((memcmp(before, ours, n) != 0) == cases[i].marks, "case %zu", i);
+    }
+    free(before);
+    free(ours);
+    free(theirs);
+    uc_close(uc);
+}
+END_TEST
+
 START_TEST(test_disasm)
 {
     char buf[64];
@@ -71,6 +134,7 @@ int main(void)
     tcase_add_test(tc, test_sysreg_pack);
     tcase_add_test(tc, test_sysreg_register_rejects_duplicates);
     tcase_add_test(tc, test_disasm);
+    tcase_add_test(tc, test_tlb_reset_matches_unicorn);
     suite_add_tcase(s, tc);
     return hv_check_run(s);
 }
