@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -258,15 +259,23 @@ uint32_t hv_uci_page_size(uc_engine *uc)
  *  - a scratch AArch64 engine with target_bits = 12 reports 4 KiB pages,
  *    still reads 12 there, refuses a 1 KiB mapping, accepts a 4 KiB one
  *    and runs code from it. */
-#define PS_SCAN 0x2000 /* bytes of uc_struct searched (sizeof is ~0x600) */
+#define PS_SCAN_MAX (1u << 20) /* more than any uc_struct (2.1.1's is a few KiB) */
 
 static long tb_off = -1;   /* offset of target_bits; -1: not (yet) found */
 static const char *tb_why; /* why not, if the search failed */
 static bool tb_searched;
 
-static bool ps_snap(const uc_engine *uc, uint8_t *buf)
+/* The engine's own allocation (uc_open callocs struct uc_struct), so that
+ * the search reads only that. */
+static size_t ps_size(const uc_engine *uc)
 {
-    return safe_read(uc, buf, PS_SCAN);
+    size_t n = malloc_usable_size((void *)uc);
+    return n < PS_SCAN_MAX ? n : PS_SCAN_MAX;
+}
+
+static bool ps_snap(const uc_engine *uc, uint8_t *buf, size_t n)
+{
+    return safe_read(uc, buf, n);
 }
 
 static int32_t ps_int(const uint8_t *buf, long off)
@@ -280,24 +289,30 @@ static int32_t ps_int(const uint8_t *buf, long off)
 static const char *ps_find(long *off)
 {
     uc_engine *uc = NULL;
-    uint8_t *s0 = malloc(PS_SCAN), *s1 = malloc(PS_SCAN), *s2 = malloc(PS_SCAN);
+    uint8_t *s0 = NULL, *s1 = NULL, *s2 = NULL;
     const char *why = NULL;
     long found = -1;
     int n = 0;
-    if (!s0 || !s1 || !s2) {
-        why = "out of memory";
-        goto out;
-    }
+    size_t size = 0;
     if (uc_open(UC_ARCH_ARM, UC_MODE_ARM, &uc) != UC_ERR_OK) {
         why = "cannot open a scratch 32-bit Arm engine";
         goto out;
     }
-    if (!ps_snap(uc, s0) || uc_ctl_set_page_size(uc, 1u << 11) != UC_ERR_OK || !ps_snap(uc, s1) ||
-        uc_ctl_set_page_size(uc, 1u << 14) != UC_ERR_OK || !ps_snap(uc, s2)) {
+    size = ps_size(uc);
+    s0 = malloc(size);
+    s1 = malloc(size);
+    s2 = malloc(size);
+    if (!s0 || !s1 || !s2) {
+        why = "out of memory";
+        goto out;
+    }
+    if (!ps_snap(uc, s0, size) || uc_ctl_set_page_size(uc, 1u << 11) != UC_ERR_OK ||
+        !ps_snap(uc, s1, size) || uc_ctl_set_page_size(uc, 1u << 14) != UC_ERR_OK ||
+        !ps_snap(uc, s2, size)) {
         why = "uc_ctl_set_page_size() failed on a 32-bit Arm engine";
         goto out;
     }
-    for (long o = 8; o + 8 <= PS_SCAN; o += 4) {
+    for (long o = 8; o + 8 <= (long)size; o += 4) {
         int32_t a = ps_int(s0, o), b = ps_int(s1, o), c = ps_int(s2, o);
         if (a == 0 && (b == 11 || b == 12) && c == b + 3) {
             found = o;
@@ -310,7 +325,7 @@ static const char *ps_find(long *off)
     }
     void *itp;
     memcpy(&itp, s2 + found - 8, sizeof(itp));
-    if (uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_A15) != UC_ERR_OK || !ps_snap(uc, s1) ||
+    if (uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_A15) != UC_ERR_OK || !ps_snap(uc, s1, size) ||
         ps_int(s1, found + 4) != UC_CPU_ARM_CORTEX_A15 || itp != NULL || found % 8) {
         why = "the fields around uc->target_bits are not init_target_page and cpu_model";
         goto out;
@@ -339,6 +354,10 @@ static const char *ps_check(long off, int32_t bits)
         return "cannot open a scratch AArch64 engine";
     uint8_t *f = (uint8_t *)uc + off;
     int32_t cur = -1;
+    if ((size_t)off + sizeof(cur) > ps_size(uc)) {
+        why = "an AArch64 engine is smaller than the offset found";
+        goto out;
+    }
     if (!safe_read(f, &cur, sizeof(cur)) || cur != 0 || !safe_read(f - 8, &itp, sizeof(itp)) ||
         itp != NULL) {
         why = "a fresh AArch64 engine does not read target_bits = 0";
@@ -401,7 +420,10 @@ uint32_t hv_uci_set_page_size(uc_engine *uc, uint32_t size, char *notice, size_t
         return 1024;
     if (size != 4096) {
         why = "only 1024 and 4096 are supported";
-    } else if (hv_uci_target_bits_offset(&why) >= 0) {
+    } else if (hv_uci_target_bits_offset(&why) >= 0 &&
+               (size_t)tb_off + sizeof(int32_t) > ps_size(uc)) {
+        why = "the engine is smaller than the offset found";
+    } else if (tb_off >= 0) {
         uint8_t *f = (uint8_t *)uc + tb_off;
         int32_t cur = -1, bits = 12;
         void *itp = (void *)1;
