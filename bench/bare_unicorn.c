@@ -2,7 +2,7 @@
  * with no hooks at all (docs/benchmarks.md), to show what hvsim's run loop
  * costs on top of the engine.
  *
- * usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] IMAGE.elf
+ * usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] [--engine-page-size N] IMAGE.elf
  *
  * The image's PT_LOAD segments go into 128 MiB of RAM at 0x40000000; a RAM
  * page at 0x09000000 stands in for the PL011 (FR reads 0, so the runtime
@@ -16,7 +16,12 @@
  * instructions (size / 4), and --hooks-like-hvsim adds the set of hooks
  * sim/cpu_el2/cpu.c installs (block, interrupt, MRS, MSR, unmapped memory),
  * with trivial bodies: both exist to split hvsim's overhead into "what the
- * hooks cost inside Unicorn" and "what hvsim's own code costs". */
+ * hooks cost inside Unicorn" and "what hvsim's own code costs".
+ *
+ * The engine gets the page size hvsim gives it (4096 by default, as
+ * hv_cpu_create does; docs/architecture.md, "Engine pages"), so that the
+ * baseline differs from hvsim only by hvsim's own work; --engine-page-size
+ * 1024 leaves Unicorn's own 1 KiB. */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <inttypes.h>
@@ -26,6 +31,8 @@
 #include <time.h>
 
 #include <unicorn/unicorn.h>
+
+#include "cpu_el2/uc_internals.h"
 
 #define RAM_BASE  0x40000000ull
 #define RAM_SIZE  0x08000000ull
@@ -193,6 +200,8 @@ int main(int argc, char **argv)
     struct image im = {0};
     const char *path = NULL, *msg;
     bool block_hook = false, hvsim_hooks = false;
+    uint32_t page_size = HV_UCI_PAGE_DEFAULT;
+    char notice[160];
     uc_engine *uc;
     uc_err e;
     uint8_t *ram, *uart;
@@ -203,13 +212,19 @@ int main(int argc, char **argv)
             block_hook = true;
         else if (strcmp(argv[i], "--hooks-like-hvsim") == 0)
             hvsim_hooks = true;
+        else if (strcmp(argv[i], "--engine-page-size") == 0 && i + 1 < argc)
+            page_size = (uint32_t)strtoul(argv[++i], NULL, 0);
         else if (argv[i][0] == '-' || path)
-            return fail("usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] IMAGE.elf%s", "");
+            return fail("usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] "
+                        "[--engine-page-size N] IMAGE.elf%s",
+                        "");
         else
             path = argv[i];
     }
     if (!path)
-        return fail("usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] IMAGE.elf%s", "");
+        return fail("usage: bare_unicorn [--hook-block] [--hooks-like-hvsim] "
+                    "[--engine-page-size N] IMAGE.elf%s",
+                    "");
     if (read_file(path, &im))
         return fail("cannot read %s", path);
     if ((msg = parse_elf(&im)))
@@ -226,6 +241,8 @@ int main(int argc, char **argv)
     double t0 = now();
     if ((e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc)) != UC_ERR_OK)
         return fail("uc_open: %s", uc_strerror(e));
+    if (hv_uci_set_page_size(uc, page_size, notice, sizeof(notice)) != page_size)
+        return fail("%s", notice);
     if ((e = uc_ctl_set_cpu_model(uc, UC_CPU_ARM64_A72)) != UC_ERR_OK ||
         (e = uc_mem_map_ptr(uc, RAM_BASE, RAM_SIZE, UC_PROT_ALL, ram)) != UC_ERR_OK ||
         (e = uc_mem_map_ptr(uc, UART_BASE, PAGE, UC_PROT_READ | UC_PROT_WRITE, uart)) != UC_ERR_OK)

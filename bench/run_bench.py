@@ -115,6 +115,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3,
                     help="timed repetitions of each program; the median is reported "
                          "(default 3)")
+    ap.add_argument("--engine-page-size", type=int, choices=(1024, 4096), default=None,
+                    help="the engine page size of hvsim and bare Unicorn (default: hvsim's, "
+                         "4096; docs/architecture.md, \"Engine pages\")")
     a = ap.parse_args()
     if a.reps < 1:
         ap.error("--reps must be at least 1")
@@ -122,6 +125,7 @@ def main():
     build = a.build
     hvsim = os.path.join(build, "hvsim")
     bare = os.path.join(build, "bench", "bare_unicorn")
+    ps = ["--engine-page-size", str(a.engine_page_size)] if a.engine_page_size else []
     image = os.path.join(build, "images", "workload_small.elf" if a.small else "workload.elf")
     hello = os.path.join(build, "images", "hello.elf")
     qemu = shutil.which("qemu-system-aarch64")
@@ -136,7 +140,7 @@ def main():
         # (it reports "... after N instructions ..." on stderr). It also warms
         # the page cache and the shared libraries; it is not timed.
         print(f"image: {image}", flush=True)
-        _, out, err = run_timed([hvsim, "run", image], "hvsim (count run)")
+        _, out, err = run_timed([hvsim, "run"] + ps + [image], "hvsim (count run)")
         m = ICOUNT_RE.search(err)
         if not m:
             raise BenchError(f"hvsim: no instruction count in its report:\n{err[-2000:]}")
@@ -148,7 +152,7 @@ def main():
         c_hv, c_qemu, c_bare = [], [], []
         for rep in range(a.reps):
             print(f"repetition {rep + 1}/{a.reps}: hvsim", end="", flush=True)
-            wall, out, _ = run_timed([hvsim, "run", "-q", image], "hvsim")
+            wall, out, _ = run_timed([hvsim, "run", "-q"] + ps + [image], "hvsim")
             cs = checksum_of(out, "hvsim")
             if cs != ref:
                 raise BenchError(f"hvsim checksum {cs} differs from its first run ({ref})")
@@ -164,7 +168,7 @@ def main():
             c_qemu.append(last_cpu)
 
             print(f" {wall:.2f} s, bare Unicorn", end="", flush=True)
-            wall, out, err = run_timed([bare, image], "bare Unicorn")
+            wall, out, err = run_timed([bare] + ps + [image], "bare Unicorn")
             cs = checksum_of(out, "bare Unicorn")
             if cs != ref:
                 raise BenchError(f"checksum mismatch: bare Unicorn {cs}, hvsim {ref}")
@@ -179,7 +183,7 @@ def main():
         # Start-up costs: the smallest image (hello: ~3000 instructions).
         s_hv, s_qemu = [], []
         for _ in range(a.reps):
-            s_hv.append(run_timed([hvsim, "run", "-q", hello], "hvsim (hello)")[0])
+            s_hv.append(run_timed([hvsim, "run", "-q"] + ps + [hello], "hvsim (hello)")[0])
             s_qemu.append(run_qemu(qemu, hello, tmpdir, "QEMU (hello)")[0])
 
     hv, qm, bu, bu_emu = med(t_hv), med(t_qemu), med(t_bare), med(t_bare_emu)

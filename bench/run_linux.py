@@ -133,6 +133,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--compare-page-size", action="store_true",
+                    help="also run hvsim with --engine-page-size 1024 (Unicorn's own 1 KiB "
+                         "engine pages), interleaved, as 'hvsim-1k'")
     a = ap.parse_args()
     prep = prepare_linux()
     if not prep:
@@ -143,13 +146,18 @@ def main():
                   "--initrd", initrd, image],
         "qemu": qemu_direct(image, initrd),
     }
+    if a.compare_page_size:
+        cmds["hvsim-1k"] = cmds["hvsim"][:3] + ["--engine-page-size", "1024"] + cmds["hvsim"][3:]
     ran = run_interleaved(cmds, a.reps)
     if not ran:
         return 1
     print(f"Linux boot ({(out / 'VERSION').read_text().strip()}), reset to /init's marker and "
           f"to the process's exit after power-off, {a.reps} runs each, medians:")
-    med = print_medians(ran[0], 6)
+    med = print_medians(ran[0], 8)
     print_ratios(med, "hvsim", "qemu", "hvsim / QEMU", 1.0)
+    if a.compare_page_size:
+        print_ratios(med, "hvsim-1k", "qemu", "hvsim-1k / QEMU", 1.0)
+        print_ratios(med, "hvsim", "hvsim-1k", "hvsim / hvsim-1k", 1.0)
     return 0
 
 

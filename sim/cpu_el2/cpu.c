@@ -34,6 +34,8 @@ struct bus_hole {
 struct hv_cpu {
     uc_engine *uc;
     struct hv_uci uci;
+    uint32_t page_size;    /* the engine's target page size */
+    char page_notice[160]; /* why it is not the one asked for ("" if it is) */
     struct hv_obs *obs;
     struct hv_cpu_callbacks cb;
 
@@ -1034,6 +1036,22 @@ static int uc_check(uc_err e, struct hv_err *err, const char *what)
 int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
                   struct hv_err *err)
 {
+    return hv_cpu_create_paged(out, obs, cb, 0, err);
+}
+
+uint32_t hv_cpu_page_size(const struct hv_cpu *cpu)
+{
+    return cpu->page_size;
+}
+
+const char *hv_cpu_page_notice(const struct hv_cpu *cpu)
+{
+    return cpu->page_notice[0] ? cpu->page_notice : NULL;
+}
+
+int hv_cpu_create_paged(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
+                        uint32_t page_size, struct hv_err *err)
+{
     struct hv_cpu *cpu = calloc(1, sizeof(*cpu));
     unsigned maj, min;
 
@@ -1065,6 +1083,10 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
         goto fail;
     if (uc_check(uc_ctl_set_cpu_model(cpu->uc, UC_CPU_ARM64_A72), err, "select cortex-a72"))
         goto fail;
+    /* Before anything initialises the engine: 4 KiB target pages, as QEMU
+     * 7.2 uses for AArch64, unless asked otherwise or the check fails. */
+    cpu->page_size = hv_uci_set_page_size(cpu->uc, page_size ? page_size : HV_UCI_PAGE_DEFAULT,
+                                          cpu->page_notice, sizeof(cpu->page_notice));
     /* Use the exits API with no exits, so that no address (not even 0,
      * where U-Boot lives) ends a run. */
     /* 256 MiB of translated code instead of Unicorn's default 1 GiB: a full
@@ -1077,6 +1099,11 @@ int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_c
     if (hv_uci_init(cpu->uc, &cpu->uci, on_pre_el_change, on_post_el_change, cpu, err) ||
         hv_uci_bus_init(&cpu->uci, err))
         goto fail;
+    if (hv_uci_page_size(cpu->uc) != cpu->page_size) {
+        hv_err_set(err, "Unicorn self-test: the engine runs with %u-byte pages, not %u",
+                   (unsigned)hv_uci_page_size(cpu->uc), (unsigned)cpu->page_size);
+        goto fail;
+    }
     if (uc_check(uc_hook_add(cpu->uc, &cpu->h_block, UC_HOOK_BLOCK, (void *)on_block, cpu, 1, 0),
                  err, "block hook") ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_intr, UC_HOOK_INTR, (void *)on_intr, cpu, 1, 0), err,

@@ -66,6 +66,15 @@ struct hv_cpu_callbacks {
 
 int hv_cpu_create(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
                   struct hv_err *err);
+/* The same with the engine's (TCG's) page size: 0 for the default (4096),
+ * or 1024 for Unicorn 2.1.1's own AArch64 choice (docs/architecture.md,
+ * "Engine pages"). The guest's translation granule is not affected. */
+int hv_cpu_create_paged(struct hv_cpu **out, struct hv_obs *obs, const struct hv_cpu_callbacks *cb,
+                        uint32_t page_size, struct hv_err *err);
+/* The engine page size in use, and why it is not the one asked for (NULL if
+ * it is): the 4 KiB self-check failed and the engine kept 1 KiB pages. */
+uint32_t hv_cpu_page_size(const struct hv_cpu *cpu);
+const char *hv_cpu_page_notice(const struct hv_cpu *cpu);
 void hv_cpu_destroy(struct hv_cpu *cpu);
 
 /* Memory. host must stay valid for the CPU's life; size and pa are 4 KiB

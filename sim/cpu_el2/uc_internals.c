@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -192,8 +193,12 @@ static int find_hooks(struct hv_uci *uci, struct hv_err *err)
  * hv_uci_init() has checked it (then Unicorn's own function runs). */
 static ptrdiff_t tlb_fast_off;
 /* TARGET_PAGE_BITS: Unicorn 2.1.1 leaves AArch64 at TARGET_PAGE_BITS_MIN,
- * 10 (1 KiB pages), unless the page size is set before the engine starts. */
+ * 10 (1 KiB pages), unless the page size is set before the engine starts
+ * (hv_uci_set_page_size). It is kept per process: if two engines with
+ * different page sizes are checked, the fast path is turned off (tlb_mixed)
+ * and Unicorn's own scan runs for both. */
 static unsigned tlb_page_bits;
+static bool tlb_mixed;
 
 struct uci_tlb_fast {
     uintptr_t mask; /* (n_entries - 1) << UCI_TLB_ENTRY_BITS */
@@ -228,14 +233,229 @@ uint32_t hv_uci_page_size(uc_engine *uc)
     return page;
 }
 
+/* ---- engine page size ------------------------------------------------------
+ *
+ * Unicorn 2.1.1 (include/uc_priv.h) declares, in struct uc_struct,
+ *     TargetPageBits *init_target_page;
+ *     int target_bits;   // User defined page bits by uc_ctl
+ *     int cpu_model;
+ * finalize_target_page_bits() (qemu/exec-vary.c), run once when the engine
+ * initialises (cpu_exec_init_all), takes target_bits as TARGET_PAGE_BITS if
+ * it is not 0, else TARGET_PAGE_BITS_MIN (10 for Arm); target_page_init()
+ * then sets uc->target_page_size/align, which uc_mem_map() and
+ * uc_mmio_map() check alignment against. The TLB flag bits use
+ * TARGET_PAGE_BITS_MIN, so they do not move (see the TLB reset above).
+ *
+ * uc_ctl_set_page_size() writes target_bits only for UC_ARCH_ARM (the same
+ * struct), so the offset is found without a constant: on a scratch 32-bit
+ * Arm engine, the one int that reads 0 after uc_open() and changes by
+ * exactly log2(b / a) when the control sets page size a, then b. (2.1.1
+ * stores log2(size) + 1 there; the search accepts log2(size) too, in case
+ * a later Unicorn fixes that.) Checks, each of which refuses 4 KiB pages:
+ *  - exactly one such int, and the int after it is cpu_model (it follows
+ *    uc_ctl_set_cpu_model) and the pointer before it init_target_page
+ *    (NULL until the engine initialises, non-NULL after);
+ *  - a scratch AArch64 engine left alone reports 1 KiB pages (bits 10);
+ *  - a scratch AArch64 engine with target_bits = 12 reports 4 KiB pages,
+ *    still reads 12 there, refuses a 1 KiB mapping, accepts a 4 KiB one
+ *    and runs code from it. */
+#define PS_SCAN_MAX (1u << 20) /* more than any uc_struct (2.1.1's is a few KiB) */
+
+static long tb_off = -1;   /* offset of target_bits; -1: not (yet) found */
+static const char *tb_why; /* why not, if the search failed */
+static bool tb_searched;
+
+/* The engine's own allocation (uc_open callocs struct uc_struct), so that
+ * the search reads only that. */
+static size_t ps_size(const uc_engine *uc)
+{
+    size_t n = malloc_usable_size((void *)uc);
+    return n < PS_SCAN_MAX ? n : PS_SCAN_MAX;
+}
+
+static bool ps_snap(const uc_engine *uc, uint8_t *buf, size_t n)
+{
+    return safe_read(uc, buf, n);
+}
+
+static int32_t ps_int(const uint8_t *buf, long off)
+{
+    int32_t v;
+    memcpy(&v, buf + off, sizeof(v));
+    return v;
+}
+
+/* Find target_bits on a scratch UC_ARCH_ARM engine (never initialised). */
+static const char *ps_find(long *off)
+{
+    uc_engine *uc = NULL;
+    uint8_t *s0 = NULL, *s1 = NULL, *s2 = NULL;
+    const char *why = NULL;
+    long found = -1;
+    int n = 0;
+    size_t size = 0;
+    if (uc_open(UC_ARCH_ARM, UC_MODE_ARM, &uc) != UC_ERR_OK) {
+        why = "cannot open a scratch 32-bit Arm engine";
+        goto out;
+    }
+    size = ps_size(uc);
+    s0 = malloc(size);
+    s1 = malloc(size);
+    s2 = malloc(size);
+    if (!s0 || !s1 || !s2) {
+        why = "out of memory";
+        goto out;
+    }
+    if (!ps_snap(uc, s0, size) || uc_ctl_set_page_size(uc, 1u << 11) != UC_ERR_OK ||
+        !ps_snap(uc, s1, size) || uc_ctl_set_page_size(uc, 1u << 14) != UC_ERR_OK ||
+        !ps_snap(uc, s2, size)) {
+        why = "uc_ctl_set_page_size() failed on a 32-bit Arm engine";
+        goto out;
+    }
+    for (long o = 8; o + 8 <= (long)size; o += 4) {
+        int32_t a = ps_int(s0, o), b = ps_int(s1, o), c = ps_int(s2, o);
+        if (a == 0 && (b == 11 || b == 12) && c == b + 3) {
+            found = o;
+            n++;
+        }
+    }
+    if (n != 1) {
+        why = n ? "more than one candidate for uc->target_bits" : "uc->target_bits not found";
+        goto out;
+    }
+    void *itp;
+    memcpy(&itp, s2 + found - 8, sizeof(itp));
+    if (uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_A15) != UC_ERR_OK || !ps_snap(uc, s1, size) ||
+        ps_int(s1, found + 4) != UC_CPU_ARM_CORTEX_A15 || itp != NULL || found % 8) {
+        why = "the fields around uc->target_bits are not init_target_page and cpu_model";
+        goto out;
+    }
+    *off = found;
+out:
+    if (uc)
+        uc_close(uc);
+    free(s0);
+    free(s1);
+    free(s2);
+    return why;
+}
+
+/* A scratch AArch64 engine with target_bits = bits (0: left alone) must
+ * report 1 << (bits ? bits : 10) byte pages and work with them. */
+static const char *ps_check(long off, int32_t bits)
+{
+    static const uint32_t code[] = {0xd2800540, 0xd503201f}; /* movz x0, #42; nop */
+    uc_engine *uc = NULL;
+    const char *why = NULL;
+    uint32_t want = 1u << (bits ? bits : 10);
+    uint64_t pc, x0 = 0;
+    void *itp = (void *)1;
+    if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK)
+        return "cannot open a scratch AArch64 engine";
+    uint8_t *f = (uint8_t *)uc + off;
+    int32_t cur = -1;
+    if ((size_t)off + sizeof(cur) > ps_size(uc)) {
+        why = "an AArch64 engine is smaller than the offset found";
+        goto out;
+    }
+    if (!safe_read(f, &cur, sizeof(cur)) || cur != 0 || !safe_read(f - 8, &itp, sizeof(itp)) ||
+        itp != NULL) {
+        why = "a fresh AArch64 engine does not read target_bits = 0";
+        goto out;
+    }
+    if (bits)
+        memcpy(f, &bits, sizeof(bits));
+    if (uc_ctl_set_cpu_model(uc, UC_CPU_ARM64_A72) != UC_ERR_OK ||
+        uc_reg_read(uc, UC_ARM64_REG_PC, &pc) != UC_ERR_OK) {
+        why = "a scratch AArch64 engine did not start";
+        goto out;
+    }
+    memcpy(&cur, f, sizeof(cur));
+    memcpy(&itp, f - 8, sizeof(itp));
+    if (hv_uci_page_size(uc) != want || cur != bits || !itp) {
+        why = bits ? "an AArch64 engine given target_bits = 12 does not report 4 KiB pages"
+                   : "an AArch64 engine does not report Unicorn 2.1.1's 1 KiB pages";
+        goto out;
+    }
+    if (want > 1024 && uc_mem_map(uc, 0x400, 0x400, UC_PROT_ALL) != UC_ERR_ARG) {
+        why = "an AArch64 engine with 4 KiB pages accepted a 1 KiB mapping";
+        goto out;
+    }
+    if (uc_mem_map(uc, 0x10000, want, UC_PROT_ALL) != UC_ERR_OK ||
+        uc_mem_write(uc, 0x10000, code, sizeof(code)) != UC_ERR_OK ||
+        uc_emu_start(uc, 0x10000, 0x10008, 0, 0) != UC_ERR_OK ||
+        uc_reg_read(uc, UC_ARM64_REG_X0, &x0) != UC_ERR_OK || x0 != 42) {
+        why = "an AArch64 engine with the new page size did not run a test program";
+        goto out;
+    }
+out:
+    uc_close(uc);
+    return why;
+}
+
+long hv_uci_target_bits_offset(const char **why)
+{
+    if (!tb_searched) {
+        tb_searched = true;
+        long off = -1;
+        tb_why = ps_find(&off);
+        if (!tb_why)
+            tb_why = ps_check(off, 0);
+        if (!tb_why)
+            tb_why = ps_check(off, 12);
+        if (!tb_why)
+            tb_off = off;
+    }
+    if (why)
+        *why = tb_why;
+    return tb_off;
+}
+
+uint32_t hv_uci_set_page_size(uc_engine *uc, uint32_t size, char *notice, size_t cap)
+{
+    const char *why = NULL;
+    if (notice && cap)
+        notice[0] = 0;
+    if (size == 1024)
+        return 1024;
+    if (size != 4096) {
+        why = "only 1024 and 4096 are supported";
+    } else if (hv_uci_target_bits_offset(&why) >= 0 &&
+               (size_t)tb_off + sizeof(int32_t) > ps_size(uc)) {
+        why = "the engine is smaller than the offset found";
+    } else if (tb_off >= 0) {
+        uint8_t *f = (uint8_t *)uc + tb_off;
+        int32_t cur = -1, bits = 12;
+        void *itp = (void *)1;
+        /* Not yet initialised: target_bits unset, init_target_page NULL. */
+        if (safe_read(f, &cur, sizeof(cur)) && cur == 0 && safe_read(f - 8, &itp, sizeof(itp)) &&
+            itp == NULL) {
+            memcpy(f, &bits, sizeof(bits));
+            return 4096;
+        }
+        why = "the engine was already initialised";
+    }
+    if (notice && cap)
+        snprintf(notice, cap, "engine pages stay 1 KiB instead of %u bytes: %s", (unsigned)size,
+                 why);
+    return 1024;
+}
+
 /* Find neg.tlb.f[] through cs->icount_decr_ptr, which follows cs->env_ptr,
  * and check every mode's descriptor. Leaves the fast path off otherwise. */
 static void find_tlb(uc_engine *uc, struct hv_uci *uci)
 {
     const uint8_t *base = uci->cs;
     uint32_t page = hv_uci_page_size(uc);
-    if (tlb_fast_off || page < 1024 || page > 65536 || (page & (page - 1)))
+    if (page < 1024 || page > 65536 || (page & (page - 1))) {
+        tlb_mixed = tlb_fast_off != 0;
         return;
+    }
+    if (tlb_fast_off) {
+        if ((1u << tlb_page_bits) != page)
+            tlb_mixed = true;
+        return;
+    }
     for (size_t off = 0; base + off + 16 <= (const uint8_t *)uci->env; off += 8) {
         void *w[2];
         if (!safe_read(base + off, w, sizeof(w)))
@@ -257,7 +477,7 @@ static void find_tlb(uc_engine *uc, struct hv_uci *uci)
 
 bool hv_uci_tlb_reset_fast(void)
 {
-    return tlb_fast_off != 0;
+    return tlb_fast_off != 0 && !tlb_mixed;
 }
 
 /* tlb_reset_dirty_range_by_vaddr_locked()'s test on one entry. */
@@ -318,7 +538,7 @@ size_t hv_uci_tlb_copy(void *cs, void *buf, size_t cap)
 
 void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t length)
 {
-    if (!tlb_fast_off) {
+    if (!hv_uci_tlb_reset_fast()) {
         __real_tlb_reset_dirty_by_vaddr_aarch64(cs, start, length);
         return;
     }

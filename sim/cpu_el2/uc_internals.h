@@ -102,9 +102,27 @@ int hv_uci_read_debug(struct hv_uci *uci, uint64_t va, void *buf, uint64_t len);
  * -Wl,--wrap; hv_uci_tlb_reset_fast() says whether hv_uci_init() found and
  * checked the TLB layout (otherwise Unicorn's own function runs). */
 bool hv_uci_tlb_reset_fast(void);
-/* The engine's TARGET_PAGE_SIZE (1024 for AArch64 in Unicorn 2.1.1); 0 if
- * the query fails. */
+/* The engine's TARGET_PAGE_SIZE (1024 for AArch64 in Unicorn 2.1.1 unless
+ * hv_uci_set_page_size() changed it); 0 if the query fails. */
 uint32_t hv_uci_page_size(uc_engine *uc);
+
+/* ---- engine (TCG) page size (docs/architecture.md, "Engine pages") --------
+ *
+ * Unicorn 2.1.1 runs AArch64 with QEMU's smallest Arm target page, 1 KiB
+ * (TARGET_PAGE_BITS_MIN), and its uc_ctl_set_page_size() accepts only
+ * UC_ARCH_ARM. hvsim sets uc->target_bits, which finalize_target_page_bits()
+ * reads when the engine initialises, as that control does for 32-bit Arm.
+ * The field's offset is found and checked once per process on scratch
+ * engines (see uc_internals.c); if any check fails the engine keeps 1 KiB
+ * pages and a one-line notice says why. */
+#define HV_UCI_PAGE_DEFAULT 4096u
+/* Ask a fresh engine (before any call that initialises it) for target pages
+ * of size bytes: 1024 (Unicorn's own choice) or 4096. Returns the page size
+ * the engine will have; if that is not size, notice (cap bytes) says why. */
+uint32_t hv_uci_set_page_size(uc_engine *uc, uint32_t size, char *notice, size_t cap);
+/* For tests: the offset of uc->target_bits found (negative: not found, with
+ * the reason in why). */
+long hv_uci_target_bits_offset(const char **why);
 void hv_uci_tlb_reset(void *cs, uint64_t start, uint64_t length);
 /* For tests: copy every mode's TLB table, then the TLB descriptors (with
  * the victim TLBs), into buf; returns the size needed (0 if the layout was

@@ -877,7 +877,7 @@ int hv_machine_create(struct hv_machine **out, const struct hv_machine_opts *o, 
     cb.eret = on_eret;
     /* Stage-2 TLBIs matter only to the isolation checker. */
     cb.sys_insn = m->plat.nowners ? on_sys_insn : NULL;
-    if (hv_cpu_create(&m->cpu, obs, &cb, err))
+    if (hv_cpu_create_paged(&m->cpu, obs, &cb, o->engine_page_size, err))
         goto fail;
     m->bus_stop = o->on_bus_error == HV_BUS_ERROR_STOP;
     hv_cpu_set_bus_error_stop(m->cpu, m->bus_stop);

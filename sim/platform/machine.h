@@ -61,6 +61,7 @@ struct hv_machine_opts {
     uint32_t uart_baud;                 /* input pacing: 10 bits per byte at this rate */
     enum hv_bus_error_action on_bus_error;
     enum hv_violation_action on_violation; /* used when the platform names owners */
+    uint32_t engine_page_size;             /* --engine-page-size: 0 = 4096, or 1024 */
 };
 
 /* Why a run ended, and the CLI exit status for each (docs/cli.md). */

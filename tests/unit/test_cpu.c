@@ -65,6 +65,9 @@ static void no_el_hook(void *opaque)
 /* hv_uci_tlb_reset must leave the TLBs as Unicorn's full scan would: after
  * it, Unicorn's scan finds nothing left to mark, and it did mark the
  * entries of pages the guest has stored to (so the test can fail). */
+/* The engine page sizes the TLB reset is checked with (loop index). */
+static const uint32_t tlb_pages[] = {1024, 4096};
+
 START_TEST(test_tlb_reset_matches_unicorn)
 {
     /* x1 = 0x40010000; 64 times: str x2, [x1]; x1 += 1 KiB. Then nop. */
@@ -75,12 +78,13 @@ START_TEST(test_tlb_reset_matches_unicorn)
     struct hv_err err;
 
     ck_assert_int_eq(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), UC_ERR_OK);
+    ck_assert_uint_eq(hv_uci_set_page_size(uc, tlb_pages[_i], NULL, 0), tlb_pages[_i]);
     ck_assert_int_eq(uc_mem_map(uc, 0x40000000, 0x100000, UC_PROT_ALL), UC_ERR_OK);
     ck_assert_int_eq(uc_mem_write(uc, 0x40000000, code, sizeof(code)), UC_ERR_OK);
     ck_assert_int_eq(hv_uci_init(uc, &uci, no_el_hook, no_el_hook, NULL, &err), 0);
     ck_assert(hv_uci_tlb_reset_fast());
     uint32_t page = hv_uci_page_size(uc);
-    ck_assert_uint_ge(page, 1024);
+    ck_assert_uint_eq(page, tlb_pages[_i]);
     ck_assert_int_eq(uc_emu_start(uc, 0x40000000, 0x40000018, 0, 0), UC_ERR_OK);
 
     size_t n = hv_uci_tlb_copy(uci.cs, NULL, 0);
@@ -115,6 +119,47 @@ START_TEST(test_tlb_reset_matches_unicorn)
 }
 END_TEST
 
+/* The engine page size (docs/architecture.md, "Engine pages"): 4 KiB by
+ * default, 1 KiB on request, and a refusal that keeps Unicorn's 1 KiB when
+ * the request cannot be honoured. The target page size decides what the
+ * engine can map: with 4 KiB pages a 1 KiB mapping must be refused. */
+START_TEST(test_engine_page_size)
+{
+    struct hv_cpu *cpu;
+    struct hv_err err;
+    const char *why = "unset";
+    ck_assert_int_ge(hv_uci_target_bits_offset(&why), 8);
+    ck_assert_ptr_null(why);
+
+    ck_assert_int_eq(hv_cpu_create(&cpu, NULL, NULL, &err), 0);
+    ck_assert_uint_eq(hv_cpu_page_size(cpu), 4096);
+    ck_assert_ptr_null(hv_cpu_page_notice(cpu));
+    static uint8_t ram[0x2000] __attribute__((aligned(4096)));
+    ck_assert_int_eq(hv_cpu_map_ram(cpu, 0x40000400, 0x400, ram, false, &err), -1);
+    ck_assert_int_eq(hv_cpu_map_ram(cpu, 0x40000000, 0x1000, ram, false, &err), 0);
+    hv_cpu_destroy(cpu);
+
+    ck_assert_int_eq(hv_cpu_create_paged(&cpu, NULL, NULL, 1024, &err), 0);
+    ck_assert_uint_eq(hv_cpu_page_size(cpu), 1024);
+    ck_assert_ptr_null(hv_cpu_page_notice(cpu));
+    ck_assert_int_eq(hv_cpu_map_ram(cpu, 0x40000400, 0x400, ram, false, &err), 0);
+    hv_cpu_destroy(cpu);
+
+    /* Refusals: a size other than 1024/4096, an engine already started. */
+    char notice[160];
+    uc_engine *uc;
+    uint64_t pc;
+    ck_assert_int_eq(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), UC_ERR_OK);
+    ck_assert_uint_eq(hv_uci_set_page_size(uc, 2048, notice, sizeof(notice)), 1024);
+    ck_assert_ptr_nonnull(strstr(notice, "only 1024 and 4096"));
+    ck_assert_int_eq(uc_reg_read(uc, UC_ARM64_REG_PC, &pc), UC_ERR_OK);
+    ck_assert_uint_eq(hv_uci_set_page_size(uc, 4096, notice, sizeof(notice)), 1024);
+    ck_assert_ptr_nonnull(strstr(notice, "already initialised"));
+    ck_assert_uint_eq(hv_uci_page_size(uc), 1024);
+    uc_close(uc);
+}
+END_TEST
+
 START_TEST(test_disasm)
 {
     char buf[64];
@@ -134,7 +179,8 @@ int main(void)
     tcase_add_test(tc, test_sysreg_pack);
     tcase_add_test(tc, test_sysreg_register_rejects_duplicates);
     tcase_add_test(tc, test_disasm);
-    tcase_add_test(tc, test_tlb_reset_matches_unicorn);
+    tcase_add_loop_test(tc, test_tlb_reset_matches_unicorn, 0, 2);
+    tcase_add_test(tc, test_engine_page_size);
     suite_add_tcase(s, tc);
     return hv_check_run(s);
 }

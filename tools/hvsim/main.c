@@ -83,6 +83,9 @@ static const char usage_text[] =
     "                         must match (docs/soc.md)\n"
     "  --health               print the device-health summary of the CRU/GRF-dependent\n"
     "                         devices at the end (to stderr)\n"
+    "  --engine-page-size N   the engine's (TCG's) page size: 4096 (default) or 1024,\n"
+    "                         Unicorn's own; moves block boundaries, not the guest's\n"
+    "                         granule (docs/architecture.md, \"Engine pages\")\n"
     "  -q, --quiet            no status line and no end-of-run report\n"
     "\n"
     "exit status: 0 powered off (PSCI SYSTEM_OFF), 1 bad input or usage,\n"
@@ -277,6 +280,9 @@ int hv_cli_run_machine(struct hv_machine_opts *o, const struct run_cli *c, struc
         fprintf(stderr, "hvsim: %s\n", err.msg);
         return hv_trace_cli_end(trace, EXIT_USAGE);
     }
+    const char *page_notice = hv_cpu_page_notice(hv_machine_cpu(m));
+    if (page_notice)
+        fprintf(stderr, "hvsim: note: %s\n", page_notice);
     hv_trace_cli_attach(trace, m);
     if (c->on_machine)
         c->on_machine(c->hook_ctx, m);
@@ -439,6 +445,12 @@ int hv_cli_parse_run(int argc, char **argv, struct hv_machine_opts *o, struct ru
             if (hv_parse_u64(v, false, &baud) || baud < 50 || baud > 20000000)
                 return usage_error("--uart-rate wants a bit rate 50..20000000, not '%s'", v);
             o->uart_baud = (uint32_t)baud;
+        } else if (strcmp(a, "--engine-page-size") == 0) {
+            NEED_ARG();
+            uint64_t ps;
+            if (hv_parse_u64(v, false, &ps) || (ps != 1024 && ps != 4096))
+                return usage_error("--engine-page-size wants 1024 or 4096, not '%s'", v);
+            o->engine_page_size = (uint32_t)ps;
         } else if (strcmp(a, "--health") == 0) {
             c->health = true;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
