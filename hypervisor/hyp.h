@@ -83,7 +83,7 @@ struct vm_stats {
     uint64_t clk_restored;                       /* CRU/GRF registers written back by its resets */
     uint64_t irq_storms;  /* passthrough SPIs masked for exceeding HYP_IRQ_BUDGET */
     uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
-    uint64_t sgis, sgis_refused, ptimer_fired;   /* virtual SGIs sent; EL1 physical timer */
+    uint64_t sgis, sgis_refused, ptimer_fired; /* virtual SGIs sent; EL1 physical timer */
 };
 
 struct vm {
@@ -107,8 +107,12 @@ struct vm {
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
     struct irq_rate irq_rate;        /* its passthrough interrupts per window (vm/vgic.c) */
     uint8_t spi_prio;                /* physical priority of its passthrough SPIs (vm/vgic.c) */
-    uint8_t pmr;                     /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
-    uint8_t dtb[HYP_VM_DTB_SIZE];    /* its DTB (core/vm_dtb.c), copied in at every reset */
+    /* The physical INTID behind each virtual SPI (passthrough), -1 for
+     * none: found once at boot by hyp_vgic_setup, so that an enable write
+     * does not search the configuration with interrupts masked. */
+    int16_t spi_pintid[HYP_INTID_SPI_LAST + 1 - HYP_INTID_SPI_FIRST];
+    uint8_t pmr;                  /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
+    uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
 };
@@ -205,6 +209,16 @@ enum hyp_event_kind {
 };
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b);
+/* hyp_violation prints the first HYP_VIOLATIONS_PRINTED violations of each
+ * VM (every one is counted and sent to the event port). A caller that
+ * builds its message with hyp_snprintf asks hyp_violation_printed first:
+ * formatting costs hundreds of instructions, with interrupts masked, for a
+ * line nobody prints (rogue's vGIC flood). */
+#define HYP_VIOLATIONS_PRINTED 8
+static inline bool hyp_violation_printed(const struct vm *vm)
+{
+    return vm->st.violations < HYP_VIOLATIONS_PRINTED;
+}
 void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
                     uint64_t info);
 

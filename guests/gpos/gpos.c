@@ -11,6 +11,7 @@
  *   gpos: cpu1 ctx=0x<hex> crc32=<hex>
  *   gpos: cpu1 done, joined
  *   gpos: sleep <k>
+ *   STATUS gpos-fp kept=<0|1>   (its FP/SIMD registers across the sleeps)
  *   gpos: rx bytes=<n> crc32=<hex> line=<text>
  *   gpos: ptimer ctl masked=0x<hex> off=0x<hex>
  *   gpos: ptimer sleep <k>
@@ -24,7 +25,8 @@
 
 #include <hvsim/rk3568_cru.h>
 
-#define SIEVE_N 20000
+#define SIEVE_N      20000
+#define GPOS_FP_SEED UINT64_C(0x67706f73) /* "gpos" */
 
 static uint8_t composite[SIEVE_N];
 static volatile uint32_t crc_result;
@@ -423,6 +425,9 @@ int main(void)
     grt_irq_enable();
     uint64_t period = SYSREG_R(cntfrq_el0) / 1000 * 3; /* 3 ms */
     unsigned sleeps = 0;
+    /* Its FP/SIMD registers across the sleeps, while other VMs run (and
+     * rogue writes its own: the hypervisor's lazy FP/SIMD switch). */
+    grt_fp_fill(GPOS_FP_SEED);
     for (unsigned k = 1; k <= 3; k++) {
         uint32_t before = timer_fired;
         SYSREG_W(cntv_cval_el0, grt_cntvct() + period);
@@ -432,6 +437,7 @@ int main(void)
         sleeps++;
         grt_printf("gpos: sleep %u\n", k);
     }
+    grt_printf("STATUS gpos-fp kept=%u\n", (unsigned)grt_fp_check(GPOS_FP_SEED));
     rx_line();
     ptimer_sleeps();
     ipi_pingpong();

@@ -307,3 +307,83 @@ const char *grt_dtb_status(void)
     uint32_t version = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
     return magic == 0xd00dfeedu && version == 17 ? "ok" : "bad";
 }
+
+/* The pattern of V<n>: two different 64-bit halves per register and per seed. */
+static uint64_t fp_lo(uint64_t seed, unsigned n)
+{
+    return seed * (2 * n + 1) ^ UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static uint64_t fp_hi(uint64_t seed, unsigned n)
+{
+    return ~(seed * (2 * n + 3)) + n;
+}
+
+/* FPCR: RMode (23:22), FZ (24), DN (25), AHP (26); FPSR: the cumulative
+ * exception bits IOC..IXC (4:0), IDC (7) and QC (27). No FP/SIMD
+ * arithmetic runs, so none of them changes by itself. */
+#define FP_FPCR_MASK UINT64_C(0x07c00000)
+#define FP_FPSR_MASK UINT64_C(0x0800009f)
+
+#define FP_W(n)                                                                                    \
+    __asm__ volatile("mov v" #n ".d[0], %0\n\tmov v" #n ".d[1], %1" ::"r"(fp_lo(seed, n)),         \
+                     "r"(fp_hi(seed, n))                                                           \
+                     : "v" #n)
+#define FP_R(n)                                                                                    \
+    do {                                                                                           \
+        uint64_t lo, hi;                                                                           \
+        __asm__ volatile("mov %0, v" #n ".d[0]\n\tmov %1, v" #n ".d[1]" : "=r"(lo), "=r"(hi));     \
+        ok &= lo == fp_lo(seed, n) && hi == fp_hi(seed, n);                                        \
+    } while (0)
+#define FP_ALL(X)                                                                                  \
+    X(0);                                                                                          \
+    X(1);                                                                                          \
+    X(2);                                                                                          \
+    X(3);                                                                                          \
+    X(4);                                                                                          \
+    X(5);                                                                                          \
+    X(6);                                                                                          \
+    X(7);                                                                                          \
+    X(8);                                                                                          \
+    X(9);                                                                                          \
+    X(10);                                                                                         \
+    X(11);                                                                                         \
+    X(12);                                                                                         \
+    X(13);                                                                                         \
+    X(14);                                                                                         \
+    X(15);                                                                                         \
+    X(16);                                                                                         \
+    X(17);                                                                                         \
+    X(18);                                                                                         \
+    X(19);                                                                                         \
+    X(20);                                                                                         \
+    X(21);                                                                                         \
+    X(22);                                                                                         \
+    X(23);                                                                                         \
+    X(24);                                                                                         \
+    X(25);                                                                                         \
+    X(26);                                                                                         \
+    X(27);                                                                                         \
+    X(28);                                                                                         \
+    X(29);                                                                                         \
+    X(30);                                                                                         \
+    X(31)
+
+void grt_fp_fill(uint64_t seed)
+{
+    /* CPACR_EL1.FPEN = 0b11 (D13.2.30): FP/SIMD at EL1 and EL0 not
+     * trapped; its reset value (0) traps them to EL1. */
+    SYSREG_W(cpacr_el1, SYSREG_R(cpacr_el1) | UINT64_C(3) << 20);
+    FP_ALL(FP_W);
+    SYSREG_W(fpcr, (seed << 22) & FP_FPCR_MASK);
+    SYSREG_W(fpsr, (seed ^ (seed << 7) ^ (seed << 27)) & FP_FPSR_MASK);
+}
+
+bool grt_fp_check(uint64_t seed)
+{
+    bool ok = true;
+    FP_ALL(FP_R);
+    ok &= SYSREG_R(fpcr) == ((seed << 22) & FP_FPCR_MASK);
+    ok &= SYSREG_R(fpsr) == ((seed ^ (seed << 7) ^ (seed << 27)) & FP_FPSR_MASK);
+    return ok;
+}

@@ -87,6 +87,13 @@ static inline void grt_wfi(void)
 
 /* Provided by the guest program. */
 void grt_irq(void);
+/* FP/SIMD state for the hypervisor's lazy FP/SIMD switch (its tests):
+ * grt_fp_fill writes a pattern derived from seed into V0-V31, FPCR and
+ * FPSR; grt_fp_check says whether they still hold it. Guests are built
+ * with -mgeneral-regs-only, so no compiled code touches them in between. */
+void grt_fp_fill(uint64_t seed);
+bool grt_fp_check(uint64_t seed);
+
 int main(void);
 void secondary_main(uint64_t ctx);
 uint64_t grt_sync(uint64_t esr, uint64_t elr, uint64_t far);

@@ -234,7 +234,10 @@ int main(void)
     __asm__ volatile("smc #0" : "+r"(x0)::"x1", "x2", "x3", "memory");
     grt_printf("rogue: smc 0x82000000 returned %lld\n", (long long)x0);
 
-    /* Flood: hypercalls and refused vGIC writes. */
+    /* Flood: hypercalls and refused vGIC writes. Its FP/SIMD registers
+     * hold its own values meanwhile (gpos checks that its own survive:
+     * the hypervisor's lazy FP/SIMD switch). */
+    grt_fp_fill(0x726f677565); /* "rogue" */
     for (unsigned i = 0; i < 1000; i++)
         grt_hvc(HYP_NULL, 0, 0, 0);
     for (unsigned i = 0; i < 200; i++)

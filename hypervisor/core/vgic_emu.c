@@ -24,29 +24,20 @@ bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid)
     return intid < VGIC_NR_INTIDS && (e->owned[intid / 32] & BIT(intid));
 }
 
-bool vgic_emu_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned intid)
-{
-    if (intid < 32)
-        return vcpu < e->nr_vcpus && (e->r_enabled[vcpu] & BIT(intid));
-    return intid < VGIC_NR_INTIDS && (e->enabled[intid / 32] & BIT(intid));
-}
-
-uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned intid)
-{
-    if (intid < 32)
-        return vcpu < e->nr_vcpus ? e->r_prio[vcpu][intid] : 0xff;
-    return intid < VGIC_NR_INTIDS ? e->prio[intid] : 0xff;
-}
-
 /* The first INTID in [first, first + n) whose bit is set in mask and that
  * the VM does not own, or -1. */
 static int foreign(const struct vgic_emu *e, unsigned first, unsigned n, uint64_t mask)
 {
     if (e->unowned_wi)
         return -1; /* the unowned bits are WI: masked where applied */
-    for (unsigned i = 0; i < n; i++)
-        if (((mask >> i) & 1) && !vgic_emu_owns(e, first + i))
+    /* Only the bits set, lowest first (a guest's flood of refused writes
+     * costs one test per bit written, not one per bit of the register). */
+    uint64_t m = n >= 64 ? mask : mask & ((UINT64_C(1) << n) - 1);
+    for (; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        if (!vgic_emu_owns(e, first + i))
             return (int)(first + i);
+    }
     return -1;
 }
 

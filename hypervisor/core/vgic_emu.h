@@ -80,8 +80,21 @@ bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid);
 
 /* Whether a virtual interrupt may be delivered: enabled by the guest
  * (vcpu matters for SGIs/PPIs). */
-bool vgic_emu_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
-uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned intid);
+/* Inline: both are on the hypervisor's interrupt delivery path (the
+ * virtual timer's injection at every vCPU load). */
+static inline bool vgic_emu_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned intid)
+{
+    if (intid < 32)
+        return vcpu < e->nr_vcpus && (e->r_enabled[vcpu] & (1u << intid));
+    return intid < VGIC_NR_INTIDS && (e->enabled[intid / 32] & (1u << (intid % 32)));
+}
+
+static inline uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu, unsigned intid)
+{
+    if (intid < 32)
+        return vcpu < e->nr_vcpus ? e->r_prio[vcpu][intid] : 0xff;
+    return intid < VGIC_NR_INTIDS ? e->prio[intid] : 0xff;
+}
 
 /* The targets (bit n = vCPU n) and the INTID of a Group 1 SGI that vCPU
  * `self` requests by writing ICC_SGI1R_EL1 (GICv3 12.2.23: TargetList

@@ -172,10 +172,12 @@ void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t 
     unsigned intid;
     uint32_t targets = vgic_emu_sgi_targets(&vm->vgic, v->idx, val, &intid);
     if (vgic_emu_sgi_outside(&vm->vgic, val)) {
-        char what[96];
+        char what[96] = "SGI to a target outside the VM";
         vm->st.sgis_refused++;
-        hyp_snprintf(what, sizeof what, "SGI %u to a target outside the VM (ICC_SGI%sR_EL1 0x%llx)",
-                     intid, group ? "1" : "0", (unsigned long long)val);
+        if (hyp_violation_printed(vm))
+            hyp_snprintf(what, sizeof what,
+                         "SGI %u to a target outside the VM (ICC_SGI%sR_EL1 0x%llx)", intid,
+                         group ? "1" : "0", (unsigned long long)val);
         hyp_violation(vm, HYP_EV_SGI, what, intid, val);
         return;
     }
@@ -224,9 +226,12 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     vm->vgic.unowned_wi = c->vgic_unowned_wi;
     vm->spi_prio = spi_priority(h, vm);
     vm->pmr = vm->spi_prio >= 0xf0 ? 0xff : (uint8_t)(vm->spi_prio + 0x10);
-    for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++)
-        if (virq_to_pintid(h, vm, virq) >= 0)
+    for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++) {
+        int p = virq_to_pintid(h, vm, virq);
+        vm->spi_pintid[virq - HYP_INTID_SPI_FIRST] = (int16_t)p;
+        if (p >= 0)
             vgic_emu_own(&vm->vgic, virq);
+    }
     vgic_emu_own(&vm->vgic, h->plat.ppi_phys); /* its emulated EL1 physical timer */
     if (c->console.virq)
         vgic_emu_own(&vm->vgic, c->console.virq);
@@ -382,8 +387,10 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     if (r < 0)
         return -1;
     if (eff.violation) {
-        char what[96];
-        hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own", eff.intid);
+        char what[96] = "vGIC write to an INTID it does not own";
+        if (hyp_violation_printed(vm))
+            hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own",
+                         eff.intid);
         hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
     }
     if (eff.state_op != VGIC_STATE_NONE && !eff.violation)
@@ -406,11 +413,19 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     unsigned pt = h->plat.ppi_phys;
     if ((eff.ppi_enable_on & (1u << pt)) && eff.ppi_vcpu < vm->cfg->nr_vcpus)
         hyp_ptimer_update(h, &vm->vcpu[eff.ppi_vcpu]);
-    /* Mirror enables of passthrough SPIs to the physical distributor. */
-    for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
+    /* Mirror enables of passthrough SPIs to the physical distributor. Only
+     * a write of GICD_ISENABLER<n>/ICENABLER<n> (0x100 + 4n, 0x180 + 4n:
+     * GICv3 12.9.x) changes them, and only in the banks it covers. */
+    uint64_t doff = ipa - HYP_VGICD_IPA;
+    if (!write || ipa < HYP_VGICD_IPA || doff < 0x104 || doff >= 0x200 || (doff & 0x7f) < 4)
+        return 1;
+    unsigned b0 = (unsigned)(doff & 0x7f) / 4, b1 = (unsigned)((doff & 0x7f) + width - 1) / 4;
+    for (unsigned b = b0; b <= b1 && b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
         uint32_t on = eff.enable_on[b], off = eff.enable_off[b];
         for (unsigned i = 0; (on | off) && i < 32; i++) {
-            int p = virq_to_pintid(h, vm, b * 32 + i);
+            if (!((on | off) & (1u << i)))
+                continue;
+            int p = vm->spi_pintid[b * 32 + i - HYP_INTID_SPI_FIRST];
             if (p < 0)
                 continue;
             if (on & (1u << i)) {

@@ -75,7 +75,7 @@ void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, ui
 {
     vm->st.violations++;
     hyp_event_port(vm->hyp, vm->cfg->id, kind, a, b);
-    if (vm->st.violations <= 8)
+    if (vm->st.violations <= HYP_VIOLATIONS_PRINTED)
         hyp_printf("hyp: vm %s: refused: %s (0x%llx, 0x%llx)\n", vm->cfg->name, what,
                    (unsigned long long)a, (unsigned long long)b);
 }

@@ -269,6 +269,10 @@ def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs
         "gpos: sleep 1",
         "gpos: sleep 2",
         "gpos: sleep 3",
+        # Its FP/SIMD registers (V0-V31, FPCR, FPSR: guests/grt/grt.c
+        # grt_fp_fill) across the sleeps, while rogue has written its own
+        # into the same PE's registers: the vCPU switch keeps each VM's.
+        "STATUS gpos-fp kept=1",
         rx_line,
         # Its emulated EL1 physical timer (D19.12 CNTP_CTL_EL0): enabled
         # and masked with CVAL = 0, ISTATUS = 1 (0x7); disabled, 0; then
