@@ -64,4 +64,18 @@ static inline void mmio_write32(uintptr_t a, uint32_t v)
     *(volatile uint32_t *)a = v;
 }
 
+/* Make n instructions written at p visible to instruction fetch: clean
+ * each to the point of unification, then invalidate it from the
+ * instruction caches (Arm ARM B2.4.4, "Concurrent modification and
+ * execution of instructions": DC CVAU, DSB, IC IVAU, DSB, ISB). */
+static inline void rt_sync_code(const uint32_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        __asm__ volatile("dc cvau, %0" ::"r"(p + i) : "memory");
+    __asm__ volatile("dsb ish" ::: "memory");
+    for (unsigned i = 0; i < n; i++)
+        __asm__ volatile("ic ivau, %0" ::"r"(p + i) : "memory");
+    __asm__ volatile("dsb ish\n\tisb" ::: "memory");
+}
+
 #endif

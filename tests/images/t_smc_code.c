@@ -31,16 +31,6 @@ static uint32_t code[2048] __attribute__((aligned(4096)));
 typedef uint32_t (*fn0)(void);
 typedef uint32_t (*fn_patch)(uint64_t unused, uint32_t insn, uint32_t *where);
 
-static void sync_code(const uint32_t *p, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        __asm__ volatile("dc cvau, %0" ::"r"(p + i) : "memory");
-    __asm__ volatile("dsb ish" ::: "memory");
-    for (unsigned i = 0; i < n; i++)
-        __asm__ volatile("ic ivau, %0" ::"r"(p + i) : "memory");
-    __asm__ volatile("dsb ish\n\tisb" ::: "memory");
-}
-
 static uint32_t call(unsigned at)
 {
     return ((fn0)(uintptr_t)&code[at])();
@@ -53,10 +43,10 @@ int main(uint64_t dtb)
     /* 1. Write a routine, run it, rewrite it, run it again. */
     code[0] = MOVZ_W0(1);
     code[1] = RET;
-    sync_code(&code[0], 2);
+    rt_sync_code(&code[0], 2);
     rt_check(call(0) == 1, "first routine returns 1");
     code[0] = MOVZ_W0(2);
-    sync_code(&code[0], 1);
+    rt_sync_code(&code[0], 1);
     rt_check(call(0) == 2, "rewritten routine returns 2");
 
     /* 2. Code at 2 KiB into the first page; data stores to the second page
@@ -64,14 +54,14 @@ int main(uint64_t dtb)
      * that holds the code: u_smc_page.c, a known Unicorn 2.1.1 defect.) */
     code[512] = MOVZ_W0(3);
     code[513] = RET;
-    sync_code(&code[512], 2);
+    rt_sync_code(&code[512], 2);
     rt_check(call(512) == 3, "routine at +2 KiB returns 3");
     for (unsigned i = 1800; i < 1816; i++)
         code[i] = 0xdeadbeefu;
-    sync_code(&code[1800], 16);
+    rt_sync_code(&code[1800], 16);
     rt_check(call(512) == 3, "data stores in the next page leave it returning 3");
     code[512] = MOVZ_W0(4);
-    sync_code(&code[512], 1);
+    rt_sync_code(&code[512], 1);
     rt_check(call(512) == 4, "rewritten routine at +2 KiB returns 4");
 
     /* 3. A routine across the 1 KiB boundary at +3 KiB (inside the first
@@ -80,10 +70,10 @@ int main(uint64_t dtb)
     code[767] = NOP;
     code[768] = ADD_W0_W0(1);
     code[769] = RET;
-    sync_code(&code[766], 4);
+    rt_sync_code(&code[766], 4);
     rt_check(call(766) == 8, "routine across +3 KiB returns 8");
     code[768] = ADD_W0_W0(2);
-    sync_code(&code[768], 1);
+    rt_sync_code(&code[768], 1);
     rt_check(call(766) == 9, "its second part rewritten: returns 9");
 
     /* 4. The same across the 4 KiB page boundary. */
@@ -91,10 +81,10 @@ int main(uint64_t dtb)
     code[1023] = NOP;
     code[1024] = ADD_W0_W0(1);
     code[1025] = RET;
-    sync_code(&code[1022], 4);
+    rt_sync_code(&code[1022], 4);
     rt_check(call(1022) == 11, "routine across the page boundary returns 11");
     code[1024] = ADD_W0_W0(5);
-    sync_code(&code[1024], 1);
+    rt_sync_code(&code[1024], 1);
     rt_check(call(1022) == 15, "its part in the next page rewritten: returns 15");
 
     /* 5. A routine that rewrites an instruction of its own block: the
@@ -104,7 +94,7 @@ int main(uint64_t dtb)
     };
     for (unsigned i = 0; i < 8; i++)
         code[1100 + i] = patcher[i];
-    sync_code(&code[1100], 8);
+    rt_sync_code(&code[1100], 8);
     fn_patch f = (fn_patch)(uintptr_t)&code[1100];
     rt_check(f(0, MOVZ_W0(5), &code[1106]) == 5, "self-patching routine, unchanged: 5");
     rt_check(f(0, MOVZ_W0(6), &code[1106]) == 6, "self-patching routine sees its store: 6");

@@ -21,16 +21,6 @@
 
 static uint32_t code[1024] __attribute__((aligned(4096)));
 
-static void sync_code(const uint32_t *p, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        __asm__ volatile("dc cvau, %0" ::"r"(p + i) : "memory");
-    __asm__ volatile("dsb ish" ::: "memory");
-    for (unsigned i = 0; i < n; i++)
-        __asm__ volatile("ic ivau, %0" ::"r"(p + i) : "memory");
-    __asm__ volatile("dsb ish\n\tisb" ::: "memory");
-}
-
 static uint32_t call(unsigned at)
 {
     return ((uint32_t(*)(void))(uintptr_t)&code[at])();
@@ -41,13 +31,13 @@ static void one_case(unsigned at, unsigned data, uint32_t first, uint32_t second
 {
     code[at] = MOVZ_W0(first);
     code[at + 1] = RET;
-    sync_code(&code[at], 2);
+    rt_sync_code(&code[at], 2);
     rt_check(call(at) == first, "%s: routine returns %u", what, (unsigned)first);
     for (unsigned i = data; i < data + 8; i++)
         code[i] = 0xdeadbeefu;
-    sync_code(&code[data], 8);
+    rt_sync_code(&code[data], 8);
     code[at] = MOVZ_W0(second);
-    sync_code(&code[at], 1);
+    rt_sync_code(&code[at], 1);
     rt_check(call(at) == second, "%s: rewritten after a data store, returns %u", what,
              (unsigned)second);
 }
