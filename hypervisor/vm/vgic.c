@@ -8,6 +8,8 @@
 #include "../lib/fmt.h"
 #include "gicregs.h"
 
+#include <string.h>
+
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
@@ -260,45 +262,30 @@ static void irq_storm(struct hyp *h, struct vm *vm, unsigned intid, unsigned vin
                    vm->cfg->name, intid, vintid, HYP_IRQ_BUDGET);
 }
 
-/* A VM reset: its passthrough SPIs masked at the physical distributor and
- * deactivated (its list registers, which may hold them with the HW bit,
- * are being cleared: no guest EOI will deactivate them), and its emulated
- * GIC back to its reset state. Other VMs' INTIDs are not touched. */
-static void spi_quiesce(struct hyp *h, int p)
-{
-    if (p < (int)HYP_INTID_SPI_FIRST)
-        return;
-    hyp_gic_disable_spi(h, (unsigned)p);
-    /* GICD_ICACTIVER<n> at 0x380 (GICv3 12.9.4) */
-    mmio_w32(h->plat.gicd + 0x380 + 4 * ((unsigned)p / 32), 1u << ((unsigned)p % 32));
-}
-
+/* A VM reset: its passthrough SPIs (spi_pintid, found at boot) masked at
+ * the physical distributor and deactivated (its list registers, which may
+ * hold them with the HW bit, are being cleared: no guest EOI will
+ * deactivate them), and its emulated GIC back to its reset state. Other
+ * VMs' INTIDs are not touched. */
 void hyp_vgic_reset(struct hyp *h, struct vm *vm)
 {
     const struct hyp_vm_config *c = vm->cfg;
-    if (vm->console_passthrough) {
-        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, HYP_DEV_UART, c->console.uart);
-        if (d)
-            spi_quiesce(h, d->intid);
-    }
-    for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
-        if (c->pt[k].kind == HYP_DEV_NONE)
+    for (unsigned i = 0; i < sizeof vm->spi_pintid / sizeof vm->spi_pintid[0]; i++) {
+        int p = vm->spi_pintid[i];
+        if (p < (int)HYP_INTID_SPI_FIRST)
             continue;
-        const struct hyp_plat_dev *d = hyp_plat_find(&h->view, c->pt[k].kind, c->pt[k].index);
-        if (d)
-            spi_quiesce(h, d->intid);
+        hyp_gic_disable_spi(h, (unsigned)p);
+        hyp_gic_deactivate_spi(h, (unsigned)p);
     }
     /* its emulated distributor and redistributors back to reset, with the
      * same INTID ownership (hyp_vgic_setup scans every SPI once: done at
      * boot only, the ownership is kept) */
     uint32_t owned[sizeof vm->vgic.owned / sizeof vm->vgic.owned[0]];
     bool wi = vm->vgic.unowned_wi;
-    for (unsigned i = 0; i < sizeof owned / sizeof owned[0]; i++)
-        owned[i] = vm->vgic.owned[i];
+    memcpy(owned, vm->vgic.owned, sizeof owned);
     vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
     vm->vgic.unowned_wi = wi;
-    for (unsigned i = 0; i < sizeof owned / sizeof owned[0]; i++)
-        vm->vgic.owned[i] = owned[i];
+    memcpy(vm->vgic.owned, owned, sizeof owned);
 }
 
 /* GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER<n> and GICR_..0 of the VM's

@@ -76,12 +76,14 @@ struct hv_cpu {
     bool pre_insn_ok[2];
 
     /* hv_cpu_vmreg's cache: bit r of vmreg_valid set when vmreg[r] holds
-     * the engine's value. vmreg_settling: an MSR to one of them was seen and
-     * the engine may not have done it yet (the hook runs first); cleared at
-     * the next block start. */
+     * the engine's value. vmreg_settle: icount + 1 when an MSR to one of
+     * them was seen in the current block (the hook runs before the engine
+     * writes): until the next block is counted, which changes icount, the
+     * engine is read and nothing is cached; 0 when none. Kept off the
+     * per-block path (on_block) on purpose. */
     uint64_t vmreg[HV_VMREG__COUNT];
     unsigned vmreg_valid;
-    bool vmreg_settling;
+    uint64_t vmreg_settle;
     bool vmreg_nocache;
 
     uint16_t *sysreg_map; /* encoding -> 1 + index into slots, or 0 */
@@ -195,8 +197,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
     (void)uc;
     cpu->blk_addr = addr;
     cpu->blk_size = size;
-    cpu->insn_pc_valid = false;  /* (a hook left by an exception) */
-    cpu->vmreg_settling = false; /* an MSR before this block is done */
+    cpu->insn_pc_valid = false; /* (a hook left by an exception) */
     if (__builtin_expect(cpu->icount < cpu->next_check, 1)) {
         cpu->icount += size >> 2;
         return;
@@ -465,7 +466,7 @@ static uint32_t on_sysreg(struct hv_cpu *cpu, uc_arm64_reg reg, const uc_arm64_c
      * in between, here or later in this block, sees what the engine holds. */
     if (is_write && is_vmreg_enc(enc)) {
         cpu->vmreg_valid = 0;
-        cpu->vmreg_settling = true;
+        cpu->vmreg_settle = cpu->icount + 1;
     }
     rc = on_sysreg_served(cpu, reg, cp, is_write, enc, idx);
     cpu->insn_pc_valid = false;
@@ -1567,7 +1568,7 @@ int hv_cpu_vmreg(struct hv_cpu *cpu, enum hv_cpu_vmreg r, uint64_t *v)
     }
     if (cp_rw(cpu, vmreg_enc[r], v, false))
         return -1;
-    if (!cpu->vmreg_settling && !cpu->vmreg_nocache) {
+    if (cpu->vmreg_settle != cpu->icount + 1 && !cpu->vmreg_nocache) {
         cpu->vmreg[r] = *v;
         cpu->vmreg_valid |= bit;
     }
