@@ -11,6 +11,7 @@
 #include "core/irq_rate.h"
 #include "core/mmio_decode.h"
 #include "core/pgtable.h"
+#include "core/sched_mask.h"
 #include "core/vdev_perm.h"
 #include "core/vgic_emu.h"
 #include "core/vgic_lr.h"
@@ -65,10 +66,13 @@ struct vcpu {
     struct vptimer ptimer;
     uint64_t ptimer_at;
     struct vm *vm;
-    unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
-    unsigned sched_idx; /* its index in hyp.all */
-    unsigned prio;      /* its VM's priority (cached for the scheduler) */
-    enum vcpu_state state;
+    unsigned idx;          /* vCPU number in its VM (MPIDR Aff0) */
+    unsigned sched_idx;    /* its index in hyp.all (core/sched_mask.h numbering) */
+    uint32_t sched_bit;    /* 1 << sched_idx */
+    enum vcpu_state state; /* changed by hyp_sched_set_state only (the masks follow it) */
+    /* Blocked and switched out: the physical count at which its virtual
+     * timer fires (UINT64_MAX: never), computed when it is switched out. */
+    uint64_t wake_at;
     uint64_t slice_end;  /* physical count at which its slice ends */
     uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
     uint64_t slice_full; /* its VM's time slice, in counter ticks */
@@ -94,6 +98,7 @@ struct vm {
     uint64_t vttbr;
     uint64_t cntvoff;      /* CNTVOFF_EL2 for all its vCPUs */
     uint64_t preempted_at; /* physical count when preempted, or 0 */
+    uint32_t sched_mask;   /* its vCPUs' bits in the scheduler's masks */
     bool console_passthrough;
     bool off;
     bool loaded; /* its image is in its RAM (a preloaded VM: cannot be reloaded) */
@@ -154,8 +159,14 @@ struct hyp {
     uint64_t freq;     /* CNTFRQ_EL0 */
     uint64_t hyp_tick; /* physical ticks per hypervisor tick (1 ms) */
     uint64_t world_switches;
-    struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* every configured vCPU, VM order */
+    /* Every configured vCPU by priority, highest first (core/sched_mask.h),
+     * and the scheduler's masks over that numbering. */
+    struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS];
     unsigned nall;
+    uint32_t peers[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* per vCPU: the vCPUs of its priority */
+    uint32_t runnable;                           /* state RUNNABLE (running or ready), VM not off */
+    uint32_t blocked;                /* state BLOCKED and switched out: wake_at is valid */
+    uint64_t wake_next;              /* the earliest wake_at of h->blocked, or UINT64_MAX */
     struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
     uint32_t clk_boot[RK_R__COUNT];  /* CRU/GRF at hand-over: what a VM reset restores */
     bool resched;                    /* something changed: run the scheduler before returning */
@@ -257,6 +268,7 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted);
 void hyp_sched_block(struct hyp *h, struct vcpu *v);
 void hyp_sched_yield(struct hyp *h);
 void hyp_sched_wake(struct hyp *h, struct vcpu *v);
+void hyp_sched_set_state(struct hyp *h, struct vcpu *v, enum vcpu_state s);
 void hyp_sched_tick(struct hyp *h);
 bool hyp_sched_need_resched(struct hyp *h);
 void hyp_run(struct hyp *h) __attribute__((noreturn));

@@ -74,7 +74,7 @@ static int64_t cpu_on(struct hyp *h, struct vcpu *v, uint64_t target, uint64_t e
     if (!hyp_vm_ipa_to_pa(vm, entry, &pa))
         return PSCI_INVALID_PARAMS;
     hyp_vcpu_reset(t, entry, ctx);
-    t->state = VCPU_RUNNABLE;
+    hyp_sched_set_state(h, t, VCPU_RUNNABLE);
     h->resched = true;
     return PSCI_SUCCESS;
 }
@@ -157,7 +157,7 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
         return;
     }
     case PSCI_CPU_OFF:
-        v->state = VCPU_OFF;
+        hyp_sched_set_state(h, v, VCPU_OFF);
         h->resched = true;
         return;
     case PSCI_SYSTEM_OFF:

@@ -12,6 +12,12 @@
  * - WFI is trapped (HCR_EL2.TWI) and blocks the vCPU until its virtual
  *   timer fires or an interrupt is injected; WFE (HCR_EL2.TWE) and the
  *   yield hypercall give up the rest of the slice.
+ * - No pass over the vCPUs on the way (interrupts are masked in the
+ *   hypervisor): the runnable vCPUs are a bit mask in priority order, the
+ *   choice is core/sched_mask.h's few bit operations; a blocked vCPU's
+ *   deadline is computed once, when it is switched out, and the earliest
+ *   one is kept (h->wake_next), so that the blocked vCPUs are looked at
+ *   only when that deadline has passed.
  *
  * CNTVOFF policy (per VM): a VM's virtual counter excludes the time during
  * which it was preempted, i.e. it had a runnable vCPU but none of its vCPUs
@@ -26,32 +32,11 @@ uint64_t hyp_now(void)
     return read_sysreg(cntpct_el0);
 }
 
-/* The scheduler walks h->all, the configured vCPUs only (built once in
- * hyp_sched_init), so that its scans cost what the configuration has. */
-static unsigned nr_all(struct hyp *h)
-{
-    return h->nall;
-}
-
-static struct vcpu *at(struct hyp *h, unsigned k)
-{
-    return h->all[k];
-}
-
-static unsigned index_of(struct hyp *h, struct vcpu *v)
-{
-    (void)h;
-    return v->sched_idx;
-}
+_Static_assert(HYP_MAX_VMS *HYP_MAX_VCPUS <= SCHED_MASK_MAX, "the scheduler's masks are 32 bits");
 
 static bool runnable(const struct vcpu *v)
 {
     return v->state == VCPU_RUNNABLE && !v->vm->off;
-}
-
-static unsigned prio(const struct vcpu *v)
-{
-    return v->prio;
 }
 
 /* Physical count at which a blocked vCPU's virtual timer fires, or
@@ -65,17 +50,40 @@ static uint64_t deadline(const struct vcpu *v)
     return d < v->cntv_cval ? UINT64_MAX : d;
 }
 
+/* The configured vCPUs are numbered by priority, highest first, equal
+ * priorities in configuration order (a stable insertion), as
+ * core/sched_mask.h expects; the masks are built from the states the VMs'
+ * creation gave them. */
 void hyp_sched_init(struct hyp *h)
 {
     h->nall = 0;
     for (unsigned i = 0; i < h->nvms; i++)
         for (unsigned k = 0; k < h->vms[i].cfg->nr_vcpus; k++) {
             struct vcpu *v = &h->vms[i].vcpu[k];
-            v->sched_idx = h->nall;
-            v->prio = h->vms[i].cfg->priority;
             v->slice_full = h->freq / 1000000 * h->vms[i].cfg->slice_us;
-            h->all[h->nall++] = v;
+            unsigned j = h->nall++;
+            while (j > 0 && h->all[j - 1]->vm->cfg->priority < h->vms[i].cfg->priority) {
+                h->all[j] = h->all[j - 1];
+                j--;
+            }
+            h->all[j] = v;
         }
+    h->runnable = h->blocked = 0;
+    h->wake_next = UINT64_MAX;
+    for (unsigned k = 0; k < h->nvms; k++)
+        h->vms[k].sched_mask = 0;
+    for (unsigned k = 0; k < h->nall; k++) {
+        struct vcpu *v = h->all[k];
+        v->sched_idx = k;
+        v->sched_bit = 1u << k;
+        v->vm->sched_mask |= v->sched_bit;
+        h->peers[k] = 0;
+        for (unsigned j = 0; j < h->nall; j++)
+            if (h->all[j]->vm->cfg->priority == v->vm->cfg->priority)
+                h->peers[k] |= 1u << j;
+        if (runnable(v))
+            h->runnable |= v->sched_bit;
+    }
     h->ptimer_next = UINT64_MAX;
     for (unsigned k = 0; k < h->nall; k++)
         if (h->all[k]->ptimer_at < h->ptimer_next)
@@ -86,17 +94,46 @@ void hyp_sched_init(struct hyp *h)
     write_sysreg(cnthp_ctl_el2, 0);
 }
 
+static void recompute_wake_next(struct hyp *h)
+{
+    uint64_t next = UINT64_MAX;
+    for (uint32_t m = h->blocked; m; m &= m - 1) {
+        uint64_t w = h->all[__builtin_ctz(m)]->wake_at;
+        if (w < next)
+            next = w;
+    }
+    h->wake_next = next;
+}
+
+/* Every change of a vCPU's state goes through here, so that the runnable
+ * and blocked masks stay exact. A vCPU enters h->blocked only when it is
+ * switched out blocked (switch_to: its timer is saved then). */
+void hyp_sched_set_state(struct hyp *h, struct vcpu *v, enum vcpu_state s)
+{
+    uint32_t bit = v->sched_bit;
+    v->state = s;
+    if (s == VCPU_RUNNABLE && !v->vm->off)
+        h->runnable |= bit;
+    else
+        h->runnable &= ~bit;
+    if (s != VCPU_BLOCKED && (h->blocked & bit)) {
+        h->blocked &= ~bit;
+        if (v->wake_at <= h->wake_next)
+            recompute_wake_next(h);
+    }
+}
+
 void hyp_sched_wake(struct hyp *h, struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED) {
-        v->state = VCPU_RUNNABLE;
+        hyp_sched_set_state(h, v, VCPU_RUNNABLE);
         h->resched = true;
     }
 }
 
 void hyp_sched_block(struct hyp *h, struct vcpu *v)
 {
-    v->state = VCPU_BLOCKED;
+    hyp_sched_set_state(h, v, VCPU_BLOCKED);
     h->resched = true;
 }
 
@@ -106,83 +143,48 @@ void hyp_sched_yield(struct hyp *h)
     h->resched = true;
 }
 
-/* The CNTHP tick: a blocked vCPU's deadline or the end of a slice. The
- * scheduler pass that follows (hyp_schedule) wakes the vCPUs whose
- * deadline has passed. */
+/* The CNTHP tick: a blocked vCPU's deadline, an emulated EL1 physical
+ * timer's or the end of a slice. The scheduler pass that follows
+ * (hyp_schedule) wakes the vCPUs whose deadline has passed. */
 void hyp_sched_tick(struct hyp *h)
 {
     uint64_t now = hyp_now();
     if (h->ptimer_next <= now) /* emulated EL1 physical timers (vm/vptimer.c) */
-        for (unsigned k = 0; k < nr_all(h); k++)
-            if (at(h, k)->ptimer_at <= now)
-                hyp_ptimer_update(h, at(h, k));
+        for (unsigned k = 0; k < h->nall; k++)
+            if (h->all[k]->ptimer_at <= now)
+                hyp_ptimer_update(h, h->all[k]);
     struct vcpu *cur = h->current;
     if (cur && now >= cur->slice_end)
         h->rotate = true;
     h->resched = true;
 }
 
-/* What one pass over the configured vCPUs finds (sched_pass). */
-struct sched_pass {
-    struct vcpu *best;  /* the vCPU to run, or NULL */
-    uint64_t next_wake; /* earliest deadline of a vCPU left blocked (not h->current) */
-    unsigned at_best;   /* runnable vCPUs with best's priority, best included */
-};
-
-/* A blocked vCPU whose virtual timer deadline has passed becomes runnable
- * (WFI ends when the timer fires); otherwise its deadline is noted. Not
- * for h->current, whose timer fields are saved only by hyp_vcpu_put. */
-static void wake_if_due(struct vcpu *c, uint64_t now, uint64_t *next_wake)
+/* The blocked vCPUs whose virtual timer deadline has passed become
+ * runnable (WFI ends when the timer fires); called only when the
+ * earliest deadline has passed. */
+static void wake_due(struct hyp *h, uint64_t now)
 {
-    uint64_t d = deadline(c);
-    if (d <= now)
-        c->state = VCPU_RUNNABLE;
-    else if (d < *next_wake)
-        *next_wake = d;
-}
-
-/* The scheduling decision, in one pass over the configured vCPUs (the
- * tick's wake-ups, the choice and what the next CNTHP event needs cost one
- * walk, not three): the runnable vCPU of highest priority runs; prev keeps
- * the PE among equals unless rotate, then the next equal one after it in
- * order takes over. */
-static void sched_pass(struct hyp *h, struct vcpu *prev, bool rotate, uint64_t now,
-                       struct sched_pass *p)
-{
-    unsigned n = h->nall, k = prev ? index_of(h, prev) : n - 1;
-    p->next_wake = UINT64_MAX;
-    if (prev && prev != h->current && !prev->vm->off && prev->state == VCPU_BLOCKED)
-        wake_if_due(prev, now, &p->next_wake);
-    struct vcpu *best = prev && runnable(prev) ? prev : NULL;
-    unsigned at_best = best != NULL;
-    for (unsigned i = 1; i < n + (prev == NULL); i++) {
-        k = k + 1 == n ? 0 : k + 1;
-        struct vcpu *c = at(h, k);
-        if (c->vm->off)
-            continue;
-        if (c->state == VCPU_BLOCKED && c != h->current)
-            wake_if_due(c, now, &p->next_wake);
-        if (c->state != VCPU_RUNNABLE)
-            continue;
-        if (!best || prio(c) > prio(best)) {
-            best = c;
-            at_best = 1;
-        } else if (prio(c) == prio(best)) {
-            at_best++;
-            if (rotate && best == prev)
-                best = c;
+    uint64_t next = UINT64_MAX;
+    for (uint32_t m = h->blocked; m; m &= m - 1) {
+        struct vcpu *c = h->all[__builtin_ctz(m)];
+        if (c->wake_at <= now) {
+            c->state = VCPU_RUNNABLE;
+            h->runnable |= c->sched_bit;
+            h->blocked &= ~c->sched_bit;
+        } else if (c->wake_at < next) {
+            next = c->wake_at;
         }
     }
-    p->best = best;
-    p->at_best = at_best;
+    h->wake_next = next;
 }
 
 /* Program CNTHP for the next event: the earliest deadline of a blocked
  * vCPU, or the end of the running vCPU's slice when an equal-priority
  * vCPU waits (only then does the slice matter). No ISB: the ERET into a
  * vCPU synchronizes these writes; idle() puts one before its WFI. */
-static void program(const struct hyp *h, struct vcpu *cur, uint64_t next, bool equal_waits)
+static void program(const struct hyp *h, struct vcpu *cur, bool equal_waits)
 {
+    uint64_t next = h->wake_next;
     if (h->ptimer_next < next) /* emulated EL1 physical timers, running or not */
         next = h->ptimer_next;
     if (cur && equal_waits && cur->slice_end < next)
@@ -195,53 +197,70 @@ static void program(const struct hyp *h, struct vcpu *cur, uint64_t next, bool e
     }
 }
 
-static bool vm_has_runnable(struct vm *vm)
+static struct vcpu *pick(struct hyp *h, struct vcpu *prev, bool rotate, bool *others)
 {
-    for (unsigned i = 0; i < vm->cfg->nr_vcpus; i++)
-        if (runnable(&vm->vcpu[i]))
-            return true;
-    return false;
+    struct sched_pick p =
+        sched_mask_pick(h->runnable, h->peers, prev ? (int)prev->sched_idx : -1, rotate, h->nall);
+    *others = p.others;
+    return p.best < 0 ? NULL : h->all[p.best];
 }
 
 static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next, uint64_t now)
 {
     if (prev) {
         hyp_vcpu_put(h, prev);
-        /* Preempted (still runnable): it keeps the rest of its slice. */
-        prev->slice_left = runnable(prev) && prev->slice_end > now ? prev->slice_end - now : 0;
-        if ((!next || next->vm != prev->vm) && vm_has_runnable(prev->vm))
+        if (prev->state == VCPU_BLOCKED) {
+            /* Its timer was saved just now: it joins the blocked set with
+             * its deadline. */
+            prev->wake_at = deadline(prev);
+            h->blocked |= prev->sched_bit;
+            if (prev->wake_at < h->wake_next)
+                h->wake_next = prev->wake_at;
+            prev->slice_left = 0;
+        } else {
+            /* Preempted (still runnable): it keeps the rest of its slice. */
+            prev->slice_left = runnable(prev) && prev->slice_end > now ? prev->slice_end - now : 0;
+        }
+        if ((!next || next->vm != prev->vm) && (h->runnable & prev->vm->sched_mask))
             prev->vm->preempted_at = now;
     }
     h->current = next;
     if (!next)
         return;
-    if ((!prev || prev->vm != next->vm) && next->vm->preempted_at) {
-        next->vm->cntvoff += now - next->vm->preempted_at;
-        next->vm->preempted_at = 0;
+    struct vm *vm = next->vm;
+    if ((!prev || prev->vm != vm) && vm->preempted_at) {
+        vm->cntvoff += now - vm->preempted_at;
+        vm->preempted_at = 0;
+        /* Its blocked vCPUs' deadlines moved with its virtual counter. */
+        if (h->blocked & vm->sched_mask) {
+            for (uint32_t m = h->blocked & vm->sched_mask; m; m &= m - 1) {
+                struct vcpu *c = h->all[__builtin_ctz(m)];
+                c->wake_at = deadline(c);
+            }
+            recompute_wake_next(h);
+        }
     }
-    next->vm->st.switches_in++;
+    vm->st.switches_in++;
     h->world_switches++;
     hyp_vcpu_load(h, next);
 }
 
 /* Idle: no vCPU can run. Sleep in WFI (interrupts stay masked at EL2; a
  * pending one still ends WFI) until the tick or an interrupt makes a vCPU
- * runnable. */
-static void idle(struct hyp *h, struct sched_pass *p)
+ * runnable. Nothing is loaded here, so every blocked vCPU is in
+ * h->blocked. */
+static struct vcpu *idle(struct hyp *h, bool *others)
 {
     for (;;) {
-        bool any = false;
-        for (unsigned k = 0; k < nr_all(h); k++) {
-            struct vcpu *c = at(h, k);
-            if (c->state != VCPU_OFF && !c->vm->off)
-                any = true;
-        }
-        if (!any)
+        if (!(h->runnable | h->blocked))
             hyp_system_off(h);
-        sched_pass(h, NULL, false, hyp_now(), p);
-        if (p->best)
-            return;
-        program(h, NULL, p->next_wake, false);
+        uint64_t now = hyp_now();
+        if (now >= h->wake_next)
+            wake_due(h, now);
+        struct vcpu *best = pick(h, NULL, false, others);
+        if (best)
+            return best;
+        program(h, NULL, false);
         /* every interrupt may wake it: open the priority mask that the
          * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
         write_sysreg(S3_0_C4_C6_0, 0xff);
@@ -256,36 +275,27 @@ static void idle(struct hyp *h, struct sched_pass *p)
 struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
 {
     (void)preempted;
-    bool rotate = h->rotate;
+    bool rotate = h->rotate, others;
     h->resched = false;
     h->rotate = false;
     uint64_t now = hyp_now();
-    struct sched_pass p;
-    sched_pass(h, prev, rotate, now, &p);
-    struct vcpu *next = p.best;
+    if (now >= h->wake_next)
+        wake_due(h, now);
+    struct vcpu *next = pick(h, prev, rotate, &others);
     if (!next) {
         if (h->current)
             switch_to(h, h->current, NULL, now);
-        idle(h, &p);
-        next = p.best;
+        next = idle(h, &others);
         now = hyp_now();
     }
-    struct vcpu *out = h->current;
-    if (next != out) {
-        switch_to(h, out, next, now);
-        /* The vCPU switched out, if blocked, had its timer saved only now. */
-        if (out && out->state == VCPU_BLOCKED && !out->vm->off) {
-            uint64_t d = deadline(out);
-            if (d < p.next_wake)
-                p.next_wake = d;
-        }
-    }
+    if (next != h->current)
+        switch_to(h, h->current, next, now);
     if (next != prev || rotate) {
         uint64_t left = next != prev && next->slice_left ? next->slice_left : next->slice_full;
         next->slice_end = now + left;
         next->slice_left = 0;
     }
-    program(h, next, p.next_wake, p.at_best > 1);
+    program(h, next, others);
     return next;
 }
 

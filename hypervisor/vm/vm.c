@@ -186,7 +186,7 @@ void hyp_vm_reset(struct vm *vm)
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
         uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
         hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);
-        vm->vcpu[i].state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
+        hyp_sched_set_state(vm->hyp, &vm->vcpu[i], i == 0 ? VCPU_RUNNABLE : VCPU_OFF);
     }
     vm->cntvoff = hyp_now();
     vm->preempted_at = 0;
@@ -201,7 +201,7 @@ void hyp_vm_off(struct vm *vm, const char *why)
     unload(vm);
     vm->off = true;
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++)
-        vm->vcpu[i].state = VCPU_OFF;
+        hyp_sched_set_state(vm->hyp, &vm->vcpu[i], VCPU_OFF);
     if (vm->line_len)
         hyp_vm_console_putc(vm, '\n');
     hyp_printf("hyp: vm %s: off (%s)\n", vm->cfg->name, why);
