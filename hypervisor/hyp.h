@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/sysreg.h"
 #include "core/irq_rate.h"
 #include "core/mmio_decode.h"
 #include "core/pgtable.h"
@@ -262,7 +263,14 @@ void hyp_ptimer_sysreg(struct hyp *h, struct vcpu *v, enum vptimer_reg r, bool r
 void hyp_ptimer_update(struct hyp *h, struct vcpu *v);
 
 /* vm/sched.c */
-uint64_t hyp_now(void);
+/* The physical count, read after an ISB so that it is not read early
+ * (the counter read is not ordered with the instructions before it:
+ * D11.2.2). Inline: the world switch reads it. */
+static inline uint64_t hyp_now(void)
+{
+    isb();
+    return read_sysreg(cntpct_el0);
+}
 void hyp_sched_init(struct hyp *h);
 struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted);
 void hyp_sched_block(struct hyp *h, struct vcpu *v);

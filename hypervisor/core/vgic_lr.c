@@ -1,16 +1,6 @@
 /* See vgic_lr.h. */
 #include "vgic_lr.h"
 
-uint64_t vgic_lr_encode(const struct vgic_irq *irq)
-{
-    uint64_t lr = LR_PENDING | LR_GROUP1 | (uint64_t)irq->prio << 48 | irq->intid;
-    if (irq->hw)
-        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
-    else if (irq->eoi)
-        lr |= LR_EOI;
-    return lr;
-}
-
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
 {
     irq->intid = (uint32_t)lr;

@@ -48,7 +48,16 @@ enum vgic_inject_result {
     VGIC_INJ_DROPPED, /* the queue is full: the interrupt is lost and counted */
 };
 
-uint64_t vgic_lr_encode(const struct vgic_irq *irq);
+/* Inline: the world switch encodes the virtual timer's LR with it. */
+static inline uint64_t vgic_lr_encode(const struct vgic_irq *irq)
+{
+    uint64_t lr = LR_PENDING | LR_GROUP1 | (uint64_t)irq->prio << 48 | irq->intid;
+    if (irq->hw)
+        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
+    else if (irq->eoi)
+        lr |= LR_EOI;
+    return lr;
+}
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq);
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs);

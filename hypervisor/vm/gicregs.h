@@ -15,6 +15,14 @@
 #define ICH_ELRSR_EL2 S3_4_C12_C11_5
 #define ICH_VMCR_EL2  S3_4_C12_C11_7
 
+/* This PE's redistributor, SGI_base frame (GICv3 12.10, 12.11). */
+#define SGI_BASE        0x10000
+#define GICR_IGROUPR0   (SGI_BASE + 0x0080)
+#define GICR_ISENABLER0 (SGI_BASE + 0x0100)
+#define GICR_ISACTIVER0 (SGI_BASE + 0x0300)
+#define GICR_ICACTIVER0 (SGI_BASE + 0x0380)
+#define GICR_IPRIORITYR (SGI_BASE + 0x0400)
+
 #define ICH_HCR_EN  (UINT64_C(1) << 0)
 #define ICH_HCR_UIE (UINT64_C(1) << 1)
 

@@ -26,12 +26,6 @@
 #include "../arch/sysreg.h"
 #include "../hyp.h"
 
-uint64_t hyp_now(void)
-{
-    isb();
-    return read_sysreg(cntpct_el0);
-}
-
 _Static_assert(HYP_MAX_VMS *HYP_MAX_VCPUS <= SCHED_MASK_MAX, "the scheduler's masks are 32 bits");
 
 static bool runnable(const struct vcpu *v)

@@ -13,6 +13,36 @@
 #include "../lib/fmt.h"
 #include "gicregs.h"
 
+/* The LRs in use (ICH_ELRSR_EL2 bit clear) read into the vCPU's state and
+ * cleared, the others recorded empty. Returns whether one of them holds
+ * the virtual timer with the HW bit (pending or active). Off the common
+ * path: a vCPU switched out has usually nothing in its LRs. */
+static bool __attribute__((noinline)) put_lrs(struct hyp *h, struct vcpu *v, uint64_t empty)
+{
+    bool hw_timer = false;
+    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
+        if (empty & (UINT64_C(1) << i)) {
+            v->vgic.lr[i] = 0;
+            continue;
+        }
+        v->vgic.lr[i] = ich_lr_read(i);
+        if ((v->vgic.lr[i] & LR_HW) && (v->vgic.lr[i] & LR_STATE_MASK) &&
+            ((v->vgic.lr[i] >> 32) & 0x3ff) == h->plat.ppi_virt)
+            hw_timer = true;
+        ich_lr_write(i, 0);
+    }
+    return hw_timer;
+}
+
+/* The physical PPI 27's active state at switch-out: see hyp_vcpu_put. */
+static void __attribute__((noinline)) put_timer_ppi(struct hyp *h, struct vcpu *v, bool hw_timer)
+{
+    v->ppi27_active = hw_timer && hyp_gic_ppi_active(h, h->plat.ppi_virt);
+    if (v->ppi27_active || v->vtimer_held)
+        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
+    v->vtimer_held = false;
+}
+
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
 {
     hyp_el1_save(&v->el1);
@@ -28,31 +58,31 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
      * only the others are read and cleared, so that every LR is invalid
      * once the vCPU is out and hyp_vcpu_load writes only the LRs it uses.
      * ELRSR is an indirect view of the LRs, which this trap may just have
-     * written (an injection): hence the ISB before reading it.
+     * written (an injection): hence the ISB before reading it. With none
+     * in use (the usual case), the saved LRs are only recorded empty: the
+     * first four unrolled (entries past nr_lrs are always 0).
      * A HW list register for the timer PPI keeps the physical PPI active:
      * that active state belongs to this vCPU, so it is saved and cleared,
      * and set again when the vCPU is loaded. */
     bool hw_timer = false;
     isb();
     uint64_t empty = READ(ICH_ELRSR_EL2);
-    for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
-        if (empty & (UINT64_C(1) << i)) {
+    unsigned nr = v->vgic.nr_lrs;
+    if ((~empty & ((UINT64_C(1) << nr) - 1)) == 0) {
+        _Static_assert(VGIC_MAX_LRS >= 4, "four saved LRs at least");
+        v->vgic.lr[0] = v->vgic.lr[1] = v->vgic.lr[2] = v->vgic.lr[3] = 0;
+        for (unsigned i = 4; i < nr; i++)
             v->vgic.lr[i] = 0;
-            continue;
-        }
-        v->vgic.lr[i] = ich_lr_read(i);
-        if ((v->vgic.lr[i] & LR_HW) && (v->vgic.lr[i] & LR_STATE_MASK) &&
-            ((v->vgic.lr[i] >> 32) & 0x3ff) == h->plat.ppi_virt)
-            hw_timer = true;
-        ich_lr_write(i, 0);
+    } else {
+        hw_timer = put_lrs(h, v, empty);
     }
     v->vmcr = READ(ICH_VMCR_EL2);
     v->ap0r0 = READ(ICH_AP0R0_EL2);
     v->ap1r0 = READ(ICH_AP1R0_EL2);
-    v->ppi27_active = hw_timer && hyp_gic_ppi_active(h, h->plat.ppi_virt);
-    if (v->ppi27_active || v->vtimer_held)
-        hyp_gic_set_ppi_active(h, h->plat.ppi_virt, false);
-    v->vtimer_held = false;
+    if (hw_timer || v->vtimer_held)
+        put_timer_ppi(h, v, hw_timer);
+    else
+        v->ppi27_active = false;
     /* No UIE while no vCPU is loaded (the LRs are invalid: an underflow
      * maintenance interrupt would fire for nothing). VMCR and the active
      * priorities are left: hyp_vcpu_load writes them before any ERET. */
@@ -69,12 +99,31 @@ _Static_assert(offsetof(struct el1_ctx, vbar) == 6 * 8 &&
                    offsetof(struct el1_ctx, mdscr) == 23 * 8,
                "struct el1_ctx: the order of arch/entry.S");
 
-static bool lrs_empty(const struct vgic_lrs *s)
+static bool lrs_from4_empty(const struct vgic_lrs *s)
 {
-    for (unsigned i = 0; i < s->nr_lrs; i++)
+    for (unsigned i = 4; i < s->nr_lrs; i++)
         if (s->lr[i])
             return false;
     return true;
+}
+
+/* The vCPU's virtual timer condition holds at load: inject it with the HW
+ * bit (see hyp_vcpu_load). With nothing else pending, LR 0 is free (every
+ * LR is invalid while the vCPU is out); otherwise the LR allocator
+ * decides. */
+static void timer_at_load(struct vm *vm, struct vcpu *v, unsigned vt)
+{
+    struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt, false};
+    struct vgic_lrs *s = &v->vgic;
+    if (!s->nq && !(s->lr[0] | s->lr[1] | s->lr[2] | s->lr[3]) && lrs_from4_empty(s)) {
+        s->lr[0] = vgic_lr_encode(&irq);
+    } else {
+        enum vgic_inject_result r = vgic_lrs_inject(s, &irq, NULL);
+        if (r == VGIC_INJ_ALREADY || r == VGIC_INJ_DROPPED)
+            return;
+    }
+    vm->st.injections++;
+    v->ppi27_active = true;
 }
 
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
@@ -96,27 +145,27 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
      * deadline is the common case). The guest's deactivation of the
      * virtual interrupt deactivates the physical PPI (HW = 1). */
     unsigned vt = h->plat.ppi_virt;
-    if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
-        hyp_now() - vm->cntvoff >= v->cntv_cval) {
-        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt, false};
-        enum vgic_inject_result r = VGIC_INJ_LR;
-        if (!v->vgic.nq && lrs_empty(&v->vgic))
-            v->vgic.lr[0] = vgic_lr_encode(&irq); /* the usual case: nothing else pending */
-        else
-            r = vgic_lrs_inject(&v->vgic, &irq, NULL);
-        if (r != VGIC_INJ_ALREADY && r != VGIC_INJ_DROPPED) {
-            vm->st.injections++;
-            v->ppi27_active = true;
-        }
-    }
-    if (v->ppi27_active)
-        hyp_gic_set_ppi_active(h, vt, true);
+    if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && hyp_now() - vm->cntvoff >= v->cntv_cval &&
+        vgic_emu_enabled(&vm->vgic, v->idx, vt))
+        timer_at_load(vm, v, vt);
+    if (v->ppi27_active) /* GICR_ISACTIVER0 (GICv3 12.11.9), vm/gic.c's */
+        mmio_w32(h->plat.gicr + GICR_ISACTIVER0, 1u << vt);
     if (v->vgic.nq)
         vgic_lrs_refill(&v->vgic);
-    /* Every LR is invalid here (hyp_vcpu_put): write the used ones. */
-    for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-        if (v->vgic.lr[i])
-            ich_lr_write(i, v->vgic.lr[i]);
+    /* Every LR is invalid here (hyp_vcpu_put): write the used ones, the
+     * first four unrolled (an entry past nr_lrs is always 0). */
+    const uint64_t *lr = v->vgic.lr;
+    if (lr[0])
+        ich_lr_write(0, lr[0]);
+    if (lr[1])
+        ich_lr_write(1, lr[1]);
+    if (lr[2])
+        ich_lr_write(2, lr[2]);
+    if (lr[3])
+        ich_lr_write(3, lr[3]);
+    for (unsigned i = 4; i < v->vgic.nr_lrs; i++)
+        if (lr[i])
+            ich_lr_write(i, lr[i]);
     WRITE(ICH_VMCR_EL2, v->vmcr);
     WRITE(ICH_AP0R0_EL2, v->ap0r0);
     WRITE(ICH_AP1R0_EL2, v->ap1r0);
