@@ -18,6 +18,7 @@
 #include "core/vgic_lr.h"
 #include "core/vm_config.h"
 #include "core/vptimer.h"
+#include "core/wake_queue.h"
 
 #define HYP_MAX_UARTS    8
 #define HYP_S2_POOL      96 /* 4 KiB pages for all stage-2 and EL2 tables */
@@ -71,12 +72,9 @@ struct vcpu {
     unsigned sched_idx;    /* its index in hyp.all (core/sched_mask.h numbering) */
     uint32_t sched_bit;    /* 1 << sched_idx */
     enum vcpu_state state; /* changed by hyp_sched_set_state only (the masks follow it) */
-    /* Blocked and switched out: the physical count at which its virtual
-     * timer fires (UINT64_MAX: never), computed when it is switched out. */
-    uint64_t wake_at;
-    uint64_t slice_end;  /* physical count at which its slice ends */
-    uint64_t slice_left; /* rest of the slice kept while preempted, or 0 */
-    uint64_t slice_full; /* its VM's time slice, in counter ticks */
+    uint64_t slice_end;    /* physical count at which its slice ends */
+    uint64_t slice_left;   /* rest of the slice kept while preempted, or 0 */
+    uint64_t slice_full;   /* its VM's time slice, in counter ticks */
 };
 
 /* Per-VM counters for the summary. */
@@ -149,30 +147,34 @@ struct hyp_platform {
 
 struct hyp {
     struct hyp_platform plat;
-    struct hyp_plat view; /* for configuration validation */
-    const struct hyp_config *cfg;
-    struct vm vms[HYP_MAX_VMS];
-    unsigned nvms;
+    /* The scheduler's state first: the world switch and the tick read it,
+     * and fields near the start take one instruction to address (the VMs
+     * below are large). */
     struct vcpu *current; /* the vCPU whose state is in the PE, or NULL */
-    struct pt el2;        /* the hypervisor's own stage-1 tables */
-    unsigned parange;
-    unsigned nr_lrs;
-    uint64_t freq;     /* CNTFRQ_EL0 */
-    uint64_t hyp_tick; /* physical ticks per hypervisor tick (1 ms) */
+    bool resched;         /* something changed: run the scheduler before returning */
+    bool rotate;          /* the current vCPU gives up its turn (yield) */
+    uint32_t runnable;    /* state RUNNABLE (running or ready), VM not off */
+    uint64_t ptimer_next; /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
     uint64_t world_switches;
     /* Every configured vCPU by priority, highest first (core/sched_mask.h),
      * and the scheduler's masks over that numbering. */
     struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS];
     unsigned nall;
     uint32_t peers[HYP_MAX_VMS * HYP_MAX_VCPUS]; /* per vCPU: the vCPUs of its priority */
-    uint32_t runnable;                           /* state RUNNABLE (running or ready), VM not off */
-    uint32_t blocked;                /* state BLOCKED and switched out: wake_at is valid */
-    uint64_t wake_next;              /* the earliest wake_at of h->blocked, or UINT64_MAX */
+    /* The vCPUs in state BLOCKED and switched out, by the physical count
+     * at which their virtual timer fires (computed when switched out). */
+    struct wake_queue blocked;
+    struct hyp_plat view; /* for configuration validation */
+    const struct hyp_config *cfg;
+    struct vm vms[HYP_MAX_VMS];
+    unsigned nvms;
+    struct pt el2; /* the hypervisor's own stage-1 tables */
+    unsigned parange;
+    unsigned nr_lrs;
+    uint64_t freq;                   /* CNTFRQ_EL0 */
+    uint64_t hyp_tick;               /* physical ticks per hypervisor tick (1 ms) */
     struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
     uint32_t clk_boot[RK_R__COUNT];  /* CRU/GRF at hand-over: what a VM reset restores */
-    bool resched;                    /* something changed: run the scheduler before returning */
-    bool rotate;                     /* the current vCPU gives up its turn (yield) */
-    uint64_t ptimer_next;            /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
 };
 
 /* lib/console.c: UART0, polled. */

@@ -96,6 +96,19 @@ static inline uint8_t vgic_emu_priority(const struct vgic_emu *e, unsigned vcpu,
     return intid < VGIC_NR_INTIDS ? e->prio[intid] : 0xff;
 }
 
+/* The same for a PPI (INTID 16-31) of a vCPU the VM has (vcpu < nr_vcpus,
+ * the caller's guarantee): no range checks, for the world switch (the
+ * virtual timer at every load). */
+static inline bool vgic_emu_ppi_enabled(const struct vgic_emu *e, unsigned vcpu, unsigned ppi)
+{
+    return (e->r_enabled[vcpu] >> (ppi & 31)) & 1;
+}
+
+static inline uint8_t vgic_emu_ppi_priority(const struct vgic_emu *e, unsigned vcpu, unsigned ppi)
+{
+    return e->r_prio[vcpu][ppi & 31];
+}
+
 /* The targets (bit n = vCPU n) and the INTID of a Group 1 SGI that vCPU
  * `self` requests by writing ICC_SGI1R_EL1 (GICv3 12.2.23: TargetList
  * [15:0], Aff1 [23:16], INTID [27:24], Aff2 [39:32], IRM [40], RS [47:44],

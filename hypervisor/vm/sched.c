@@ -15,9 +15,9 @@
  * - No pass over the vCPUs on the way (interrupts are masked in the
  *   hypervisor): the runnable vCPUs are a bit mask in priority order, the
  *   choice is core/sched_mask.h's few bit operations; a blocked vCPU's
- *   deadline is computed once, when it is switched out, and the earliest
- *   one is kept (h->wake_next), so that the blocked vCPUs are looked at
- *   only when that deadline has passed.
+ *   deadline is computed once, when it is switched out, into a queue
+ *   sorted by deadline (core/wake_queue.h): the tick takes the due ones
+ *   from its head.
  *
  * CNTVOFF policy (per VM): a VM's virtual counter excludes the time during
  * which it was preempted, i.e. it had a runnable vCPU but none of its vCPUs
@@ -62,8 +62,8 @@ void hyp_sched_init(struct hyp *h)
             }
             h->all[j] = v;
         }
-    h->runnable = h->blocked = 0;
-    h->wake_next = UINT64_MAX;
+    h->runnable = 0;
+    wake_queue_init(&h->blocked);
     for (unsigned k = 0; k < h->nvms; k++)
         h->vms[k].sched_mask = 0;
     for (unsigned k = 0; k < h->nall; k++) {
@@ -88,17 +88,6 @@ void hyp_sched_init(struct hyp *h)
     write_sysreg(cnthp_ctl_el2, 0);
 }
 
-static void recompute_wake_next(struct hyp *h)
-{
-    uint64_t next = UINT64_MAX;
-    for (uint32_t m = h->blocked; m; m &= m - 1) {
-        uint64_t w = h->all[__builtin_ctz(m)]->wake_at;
-        if (w < next)
-            next = w;
-    }
-    h->wake_next = next;
-}
-
 /* Every change of a vCPU's state goes through here, so that the runnable
  * and blocked masks stay exact. A vCPU enters h->blocked only when it is
  * switched out blocked (switch_to: its timer is saved then). */
@@ -110,11 +99,8 @@ void hyp_sched_set_state(struct hyp *h, struct vcpu *v, enum vcpu_state s)
         h->runnable |= bit;
     else
         h->runnable &= ~bit;
-    if (s != VCPU_BLOCKED && (h->blocked & bit)) {
-        h->blocked &= ~bit;
-        if (v->wake_at <= h->wake_next)
-            recompute_wake_next(h);
-    }
+    if (s != VCPU_BLOCKED && (h->blocked.members & bit)) /* bit 0: a vCPU not configured */
+        wake_queue_remove(&h->blocked, v->sched_idx);
 }
 
 void hyp_sched_wake(struct hyp *h, struct vcpu *v)
@@ -140,13 +126,18 @@ void hyp_sched_yield(struct hyp *h)
 /* The CNTHP tick: a blocked vCPU's deadline, an emulated EL1 physical
  * timer's or the end of a slice. The scheduler pass that follows
  * (hyp_schedule) wakes the vCPUs whose deadline has passed. */
+static void __attribute__((noinline)) ptimers_due(struct hyp *h, uint64_t now)
+{
+    for (unsigned k = 0; k < h->nall; k++)
+        if (h->all[k]->ptimer_at <= now)
+            hyp_ptimer_update(h, h->all[k]);
+}
+
 void hyp_sched_tick(struct hyp *h)
 {
     uint64_t now = hyp_now();
     if (h->ptimer_next <= now) /* emulated EL1 physical timers (vm/vptimer.c) */
-        for (unsigned k = 0; k < h->nall; k++)
-            if (h->all[k]->ptimer_at <= now)
-                hyp_ptimer_update(h, h->all[k]);
+        ptimers_due(h, now);
     struct vcpu *cur = h->current;
     if (cur && now >= cur->slice_end)
         h->rotate = true;
@@ -158,18 +149,10 @@ void hyp_sched_tick(struct hyp *h)
  * earliest deadline has passed. */
 static void wake_due(struct hyp *h, uint64_t now)
 {
-    uint64_t next = UINT64_MAX;
-    for (uint32_t m = h->blocked; m; m &= m - 1) {
-        struct vcpu *c = h->all[__builtin_ctz(m)];
-        if (c->wake_at <= now) {
-            c->state = VCPU_RUNNABLE;
-            h->runnable |= c->sched_bit;
-            h->blocked &= ~c->sched_bit;
-        } else if (c->wake_at < next) {
-            next = c->wake_at;
-        }
-    }
-    h->wake_next = next;
+    uint32_t woken = wake_queue_pop_due(&h->blocked, now);
+    h->runnable |= woken;
+    for (; woken; woken &= woken - 1)
+        h->all[__builtin_ctz(woken)]->state = VCPU_RUNNABLE;
 }
 
 /* Program CNTHP for the next event: the earliest deadline of a blocked
@@ -178,7 +161,7 @@ static void wake_due(struct hyp *h, uint64_t now)
  * vCPU synchronizes these writes; idle() puts one before its WFI. */
 static void program(const struct hyp *h, struct vcpu *cur, bool equal_waits)
 {
-    uint64_t next = h->wake_next;
+    uint64_t next = wake_queue_next(&h->blocked);
     if (h->ptimer_next < next) /* emulated EL1 physical timers, running or not */
         next = h->ptimer_next;
     if (cur && equal_waits && cur->slice_end < next)
@@ -206,10 +189,7 @@ static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next, uint6
         if (prev->state == VCPU_BLOCKED) {
             /* Its timer was saved just now: it joins the blocked set with
              * its deadline. */
-            prev->wake_at = deadline(prev);
-            h->blocked |= prev->sched_bit;
-            if (prev->wake_at < h->wake_next)
-                h->wake_next = prev->wake_at;
+            wake_queue_insert(&h->blocked, prev->sched_idx, deadline(prev));
             prev->slice_left = 0;
         } else {
             /* Preempted (still runnable): it keeps the rest of its slice. */
@@ -226,12 +206,9 @@ static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next, uint6
         vm->cntvoff += now - vm->preempted_at;
         vm->preempted_at = 0;
         /* Its blocked vCPUs' deadlines moved with its virtual counter. */
-        if (h->blocked & vm->sched_mask) {
-            for (uint32_t m = h->blocked & vm->sched_mask; m; m &= m - 1) {
-                struct vcpu *c = h->all[__builtin_ctz(m)];
-                c->wake_at = deadline(c);
-            }
-            recompute_wake_next(h);
+        for (uint32_t m = h->blocked.members & vm->sched_mask; m; m &= m - 1) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            wake_queue_insert(&h->blocked, k, deadline(h->all[k]));
         }
     }
     vm->st.switches_in++;
@@ -246,10 +223,10 @@ static void switch_to(struct hyp *h, struct vcpu *prev, struct vcpu *next, uint6
 static struct vcpu *idle(struct hyp *h, bool *others)
 {
     for (;;) {
-        if (!(h->runnable | h->blocked))
+        if (!(h->runnable | h->blocked.members))
             hyp_system_off(h);
         uint64_t now = hyp_now();
-        if (now >= h->wake_next)
+        if (now >= wake_queue_next(&h->blocked))
             wake_due(h, now);
         struct vcpu *best = pick(h, NULL, false, others);
         if (best)
@@ -273,7 +250,7 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
     h->resched = false;
     h->rotate = false;
     uint64_t now = hyp_now();
-    if (now >= h->wake_next)
+    if (now >= wake_queue_next(&h->blocked))
         wake_due(h, now);
     struct vcpu *next = pick(h, prev, rotate, &others);
     if (!next) {

@@ -109,15 +109,16 @@ static bool lrs_from4_empty(const struct vgic_lrs *s)
 
 /* The vCPU's virtual timer condition holds at load: inject it with the HW
  * bit (see hyp_vcpu_load). With nothing else pending, LR 0 is free (every
- * LR is invalid while the vCPU is out); otherwise the LR allocator
- * decides. */
+ * LR is invalid while the vCPU is out) and the LR is vgic_lr_encode's for
+ * a HW interrupt, built here; otherwise the LR allocator decides. */
 static void timer_at_load(struct vm *vm, struct vcpu *v, unsigned vt)
 {
-    struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt, false};
     struct vgic_lrs *s = &v->vgic;
+    uint8_t prio = vgic_emu_ppi_priority(&vm->vgic, v->idx, vt);
     if (!s->nq && !(s->lr[0] | s->lr[1] | s->lr[2] | s->lr[3]) && lrs_from4_empty(s)) {
-        s->lr[0] = vgic_lr_encode(&irq);
+        s->lr[0] = LR_PENDING | LR_HW | LR_GROUP1 | (uint64_t)prio << 48 | (uint64_t)vt << 32 | vt;
     } else {
+        struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false};
         enum vgic_inject_result r = vgic_lrs_inject(s, &irq, NULL);
         if (r == VGIC_INJ_ALREADY || r == VGIC_INJ_DROPPED)
             return;
@@ -146,7 +147,7 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
      * virtual interrupt deactivates the physical PPI (HW = 1). */
     unsigned vt = h->plat.ppi_virt;
     if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && hyp_now() - vm->cntvoff >= v->cntv_cval &&
-        vgic_emu_enabled(&vm->vgic, v->idx, vt))
+        vgic_emu_ppi_enabled(&vm->vgic, v->idx, vt))
         timer_at_load(vm, v, vt);
     if (v->ppi27_active) /* GICR_ISACTIVER0 (GICv3 12.11.9), vm/gic.c's */
         mmio_w32(h->plat.gicr + GICR_ISACTIVER0, 1u << vt);

@@ -443,6 +443,11 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
             isb();
             WRITE(ICC_DIR_EL1, intid);
             hyp_sched_tick(h);
+            /* The scheduler runs next: another pending interrupt is
+             * taken after its ERET (IRQs route to EL2, whatever the
+             * guest's PSTATE.I), not looked for here, which would cost
+             * the tick's path (a vCPU switch) an acknowledge. */
+            return;
         } else if (intid == h->plat.ppi_virt && v) {
             /* The running vCPU's virtual timer: forward with the HW bit;
              * the guest's EOI deactivates the physical PPI. */
