@@ -156,6 +156,10 @@ struct hyp {
     uint32_t runnable;    /* state RUNNABLE (running or ready), VM not off */
     uint64_t ptimer_next; /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
     uint64_t world_switches;
+    /* The vCPU whose FP/SIMD registers the PE holds (lazy switching,
+     * vm/vcpu.c), or NULL: its own registers are up to date in no
+     * struct fp_ctx but in the PE. */
+    struct vcpu *fp_owner;
     /* Every configured vCPU by priority, highest first (core/sched_mask.h),
      * and the scheduler's masks over that numbering. */
     struct vcpu *all[HYP_MAX_VMS * HYP_MAX_VCPUS];
@@ -241,6 +245,12 @@ void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uin
 void hyp_vcpu_load(struct hyp *h, struct vcpu *v);
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v);
 void hyp_inject_undef(struct vcpu *v);
+/* Lazy FP/SIMD (vm/vcpu.c): CPTR_EL2 for the vCPU about to run, the trap
+ * of a guest's first FP/SIMD access, and the hypervisor's own. */
+void hyp_fp_arm(struct hyp *h, struct vcpu *next);
+void hyp_fp_trap(struct hyp *h, struct vcpu *v);
+void hyp_fp_trap_el2(struct hyp *h);
+void hyp_fp_forget(struct hyp *h, struct vcpu *v);
 void hyp_inject_dabt(struct vcpu *v, uint64_t va);
 
 /* vm/vgic.c */

@@ -21,9 +21,11 @@ _start:
     hv_zero_bss
     ldr     x1, =hyp_vectors
     msr     vbar_el2, x1
-    /* FP/SIMD not trapped at EL2: libfdt.a (Debian's) uses SIMD registers
-     * in a few functions, run at boot only. CPTR_EL2 (D13.2.31): RES1 bits
-     * 13, 12, 9..0; TFP (10) = 0, TTA = 0, TCPAC = 0. */
+    /* FP/SIMD not trapped at EL2 during boot: libfdt.a (Debian's) uses
+     * SIMD registers in a few functions, run at boot only. CPTR_EL2
+     * (D13.2.31): RES1 bits 13, 12, 9..0; TFP (10) = 0, TTA = 0,
+     * TCPAC = 0. From the first vCPU on, TFP follows the lazy FP/SIMD
+     * switch (vm/vcpu.c). */
     mov     x1, #0x33ff
     msr     cptr_el2, x1
     isb
@@ -81,9 +83,11 @@ hyp_vcpu_enter:
     ldp     x0, x1, [x0, #0]
     eret
 
-/* An exception taken from EL2 itself is a hypervisor bug: save a frame
- * (x0-x30, ELR, SPSR, ESR, FAR) and report it; hyp_self_trap does not
- * return. */
+/* An exception taken from EL2 itself: save a frame (x0-x30, ELR, SPSR)
+ * and call hyp_self_trap, which reports a hypervisor bug and does not
+ * return, or handles the exception (EL2's own FP/SIMD use trapped by
+ * CPTR_EL2.TFP, vm/vcpu.c) and returns: the frame is restored and the
+ * instruction re-executed. */
 hyp_self_common:
     hv_gpr_pairs stp, sp, 2
     hv_gpr_x30 str, sp
@@ -92,12 +96,19 @@ hyp_self_common:
     stp     x2, x3, [sp, #248]
     mov     x0, sp
     bl      hyp_self_trap
-4:  wfi
-    b       4b
+    ldp     x2, x3, [sp, #248]
+    msr     elr_el2, x2
+    msr     spsr_el2, x3
+    hv_gpr_pairs ldp, sp, 2
+    hv_gpr_x30 ldr, sp
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #(34 * 8)
+    eret
 
-/* FP/SIMD state: q0-q31 at 0..511, FPSR at 512, FPCR at 520. Eager
- * switching: called on every vCPU switch, never on a plain trap (the
- * hypervisor itself is built with -mgeneral-regs-only). */
+/* FP/SIMD state: q0-q31 at 0..511, FPSR at 512, FPCR at 520. Lazy
+ * switching (vm/vcpu.c): called from the FP/SIMD access trap only, with
+ * CPTR_EL2.TFP = 0 (the hypervisor itself is built with
+ * -mgeneral-regs-only). */
     .global hyp_fp_save
 hyp_fp_save:
     hv_fp_pairs stp, x0

@@ -267,6 +267,7 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
         next->slice_left = 0;
     }
     program(h, next, others);
+    hyp_fp_arm(h, next);
     return next;
 }
 

@@ -7,6 +7,7 @@
 
 #define EC_UNKNOWN  0x00
 #define EC_WFX      0x01
+#define EC_FP       0x07
 #define EC_HVC64    0x16
 #define EC_SMC64    0x17
 #define EC_SYS64    0x18
@@ -40,6 +41,14 @@ static void trap_wfx(struct hyp *h, struct vcpu *v, uint64_t esr)
     }
     if (!hyp_vgic_pending(h, v))
         hyp_sched_block(h, v);
+}
+
+/* FP/SIMD access trapped by CPTR_EL2.TFP: lazy switching (vm/vcpu.c).
+ * The instruction is re-executed (ELR_EL2 points at it). */
+static void trap_fp(struct hyp *h, struct vcpu *v, uint64_t esr)
+{
+    (void)esr;
+    hyp_fp_trap(h, v);
 }
 
 static void trap_hvc(struct hyp *h, struct vcpu *v, uint64_t esr)
@@ -143,8 +152,9 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
 }
 
 static const trap_fn ec_table[64] = {
-    [EC_WFX] = trap_wfx,      [EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_smc,
-    [EC_SYS64] = trap_sysreg, [EC_IABT_LOW] = trap_iabt, [EC_DABT_LOW] = trap_dabt,
+    [EC_WFX] = trap_wfx,       [EC_FP] = trap_fp,        [EC_HVC64] = trap_hvc,
+    [EC_SMC64] = trap_smc,     [EC_SYS64] = trap_sysreg, [EC_IABT_LOW] = trap_iabt,
+    [EC_DABT_LOW] = trap_dabt,
 };
 
 struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
@@ -172,10 +182,16 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
     return v;
 }
 
-/* An exception taken at EL2 is a hypervisor bug. */
+/* An exception taken at EL2 is a hypervisor bug, but for FP/SIMD use
+ * trapped by CPTR_EL2.TFP (vm/vcpu.c, lazy FP/SIMD), which is handled:
+ * the function returns and arch/entry.S re-executes the instruction. */
 void hyp_self_trap(uint64_t *frame, unsigned kind);
 void hyp_self_trap(uint64_t *frame, unsigned kind)
 {
+    if (kind == 4 && ESR_EC(read_sysreg(esr_el2)) == EC_FP) { /* current EL, SPx, synchronous */
+        hyp_fp_trap_el2(&g_hyp);
+        return;
+    }
     hyp_printf("hyp: exception at EL2 (kind %u): esr 0x%llx elr 0x%llx far 0x%llx\n", kind,
                (unsigned long long)read_sysreg(esr_el2), (unsigned long long)frame[31],
                (unsigned long long)read_sysreg(far_el2));

@@ -1,9 +1,7 @@
 /* The world switch of everything a guest sees besides its GPRs: EL1/EL0
- * system registers, FP/SIMD (eager: saved and restored on every vCPU
- * switch, never on a plain trap, since the hypervisor itself never uses
- * FP/SIMD after boot), the virtual timer, the vGIC (list registers, VMCR,
- * active priorities) and the VM's stage 2 (VTTBR_EL2 with its VMID) and
- * CNTVOFF_EL2. GPRs, PC and PSTATE are saved on every trap by
+ * system registers, FP/SIMD (lazily: see "FP/SIMD" below), the virtual
+ * timer, the vGIC (list registers, VMCR, active priorities) and the VM's
+ * stage 2 (VTTBR_EL2 with its VMID) and CNTVOFF_EL2. GPRs, PC and PSTATE are saved on every trap by
  * arch/entry.S. Exception injection follows the Arm ARM's
  * AArch64.TakeException pseudocode for an exception taken to EL1. */
 #include <stddef.h>
@@ -43,10 +41,89 @@ static void __attribute__((noinline)) put_timer_ppi(struct hyp *h, struct vcpu *
     v->vtimer_held = false;
 }
 
+/* FP/SIMD: lazy switching (issue 7 item 4: "lazy or eager, documented").
+ *
+ * The PE's V0-V31, FPCR and FPSR belong to one vCPU at a time, h->fp_owner
+ * (or to nobody). A vCPU switch does not touch them: it only sets
+ * CPTR_EL2.TFP (D13.2.31) for the vCPU about to run, 0 if it is the owner,
+ * 1 otherwise (hyp_fp_arm, at the end of every scheduling pass). The first
+ * FP/SIMD instruction of a vCPU that is not the owner then traps to EL2
+ * (EC 0x07, AArch64.CheckFPAdvSIMDTrap; the instruction is not executed,
+ * ELR_EL2 points at it): hyp_fp_trap saves the owner's registers into its
+ * struct fp_ctx, loads the trapping vCPU's and makes it the owner; the
+ * ERET re-executes the instruction. A vCPU that never uses FP/SIMD (the
+ * rtos) never pays for it; one that does pays one trap per time slice
+ * after another FP/SIMD user ran. The world switch saves 22 and restores
+ * 22 instructions' worth less (the preempted-IRQ path of
+ * docs/hypervisor.md, "Measured costs").
+ *
+ * A guest's CPACR_EL1.FPEN trap comes first (it is taken to EL1,
+ * AArch64.CheckFPAdvSIMDEnabled): the hypervisor sees only accesses the
+ * guest itself allows.
+ *
+ * The hypervisor's own FP/SIMD use: it is built with -mgeneral-regs-only;
+ * libfdt (Debian's build) uses SIMD registers in two functions, and runs
+ * only at boot, before any vCPU owns the registers (CPTR_EL2.TFP = 0 from
+ * _start). Should EL2 code use FP/SIMD later while TFP = 1, the trap
+ * (hyp_fp_trap_el2, from hyp_self_trap) saves the owner's registers
+ * first, so that no guest's lazily held values are lost, and the next
+ * scheduling pass traps FP/SIMD again for every vCPU. While the owner
+ * runs or traps (TFP = 0) the hypervisor must not use FP/SIMD at all.
+ *
+ * A vCPU reset (PSCI CPU_ON, a VM reset) or a VM switched off gives up the
+ * registers (hyp_fp_forget): its next use loads its fresh struct fp_ctx. */
+#define CPTR_EL2_RES1 UINT64_C(0x33ff) /* bits 13, 12, 9:0 (E2H = 0) */
+#define CPTR_EL2_TFP  (UINT64_C(1) << 10)
+
+void hyp_fp_arm(struct hyp *h, struct vcpu *next)
+{
+    write_sysreg(cptr_el2, next == h->fp_owner ? CPTR_EL2_RES1 : CPTR_EL2_RES1 | CPTR_EL2_TFP);
+    /* No ISB: the ERET into the vCPU synchronizes it; no EL2 code after
+     * it uses FP/SIMD. */
+}
+
+/* Give the PE's FP/SIMD registers to EL2 code or to `to`: the owner's
+ * values saved first. TFP = 0 must take effect before the first FP/SIMD
+ * instruction here (a direct write, an indirect effect at this EL: ISB). */
+static void fp_take(struct hyp *h, struct vcpu *to)
+{
+    write_sysreg(cptr_el2, CPTR_EL2_RES1);
+    isb();
+    if (h->fp_owner)
+        hyp_fp_save(&h->fp_owner->fp);
+    if (to)
+        hyp_fp_restore(&to->fp);
+    h->fp_owner = to;
+}
+
+void hyp_fp_trap(struct hyp *h, struct vcpu *v)
+{
+    /* The owner cannot trap (it runs with TFP = 0): should it, its live
+     * registers must not be overwritten by its stale saved ones. */
+    if (h->fp_owner == v) {
+        write_sysreg(cptr_el2, CPTR_EL2_RES1);
+        return;
+    }
+    fp_take(h, v);
+}
+
+void hyp_fp_trap_el2(struct hyp *h)
+{
+    fp_take(h, NULL);
+    /* TFP stays 0 for the rest of this trap; the scheduling pass before
+     * the ERET sets it again (hyp_fp_arm: nobody owns the registers). */
+    h->resched = true;
+}
+
+void hyp_fp_forget(struct hyp *h, struct vcpu *v)
+{
+    if (h->fp_owner == v)
+        h->fp_owner = NULL;
+}
+
 void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
 {
     hyp_el1_save(&v->el1);
-    hyp_fp_save(&v->fp);
 
     /* Virtual timer: save, then stop it so that it cannot fire for the
      * next vCPU (which restores its own). */
@@ -135,7 +212,6 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     write_sysreg(S3_0_C4_C6_0, vm->pmr); /* ICC_PMR_EL1: see vm/vgic.c spi_priority */
     write_sysreg_native(vmpidr_el2, UINT64_C(0x80000000) | v->idx); /* MPIDR.U = 0, Aff0 = vCPU */
     hyp_el1_restore(&v->el1);
-    hyp_fp_restore(&v->fp);
 
     /* Its virtual timer, if its condition already holds (ENABLE = 1,
      * IMASK = 0, CNTPCT - CNTVOFF >= CVAL: D11.2.4), is injected now, with

@@ -22,6 +22,7 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->el1 = (struct el1_ctx){0};
     v->el1.sctlr = SCTLR_EL1_RESET;
     v->fp = (struct fp_ctx){0};
+    hyp_fp_forget(h, v); /* the PE's registers are not its fresh ones */
     v->cntv_ctl = 0;
     v->cntv_cval = 0;
     vgic_lrs_init(&v->vgic, h->nr_lrs);
@@ -200,6 +201,8 @@ void hyp_vm_off(struct vm *vm, const char *why)
 {
     unload(vm);
     vm->off = true;
+    for (unsigned i = 0; i < HYP_MAX_VCPUS; i++)
+        hyp_fp_forget(vm->hyp, &vm->vcpu[i]);
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++)
         hyp_sched_set_state(vm->hyp, &vm->vcpu[i], VCPU_OFF);
     if (vm->line_len)
