@@ -35,6 +35,14 @@ static void trap_default(struct hyp *h, struct vcpu *v, uint64_t esr)
 static void trap_wfx(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
     v->r.pc += 4;
+#ifdef HYP_TEST_EL2_FP
+    /* Test image only (hypervisor-fpguard.elf, tests/e2e/test_hypervisor.py):
+     * EL2 code uses FP/SIMD in every WFI trap of a vCPU that does not own
+     * the FP/SIMD registers, i.e. with CPTR_EL2.TFP = 1: the lazy switch's
+     * safety net (vm/vcpu.c, hyp_fp_trap_el2) must keep the guests' values. */
+    if (h->fp_owner != v)
+        __asm__ volatile("msr fpcr, xzr\n\tmovi v0.2d, #0\n\tmovi v31.2d, #0" ::: "memory");
+#endif
     if (esr & 1) {
         hyp_sched_yield(h);
         return;

@@ -15,6 +15,8 @@ from conftest import IMAGES, ROOT, run_hvsim, run_qemu
 
 HYP = IMAGES / "hypervisor.elf"  # rtos + gpos + rogue
 HYP_DUO = IMAGES / "hypervisor-duo.elf"  # rtos + gpos: the reference without rogue
+# The default image whose WFI traps use FP/SIMD at EL2 (HYP_TEST_EL2_FP)
+HYP_FPGUARD = IMAGES / "hypervisor-fpguard.elf"
 # The rtos's tick is 1 ms = 62500 counter ticks at 62.5 MHz. Its measured
 # timer-interrupt latency must stay below 1% of the period on hvsim
 # (docs/hypervisor.md, "Latency bound").
@@ -475,6 +477,39 @@ def test_woken_vcpu_gets_its_timer_at_load():
     assert delivered >= 200, delivered  # the rtos's 200 ticks, at least
     assert deactivated == delivered  # each one by the guest's EOI
     assert not re.search(r"irq 27 acknowledged: .* at EL2", err)
+
+
+def without_latency(text: str):
+    return [l for l in text.splitlines() if "rtos: latency" not in l]
+
+
+def test_el2_fp_use_keeps_the_guests_fp_registers(hvsim_run):
+    # Lazy FP/SIMD (vm/vcpu.c): the PE's FP/SIMD registers may hold a
+    # guest's values that exist nowhere else. hypervisor-fpguard.elf writes
+    # FPCR, V0 and V31 at EL2 in every WFI trap of a vCPU that does not own
+    # them (vm/trap.c), i.e. with CPTR_EL2.TFP = 1: each such use traps at
+    # EL2 (EC 0x07, Arm ARM D13.2.31), and the hypervisor saves the owner's
+    # registers before its own instruction runs again. The rtos never uses
+    # FP/SIMD, so each of its 200 WFIs traps so; gpos's FP/SIMD check
+    # across its sleeps (rogue writing its own meanwhile) still holds, and
+    # every guest line but the latency figures is the default image's.
+    r = run_hvsim(["run", "-q", "--log", "exc", HYP_FPGUARD], timeout=300)
+    assert r.status == 0, r.stderr.decode()[-2000:]
+    err = r.stderr.decode()
+    assert len(re.findall(r"EL2 -> EL2 sync FP_ASIMD", err)) >= 200
+    assert "exception in the hypervisor" not in r.stdout.decode()
+    assert "[uart2] STATUS gpos-fp kept=1" in r.stdout.decode()
+    assert without_latency(r.stdout.decode()) == without_latency(hvsim_run.stdout.decode())
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-aarch64") is None, reason="QEMU not installed")
+def test_el2_fp_use_on_qemu(tmp_path):
+    q = run_qemu(HYP_FPGUARD, tmp_path, timeout=120)
+    assert q.status == 0, q.stderr.decode()
+    out = q.stdout.decode()
+    assert "exception in the hypervisor" not in out
+    assert "[gpos] STATUS gpos-fp kept=1" in out
+    assert "hyp: all VMs are off; system off" in out
 
 
 def test_deterministic(hvsim_run):
