@@ -57,7 +57,9 @@ static void __attribute__((noinline)) put_timer_ppi(struct hyp *h, struct vcpu *
  * 22 instructions' worth less (the preempted-IRQ path of
  * docs/hypervisor.md, "Measured costs").
  *
- * A guest's CPACR_EL1.FPEN trap comes first (it is taken to EL1,
+ * Isolation: a vCPU that is not the owner never sees the owner's values:
+ * every FP/SIMD access, MRS/MSR FPCR/FPSR included, traps before it
+ * executes. A guest's CPACR_EL1.FPEN trap comes first (it is taken to EL1,
  * AArch64.CheckFPAdvSIMDEnabled): the hypervisor sees only accesses the
  * guest itself allows.
  *
