@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "uc_internals.h"
 
+#include "fp_trap.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <malloc.h>
@@ -576,6 +578,218 @@ void __wrap_tlb_reset_dirty_by_vaddr_aarch64(void *cs, uint64_t start, uint64_t 
 #endif
 }
 
+/* ---- FP/SIMD access traps ----------------------------------------------------
+ *
+ * QEMU decides at translation time whether an FP/SIMD instruction traps:
+ * its cached translation flags (env->hflags, TBFLAG_ANY.FPEXC_EL, bits
+ * [23:22]) hold fp_exception_el(env, el), recomputed at every rebuild
+ * (after each system-register write, exception entry and return), and the
+ * translator emits the EC 0x07 exception in front of the first FP/SIMD
+ * instruction, or MRS/MSR of FPCR/FPSR, when it is not 0. Translated blocks
+ * are looked up with the flags, so the check costs nothing per instruction.
+ *
+ * Unicorn 2.1.1 (qemu/target/arm/helper.c) reduced fp_exception_el() to
+ * "return 0": no FP/SIMD instruction ever traps. Both the static and the
+ * shared library call it through its global symbol (a PLT32 relocation, a
+ * PLT call), never inlined, so hvsim supplies it: every executable linked
+ * with hvsim_sim gets "-u hv_uci_fp_exception_el
+ * --defsym=fp_exception_el_aarch64=hv_uci_fp_exception_el"
+ * (sim/CMakeLists.txt). In a static link the symbol assignment overrides
+ * the archive's definition; in a dynamic one the executable's symbol is
+ * exported and preempts the library's. The decision itself is
+ * hv_fp_trap_el() (fp_trap.h); here it only reads the registers from env.
+ *
+ * Their offsets in CPUARMState are found once per process by writing
+ * values through UC_ARM64_REG_CP_REG and looking for them in env, then
+ * checked against QEMU 5.0's layout (cpacr_el1 is followed by cptr_el[4],
+ * hcr_el2 by scr_el3). Each engine then checks the whole chain: with
+ * CPACR_EL1.FPEN = 0 and then CPTR_EL3.TFP = 1 its translation flags must
+ * carry the trap EL the decision gives. Until the offsets are known the
+ * function answers 0, as Unicorn's did. */
+#define FP_ENV_SCAN        0x4000 /* env->cp15 lies within the first KiB of env */
+#define TB_FPEXC_EL(flags) (((flags) >> 22) & 3)
+
+extern void cpu_get_tb_cpu_state_aarch64(void *env, uint64_t *pc, uint64_t *cs_base,
+                                         uint32_t *flags);
+/* Unicorn's symbol, which hvsim's link maps to hv_uci_fp_exception_el. */
+extern int fp_exception_el_aarch64(void *env, int cur_el);
+
+enum { FP_CPACR, FP_CPTR2, FP_CPTR3, FP_HCR, FP_SCR, FP__N };
+static const struct {
+    uint8_t op0, op1, crn, crm, op2;
+    uint64_t a, b; /* two probe values, XORed into the register's value */
+} fp_probe[FP__N] = {
+    [FP_CPACR] = {3, 0, 1, 0, 2, 0x6876000000100000ull, 0x6876000000200000ull},
+    [FP_CPTR2] = {3, 4, 1, 1, 2, 0x6876000100000400ull, 0x6876000200000400ull},
+    [FP_CPTR3] = {3, 6, 1, 1, 2, 0x6876000300000400ull, 0x6876000400000400ull},
+    /* HCR_EL2.TWI (13) / TWE (14), SCR_EL3.TWI (12) / TWE (13): bits
+     * every write keeps and that change nothing until a WFI runs. */
+    [FP_HCR] = {3, 4, 1, 1, 0, 1ull << 13, 1ull << 14},
+    [FP_SCR] = {3, 6, 1, 1, 0, 1ull << 12, 1ull << 13},
+};
+static long fp_off[FP__N];
+static bool fp_off_ok;
+
+static int fp_cp(uc_engine *uc, unsigned r, uint64_t *v, bool write)
+{
+    uc_arm64_cp_reg cp = {.op0 = fp_probe[r].op0,
+                          .op1 = fp_probe[r].op1,
+                          .crn = fp_probe[r].crn,
+                          .crm = fp_probe[r].crm,
+                          .op2 = fp_probe[r].op2,
+                          .val = write ? *v : 0};
+    if ((write ? uc_reg_write(uc, UC_ARM64_REG_CP_REG, &cp)
+               : uc_reg_read(uc, UC_ARM64_REG_CP_REG, &cp)) != UC_ERR_OK)
+        return -1;
+    *v = cp.val;
+    return 0;
+}
+
+static uint64_t env_u64(const uint8_t *env, long off)
+{
+    uint64_t v;
+    memcpy(&v, env + off, sizeof(v));
+    return v;
+}
+
+static struct hv_fp_ctl fp_ctl_of(const uint8_t *env)
+{
+    struct hv_fp_ctl c = {
+        .cpacr_el1 = env_u64(env, fp_off[FP_CPACR]),
+        .cptr_el2 = env_u64(env, fp_off[FP_CPTR2]),
+        .cptr_el3 = env_u64(env, fp_off[FP_CPTR3]),
+        .hcr_el2 = env_u64(env, fp_off[FP_HCR]),
+        .scr_el3 = env_u64(env, fp_off[FP_SCR]),
+    };
+    return c;
+}
+
+int hv_uci_fp_exception_el(void *env, int cur_el);
+int hv_uci_fp_exception_el(void *env, int cur_el)
+{
+    if (!fp_off_ok)
+        return 0;
+    struct hv_fp_ctl c = fp_ctl_of(env);
+    return (int)hv_fp_trap_el(&c, (unsigned)cur_el & 3);
+}
+
+/* Find register r in env: the one 8-byte slot that reads back the value
+ * written with probe a, then with probe b. */
+static const char *fp_find_one(uc_engine *uc, const uint8_t *env, unsigned r, long *off,
+                               uint8_t *s1, uint8_t *s2)
+{
+    uint64_t orig, va, vb, v;
+    const char *why = NULL;
+    if (fp_cp(uc, r, &orig, false))
+        return "cannot read the register through UC_ARM64_REG_CP_REG";
+    va = orig ^ fp_probe[r].a;
+    vb = orig ^ fp_probe[r].b;
+    if (fp_cp(uc, r, &va, true) || fp_cp(uc, r, &va, false) || !safe_read(env, s1, FP_ENV_SCAN) ||
+        fp_cp(uc, r, &vb, true) || fp_cp(uc, r, &vb, false) || !safe_read(env, s2, FP_ENV_SCAN))
+        why = "cannot write the register through UC_ARM64_REG_CP_REG";
+    v = orig;
+    fp_cp(uc, r, &v, true);
+    if (why)
+        return why;
+    if (va == vb || va == orig || vb == orig)
+        return "a probe value did not stick";
+    long found = -1;
+    int n = 0;
+    for (long o = 0; o + 8 <= FP_ENV_SCAN; o += 8)
+        if (env_u64(s1, o) == va && env_u64(s2, o) == vb) {
+            found = o;
+            n++;
+        }
+    if (n != 1)
+        return n ? "found at more than one place in CPUARMState" : "not found in CPUARMState";
+    *off = found;
+    return NULL;
+}
+
+static int fp_find(uc_engine *uc, const uint8_t *env, struct hv_err *err)
+{
+    static const char *const names[FP__N] = {"CPACR_EL1", "CPTR_EL2", "CPTR_EL3", "HCR_EL2",
+                                             "SCR_EL3"};
+    uint8_t *s1 = malloc(FP_ENV_SCAN), *s2 = malloc(FP_ENV_SCAN);
+    long off[FP__N];
+    int rc = 0;
+    if (!s1 || !s2) {
+        rc = hv_err_set(err, "out of memory");
+        goto out;
+    }
+    for (unsigned r = 0; r < FP__N && !rc; r++) {
+        const char *why = fp_find_one(uc, env, r, &off[r], s1, s2);
+        if (why)
+            rc = hv_err_set(err, "Unicorn self-test (FP/SIMD traps): %s %s", names[r], why);
+    }
+    /* QEMU 5.0 target/arm/cpu.h: uint64_t cpacr_el1; uint64_t cptr_el[4];
+     * ... uint64_t hcr_el2; uint64_t scr_el3. */
+    if (!rc && (off[FP_CPTR2] != off[FP_CPACR] + 24 || off[FP_CPTR3] != off[FP_CPACR] + 32 ||
+                off[FP_SCR] != off[FP_HCR] + 8))
+        rc = hv_err_set(err, "Unicorn self-test (FP/SIMD traps): CPACR_EL1, CPTR_ELx, HCR_EL2 "
+                             "and SCR_EL3 are not laid out as in QEMU 5.0");
+    if (!rc) {
+        memcpy(fp_off, off, sizeof(fp_off));
+        fp_off_ok = true;
+    }
+out:
+    free(s1);
+    free(s2);
+    return rc;
+}
+
+/* The FPEXC_EL of the engine's translation flags after control registers
+ * were written (each write through UC_ARM64_REG_CP_REG rebuilds them). */
+static unsigned fp_flags_el(void *env)
+{
+    uint64_t pc, cs_base;
+    uint32_t flags = 0;
+    cpu_get_tb_cpu_state_aarch64(env, &pc, &cs_base, &flags);
+    return TB_FPEXC_EL(flags);
+}
+
+static int fp_init(uc_engine *uc, struct hv_uci *uci, struct hv_err *err)
+{
+    static const char link_hint[] = "Unicorn self-test (FP/SIMD traps): the engine's "
+                                    "fp_exception_el() is not hvsim's (link the executable with "
+                                    "hvsim_sim's link options, sim/CMakeLists.txt)";
+    /* Through volatile: the compiler may fold the comparison of two
+     * distinct declarations to "different". */
+    void *volatile theirs = (void *)fp_exception_el_aarch64;
+    void *volatile ours = (void *)hv_uci_fp_exception_el;
+    if (theirs != ours)
+        return hv_err_set(err, link_hint);
+    if (!fp_off_ok && fp_find(uc, uci->env, err))
+        return -1;
+    /* The chain, on this engine: CPACR_EL1.FPEN = 0 traps EL1 to EL1,
+     * CPTR_EL3.TFP = 1 with FPEN = 0b11 traps every EL to EL3. */
+    uint64_t save[FP__N], v;
+    unsigned el = hv_uci_el(uci), got1, got3, got0, want0;
+    for (unsigned r = 0; r < FP__N; r++)
+        if (fp_cp(uc, r, &save[r], false))
+            return hv_err_set(err, "Unicorn self-test (FP/SIMD traps): cannot read a register");
+    v = 0;
+    fp_cp(uc, FP_CPTR2, &v, true);
+    fp_cp(uc, FP_CPACR, &v, true);
+    got1 = fp_flags_el(uci->env);
+    v = 3ull << HV_CPACR_FPEN_SHIFT;
+    fp_cp(uc, FP_CPACR, &v, true);
+    v = HV_CPTR_TFP;
+    fp_cp(uc, FP_CPTR3, &v, true);
+    got3 = fp_flags_el(uci->env);
+    for (unsigned r = 0; r < FP__N; r++)
+        fp_cp(uc, r, &save[r], true);
+    got0 = fp_flags_el(uci->env);
+    struct hv_fp_ctl c = fp_ctl_of(uci->env);
+    want0 = hv_fp_trap_el(&c, el);
+    if (el != 1 || got1 != 1 || got3 != 3 || got0 != want0)
+        return hv_err_set(err,
+                          "%s: at EL%u the translation flags' trap EL was %u, %u, %u "
+                          "(want EL1: 1, 3, %u)",
+                          link_hint, el, got1, got3, got0, want0);
+    return 0;
+}
+
 int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el_hook post,
                 void *opaque, struct hv_err *err)
 {
@@ -587,7 +801,7 @@ int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el
     uci->cs = qemu_get_cpu_aarch64(uc, -1);
     if (!uci->cs)
         return hv_err_set(err, "Unicorn self-test: qemu_get_cpu_aarch64() returned no CPU");
-    if (find_env(uc, uci, err) || find_hooks(uci, err))
+    if (find_env(uc, uci, err) || find_hooks(uci, err) || fp_init(uc, uci, err))
         return -1;
     find_tlb(uc, uci);
     uci->pre = pre;
