@@ -92,6 +92,12 @@ void hyp_gic_deactivate_spi(struct hyp *h, unsigned intid)
     mmio_w32(h->plat.gicd + 0x380 + 4 * (intid / 32), 1u << (intid % 32));
 }
 
+void hyp_gic_activate_spi(struct hyp *h, unsigned intid)
+{
+    /* GICD_ISACTIVER<n> at 0x300 (GICv3 12.9.x) */
+    mmio_w32(h->plat.gicd + 0x300 + 4 * (intid / 32), 1u << (intid % 32));
+}
+
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid)
 {
     return (mmio_r32(h->plat.gicr + GICR_ISACTIVER0) >> intid) & 1;

@@ -12,12 +12,12 @@
 
 static struct vgic_irq irq(uint32_t intid, uint8_t prio)
 {
-    return (struct vgic_irq){intid, prio, false, 0, false};
+    return (struct vgic_irq){intid, prio, false, 0, false, 0};
 }
 
 START_TEST(encode_hw_and_sw)
 {
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     /* pending (01), HW, group 1, prio 0xa0, pINTID 27, vINTID 27 */
     ck_assert_uint_eq(vgic_lr_encode(&t), UINT64_C(0x4000000000000000) |
                                               UINT64_C(0x2000000000000000) |
@@ -106,7 +106,7 @@ START_TEST(active_lrs_are_not_evicted)
     ck_assert_int_eq(vgic_lrs_inject(&s, &a, NULL), VGIC_INJ_LR);
     ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_PENDING | LR_ACTIVE);
     /* A HW interrupt cannot fire again before its deactivation. */
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     struct vgic_lrs h;
     vgic_lrs_init(&h, 1);
     vgic_lrs_inject(&h, &t, NULL);
@@ -138,12 +138,12 @@ END_TEST
  * the pINTID. */
 START_TEST(eoi_bit_for_virtual_only)
 {
-    struct vgic_irq p = {30, 0xa0, false, 0, true};
+    struct vgic_irq p = {30, 0xa0, false, 0, true, 0};
     ck_assert_uint_eq(vgic_lr_encode(&p), UINT64_C(0x50a002000000001e));
     struct vgic_irq back;
     vgic_lr_decode(vgic_lr_encode(&p), &back);
     ck_assert(back.eoi && !back.hw && back.intid == 30);
-    struct vgic_irq hw = {27, 0xa0, true, 27, true}; /* eoi ignored with HW */
+    struct vgic_irq hw = {27, 0xa0, true, 27, true, 0}; /* eoi ignored with HW */
     ck_assert_uint_eq(vgic_lr_encode(&hw) & LR_EOI, 0);
     vgic_lr_decode(vgic_lr_encode(&hw), &back);
     ck_assert(!back.eoi);
@@ -153,7 +153,7 @@ START_TEST(eoi_bit_for_virtual_only)
     struct vgic_lrs s;
     vgic_lrs_init(&s, 1);
     s.lr[0] = vgic_lr_encode(&p) & ~LR_STATE_MASK;
-    struct vgic_irq q = {40, 0x80, false, 0, false};
+    struct vgic_irq q = {40, 0x80, false, 0, false, 0};
     ck_assert_int_eq(vgic_lrs_inject(&s, &q, NULL), VGIC_INJ_QUEUED);
     ck_assert_uint_eq(vgic_lrs_refill(&s), 0);
     s.lr[0] = 0; /* the maintenance handler freed it */
@@ -193,7 +193,7 @@ START_TEST(retract_pending)
     /* HW LRs are never retracted (the physical interrupt owns the state). */
     struct vgic_lrs h;
     vgic_lrs_init(&h, 1);
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     vgic_lrs_inject(&h, &t, NULL);
     ck_assert_uint_eq(vgic_lrs_retract(&h, 27), 0);
     ck_assert_uint_eq(h.lr[0] & LR_STATE_MASK, LR_PENDING);
