@@ -98,6 +98,16 @@ void hyp_gic_activate_spi(struct hyp *h, unsigned intid)
     mmio_w32(h->plat.gicd + 0x300 + 4 * (intid / 32), 1u << (intid % 32));
 }
 
+/* GICD_ISPENDR<n> (0x200) / GICR_ISPENDR0 (SGI_base + 0x200): whether the
+ * physical interrupt is pending (a level asserted while it is active reads
+ * pending: active and pending, GICv3 4.1.2). */
+bool hyp_gic_pending(struct hyp *h, unsigned intid)
+{
+    uint64_t r =
+        intid < 32 ? h->plat.gicr + SGI_BASE + 0x200 : h->plat.gicd + 0x200 + 4 * (intid / 32);
+    return (mmio_r32(r) >> (intid % 32)) & 1;
+}
+
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid)
 {
     return (mmio_r32(h->plat.gicr + GICR_ISACTIVER0) >> intid) & 1;

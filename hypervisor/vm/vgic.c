@@ -411,6 +411,17 @@ static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effec
     bool pending_reg =
         eff->state_op == VGIC_STATE_SET_PENDING || eff->state_op == VGIC_STATE_CLR_PENDING;
     if (eff->state_read) {
+        /* A HW interrupt's pending state is also its physical one's: a
+         * level still asserted while the virtual interrupt is active
+         * (then the LR holds active only) reads pending, and so does one
+         * the guest disabled (masked at the physical distributor). PPI
+         * 27 is the running vCPU's only. */
+        for (uint32_t m = pending_reg ? eff->state_mask & ~pend : 0; m; m &= m - 1) {
+            unsigned i = (unsigned)__builtin_ctz(m), pintid;
+            if (hw_intid(h, vm, first + i, &pintid) &&
+                (pintid >= HYP_INTID_SPI_FIRST || h->current == t) && hyp_gic_pending(h, pintid))
+                pend |= 1u << i;
+        }
         *val = (pending_reg ? pend : act) & eff->state_mask;
         return;
     }
