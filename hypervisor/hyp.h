@@ -188,6 +188,7 @@ void hyp_gic_disable_spi(struct hyp *h, unsigned intid);
 void hyp_gic_deactivate_spi(struct hyp *h, unsigned intid);
 void hyp_gic_activate_spi(struct hyp *h, unsigned intid);
 bool hyp_gic_pending(struct hyp *h, unsigned intid);
+void hyp_gic_set_pending(struct hyp *h, unsigned intid, bool pending);
 void hyp_gic_set_spi_priority(struct hyp *h, unsigned intid, uint8_t prio);
 void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active);
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);

@@ -22,7 +22,7 @@
  *          cleared_taken=<n>
  *   STATUS gpos-vgic-active set=<0|1> held=<0|1> cleared=<0|1> taken=<n>
  *   STATUS gpos-vgic-hw pending=<0|1> active=<0|1> level=<0|1> refired=<0|1> taken=<n>
- *          group1_only=<0|1>
+ *          set=<0|1> group1_only=<0|1>
  *   STATUS gpos-uart mode=irq|polled irqs=<n> rx_irqs=<n>
  *   STATUS gpos primes=<n> crc32=<hex> sleeps=<k>
  */
@@ -429,6 +429,7 @@ static void irq_window(void)
  *    active, and, its level still asserted, pending too; ICACTIVER0
  *    deactivates it (the physical interrupt with it): the level, still
  *    asserted, makes it pending again, and it is taken once unmasked;
+ *    ISPENDR0 of it with the timer off reads pending and is taken once;
  *  - the vGIC offers Group 1 only: GICR_IGROUPR0 reads 1 for an SGI after
  *    0 is written, GICD_CTLR.EnableGrp0 reads 0 after 1 is written. */
 static void vgic_state_check(void)
@@ -493,6 +494,13 @@ static void vgic_state_check(void)
         hw_refired = gicr_bit(GICR_ISPENDR0, 27) && !gicr_bit(GICR_ISACTIVER0, 27);
     irq_window(); /* taken: the handler stops the timer */
     unsigned hw_taken = timer_fired - fired;
+    /* ISPENDR0 of its timer with the timer off (no level): pending
+     * (software), then taken once unmasked. */
+    fired = timer_fired;
+    gicr_sgi_write(GICR_ISPENDR0, 1u << 27);
+    unsigned hw_set = gicr_bit(GICR_ISPENDR0, 27);
+    irq_window();
+    hw_set &= timer_fired - fired == 1 && !gicr_bit(GICR_ISPENDR0, 27);
 
     /* Group 1 only. */
     gicr_sgi_write(0x80, gicr_sgi_read(0x80) & ~(1u << SGI_ACT));
@@ -510,9 +518,9 @@ static void vgic_state_check(void)
                (unsigned)clr_taken);
     grt_printf("STATUS gpos-vgic-active set=%u held=%u cleared=%u taken=%u\n", act_set, act_held,
                act_cleared, (unsigned)act_taken);
-    grt_printf("STATUS gpos-vgic-hw pending=%u active=%u level=%u refired=%u taken=%u "
+    grt_printf("STATUS gpos-vgic-hw pending=%u active=%u level=%u refired=%u taken=%u set=%u "
                "group1_only=%u\n",
-               hw_pending, hw_active, hw_level, hw_refired, hw_taken, group1_only);
+               hw_pending, hw_active, hw_level, hw_refired, hw_taken, hw_set, group1_only);
 }
 
 /* Its console's virtual SPI (hypervisor/configs/default.c). */

@@ -382,8 +382,10 @@ static uint32_t pend_now(struct vm *vm, struct vcpu *t, unsigned intid)
  *  - reads: the pending or active bits of the owned INTIDs;
  *  - ISPENDR: an enabled interrupt becomes pending (injected, virtual-
  *    only); a disabled one is latched, and delivered when enabled (GICv3
- *    4.1.2: pending and enable are independent);
- *  - ICPENDR: the latch is cleared and a pending interrupt taken back;
+ *    4.1.2: pending and enable are independent); a HW one's physical
+ *    interrupt is made pending instead (forwarded as usual);
+ *  - ICPENDR: the latch (and a HW one's physical software latch) is
+ *    cleared and a pending interrupt taken back;
  *    for a HW one (passthrough SPI, virtual timer) the physical
  *    interrupt, which the hypervisor acknowledged, is deactivated (a level
  *    still asserted is signalled again);
@@ -437,6 +439,17 @@ static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effec
         case VGIC_STATE_SET_PENDING:
             if (pend & (1u << i))
                 break;
+            if (hw && (pintid >= HYP_INTID_SPI_FIRST || h->current == t)) {
+                /* A HW interrupt: the physical one is made pending (as
+                 * KVM does for mapped interrupts), and is forwarded as
+                 * usual, with the HW bit, when the guest has it enabled
+                 * (the physical SPI's enable follows the guest's; a
+                 * disabled virtual timer is held). A virtual-only copy
+                 * would leave the physical interrupt active with no LR
+                 * to deactivate it when it fires. */
+                hyp_gic_set_pending(h, pintid, true);
+                break;
+            }
             if (vgic_emu_enabled(&vm->vgic, tv, id))
                 dirty |= pend_now(vm, t, id);
             else
@@ -444,6 +457,8 @@ static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effec
             break;
         case VGIC_STATE_CLR_PENDING:
             vgic_emu_set_latch(&vm->vgic, tv, id, false);
+            if (hw && (pintid >= HYP_INTID_SPI_FIRST || h->current == t))
+                hyp_gic_set_pending(h, pintid, false); /* its software latch */
             dirty |= vgic_lrs_clear_pending(&t->vgic, id, &hwp, &was);
             if (hwp >= 0)
                 phys_active(h, t, (unsigned)hwp, false);
@@ -506,7 +521,10 @@ static void vgic_enables(struct hyp *h, struct vm *vm, unsigned tv, unsigned ban
     for (uint32_t m = on & latch; m; m &= m - 1) {
         unsigned id = bank * 32 + (unsigned)__builtin_ctz(m);
         vgic_emu_set_latch(&vm->vgic, tv, id, false);
-        dirty |= pend_now(vm, t, id);
+        /* the held virtual timer is delivered with the HW bit instead
+         * (hyp_vgic_mmio): one pending interrupt, one LR */
+        if (!(id == h->plat.ppi_virt && h->current == t && t->vtimer_held))
+            dirty |= pend_now(vm, t, id);
     }
     for (uint32_t m = off; m; m &= m - 1) {
         unsigned id = bank * 32 + (unsigned)__builtin_ctz(m);
