@@ -130,8 +130,7 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
     switch (off) {
     case 0x0000: /* GICD_CTLR: DS = 1 (one security state), ARE RAO */
         /* EnableGrp1 (bit 1) only: the VM's GIC offers Group 1 alone,
-         * so EnableGrp0 (bit 0) is RAZ/WI, as in KVM's GICv3 emulation
-         * before it offered Group 0; see GICD_IGROUPR below. */
+         * so EnableGrp0 (bit 0) is RAZ/WI; see GICD_IGROUPR below. */
         if (write)
             e->ctlr = v & 0x2;
         else

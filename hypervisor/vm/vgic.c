@@ -84,9 +84,10 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v)
 {
     /* A queued entry is pending unless it holds only the active state
      * (vgic_lrs_set_active with every LR active: rare). */
-    for (unsigned q = 0; q < v->vgic.nq; q++)
-        if (v->vgic.queue[q].state != (LR_ACTIVE >> LR_STATE_SHIFT))
-            return true;
+    if (v->vgic.nq)
+        for (unsigned q = 0; q < v->vgic.nq; q++)
+            if (v->vgic.queue[q].state != (LR_ACTIVE >> LR_STATE_SHIFT))
+                return true;
     /* ICH_ELRSR_EL2 (GICv3 12.5.6): bit n = 1 when LR n holds no
      * interrupt. All empty: nothing pending, with one register read. */
     uint64_t all = (UINT64_C(1) << v->vgic.nr_lrs) - 1;
