@@ -655,8 +655,13 @@ void hv_uci_fini(struct hv_uci *uci)
         ic_capreg = 0;
     }
     free(uci->ram);
+    free(uci->code_bits);
+    free(uci->code_list);
     uci->ram = NULL;
     uci->nram = 0;
+    uci->code_bits = uci->code_list = NULL;
+    uci->code_words = uci->ncode = uci->capcode = 0;
+    uci->code_tracked = false;
 }
 
 int hv_uci_add_ram(struct hv_uci *uci, void *host, uint64_t size)
@@ -691,18 +696,90 @@ void hv_uci_ic_va(struct hv_uci *uci, uint64_t va)
     tb_invalidate_phys_range_aarch64((struct uc_struct *)uci->uc, ram, ram + uci->ic_line);
 }
 
-/* Every block: the blocks of every RAM mapping (blocks exist only in RAM;
- * a read-only ROM window is RAM to the engine too). */
+/* Every block. QEMU's tb_page_add() calls tlb_protect_code() with the
+ * page's ram address whenever a page without blocks gains one (in QEMU, to
+ * start watching it for code writes; a no-op in Unicorn 2.1.1). The CLI
+ * wraps that call (ic_protect): every page that holds blocks was recorded
+ * when it gained its first, so IC IALLU drops the blocks of the recorded
+ * pages and forgets them, each of them now empty; a page emptied otherwise
+ * stays recorded, which only costs a lookup. Elsewhere, every RAM mapping
+ * is visited (blocks exist only in RAM; a read-only ROM window is RAM to
+ * the engine too): about 1.2 ms for 256 MiB in 4 KiB pages. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void hv_uci_ic_all(struct hv_uci *uci)
 {
+    struct uc_struct *uc = (struct uc_struct *)uci->uc;
     uci->ic_all_seen++;
-    for (size_t i = 0; i < uci->nram; i++) {
-        uint64_t ram =
-            qemu_ram_addr_from_host_aarch64((struct uc_struct *)uci->uc, uci->ram[i].host);
-        if (ram != ~(uint64_t)0)
-            tb_invalidate_phys_range_aarch64((struct uc_struct *)uci->uc, ram,
-                                             ram + uci->ram[i].size);
+    if (uci->code_tracked) {
+        /* In address order, one call per run of adjacent pages. */
+        qsort(uci->code_list, uci->ncode, sizeof(*uci->code_list), cmp_u64);
+        for (size_t i = 0, j; i < uci->ncode; i = j) {
+            for (j = i + 1; j < uci->ncode && uci->code_list[j] == uci->code_list[j - 1] + 1; j++)
+                ;
+            tb_invalidate_phys_range_aarch64(uc, uci->code_list[i] << uci->page_bits,
+                                             (uci->code_list[j - 1] + 1) << uci->page_bits);
+        }
+        for (size_t i = 0; i < uci->ncode; i++)
+            uci->code_bits[uci->code_list[i] / 64] = 0;
+        uci->ncode = 0;
+        return;
     }
+    for (size_t i = 0; i < uci->nram; i++) {
+        uint64_t ram = qemu_ram_addr_from_host_aarch64(uc, uci->ram[i].host);
+        if (ram != ~(uint64_t)0)
+            tb_invalidate_phys_range_aarch64(uc, ram, ram + uci->ram[i].size);
+    }
+}
+
+/* Record a page that gained its first block; false if out of memory (then
+ * tracking is given up for this engine and IC IALLU visits all RAM). */
+static bool ic_record(struct hv_uci *uci, uint64_t ram_addr)
+{
+    uint64_t pg = ram_addr >> uci->page_bits;
+    if (pg / 64 >= uci->code_words) {
+        size_t n = uci->code_words ? uci->code_words : 64;
+        while (pg / 64 >= n)
+            n *= 2;
+        uint64_t *b = realloc(uci->code_bits, n * sizeof(*b));
+        if (!b)
+            return false;
+        memset(b + uci->code_words, 0, (n - uci->code_words) * sizeof(*b));
+        uci->code_bits = b;
+        uci->code_words = n;
+    }
+    uint64_t bit = UINT64_C(1) << (pg % 64);
+    if (uci->code_bits[pg / 64] & bit)
+        return true;
+    if (uci->ncode == uci->capcode) {
+        size_t cap = uci->capcode ? uci->capcode * 2 : 256;
+        uint64_t *l = realloc(uci->code_list, cap * sizeof(*l));
+        if (!l)
+            return false;
+        uci->code_list = l;
+        uci->capcode = cap;
+    }
+    uci->code_bits[pg / 64] |= bit;
+    uci->code_list[uci->ncode++] = pg;
+    return true;
+}
+
+void __real_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr) __attribute__((weak));
+void __wrap_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr);
+
+void __wrap_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr)
+{
+    __real_tlb_protect_code_aarch64(uc, ram_addr);
+    for (size_t i = 0; i < ic_nreg; i++)
+        if (ic_reg[i]->uc == (uc_engine *)uc) {
+            if (ic_reg[i]->code_tracked && !ic_record(ic_reg[i], ram_addr))
+                ic_reg[i]->code_tracked = false;
+            return;
+        }
 }
 
 bool hv_uci_ic_sys(struct hv_uci *uci, const uc_arm64_cp_reg *cp)
@@ -804,6 +881,10 @@ int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el
         return hv_err_set(err, "Unicorn: cannot read CTR_EL0");
     uci->ic_line = 4u << (ctr.val & 0xf);
     uci->uc = uc;
+    /* Before the engine's first translation: every page that gains a block
+     * from now on is seen by the wrapped tlb_protect_code(). */
+    uci->page_bits = (unsigned)__builtin_ctz(hv_uci_page_size(uc));
+    uci->code_tracked = __real_tlb_protect_code_aarch64 != NULL && hv_uci_page_size(uc) != 0;
     if (ic_register(uci))
         return hv_err_set(err, "out of memory");
     uci->pre = pre;

@@ -73,6 +73,15 @@ struct hv_uci {
     struct hv_uci_ram *ram;
     size_t nram;
     uint64_t ic_va_seen, ic_all_seen; /* IC instructions served (tests, benchmarks) */
+    /* Engine pages that may hold blocks (ram_addr >> page_bits), from
+     * Unicorn's tlb_protect_code() where it is wrapped (code_tracked):
+     * IC IALLU then visits these instead of all RAM. */
+    bool code_tracked;
+    unsigned page_bits;
+    uint64_t *code_bits; /* bitmap over page indexes */
+    size_t code_words;
+    uint64_t *code_list; /* the indexes set, in the order seen */
+    size_t ncode, capcode;
 };
 
 struct hv_uci_ram {
@@ -109,7 +118,9 @@ int hv_uci_add_ram(struct hv_uci *uci, void *host, uint64_t size);
 /* IC IVAU (AArch32 ICIMVAU): invalidate the blocks on the line of va,
  * translated in the current regime. */
 void hv_uci_ic_va(struct hv_uci *uci, uint64_t va);
-/* IC IALLU / IC IALLUIS (ICIALLU / ICIALLUIS): invalidate every block. */
+/* IC IALLU / IC IALLUIS (ICIALLU / ICIALLUIS): invalidate every block:
+ * those of the pages that gained a block since the last one where the
+ * engine's tlb_protect_code() is wrapped (the CLI), else every RAM page. */
 void hv_uci_ic_all(struct hv_uci *uci);
 /* From a UC_HOOK_INSN SYS hook: serve cp if it is IC IVAU, IC IALLU or
  * IC IALLUIS (cp->val is Xt); false for any other SYS instruction. */
