@@ -87,6 +87,7 @@ struct vm_stats {
     uint64_t irq_storms;  /* passthrough SPIs masked for exceeding HYP_IRQ_BUDGET */
     uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
     uint64_t sgis, sgis_refused, ptimer_fired; /* virtual SGIs sent; EL1 physical timer */
+    uint64_t group0_refused; /* ICC_SGI0R_EL1 writes refused (its vGIC is Group 1 only) */
 };
 
 struct vm {
@@ -109,7 +110,7 @@ struct vm {
     struct vgic_emu vgic;            /* its emulated GICD/GICR */
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
-    struct irq_rate irq_rate;        /* its passthrough interrupts per window (vm/vgic.c) */
+    struct irq_rate_set irq_rate;    /* its passthrough SPIs' interrupts per window (vm/vgic.c) */
     uint8_t spi_prio;                /* physical priority of its passthrough SPIs (vm/vgic.c) */
     /* The physical INTID behind each virtual SPI (passthrough), -1 for
      * none: found once at boot by hyp_vgic_setup, so that an enable write
@@ -203,6 +204,9 @@ void hyp_gic_enable_ppi(struct hyp *h, unsigned intid);
 void hyp_gic_enable_spi(struct hyp *h, unsigned intid);
 void hyp_gic_disable_spi(struct hyp *h, unsigned intid);
 void hyp_gic_deactivate_spi(struct hyp *h, unsigned intid);
+void hyp_gic_activate_spi(struct hyp *h, unsigned intid);
+bool hyp_gic_pending(struct hyp *h, unsigned intid);
+void hyp_gic_set_pending(struct hyp *h, unsigned intid, bool pending);
 void hyp_gic_set_spi_priority(struct hyp *h, unsigned intid, uint8_t prio);
 void hyp_gic_set_ppi_active(struct hyp *h, unsigned intid, bool active);
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);

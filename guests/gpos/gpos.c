@@ -18,6 +18,11 @@
  *   STATUS gpos-ptimer sleeps=<k> early=<n>
  *   STATUS gpos-ipi rounds=<r> pings=<n> pongs=<n>
  *   STATUS gpos-vgic-state pending=<0|1> cleared=<0|1> set=<0|1> active=<0|1> taken=<n>
+ *   STATUS gpos-vgic-latch pending=<0|1> taken=<n> enabled_taken=<n> sgi=<0|1>
+ *          cleared_taken=<n>
+ *   STATUS gpos-vgic-active set=<0|1> held=<0|1> cleared=<0|1> taken=<n>
+ *   STATUS gpos-vgic-hw pending=<0|1> active=<0|1> level=<0|1> refired=<0|1> taken=<n>
+ *          set=<0|1> group1_only=<0|1>
  *   STATUS gpos-uart mode=irq|polled irqs=<n> rx_irqs=<n>
  *   STATUS gpos primes=<n> crc32=<hex> sleeps=<k>
  */
@@ -45,7 +50,10 @@ static volatile uint32_t pings, pongs, cpu1_ready, cpu1_ipi_done;
 #define IPI_CTX    0x1b1
 
 #define SGI_SELF 3
-static volatile uint32_t self_taken, self_active;
+#define SGI_DIS  4 /* set pending while disabled */
+#define SGI_CLR  5 /* sent while disabled, then cleared */
+#define SGI_ACT  6 /* set active through ISACTIVER0 */
+static volatile uint32_t self_taken, self_active, dis_taken, clr_taken, act_taken;
 
 /* A register of this vCPU's redistributor SGI_base frame. */
 static uint32_t gicr_sgi_read(unsigned off)
@@ -112,6 +120,12 @@ void grt_irq(void)
         send_sgi(SGI_PONG, 0);
     } else if (intid == SGI_PONG) {
         pongs++;
+    } else if (intid == SGI_DIS) {
+        dis_taken++;
+    } else if (intid == SGI_CLR) {
+        clr_taken++;
+    } else if (intid == SGI_ACT) {
+        act_taken++;
     } else if (intid == SGI_SELF) {
         /* GICR_ISACTIVER0 of its own frame shows it active while handled. */
         self_active = (gicr_sgi_read(0x300) >> SGI_SELF) & 1;
@@ -376,26 +390,137 @@ static void ipi_pingpong(void)
                (unsigned)pongs);
 }
 
+/* Bit intid of a GICR_..R0 register of its own SGI_base frame. */
+static unsigned gicr_bit(unsigned off, unsigned intid)
+{
+    return (gicr_sgi_read(off) >> intid) & 1;
+}
+
+/* IRQs unmasked for a while: an interrupt that can be signalled is taken. */
+static void irq_window(void)
+{
+    __asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
+    for (unsigned spin = 0; spin < 1000; spin++)
+        __asm__ volatile("isb" ::: "memory");
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+}
+
+#define GICR_ISPENDR0   0x200
+#define GICR_ICPENDR0   0x280
+#define GICR_ISACTIVER0 0x300
+#define GICR_ICACTIVER0 0x380
+#define GICR_ICENABLER0 0x180
+
 /* The pending and active state through its redistributor (GICv3 12.11:
- * GICR_ISPENDR0 0x200, ICPENDR0 0x280, ISACTIVER0 0x300 at SGI_base): an
- * SGI to itself with IRQs masked is pending; ICPENDR0 takes it back;
- * ISPENDR0 makes it pending again; unmasked, it is taken once, and is
- * active in its handler. */
+ * GICR_ISPENDR0 0x200, ICPENDR0 0x280, ISACTIVER0 0x300, ICACTIVER0 0x380
+ * at SGI_base), each expected value from the GICv3 spec:
+ *  - an SGI to itself with IRQs masked is pending; ICPENDR0 takes it back;
+ *    ISPENDR0 makes it pending again; unmasked, it is taken once, and is
+ *    active in its handler;
+ *  - pending and enable are independent (4.1.2): ISPENDR0 of a disabled
+ *    SGI reads pending and is not taken; enabled, it is taken once; an SGI
+ *    sent to itself while disabled is pending too, and ICPENDR0 clears it:
+ *    enabled afterwards, it is not taken;
+ *  - ISACTIVER0 makes an SGI active; sent then, it is pending and active
+ *    and not signalled (an active interrupt is not signalled again until
+ *    deactivated); ICACTIVER0 deactivates it, and it is taken;
+ *  - its virtual timer (PPI 27, forwarded with the HW bit): asserted with
+ *    IRQs masked it reads pending; set active through ISACTIVER0 it reads
+ *    active, and, its level still asserted, pending too; ICACTIVER0
+ *    deactivates it (the physical interrupt with it): the level, still
+ *    asserted, makes it pending again, and it is taken once unmasked;
+ *    ISPENDR0 of it with the timer off reads pending and is taken once;
+ *  - the vGIC offers Group 1 only: GICR_IGROUPR0 reads 1 for an SGI after
+ *    0 is written, GICD_CTLR.EnableGrp0 reads 0 after 1 is written. */
 static void vgic_state_check(void)
 {
     gicr_enable(SGI_SELF, 0x90);
     __asm__ volatile("msr daifset, #2" ::: "memory");
     send_sgi(SGI_SELF, 0);
-    unsigned pending = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
-    gicr_sgi_write(0x280, 1u << SGI_SELF);
-    unsigned cleared = !((gicr_sgi_read(0x200) >> SGI_SELF) & 1);
-    gicr_sgi_write(0x200, 1u << SGI_SELF);
-    unsigned set = (gicr_sgi_read(0x200) >> SGI_SELF) & 1;
+    unsigned pending = gicr_bit(GICR_ISPENDR0, SGI_SELF);
+    gicr_sgi_write(GICR_ICPENDR0, 1u << SGI_SELF);
+    unsigned cleared = !gicr_bit(GICR_ISPENDR0, SGI_SELF);
+    gicr_sgi_write(GICR_ISPENDR0, 1u << SGI_SELF);
+    unsigned set = gicr_bit(GICR_ISPENDR0, SGI_SELF);
     __asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
     for (unsigned spin = 0; spin < 1000 && !self_taken; spin++)
         __asm__ volatile("isb" ::: "memory");
+    __asm__ volatile("msr daifset, #2" ::: "memory");
+
+    /* Disabled, set pending. */
+    gicr_enable(SGI_DIS, 0x90);
+    gicr_sgi_write(GICR_ICENABLER0, 1u << SGI_DIS);
+    gicr_sgi_write(GICR_ISPENDR0, 1u << SGI_DIS);
+    unsigned dis_pending = gicr_bit(GICR_ISPENDR0, SGI_DIS);
+    irq_window();
+    unsigned dis_taken_before = dis_taken;
+    gicr_enable(SGI_DIS, 0x90);
+    irq_window();
+    /* Disabled, sent, cleared. */
+    gicr_enable(SGI_CLR, 0x90);
+    gicr_sgi_write(GICR_ICENABLER0, 1u << SGI_CLR);
+    send_sgi(SGI_CLR, 0);
+    unsigned sgi_latched = gicr_bit(GICR_ISPENDR0, SGI_CLR);
+    gicr_sgi_write(GICR_ICPENDR0, 1u << SGI_CLR);
+    sgi_latched &= !gicr_bit(GICR_ISPENDR0, SGI_CLR);
+    gicr_enable(SGI_CLR, 0x90);
+    irq_window();
+
+    /* Active through ISACTIVER0. */
+    gicr_enable(SGI_ACT, 0x90);
+    gicr_sgi_write(GICR_ISACTIVER0, 1u << SGI_ACT);
+    unsigned act_set = gicr_bit(GICR_ISACTIVER0, SGI_ACT);
+    send_sgi(SGI_ACT, 0);
+    irq_window();
+    unsigned act_held =
+        !act_taken && gicr_bit(GICR_ISPENDR0, SGI_ACT) && gicr_bit(GICR_ISACTIVER0, SGI_ACT);
+    gicr_sgi_write(GICR_ICACTIVER0, 1u << SGI_ACT);
+    unsigned act_cleared = !gicr_bit(GICR_ISACTIVER0, SGI_ACT);
+    irq_window();
+
+    /* Its virtual timer: HW-forwarded, its physical PPI follows. */
+    uint32_t fired = timer_fired;
+    SYSREG_W(cntv_cval_el0, 0);
+    SYSREG_W(cntv_ctl_el0, 1); /* condition met at once: the level rises */
+    unsigned hw_pending = 0;
+    for (unsigned spin = 0; spin < 1000 && !hw_pending; spin++)
+        hw_pending = gicr_bit(GICR_ISPENDR0, 27);
+    gicr_sgi_write(GICR_ISACTIVER0, 1u << 27);
+    unsigned hw_active = gicr_bit(GICR_ISACTIVER0, 27);
+    unsigned hw_level = gicr_bit(GICR_ISPENDR0, 27);
+    gicr_sgi_write(GICR_ICACTIVER0, 1u << 27);
+    unsigned hw_refired = 0;
+    for (unsigned spin = 0; spin < 1000 && !hw_refired; spin++)
+        hw_refired = gicr_bit(GICR_ISPENDR0, 27) && !gicr_bit(GICR_ISACTIVER0, 27);
+    irq_window(); /* taken: the handler stops the timer */
+    unsigned hw_taken = timer_fired - fired;
+    /* ISPENDR0 of its timer with the timer off (no level): pending
+     * (software), then taken once unmasked. */
+    fired = timer_fired;
+    gicr_sgi_write(GICR_ISPENDR0, 1u << 27);
+    unsigned hw_set = gicr_bit(GICR_ISPENDR0, 27);
+    irq_window();
+    hw_set &= timer_fired - fired == 1 && !gicr_bit(GICR_ISPENDR0, 27);
+
+    /* Group 1 only. */
+    gicr_sgi_write(0x80, gicr_sgi_read(0x80) & ~(1u << SGI_ACT));
+    volatile uint32_t *gicd_ctlr = (volatile uint32_t *)GICD_BASE;
+    *gicd_ctlr = *gicd_ctlr | 1u;
+    unsigned group1_only = gicr_bit(0x80, SGI_ACT) && !(*gicd_ctlr & 1u);
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+
+    /* One line each, under the emulated console's 120 characters (QEMU). */
     grt_printf("STATUS gpos-vgic-state pending=%u cleared=%u set=%u active=%u taken=%u\n", pending,
                cleared, set, (unsigned)self_active, (unsigned)self_taken);
+    grt_printf("STATUS gpos-vgic-latch pending=%u taken=%u enabled_taken=%u sgi=%u "
+               "cleared_taken=%u\n",
+               dis_pending, dis_taken_before, (unsigned)dis_taken - dis_taken_before, sgi_latched,
+               (unsigned)clr_taken);
+    grt_printf("STATUS gpos-vgic-active set=%u held=%u cleared=%u taken=%u\n", act_set, act_held,
+               act_cleared, (unsigned)act_taken);
+    grt_printf("STATUS gpos-vgic-hw pending=%u active=%u level=%u refired=%u taken=%u set=%u "
+               "group1_only=%u\n",
+               hw_pending, hw_active, hw_level, hw_refired, hw_taken, hw_set, group1_only);
 }
 
 /* Its console's virtual SPI (hypervisor/configs/default.c). */

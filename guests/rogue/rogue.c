@@ -207,7 +207,6 @@ int main(void)
     grt_printf("rogue: enable PPI 26: readback=0x%x\n", R32(GICR + 0x10100));
     W32(GICR + 0x10180, 1u << 25); /* the maintenance interrupt */
     grt_printf("rogue: disable PPI 25: readback=0x%x\n", R32(GICR + 0x10100));
-
     /* SGIs to vCPUs outside its VM (ICC_SGI1R_EL1: INTID [27:24], Aff1
      * [23:16], TargetList [15:0], RS [47:44]; ICC_SGI0R_EL1 the same for
      * Group 0): a vCPU 1 it does not have (gpos's vCPU 1 has the same
@@ -218,6 +217,20 @@ int main(void)
     SYSREG_W(S3_0_C12_C11_5, 3ul << 24 | 1ul << 44 | 1u);
     SYSREG_W(S3_0_C12_C11_7, 4ul << 24 | 1u << 1);
     report("4 SGIs to vCPUs outside its VM");
+    /* A Group 0 SGI to itself (ICC_SGI0R_EL1): its vGIC offers Group 1
+     * only, so this is refused and recorded too, not delivered. */
+    SYSREG_W(S3_0_C12_C11_7, 5ul << 24 | 1u);
+    report("a Group 0 SGI to itself");
+
+    /* Another VM's interrupt state: make rtos's UART1 interrupt (INTID 40)
+     * active, so that it would never be signalled again, pending, or
+     * clear its active state while rtos handles it (GICD_ISACTIVER1,
+     * ISPENDR1, ICACTIVER1). Each is refused; the state reads as zero. */
+    W32(GICD + 0x304, 1u << 8);
+    W32(GICD + 0x204, 1u << 8);
+    W32(GICD + 0x384, 1u << 8);
+    grt_printf("rogue: INTID 40 active/pending: readback=0x%x/0x%x\n", R32(GICD + 0x304),
+               R32(GICD + 0x204));
 
     /* The EL1 physical timer: its own, emulated by the hypervisor (the
      * real one is shared by every VM and never given to a guest). Enabled

@@ -22,3 +22,48 @@ bool irq_rate_admit(struct irq_rate *r, uint64_t now, uint64_t window, uint32_t 
     r->count++;
     return true;
 }
+
+void irq_rate_set_init(struct irq_rate_set *s)
+{
+    s->n = 0;
+    for (unsigned i = 0; i < IRQ_RATE_SOURCES; i++) {
+        s->source[i] = UINT32_MAX;
+        irq_rate_init(&s->rate[i]);
+    }
+}
+
+bool irq_rate_set_add(struct irq_rate_set *s, uint32_t source)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->source[i] == source)
+            return true;
+    if (s->n == IRQ_RATE_SOURCES)
+        return false;
+    s->source[s->n++] = source;
+    return true;
+}
+
+static struct irq_rate *slot(struct irq_rate_set *s, uint32_t source)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->source[i] == source)
+            return &s->rate[i];
+    return &s->rate[IRQ_RATE_SOURCES - 1];
+}
+
+bool irq_rate_set_admit(struct irq_rate_set *s, uint32_t source, uint64_t now, uint64_t window,
+                        uint32_t budget)
+{
+    return irq_rate_admit(slot(s, source), now, window, budget);
+}
+
+void irq_rate_set_rearm(struct irq_rate_set *s, uint32_t source)
+{
+    irq_rate_init(slot(s, source));
+}
+
+void irq_rate_set_rearm_all(struct irq_rate_set *s)
+{
+    for (unsigned i = 0; i < IRQ_RATE_SOURCES; i++)
+        irq_rate_init(&s->rate[i]);
+}

@@ -1,6 +1,8 @@
 /* See vgic_emu.h. */
 #include "vgic_emu.h"
 
+#include <stddef.h>
+
 #define BIT(n) (1u << ((n) % 32))
 
 void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi)
@@ -17,6 +19,26 @@ void vgic_emu_own(struct vgic_emu *e, unsigned intid)
 {
     if (intid < VGIC_NR_INTIDS)
         e->owned[intid / 32] |= BIT(intid);
+}
+
+void vgic_emu_set_latch(struct vgic_emu *e, unsigned vcpu, unsigned intid, bool pending)
+{
+    uint32_t *w = intid < 32               ? (vcpu < e->nr_vcpus ? &e->r_latch[vcpu] : NULL)
+                  : intid < VGIC_NR_INTIDS ? &e->latch[intid / 32]
+                                           : NULL;
+    if (!w || !vgic_emu_owns(e, intid))
+        return;
+    if (pending)
+        *w |= BIT(intid);
+    else
+        *w &= ~BIT(intid);
+}
+
+uint32_t vgic_emu_latch_bank(const struct vgic_emu *e, unsigned vcpu, unsigned bank)
+{
+    if (bank == 0)
+        return vcpu < e->nr_vcpus ? e->r_latch[vcpu] : 0;
+    return bank < VGIC_NR_INTIDS / 32 + 1 ? e->latch[bank] : 0;
 }
 
 bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid)
@@ -107,8 +129,10 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
     unsigned bank = 0, first = 0;
     switch (off) {
     case 0x0000: /* GICD_CTLR: DS = 1 (one security state), ARE RAO */
+        /* EnableGrp1 (bit 1) only: the VM's GIC offers Group 1 alone,
+         * so EnableGrp0 (bit 0) is RAZ/WI; see GICD_IGROUPR below. */
         if (write)
-            e->ctlr = v & 0x3;
+            e->ctlr = v & 0x2;
         else
             *val = e->ctlr | 1u << 4 | 1u << 6;
         return 0;
@@ -164,10 +188,13 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
         v &= own; /* bits of INTIDs it does not own are WI */
         switch (regs[r].kind) {
         case 0:
-            if (write)
-                e->group[bank] = v;
-            else
-                *val = e->group[bank] & own;
+            /* GICD_IGROUPR<n> (12.9.15): every owned INTID is Group 1 (the
+             * VM's vGIC delivers Group 1 only: LR.Group = 1, no virtual
+             * FIQs), so its bits are RAO/WI: the guest sees on reading
+             * back that a Group 0 setting did not take (guests write whole
+             * registers: a 0 bit is no request worth reporting). */
+            if (!write)
+                *val = own;
             return 0;
         case 1:
         case 2:
@@ -306,12 +333,14 @@ int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width
             }
             /* Bits of INTIDs it does not own are WI. */
             if (off == 0x10080) {
-                e->r_group[vcpu] = v & own;
+                /* GICR_IGROUPR0: RAO/WI, as GICD_IGROUPR */
             } else if (off == 0x10100) {
                 eff->ppi_enable_on |= v & own & ~e->r_enabled[vcpu];
                 eff->ppi_vcpu = vcpu;
                 e->r_enabled[vcpu] |= v & own;
             } else if (off == 0x10180) {
+                eff->ppi_enable_off |= v & own & e->r_enabled[vcpu];
+                eff->ppi_vcpu = vcpu;
                 e->r_enabled[vcpu] &= ~(v & own);
             } else {
                 uint32_t m = 0;
@@ -321,7 +350,7 @@ int vgic_emu_redist(struct vgic_emu *e, uint32_t off, bool write, unsigned width
                 e->r_cfg1[vcpu] = (e->r_cfg1[vcpu] & ~m) | (v & m & 0xaaaaaaaau);
             }
         } else {
-            *val = off == 0x10080   ? e->r_group[vcpu] & own
+            *val = off == 0x10080   ? own
                    : off == 0x10c04 ? e->r_cfg1[vcpu]
                                     : e->r_enabled[vcpu] & own;
         }

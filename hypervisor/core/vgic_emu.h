@@ -32,15 +32,23 @@ struct vgic_emu {
     unsigned vtimer_ppi; /* INTID of the virtual timer (27) */
     uint32_t owned[VGIC_NR_INTIDS / 32 + 1];
     uint32_t ctlr;
-    uint32_t group[VGIC_NR_INTIDS / 32 + 1];
     uint32_t enabled[VGIC_NR_INTIDS / 32 + 1]; /* SPIs; bank 0 unused */
     uint8_t prio[VGIC_NR_INTIDS];              /* SPIs */
     uint32_t cfg[VGIC_NR_INTIDS / 16 + 1];     /* SPIs */
     uint64_t router[VGIC_NR_INTIDS];           /* SPIs */
     /* Per vCPU: SGIs and PPIs (GICR SGI_base). */
-    uint32_t r_group[VGIC_MAX_VCPUS], r_enabled[VGIC_MAX_VCPUS], r_cfg1[VGIC_MAX_VCPUS];
+    uint32_t r_enabled[VGIC_MAX_VCPUS], r_cfg1[VGIC_MAX_VCPUS];
     uint8_t r_prio[VGIC_MAX_VCPUS][32];
     uint32_t r_waker[VGIC_MAX_VCPUS];
+    /* The pending state of owned interrupts the guest has disabled
+     * (GICv3 4.1.2: an interrupt's pending state is independent of its
+     * enable; a disabled one stays pending and is not forwarded to the
+     * CPU interface): set by GICD_ISPENDR/GICR_ISPENDR0 or an SGI sent to
+     * a disabled target, cleared by ICPENDR, delivered (through the LRs)
+     * when the guest enables the INTID. Pending interrupts that are
+     * enabled live in the list registers instead (vm/vgic.c). */
+    uint32_t latch[VGIC_NR_INTIDS / 32 + 1]; /* SPIs; bank 0 unused */
+    uint32_t r_latch[VGIC_MAX_VCPUS];        /* SGIs and PPIs */
 };
 
 enum vgic_state_op {
@@ -59,7 +67,7 @@ struct vgic_emu_effect {
     uint32_t enable_off[VGIC_NR_INTIDS / 32 + 1]; /* SPIs newly disabled */
     /* A GICR_ISENABLER0 write: the SGIs/PPIs newly enabled in the frame of
      * vCPU ppi_vcpu (a level that was held while disabled is delivered). */
-    uint32_t ppi_enable_on;
+    uint32_t ppi_enable_on, ppi_enable_off;
     unsigned ppi_vcpu;
     bool unknown; /* an offset this model does not implement (RAZ/WI) */
     /* A pending/active register (GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER
@@ -108,6 +116,19 @@ static inline uint8_t vgic_emu_ppi_priority(const struct vgic_emu *e, unsigned v
 {
     return e->r_prio[vcpu][ppi & 31];
 }
+
+/* The pending latch of a disabled interrupt (see struct vgic_emu.latch);
+ * vcpu matters for SGIs/PPIs. */
+static inline bool vgic_emu_latched(const struct vgic_emu *e, unsigned vcpu, unsigned intid)
+{
+    if (intid < 32)
+        return vcpu < e->nr_vcpus && (e->r_latch[vcpu] & (1u << intid));
+    return intid < VGIC_NR_INTIDS && (e->latch[intid / 32] & (1u << (intid % 32)));
+}
+void vgic_emu_set_latch(struct vgic_emu *e, unsigned vcpu, unsigned intid, bool pending);
+/* The latched bits of INTIDs [32 * bank, 32 * bank + 32) (bank 0: vCPU
+ * vcpu's SGIs and PPIs). */
+uint32_t vgic_emu_latch_bank(const struct vgic_emu *e, unsigned vcpu, unsigned bank);
 
 /* The targets (bit n = vCPU n) and the INTID of a Group 1 SGI that vCPU
  * `self` requests by writing ICC_SGI1R_EL1 (GICv3 12.2.23: TargetList

@@ -1,6 +1,25 @@
 /* See vgic_lr.h. */
 #include "vgic_lr.h"
 
+#define ST_P 1u /* LR State: pending */
+#define ST_A 2u /* LR State: active */
+
+static unsigned irq_state(const struct vgic_irq *irq)
+{
+    return irq->state ? irq->state : ST_P;
+}
+
+uint64_t vgic_lr_encode(const struct vgic_irq *irq)
+{
+    uint64_t lr = (uint64_t)irq_state(irq) << LR_STATE_SHIFT | LR_GROUP1 |
+                  (uint64_t)irq->prio << 48 | irq->intid;
+    if (irq->hw)
+        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
+    else if (irq->eoi)
+        lr |= LR_EOI;
+    return lr;
+}
+
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
 {
     irq->intid = (uint32_t)lr;
@@ -8,6 +27,7 @@ void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
     irq->hw = (lr & LR_HW) != 0;
     irq->pintid = irq->hw ? (uint16_t)((lr >> 32) & 0x3ff) : 0;
     irq->eoi = !irq->hw && (lr & LR_EOI);
+    irq->state = (uint8_t)(lr >> LR_STATE_SHIFT);
 }
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs)
@@ -16,13 +36,20 @@ void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs)
     s->nr_lrs = nr_lrs > VGIC_MAX_LRS ? VGIC_MAX_LRS : nr_lrs;
 }
 
+/* Queue order: active entries first (they need an LR for the guest to
+ * deactivate them), then by priority, FIFO among equals. */
+static bool goes_before(const struct vgic_irq *a, const struct vgic_irq *b)
+{
+    bool aa = irq_state(a) & ST_A, ba = irq_state(b) & ST_A;
+    return aa != ba ? aa : a->prio < b->prio;
+}
+
 static bool queue_push(struct vgic_lrs *s, const struct vgic_irq *irq)
 {
     if (s->nq == VGIC_QUEUE)
         return false;
     unsigned i = s->nq;
-    /* Insert after every entry of higher or equal priority (FIFO). */
-    while (i > 0 && s->queue[i - 1].prio > irq->prio) {
+    while (i > 0 && goes_before(irq, &s->queue[i - 1])) {
         s->queue[i] = s->queue[i - 1];
         i--;
     }
@@ -66,9 +93,17 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
             *dirty |= 1u << i;
         return VGIC_INJ_LR;
     }
-    for (unsigned q = 0; q < s->nq; q++)
-        if (s->queue[q].intid == irq->intid)
-            return VGIC_INJ_ALREADY;
+    for (unsigned q = 0; q < s->nq; q++) {
+        if (s->queue[q].intid != irq->intid)
+            continue;
+        /* Queued active only (set through ISACTIVER): a software
+         * interrupt becomes pending and active, as in an LR above. */
+        if (irq_state(&s->queue[q]) == ST_A && !s->queue[q].hw) {
+            s->queue[q].state = ST_P | ST_A;
+            return VGIC_INJ_QUEUED;
+        }
+        return VGIC_INJ_ALREADY;
+    }
     /* Rare: the first invalid LR may wait for EOI maintenance (bit 41 is
      * EOI with HW = 0, a pINTID bit with HW = 1: look again then); kept
      * out of the loop above, which is on the interrupt path. */
@@ -139,12 +174,178 @@ uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
         dirty |= 1u << i;
     }
     for (unsigned q = 0; q < s->nq; q++) {
-        if (s->queue[q].intid != intid)
+        if (s->queue[q].intid != intid || !(irq_state(&s->queue[q]) & ST_P))
             continue;
+        if (irq_state(&s->queue[q]) & ST_A) {
+            s->queue[q].state = ST_A; /* pending and active: stays active */
+            break;
+        }
         for (unsigned k = q + 1; k < s->nq; k++)
             s->queue[k - 1] = s->queue[k];
         s->nq--;
         break;
     }
     return dirty;
+}
+
+static void queue_remove(struct vgic_lrs *s, unsigned q)
+{
+    for (unsigned k = q + 1; k < s->nq; k++)
+        s->queue[k - 1] = s->queue[k];
+    s->nq--;
+}
+
+static int find_lr(const struct vgic_lrs *s, uint32_t intid)
+{
+    for (unsigned i = 0; i < s->nr_lrs; i++)
+        if ((s->lr[i] & LR_STATE_MASK) && (uint32_t)s->lr[i] == intid)
+            return (int)i;
+    return -1;
+}
+
+static int find_queued(const struct vgic_lrs *s, uint32_t intid)
+{
+    for (unsigned q = 0; q < s->nq; q++)
+        if (s->queue[q].intid == intid)
+            return (int)q;
+    return -1;
+}
+
+uint32_t vgic_lrs_set_active(struct vgic_lrs *s, const struct vgic_irq *irq)
+{
+    int i = find_lr(s, irq->intid);
+    if (i >= 0) {
+        uint64_t lr = s->lr[i];
+        /* HW = 1: active only (the pending state is the physical one's) */
+        lr = (lr & LR_HW) ? (lr & ~LR_STATE_MASK) | LR_ACTIVE : lr | LR_ACTIVE;
+        if (lr == s->lr[i])
+            return 0;
+        s->lr[i] = lr;
+        return 1u << i;
+    }
+    struct vgic_irq a = *irq;
+    a.state = ST_A;
+    int q = find_queued(s, irq->intid);
+    if (q >= 0) {
+        a = s->queue[q];
+        a.state = (uint8_t)(a.hw ? ST_A : irq_state(&a) | ST_A);
+        queue_remove(s, (unsigned)q);
+    }
+    for (unsigned k = 0; k < s->nr_lrs; k++) {
+        if (lr_free(s->lr[k])) {
+            s->lr[k] = vgic_lr_encode(&a);
+            return 1u << k;
+        }
+    }
+    /* No free LR: the lowest-priority pending-only one goes to the queue
+     * (there is room: an entry was just removed, or the LRs hold it). */
+    int victim = -1;
+    for (unsigned k = 0; k < s->nr_lrs; k++) {
+        if ((s->lr[k] & LR_STATE_MASK) != LR_PENDING)
+            continue;
+        if (victim < 0 || (uint8_t)(s->lr[k] >> 48) >= (uint8_t)(s->lr[victim] >> 48))
+            victim = (int)k;
+    }
+    if (victim >= 0 && s->nq < VGIC_QUEUE) {
+        struct vgic_irq old;
+        vgic_lr_decode(s->lr[victim], &old);
+        queue_push(s, &old);
+        s->lr[victim] = vgic_lr_encode(&a);
+        s->evictions++;
+        return 1u << victim;
+    }
+    /* Every LR holds an active interrupt: wait at the head of the queue. */
+    if (!queue_push(s, &a))
+        s->dropped++;
+    return 0;
+}
+
+uint32_t vgic_lrs_clear_active(struct vgic_lrs *s, uint32_t intid, int *hw_pintid)
+{
+    *hw_pintid = -1;
+    int i = find_lr(s, intid);
+    if (i >= 0) {
+        uint64_t lr = s->lr[i];
+        if (!(lr & LR_ACTIVE))
+            return 0;
+        if (lr & LR_HW)
+            *hw_pintid = (int)((lr >> 32) & 0x3ff);
+        lr &= ~LR_ACTIVE;
+        /* No state left: invalid; with HW = 0 and EOI = 1 the LR stays
+         * as the guest's deactivation leaves it (ICH_EISR_EL2 reports it
+         * and the EOI maintenance interrupt looks at it). */
+        if (!(lr & LR_STATE_MASK) && ((lr & LR_HW) || !(lr & LR_EOI)))
+            lr = 0;
+        s->lr[i] = lr;
+        return 1u << i;
+    }
+    int q = find_queued(s, intid);
+    if (q >= 0 && (irq_state(&s->queue[q]) & ST_A)) {
+        if (s->queue[q].hw)
+            *hw_pintid = s->queue[q].pintid;
+        unsigned st = irq_state(&s->queue[q]) & ~ST_A;
+        if (st)
+            s->queue[q].state = (uint8_t)st;
+        else
+            queue_remove(s, (unsigned)q);
+    }
+    return 0;
+}
+
+uint32_t vgic_lrs_clear_pending(struct vgic_lrs *s, uint32_t intid, int *hw_pintid,
+                                bool *was_pending)
+{
+    *hw_pintid = -1;
+    *was_pending = false;
+    int i = find_lr(s, intid);
+    if (i >= 0) {
+        uint64_t lr = s->lr[i];
+        if (!(lr & LR_PENDING))
+            return 0;
+        *was_pending = true;
+        if (lr & LR_HW) {
+            *hw_pintid = (int)((lr >> 32) & 0x3ff);
+            s->lr[i] = 0;
+        } else {
+            s->lr[i] = (lr & LR_ACTIVE) ? lr & ~LR_PENDING : 0;
+        }
+        return 1u << i;
+    }
+    int q = find_queued(s, intid);
+    if (q >= 0 && (irq_state(&s->queue[q]) & ST_P)) {
+        *was_pending = true;
+        if (s->queue[q].hw)
+            *hw_pintid = s->queue[q].pintid;
+        unsigned st = irq_state(&s->queue[q]) & ~ST_P;
+        if (st && !s->queue[q].hw)
+            s->queue[q].state = (uint8_t)st;
+        else
+            queue_remove(s, (unsigned)q);
+    }
+    return 0;
+}
+
+void vgic_lrs_state(const struct vgic_lrs *s, unsigned first, uint32_t *pending, uint32_t *active)
+{
+    uint32_t p = 0, a = 0;
+    for (unsigned i = 0; i < s->nr_lrs; i++) {
+        uint32_t id = (uint32_t)s->lr[i] - first;
+        if (id >= 32)
+            continue;
+        if (s->lr[i] & LR_PENDING)
+            p |= 1u << id;
+        if (s->lr[i] & LR_ACTIVE)
+            a |= 1u << id;
+    }
+    for (unsigned q = 0; q < s->nq; q++) {
+        uint32_t id = s->queue[q].intid - first;
+        if (id >= 32)
+            continue;
+        if (irq_state(&s->queue[q]) & ST_P)
+            p |= 1u << id;
+        if (irq_state(&s->queue[q]) & ST_A)
+            a |= 1u << id;
+    }
+    *pending = p;
+    *active = a;
 }

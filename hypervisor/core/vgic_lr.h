@@ -30,6 +30,10 @@ struct vgic_irq {
     bool hw;      /* forward deactivation to pintid (HW bit) */
     uint16_t pintid;
     bool eoi; /* HW = 0: ask for the EOI maintenance interrupt (ICH_EISR_EL2) */
+    /* Its LR State (LR_PENDING, LR_ACTIVE or both, >> 62), or 0 for
+     * pending: an injection is pending; a queued entry may also hold the
+     * active state set through GICD_ISACTIVER (vgic_lrs_set_active). */
+    uint8_t state;
 };
 
 struct vgic_lrs {
@@ -48,16 +52,7 @@ enum vgic_inject_result {
     VGIC_INJ_DROPPED, /* the queue is full: the interrupt is lost and counted */
 };
 
-/* Inline: the world switch encodes the virtual timer's LR with it. */
-static inline uint64_t vgic_lr_encode(const struct vgic_irq *irq)
-{
-    uint64_t lr = LR_PENDING | LR_GROUP1 | (uint64_t)irq->prio << 48 | irq->intid;
-    if (irq->hw)
-        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
-    else if (irq->eoi)
-        lr |= LR_EOI;
-    return lr;
-}
+uint64_t vgic_lr_encode(const struct vgic_irq *irq);
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq);
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs);
@@ -77,6 +72,38 @@ uint32_t vgic_lrs_refill(struct vgic_lrs *s);
  * active becomes active; a queued entry is dropped). Returns the mask of
  * LRs written. */
 uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid);
+
+/* GICD_ISACTIVER/GICR_ISACTIVER0 (GICv3 12.9.x, 12.11.x): irq becomes
+ * active. An interrupt in an LR gets LR.State active; a queued one or one
+ * held nowhere is put in an LR (the guest deactivates it through its CPU
+ * interface, which sees only the LRs), evicting the lowest-priority
+ * pending-only LR to the queue when none is free; when every LR holds an
+ * active interrupt it waits at the head of the queue. A HW interrupt keeps
+ * only its active state in the LR: its pending state is the physical
+ * interrupt's (the physical one is active until the guest deactivates the
+ * virtual one). Returns the mask of LRs written. */
+uint32_t vgic_lrs_set_active(struct vgic_lrs *s, const struct vgic_irq *irq);
+
+/* GICD_ICACTIVER/GICR_ICACTIVER0: intid is no longer active. An LR left
+ * with no state becomes invalid (with HW = 0 and EOI = 1 it stays for the
+ * EOI maintenance interrupt, as a guest deactivation would leave it).
+ * When a HW interrupt's active state is cleared, *hw_pintid is set to its
+ * physical INTID (else -1): the caller deactivates the physical interrupt.
+ * Returns the mask of LRs written. */
+uint32_t vgic_lrs_clear_active(struct vgic_lrs *s, uint32_t intid, int *hw_pintid);
+
+/* GICD_ICPENDR/GICR_ICPENDR0 and disabling: intid is no longer pending,
+ * whether virtual-only or HW. A HW interrupt pending in an LR or the
+ * queue is removed and *hw_pintid set (else -1): the physical interrupt
+ * was acknowledged by the hypervisor and is active; the caller
+ * deactivates it (a level still asserted is signalled again). Returns the
+ * mask of LRs written; *was_pending says whether it was pending. */
+uint32_t vgic_lrs_clear_pending(struct vgic_lrs *s, uint32_t intid, int *hw_pintid,
+                                bool *was_pending);
+
+/* The pending (LR State bit 0) and active (bit 1) bits of INTIDs
+ * [first, first + 32) in the LRs and the queue. */
+void vgic_lrs_state(const struct vgic_lrs *s, unsigned first, uint32_t *pending, uint32_t *active);
 
 /* Whether the underflow maintenance interrupt is wanted (ICH_HCR_EL2.UIE):
  * interrupts wait in the queue. */

@@ -86,6 +86,33 @@ void hyp_gic_deactivate_spi(struct hyp *h, unsigned intid)
     mmio_w32(h->plat.gicd + 0x380 + 4 * (intid / 32), 1u << (intid % 32));
 }
 
+void hyp_gic_activate_spi(struct hyp *h, unsigned intid)
+{
+    /* GICD_ISACTIVER<n> at 0x300 (GICv3 12.9.x) */
+    mmio_w32(h->plat.gicd + 0x300 + 4 * (intid / 32), 1u << (intid % 32));
+}
+
+/* GICD_ISPENDR<n> (0x200) / GICR_ISPENDR0 (SGI_base + 0x200): whether the
+ * physical interrupt is pending (a level asserted while it is active reads
+ * pending: active and pending, GICv3 4.1.2). */
+bool hyp_gic_pending(struct hyp *h, unsigned intid)
+{
+    uint64_t r =
+        intid < 32 ? h->plat.gicr + SGI_BASE + 0x200 : h->plat.gicd + 0x200 + 4 * (intid / 32);
+    return (mmio_r32(r) >> (intid % 32)) & 1;
+}
+
+/* GICD_ISPENDR/ICPENDR<n> (0x200/0x280) or GICR_ISPENDR0/ICPENDR0 of
+ * this PE: set or clear the pending state of a physical interrupt (for a
+ * level-sensitive one, ICPENDR clears only the software latch: an
+ * asserted level keeps it pending; GICv3 4.1.2). */
+void hyp_gic_set_pending(struct hyp *h, unsigned intid, bool pending)
+{
+    uint32_t off = pending ? 0x200 : 0x280;
+    uint64_t r = intid < 32 ? h->plat.gicr + SGI_BASE + off : h->plat.gicd + off + 4 * (intid / 32);
+    mmio_w32(r, 1u << (intid % 32));
+}
+
 bool hyp_gic_ppi_active(struct hyp *h, unsigned intid)
 {
     return (mmio_r32(h->plat.gicr + GICR_ISACTIVER0) >> intid) & 1;

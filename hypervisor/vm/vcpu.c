@@ -197,7 +197,7 @@ static void timer_at_load(struct vm *vm, struct vcpu *v, unsigned vt)
     if (!s->nq && !(s->lr[0] | s->lr[1] | s->lr[2] | s->lr[3]) && lrs_from4_empty(s)) {
         s->lr[0] = LR_PENDING | LR_HW | LR_GROUP1 | (uint64_t)prio << 48 | (uint64_t)vt << 32 | vt;
     } else {
-        struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false};
+        struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false, 0};
         enum vgic_inject_result r = vgic_lrs_inject(s, &irq, NULL);
         if (r == VGIC_INJ_ALREADY || r == VGIC_INJ_DROPPED)
             return;

@@ -13,7 +13,7 @@
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
-    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false};
+    struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false, 0};
     hyp_vgic_inject_irq(h, v, &irq);
 }
 
@@ -82,8 +82,12 @@ void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
 
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v)
 {
+    /* A queued entry is pending unless it holds only the active state
+     * (vgic_lrs_set_active with every LR active: rare). */
     if (v->vgic.nq)
-        return true;
+        for (unsigned q = 0; q < v->vgic.nq; q++)
+            if (v->vgic.queue[q].state != (LR_ACTIVE >> LR_STATE_SHIFT))
+                return true;
     /* ICH_ELRSR_EL2 (GICv3 12.5.6): bit n = 1 when LR n holds no
      * interrupt. All empty: nothing pending, with one register read. */
     uint64_t all = (UINT64_C(1) << v->vgic.nr_lrs) - 1;
@@ -144,9 +148,7 @@ static int virq_to_pintid(struct hyp *h, struct vm *vm, unsigned virq)
 
 /* A trapped write of ICC_SGI1R_EL1 (HCR_EL2.IMO = 1 traps it from EL1):
  * a Group 1 SGI for the VM's own vCPUs (core/vgic_emu.c decodes the
- * targets). An SGI a target has not enabled in its redistributor is not
- * delivered (the emulation keeps no pending latch for disabled
- * interrupts). */
+ * targets). */
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
 {
     hyp_vgic_sgi_write(h, v, 1, val);
@@ -157,17 +159,21 @@ void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t val)
  * HCR_EL2.IMO or FMO is 1, there being no ICV_ form of these registers).
  *  - A request that names any target outside the VM (another cluster or
  *    range, or a vCPU number it does not have) is refused as a whole,
- *    counted and recorded (event port kind 8, sgi): a VM's SGIs never
+ *    counted and recorded (event port kind 9, sgi): a VM's SGIs never
  *    reach another VM, whose vCPUs share Aff0 numbers with its own.
  *  - The VM's virtual GIC has one Security state (GICD_CTLR.DS = 1) and
- *    gives its vCPUs Group 1 only (list registers with Group = 1: virtual
- *    FIQs are not offered): a group-1 SGI is delivered to each target that
- *    enabled it, with its priority; a group-0 one (ICC_SGI0R_EL1) would
- *    need a Group 0 interrupt and is dropped, with a message (a Group 0
+ *    gives its vCPUs Group 1 only (LRs with Group = 1, IGROUPR RAO/WI,
+ *    GICD_CTLR.EnableGrp0 RAZ/WI: virtual FIQs are not offered). A Group 0
  *    SGI is forwarded only to a target that configured that INTID as
- *    Group 0: GICv3 4.x, "Forwarding an SGI to a target PE"). With one
- *    Security state, ICC_ASGI1R_EL1 is a group-1 request as
- *    ICC_SGI1R_EL1 is. */
+ *    Group 0 (GICv3 4.x, "Forwarding an SGI to a target PE"), which none
+ *    can: ICC_SGI0R_EL1 is refused as a whole, counted (sgis_refused) and
+ *    recorded (kind 9, sgi, info = the value) instead of dropped in
+ *    silence. With one Security state, ICC_ASGI1R_EL1 is a group-1
+ *    request as ICC_SGI1R_EL1 is.
+ *  - A group-1 SGI becomes pending at each target with its priority; at a
+ *    target that has the INTID disabled it stays pending (the latch of
+ *    core/vgic_emu.h) and is delivered when enabled (GICv3 4.1.2: pending
+ *    and enabled are independent). */
 void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t val)
 {
     struct vm *vm = v->vm;
@@ -184,18 +190,25 @@ void hyp_vgic_sgi_write(struct hyp *h, struct vcpu *v, unsigned group, uint64_t 
         return;
     }
     if (group == 0) {
-        if (vm->st.traps[0x18] <= 4)
-            hyp_printf("hyp: vm %s: group 0 SGI %u not delivered: its vGIC offers group 1 only\n",
-                       vm->cfg->name, intid);
+        char what[96] = "Group 0 SGI: its vGIC offers Group 1 only";
+        vm->st.sgis_refused++;
+        vm->st.group0_refused++;
+        if (hyp_violation_printed(vm))
+            hyp_snprintf(what, sizeof what,
+                         "Group 0 SGI %u: its vGIC offers Group 1 only (ICC_SGI0R_EL1 0x%llx)",
+                         intid, (unsigned long long)val);
+        hyp_violation(vm, HYP_EV_SGI, what, intid, val);
         return;
     }
     for (unsigned i = 0; i < vm->cfg->nr_vcpus; i++) {
         struct vcpu *t = &vm->vcpu[i];
-        if (!(targets & (1u << i)) || t->state == VCPU_OFF ||
-            !vgic_emu_enabled(&vm->vgic, i, intid))
+        if (!(targets & (1u << i)) || t->state == VCPU_OFF)
             continue;
         vm->st.sgis++;
-        hyp_vgic_inject(h, t, intid, vgic_emu_priority(&vm->vgic, i, intid), false, 0);
+        if (!vgic_emu_enabled(&vm->vgic, i, intid))
+            vgic_emu_set_latch(&vm->vgic, i, intid, true);
+        else
+            hyp_vgic_inject(h, t, intid, vgic_emu_priority(&vm->vgic, i, intid), false, 0);
     }
 }
 
@@ -228,11 +241,16 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
     vm->vgic.unowned_wi = c->vgic_unowned_wi;
     vm->spi_prio = spi_priority(h, vm);
     vm->pmr = vm->spi_prio >= 0xf0 ? 0xff : (uint8_t)(vm->spi_prio + 0x10);
+    irq_rate_set_init(&vm->irq_rate);
     for (unsigned virq = HYP_INTID_SPI_FIRST; virq <= HYP_INTID_SPI_LAST; virq++) {
         int p = virq_to_pintid(h, vm, virq);
         vm->spi_pintid[virq - HYP_INTID_SPI_FIRST] = (int16_t)p;
-        if (p >= 0)
+        if (p >= 0) {
             vgic_emu_own(&vm->vgic, virq);
+            if (!irq_rate_set_add(&vm->irq_rate, (uint32_t)p))
+                hyp_printf("hyp: vm %s: INTID %d shares a storm budget (more than %u sources)\n",
+                           c->name, p, IRQ_RATE_SOURCES);
+        }
     }
     vgic_emu_own(&vm->vgic, h->plat.ppi_phys); /* its emulated EL1 physical timer */
     if (c->console.virq)
@@ -242,7 +260,8 @@ void hyp_vgic_setup(struct hyp *h, struct vm *vm)
             vgic_emu_own(&vm->vgic, c->emu[i].virq);
 }
 
-/* A passthrough interrupt over its VM's budget (core/irq_rate.h): a storm.
+/* A passthrough interrupt over its own budget (core/irq_rate.h: one per
+ * physical SPI, so the VM's other devices keep theirs): a storm.
  * Not forwarded; the SPI is masked at the physical distributor (so the
  * level can no longer interrupt anyone), then deactivated (EOImode 1: the
  * hypervisor's EOIR only dropped the priority), and the storm is reported
@@ -288,19 +307,100 @@ void hyp_vgic_reset(struct hyp *h, struct vm *vm)
     memcpy(vm->vgic.owned, owned, sizeof owned);
 }
 
+/* The list registers of vCPU t, in its struct for the pure functions of
+ * core/vgic_lr.c: read from the hardware while it is loaded, and the LRs
+ * in `dirty` written back (with ICH_HCR_EL2.UIE for the queue). */
+static void lrs_in(struct hyp *h, struct vcpu *t)
+{
+    if (h->current == t)
+        for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
+            t->vgic.lr[i] = ich_lr_read(i);
+}
+
+static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty)
+{
+    if (h->current != t)
+        return;
+    for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
+        if (dirty & (1u << i))
+            ich_lr_write(i, t->vgic.lr[i]);
+    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&t->vgic) ? ICH_HCR_UIE : 0));
+}
+
+/* Whether a VM's INTID is forwarded with the HW bit, and from which
+ * physical INTID: its passthrough SPIs, and the virtual timer PPI. */
+static bool hw_intid(struct hyp *h, struct vm *vm, unsigned intid, unsigned *pintid)
+{
+    if (intid >= HYP_INTID_SPI_FIRST && intid <= HYP_INTID_SPI_LAST) {
+        int p = vm->spi_pintid[intid - HYP_INTID_SPI_FIRST];
+        *pintid = (unsigned)p;
+        return p >= 0;
+    }
+    *pintid = intid;
+    return intid == h->plat.ppi_virt;
+}
+
+/* The physical interrupt behind a HW virtual one follows the active state
+ * the guest writes through ISACTIVER/ICACTIVER (as KVM does for its mapped
+ * interrupts): active while the virtual one is, so that a level cannot
+ * signal again; deactivated with it (a level still asserted is then
+ * signalled again and forwarded anew). PPI 27 is banked per PE: its
+ * active state belongs to the vCPU whose timer it is, in the hardware
+ * while that vCPU is loaded, else in ppi27_active (restored at load). */
+static void phys_active(struct hyp *h, struct vcpu *t, unsigned pintid, bool active)
+{
+    if (pintid >= HYP_INTID_SPI_FIRST) {
+        if (active)
+            hyp_gic_activate_spi(h, pintid);
+        else
+            hyp_gic_deactivate_spi(h, pintid);
+        return;
+    }
+    if (pintid != h->plat.ppi_virt)
+        return;
+    if (h->current == t) {
+        hyp_gic_set_ppi_active(h, pintid, active);
+        t->vtimer_held = false; /* an LR holds it now, or nothing does */
+    } else {
+        t->ppi27_active = active;
+    }
+}
+
+/* Make intid pending for vCPU t, now that it is enabled (a virtual-only
+ * injection: a software-set pending state is not the device's). */
+static uint32_t pend_now(struct vm *vm, struct vcpu *t, unsigned intid)
+{
+    struct vgic_irq irq = {intid, vgic_emu_priority(&vm->vgic, t->idx, intid), false, 0, false, 0};
+    uint32_t dirty = 0;
+    if (vgic_lrs_inject(&t->vgic, &irq, &dirty) == VGIC_INJ_DROPPED)
+        hyp_printf("hyp: vm %s: virtual INTID %u lost: pending queue full\n", vm->cfg->name, intid);
+    vm->st.injections++;
+    return dirty;
+}
+
 /* GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER<n> and GICR_..0 of the VM's
  * own INTIDs (vgic_emu has decided ownership): the state is that of the
  * target vCPU's list registers (the hardware's while it runs) and pending
- * queue; SPIs are delivered to vCPU 0.
+ * queue, plus the pending latch of disabled interrupts (core/vgic_emu.h);
+ * SPIs are delivered to vCPU 0.
  *  - reads: the pending or active bits of the owned INTIDs;
- *  - ISPENDR: an interrupt the guest enabled becomes pending (injected,
- *    virtual-only); a disabled one is not latched (as for SGIs, the
- *    emulation keeps no pending state outside the LRs), said once;
- *  - ICPENDR: a pending virtual-only interrupt is taken back (a HW one's
- *    pending state belongs to the physical interrupt: left);
- *  - ISACTIVER/ICACTIVER: a write that would change the active state is
- *    not supported: ignored, said once (writing the state it has is
- *    fine: Linux clears every active bit at boot). */
+ *  - ISPENDR: an enabled interrupt becomes pending (injected, virtual-
+ *    only); a disabled one is latched, and delivered when enabled (GICv3
+ *    4.1.2: pending and enable are independent); a HW one's physical
+ *    interrupt is made pending instead (forwarded as usual);
+ *  - ICPENDR: the latch (and a HW one's physical software latch) is
+ *    cleared and a pending interrupt taken back;
+ *    for a HW one (passthrough SPI, virtual timer) the physical
+ *    interrupt, which the hypervisor acknowledged, is deactivated (a level
+ *    still asserted is signalled again);
+ *  - ISACTIVER: the interrupt becomes active (core/vgic_lr.c
+ *    vgic_lrs_set_active); for a HW one not yet forwarded the physical
+ *    interrupt is made active too;
+ *  - ICACTIVER: the active state is cleared; a HW one's physical
+ *    interrupt is deactivated with it.
+ * Active state lives in the LRs (or, when every LR is active, the head of
+ * the queue), so it is saved and restored with them across vCPU switches
+ * (vm/vcpu.c). */
 static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effect *eff,
                        uint64_t *val)
 {
@@ -309,52 +409,140 @@ static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effec
         return;
     struct vcpu *t = &vm->vcpu[tv];
     unsigned first = eff->state_bank * 32;
-    bool loaded = h->current == t;
-    uint32_t pend = 0, act = 0;
-    for (unsigned i = 0; i < t->vgic.nr_lrs; i++) {
-        uint64_t lr = loaded ? ich_lr_read(i) : t->vgic.lr[i];
-        uint32_t id = (uint32_t)lr - first;
-        if (id < 32 && (lr & LR_PENDING))
-            pend |= 1u << id;
-        if (id < 32 && (lr & LR_ACTIVE))
-            act |= 1u << id;
-    }
-    for (unsigned q = 0; q < t->vgic.nq; q++)
-        if (t->vgic.queue[q].intid - first < 32)
-            pend |= 1u << (t->vgic.queue[q].intid - first);
+    lrs_in(h, t);
+    uint32_t lpend, act;
+    vgic_lrs_state(&t->vgic, first, &lpend, &act);
+    uint32_t latch = vgic_emu_latch_bank(&vm->vgic, tv, eff->state_bank);
+    uint32_t pend = lpend | latch;
     bool pending_reg =
         eff->state_op == VGIC_STATE_SET_PENDING || eff->state_op == VGIC_STATE_CLR_PENDING;
     if (eff->state_read) {
+        /* A HW interrupt's pending state is also its physical one's: a
+         * level still asserted while the virtual interrupt is active
+         * (then the LR holds active only) reads pending, and so does one
+         * the guest disabled (masked at the physical distributor). PPI
+         * 27 is the running vCPU's only. */
+        for (uint32_t m = pending_reg ? eff->state_mask & ~pend : 0; m; m &= m - 1) {
+            unsigned i = (unsigned)__builtin_ctz(m), pintid;
+            if (hw_intid(h, vm, first + i, &pintid) &&
+                (pintid >= HYP_INTID_SPI_FIRST || h->current == t) && hyp_gic_pending(h, pintid))
+                pend |= 1u << i;
+        }
         *val = (pending_reg ? pend : act) & eff->state_mask;
         return;
     }
-    uint32_t m = eff->state_mask;
-    switch (eff->state_op) {
-    case VGIC_STATE_SET_PENDING:
-        for (unsigned i = 0; i < 32; i++) {
-            if (!(m & ~pend & (1u << i)))
-                continue;
-            if (vgic_emu_enabled(&vm->vgic, tv, first + i))
-                hyp_vgic_inject(h, t, first + i, vgic_emu_priority(&vm->vgic, tv, first + i), false,
-                                0);
-            else if (vm->st.traps[0x24] <= 8)
-                hyp_printf("hyp: vm %s: set-pending of disabled INTID %u not latched\n",
-                           vm->cfg->name, first + i);
+    uint32_t m = eff->state_mask, dirty = 0;
+    unsigned vt = h->plat.ppi_virt;
+    bool held = eff->state_bank == 0 && h->current == t && t->vtimer_held;
+    for (; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m), id = first + i, pintid;
+        bool hw = hw_intid(h, vm, id, &pintid);
+        int hwp;
+        bool was;
+        switch (eff->state_op) {
+        case VGIC_STATE_SET_PENDING:
+            if (pend & (1u << i))
+                break;
+            if (hw && (pintid >= HYP_INTID_SPI_FIRST || h->current == t)) {
+                /* A HW interrupt: the physical one is made pending (as
+                 * KVM does for mapped interrupts), and is forwarded as
+                 * usual, with the HW bit, when the guest has it enabled
+                 * (the physical SPI's enable follows the guest's; a
+                 * disabled virtual timer is held). A virtual-only copy
+                 * would leave the physical interrupt active with no LR
+                 * to deactivate it when it fires. */
+                hyp_gic_set_pending(h, pintid, true);
+                break;
+            }
+            if (vgic_emu_enabled(&vm->vgic, tv, id))
+                dirty |= pend_now(vm, t, id);
+            else
+                vgic_emu_set_latch(&vm->vgic, tv, id, true);
+            break;
+        case VGIC_STATE_CLR_PENDING:
+            vgic_emu_set_latch(&vm->vgic, tv, id, false);
+            if (hw && (pintid >= HYP_INTID_SPI_FIRST || h->current == t))
+                hyp_gic_set_pending(h, pintid, false); /* its software latch */
+            dirty |= vgic_lrs_clear_pending(&t->vgic, id, &hwp, &was);
+            if (hwp >= 0)
+                phys_active(h, t, (unsigned)hwp, false);
+            else if (id == vt && held)
+                phys_active(h, t, vt, false); /* the held timer: pending at EL2 */
+            break;
+        case VGIC_STATE_SET_ACTIVE: {
+            if (act & (1u << i))
+                break;
+            struct vgic_irq irq = {id,
+                                   vgic_emu_priority(&vm->vgic, tv, id),
+                                   hw,
+                                   (uint16_t)pintid,
+                                   !hw && id == h->plat.ppi_phys,
+                                   0};
+            /* A HW interrupt already forwarded (in an LR or queued) or
+             * held has its physical interrupt active: only the virtual
+             * one changes; otherwise both become active. */
+            if (hw && !(lpend & (1u << i)) && !(id == vt && held))
+                phys_active(h, t, pintid, true);
+            if (id == vt && held)
+                t->vtimer_held = false; /* its LR owns the physical active state now */
+            dirty |= vgic_lrs_set_active(&t->vgic, &irq);
+            break;
         }
-        break;
-    case VGIC_STATE_CLR_PENDING:
-        for (unsigned i = 0; i < 32; i++)
-            if (m & pend & (1u << i))
-                hyp_vgic_retract(h, t, first + i);
-        break;
-    default:
-        if ((eff->state_op == VGIC_STATE_SET_ACTIVE ? m & ~act : m & act) &&
-            vm->st.traps[0x24] <= 8)
-            hyp_printf("hyp: vm %s: changing the active state through the distributor is not "
-                       "supported: ignored\n",
-                       vm->cfg->name);
-        break;
+        default: /* VGIC_STATE_CLR_ACTIVE */
+            dirty |= vgic_lrs_clear_active(&t->vgic, id, &hwp);
+            if (hwp >= 0)
+                phys_active(h, t, (unsigned)hwp, false);
+            break;
+        }
     }
+    lrs_out(h, t, dirty);
+    if (dirty && t->state == VCPU_BLOCKED && hyp_vgic_pending(h, t))
+        hyp_sched_wake(h, t);
+}
+
+/* The guest enabled (on) or disabled (off) INTIDs [32 * bank, +32) of
+ * vCPU tv (bank 0: its SGIs and PPIs; SPIs are delivered to vCPU 0).
+ *  - enabled: a latched pending state is delivered;
+ *  - disabled: a disabled interrupt is not forwarded to the CPU interface
+ *    (GICv3 4.1.2), so one pending in an LR or the queue is taken back:
+ *    a virtual-only one keeps its pending state in the latch; a HW one's
+ *    physical interrupt, acknowledged by the hypervisor, is deactivated
+ *    (its pending state is the device's: a level still asserted is
+ *    signalled again, and forwarded once enabled). The two timer PPIs are
+ *    levels the hypervisor looks at again on enable (vtimer_held,
+ *    hyp_ptimer_update): not latched. */
+static void vgic_enables(struct hyp *h, struct vm *vm, unsigned tv, unsigned bank, uint32_t on,
+                         uint32_t off)
+{
+    if (tv >= vm->cfg->nr_vcpus || !(on | off))
+        return;
+    struct vcpu *t = &vm->vcpu[tv];
+    uint32_t latch = vgic_emu_latch_bank(&vm->vgic, tv, bank);
+    if (!(on & latch) && !off)
+        return;
+    lrs_in(h, t);
+    uint32_t dirty = 0;
+    for (uint32_t m = on & latch; m; m &= m - 1) {
+        unsigned id = bank * 32 + (unsigned)__builtin_ctz(m);
+        vgic_emu_set_latch(&vm->vgic, tv, id, false);
+        /* the held virtual timer is delivered with the HW bit instead
+         * (hyp_vgic_mmio): one pending interrupt, one LR */
+        if (!(id == h->plat.ppi_virt && h->current == t && t->vtimer_held))
+            dirty |= pend_now(vm, t, id);
+    }
+    for (uint32_t m = off; m; m &= m - 1) {
+        unsigned id = bank * 32 + (unsigned)__builtin_ctz(m);
+        int hwp;
+        bool was;
+        dirty |= vgic_lrs_clear_pending(&t->vgic, id, &hwp, &was);
+        if (hwp >= 0)
+            phys_active(h, t, (unsigned)hwp, false);
+        else if (was && id != h->plat.ppi_virt && id != h->plat.ppi_phys)
+            vgic_emu_set_latch(&vm->vgic, tv, id, true);
+    }
+    lrs_out(h, t, dirty);
+    if (dirty && t->state == VCPU_BLOCKED && hyp_vgic_pending(h, t))
+        hyp_sched_wake(h, t);
 }
 
 /* A trapped access to the VM's emulated GICD or GICR: 1 handled, 0 not a
@@ -382,6 +570,12 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     }
     if (eff.state_op != VGIC_STATE_NONE && !eff.violation)
         vgic_state(h, vm, &eff, val);
+    if (write && !eff.violation) {
+        vgic_enables(h, vm, eff.ppi_vcpu, 0, eff.ppi_enable_on, eff.ppi_enable_off);
+        for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++)
+            if (eff.enable_on[b] | eff.enable_off[b])
+                vgic_enables(h, vm, 0, b, eff.enable_on[b], eff.enable_off[b]);
+    }
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
                    (unsigned long long)ipa, write ? "write" : "read as zero,");
@@ -418,7 +612,7 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
             if (on & (1u << i)) {
                 hyp_gic_enable_spi(h, (unsigned)p);
                 hyp_gic_set_spi_priority(h, (unsigned)p, vm->spi_prio);
-                irq_rate_init(&vm->irq_rate); /* re-armed by its owner: a new budget */
+                irq_rate_set_rearm(&vm->irq_rate, (uint32_t)p); /* re-armed by its owner */
             }
             if (off & (1u << i))
                 hyp_gic_disable_spi(h, (unsigned)p);
@@ -473,8 +667,8 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
             unsigned vintid;
             struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
             if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
-                if (irq_rate_admit(&o->vm->irq_rate, hyp_now(), h->freq / HYP_IRQ_WINDOWS_PER_S,
-                                   HYP_IRQ_BUDGET))
+                if (irq_rate_set_admit(&o->vm->irq_rate, intid, hyp_now(),
+                                       h->freq / HYP_IRQ_WINDOWS_PER_S, HYP_IRQ_BUDGET))
                     hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
                                     intid);
                 else

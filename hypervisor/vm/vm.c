@@ -191,7 +191,7 @@ void hyp_vm_reset(struct vm *vm)
     }
     vm->cntvoff = hyp_now();
     vm->preempted_at = 0;
-    irq_rate_init(&vm->irq_rate);
+    irq_rate_set_rearm_all(&vm->irq_rate);
     if (booted)
         hyp_vgic_reset(vm->hyp, vm);
     hyp_vclk_reset(vm);

@@ -61,7 +61,7 @@ void hyp_ptimer_update(struct hyp *h, struct vcpu *v)
     }
     if (!vgic_emu_enabled(&vm->vgic, v->idx, intid))
         return;
-    struct vgic_irq irq = {intid, vgic_emu_priority(&vm->vgic, v->idx, intid), false, 0, true};
+    struct vgic_irq irq = {intid, vgic_emu_priority(&vm->vgic, v->idx, intid), false, 0, true, 0};
     vm->st.ptimer_fired++;
     hyp_vgic_inject_irq(h, v, &irq);
 }

@@ -563,11 +563,16 @@ static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 }
 
 /* SYS instructions (TLBI, DC, IC, AT) keep QEMU's behaviour; the owner only
- * observes them (the isolation checker watches stage-2 TLB invalidations). */
+ * observes them (the isolation checker watches stage-2 TLB invalidations).
+ * Without the wrapped access check (hv_uci_ic_wrapped), the IC instructions
+ * are served here: this hook runs before QEMU's access check, so an IC that
+ * then traps has dropped blocks for nothing, which is harmless. */
 static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
 {
     struct hv_cpu *cpu = ud;
     (void)uc;
+    if (!hv_uci_ic_wrapped())
+        hv_uci_ic_sys(&cpu->uci, cp);
     if (cpu->cb.sys_insn && cpu->booted) {
         unsigned rt = rt_of(reg);
         cpu->cb.sys_insn(cpu->cb.ctx, cpu, HV_SYSREG(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2),
@@ -1116,10 +1121,12 @@ int hv_cpu_create_paged(struct hv_cpu **out, struct hv_obs *obs, const struct hv
                              UC_ARM64_INS_MSR),
                  err, "MSR hook") ||
         /* SYS instructions (DC ZVA in every memset) are hooked only for an
-         * owner that watches them. */
-        (cpu->cb.sys_insn && uc_check(uc_hook_add(cpu->uc, &cpu->h_sys, UC_HOOK_INSN,
-                                                  (void *)on_sys, cpu, 1, 0, UC_ARM64_INS_SYS),
-                                      err, "SYS hook")) ||
+         * owner that watches them, or to serve IC instructions where the
+         * engine's access check is not wrapped (uc_internals.h). */
+        ((cpu->cb.sys_insn || !hv_uci_ic_wrapped()) &&
+         uc_check(uc_hook_add(cpu->uc, &cpu->h_sys, UC_HOOK_INSN, (void *)on_sys, cpu, 1, 0,
+                              UC_ARM64_INS_SYS),
+                  err, "SYS hook")) ||
         uc_check(uc_hook_add(cpu->uc, &cpu->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped,
                              cpu, 1, 0),
                  err, "unmapped-memory hook") ||
@@ -1138,6 +1145,7 @@ void hv_cpu_destroy(struct hv_cpu *cpu)
 {
     if (!cpu)
         return;
+    hv_uci_fini(&cpu->uci);
     if (cpu->uc)
         uc_close(cpu->uc);
     while (cpu->thunks) {
@@ -1175,6 +1183,8 @@ int hv_cpu_map_ram(struct hv_cpu *cpu, uint64_t pa, uint64_t size, void *host, b
     if (e != UC_ERR_OK)
         return hv_err_set(err, "map RAM at 0x%llx+0x%llx: %s", (unsigned long long)pa,
                           (unsigned long long)size, uc_strerror(e));
+    if (hv_uci_add_ram(&cpu->uci, host, size))
+        return hv_err_set(err, "out of memory");
     if (!readonly)
         return 0;
     if (hv_uci_set_readonly(cpu->uc, pa, err))

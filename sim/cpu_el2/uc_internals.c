@@ -34,6 +34,11 @@ extern void arm_cpu_do_transaction_failed_aarch64(void *cs, uint64_t physaddr, u
                                                   uintptr_t retaddr) __attribute__((noreturn));
 extern void pmu_post_el_change_aarch64(void *cpu, void *opaque);
 extern void *find_memory_mapping_aarch64(struct uc_struct *uc, uint64_t address);
+/* Instruction cache maintenance. abi_ptr, ram_addr_t and tb_page_addr_t
+ * are uint64_t here; MMUAccessType is an int enum (HV_UCI_LOAD/FETCH). */
+extern void *tlb_vaddr_to_host_aarch64(void *env, uint64_t addr, int access_type, int mmu_idx);
+extern uint64_t qemu_ram_addr_from_host_aarch64(struct uc_struct *uc, void *ptr);
+extern void tb_invalidate_phys_range_aarch64(struct uc_struct *uc, uint64_t start, uint64_t end);
 extern void memory_region_set_readonly_aarch64(void *mr, bool readonly);
 
 /* How far past CPUState we look for env and the hook lists. ARMCPU in 2.1.1
@@ -790,6 +795,286 @@ static int fp_init(uc_engine *uc, struct hv_uci *uci, struct hv_err *err)
     return 0;
 }
 
+/* ---- instruction cache maintenance -----------------------------------------
+ *
+ * Why (Unicorn 2.1.1, QEMU 5.0's softmmu): QEMU marks a page's TLB write
+ * entries TLB_NOTDIRTY while the physical page holds translated code, so
+ * that every store there goes through notdirty_write() and
+ * tb_invalidate_phys_page_fast(); it drops the flag (tlb_set_dirty) only
+ * once no block is left on the page (tlb_unprotect_code sets the page's
+ * DIRTY_MEMORY_CODE bit, and cpu_physical_memory_is_clean() turns false).
+ * Unicorn removed the dirty bitmap (cpu_physical_memory_is_clean() is
+ * always true, the set/clear functions are empty) and its notdirty_write()
+ * calls tlb_set_dirty() after every such store, even while blocks remain;
+ * only the next translation on that virtual page (tb_gen_code,
+ * tlb_reset_dirty_by_vaddr) or a new TLB entry sets the flag again. So
+ * after one store to an engine page with code (data next to code, or one
+ * rewritten instruction of several), later stores through that TLB entry
+ * go straight to RAM and leave stale blocks; likewise a store through
+ * another virtual alias whose entry is already dirty.
+ *
+ * The fix follows the architecture: software that rewrites instructions
+ * must invalidate them from the instruction cache before they are
+ * guaranteed to be fetched (Arm ARM B2.4.4; CTR_EL0.DIC is 0 on
+ * cortex-a72), so IC IVAU drops the blocks on the physical line of its VA
+ * and IC IALLU(IS) every block. Both run inside the instruction's helper,
+ * in the middle of a block that may itself be dropped:
+ * tb_invalidate_phys_range() only unlinks blocks (hash table, page lists,
+ * the CPU's jump cache, jumps into them); their host code stays until a
+ * tb_flush, so the rest of the current block runs, and the next lookup
+ * translates again. The ISB that must follow ends the block in QEMU's
+ * translator, so the first instruction after it comes from a new lookup.
+ *
+ * The engine of an env is found in a small registry (hv_uci_init). */
+static struct hv_uci **ic_reg;
+static size_t ic_nreg, ic_capreg;
+
+static struct hv_uci *ic_find(const void *env)
+{
+    for (size_t i = 0; i < ic_nreg; i++)
+        if (ic_reg[i]->env == env)
+            return ic_reg[i];
+    return NULL;
+}
+
+static int ic_register(struct hv_uci *uci)
+{
+    for (size_t i = 0; i < ic_nreg; i++)
+        if (ic_reg[i]->env == uci->env) {
+            ic_reg[i] = uci;
+            return 0;
+        }
+    if (ic_nreg == ic_capreg) {
+        size_t cap = ic_capreg ? ic_capreg * 2 : 8;
+        struct hv_uci **r = realloc(ic_reg, cap * sizeof(*r));
+        if (!r)
+            return -1;
+        ic_reg = r;
+        ic_capreg = cap;
+    }
+    ic_reg[ic_nreg++] = uci;
+    return 0;
+}
+
+void hv_uci_fini(struct hv_uci *uci)
+{
+    for (size_t i = 0; i < ic_nreg; i++)
+        if (ic_reg[i] == uci) {
+            ic_reg[i] = ic_reg[--ic_nreg];
+            break;
+        }
+    if (!ic_nreg) {
+        free(ic_reg);
+        ic_reg = NULL;
+        ic_capreg = 0;
+    }
+    free(uci->ram);
+    free(uci->code_bits);
+    free(uci->code_list);
+    uci->ram = NULL;
+    uci->nram = 0;
+    uci->code_bits = uci->code_list = NULL;
+    uci->code_words = uci->ncode = uci->capcode = 0;
+    uci->code_tracked = false;
+}
+
+int hv_uci_add_ram(struct hv_uci *uci, void *host, uint64_t size)
+{
+    struct hv_uci_ram *r = realloc(uci->ram, (uci->nram + 1) * sizeof(*r));
+    if (!r)
+        return -1;
+    uci->ram = r;
+    r[uci->nram++] = (struct hv_uci_ram){host, size};
+    return 0;
+}
+
+/* The blocks on the physical line that holds va in the current regime.
+ * The VA is translated as a load (IC IVAU needs no execute permission: Linux
+ * invalidates through its non-executable linear map), else as a fetch,
+ * through the TLB or, on a miss, a non-faulting walk (tlb_fill with
+ * probe = true), as QEMU's own tlb_vaddr_to_host() does; a VA that does not
+ * translate to RAM has no blocks to drop. */
+void hv_uci_ic_va(struct hv_uci *uci, uint64_t va)
+{
+    uint64_t line = va & ~(uci->ic_line - 1);
+    int idx = hv_uci_core_mmu_idx(uci);
+    uci->ic_va_seen++;
+    void *host = tlb_vaddr_to_host_aarch64(uci->env, line, HV_UCI_LOAD, idx);
+    if (!host)
+        host = tlb_vaddr_to_host_aarch64(uci->env, line, HV_UCI_FETCH, idx);
+    if (!host)
+        return;
+    uint64_t ram = qemu_ram_addr_from_host_aarch64((struct uc_struct *)uci->uc, host);
+    if (ram == ~(uint64_t)0)
+        return;
+    tb_invalidate_phys_range_aarch64((struct uc_struct *)uci->uc, ram, ram + uci->ic_line);
+}
+
+/* Every block. QEMU's tb_page_add() calls tlb_protect_code() with the
+ * page's ram address whenever a page without blocks gains one (in QEMU, to
+ * start watching it for code writes; a no-op in Unicorn 2.1.1). The CLI
+ * wraps that call (ic_protect): every page that holds blocks was recorded
+ * when it gained its first, so IC IALLU drops the blocks of the recorded
+ * pages and forgets them, each of them now empty; a page emptied otherwise
+ * stays recorded, which only costs a lookup. Elsewhere, every RAM mapping
+ * is visited (blocks exist only in RAM; a read-only ROM window is RAM to
+ * the engine too): about 1.2 ms for 256 MiB in 4 KiB pages. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void hv_uci_ic_all(struct hv_uci *uci)
+{
+    struct uc_struct *uc = (struct uc_struct *)uci->uc;
+    uci->ic_all_seen++;
+    if (uci->code_tracked) {
+        /* In address order, one call per run of adjacent pages. */
+        qsort(uci->code_list, uci->ncode, sizeof(*uci->code_list), cmp_u64);
+        for (size_t i = 0, j; i < uci->ncode; i = j) {
+            for (j = i + 1; j < uci->ncode && uci->code_list[j] == uci->code_list[j - 1] + 1; j++)
+                ;
+            tb_invalidate_phys_range_aarch64(uc, uci->code_list[i] << uci->page_bits,
+                                             (uci->code_list[j - 1] + 1) << uci->page_bits);
+        }
+        for (size_t i = 0; i < uci->ncode; i++)
+            uci->code_bits[uci->code_list[i] / 64] = 0;
+        uci->ncode = 0;
+        return;
+    }
+    for (size_t i = 0; i < uci->nram; i++) {
+        uint64_t ram = qemu_ram_addr_from_host_aarch64(uc, uci->ram[i].host);
+        if (ram != ~(uint64_t)0)
+            tb_invalidate_phys_range_aarch64(uc, ram, ram + uci->ram[i].size);
+    }
+}
+
+/* Record a page that gained its first block; false if out of memory (then
+ * tracking is given up for this engine and IC IALLU visits all RAM). */
+static bool ic_record(struct hv_uci *uci, uint64_t ram_addr)
+{
+    uint64_t pg = ram_addr >> uci->page_bits;
+    if (pg / 64 >= uci->code_words) {
+        size_t n = uci->code_words ? uci->code_words : 64;
+        while (pg / 64 >= n)
+            n *= 2;
+        uint64_t *b = realloc(uci->code_bits, n * sizeof(*b));
+        if (!b)
+            return false;
+        memset(b + uci->code_words, 0, (n - uci->code_words) * sizeof(*b));
+        uci->code_bits = b;
+        uci->code_words = n;
+    }
+    uint64_t bit = UINT64_C(1) << (pg % 64);
+    if (uci->code_bits[pg / 64] & bit)
+        return true;
+    if (uci->ncode == uci->capcode) {
+        size_t cap = uci->capcode ? uci->capcode * 2 : 256;
+        uint64_t *l = realloc(uci->code_list, cap * sizeof(*l));
+        if (!l)
+            return false;
+        uci->code_list = l;
+        uci->capcode = cap;
+    }
+    uci->code_bits[pg / 64] |= bit;
+    uci->code_list[uci->ncode++] = pg;
+    return true;
+}
+
+void __real_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr) __attribute__((weak));
+void __wrap_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr);
+
+void __wrap_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr)
+{
+    __real_tlb_protect_code_aarch64(uc, ram_addr);
+    for (size_t i = 0; i < ic_nreg; i++)
+        if (ic_reg[i]->uc == (uc_engine *)uc) {
+            if (ic_reg[i]->code_tracked && !ic_record(ic_reg[i], ram_addr))
+                ic_reg[i]->code_tracked = false;
+            return;
+        }
+}
+
+bool hv_uci_ic_sys(struct hv_uci *uci, const uc_arm64_cp_reg *cp)
+{
+    if (cp->op0 != 1 || cp->crn != 7)
+        return false;
+    if (cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1) { /* IC IVAU */
+        hv_uci_ic_va(uci, cp->val);
+        return true;
+    }
+    if (cp->op1 == 0 && (cp->crm == 5 || cp->crm == 1) && cp->op2 == 0) { /* IC IALLU(IS) */
+        hv_uci_ic_all(uci);
+        return true;
+    }
+    return false;
+}
+
+/* QEMU calls helper_access_check_cp_reg() before every system instruction
+ * whose register description has an access function (accessfn): the IC
+ * instructions have aa64_cacheop_pou_access (traps by HCR_EL2.TPU,
+ * SCTLR_EL1.UCI), as do DC CVAU, DC ZVA and a few dozen registers. Its
+ * syndrome argument is the one a trap would report: EC 0x18 (AArch64 MSR,
+ * MRS, SYS: Arm ARM D17.2.37, ISS Op0 [21:20], Op2 [19:17], Op1 [16:14],
+ * CRn [13:10], Rt [9:5], CRm [4:1], Direction [0]) or EC 0x03 (AArch32
+ * MCR/MRC to CP15, the same fields without Op0, Cond in [23:20]). When the
+ * real check returns (no trap), the instruction executes: then the IC ones
+ * are served here. */
+#define SYN_EC(s)     ((s) >> 26)
+#define SYN_FIELDS(s) ((s)&0x003ffc1fu) /* Op0, Op2, Op1, CRn, CRm, Direction */
+#define SYN_A64(op0, op1, crn, crm, op2)                                                           \
+    (((uint32_t)(op0) << 20) | ((uint32_t)(op2) << 17) | ((uint32_t)(op1) << 14) |                 \
+     ((uint32_t)(crn) << 10) | ((uint32_t)(crm) << 1))
+#define SYN_EC_SYSREG 0x18u
+#define SYN_EC_CP15RT 0x03u
+
+void __real_helper_access_check_cp_reg_aarch64(void *env, void *rip, uint32_t syndrome,
+                                               uint32_t isread) __attribute__((weak));
+void __wrap_helper_access_check_cp_reg_aarch64(void *env, void *rip, uint32_t syndrome,
+                                               uint32_t isread);
+
+bool hv_uci_ic_wrapped(void)
+{
+    return __real_helper_access_check_cp_reg_aarch64 != NULL;
+}
+
+void __wrap_helper_access_check_cp_reg_aarch64(void *env, void *rip, uint32_t syndrome,
+                                               uint32_t isread)
+{
+    /* May raise the trap (longjmp): then the instruction does not execute. */
+    __real_helper_access_check_cp_reg_aarch64(env, rip, syndrome, isread);
+    uint32_t f = SYN_FIELDS(syndrome), ec = SYN_EC(syndrome);
+    bool va, all;
+    if (ec == SYN_EC_SYSREG) {
+        va = f == SYN_A64(1, 3, 7, 5, 1);                                 /* IC IVAU */
+        all = f == SYN_A64(1, 0, 7, 5, 0) || f == SYN_A64(1, 0, 7, 1, 0); /* IC IALLU(IS) */
+    } else if (ec == SYN_EC_CP15RT) {
+        f &= 0x3ffc1fu & ~(3u << 20);
+        va = f == SYN_A64(0, 0, 7, 5, 1);                                 /* ICIMVAU */
+        all = f == SYN_A64(0, 0, 7, 5, 0) || f == SYN_A64(0, 0, 7, 1, 0); /* ICIALLU(IS) */
+    } else {
+        return;
+    }
+    if (!va && !all)
+        return;
+    struct hv_uci *uci = ic_find(env);
+    if (!uci)
+        return; /* a scratch engine of the self-tests */
+    if (all) {
+        hv_uci_ic_all(uci);
+        return;
+    }
+    unsigned rt = (syndrome >> 5) & 31;
+    /* CPUARMState: uint32_t regs[16]; uint64_t xregs[32]. XZR (31) reads 0. */
+    uint64_t x;
+    if (ec == SYN_EC_SYSREG)
+        x = rt == 31 ? 0 : ((const uint64_t *)((const uint8_t *)env + 64))[rt];
+    else
+        x = ((const uint32_t *)env)[rt & 15];
+    hv_uci_ic_va(uci, x);
+}
+
 int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el_hook post,
                 void *opaque, struct hv_err *err)
 {
@@ -804,6 +1089,18 @@ int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el
     if (find_env(uc, uci, err) || find_hooks(uci, err) || fp_init(uc, uci, err))
         return -1;
     find_tlb(uc, uci);
+    /* CTR_EL0.IminLine [3:0]: log2 of the smallest I-cache line in words. */
+    uc_arm64_cp_reg ctr = {.op0 = 3, .op1 = 3, .crn = 0, .crm = 0, .op2 = 1};
+    if (uc_reg_read(uc, UC_ARM64_REG_CP_REG, &ctr) != UC_ERR_OK)
+        return hv_err_set(err, "Unicorn: cannot read CTR_EL0");
+    uci->ic_line = 4u << (ctr.val & 0xf);
+    uci->uc = uc;
+    /* Before the engine's first translation: every page that gains a block
+     * from now on is seen by the wrapped tlb_protect_code(). */
+    uci->page_bits = (unsigned)__builtin_ctz(hv_uci_page_size(uc));
+    uci->code_tracked = __real_tlb_protect_code_aarch64 != NULL && hv_uci_page_size(uc) != 0;
+    if (ic_register(uci))
+        return hv_err_set(err, "out of memory");
     uci->pre = pre;
     uci->post = post;
     uci->opaque = opaque;

@@ -65,11 +65,66 @@ struct hv_uci {
      * of the load/store whose MMIO access is in progress, and &env->aarch64. */
     uintptr_t *mem_io_pc;
     uint32_t *aarch64;
+    /* Instruction cache maintenance (hv_uci_ic_va, hv_uci_ic_all): the
+     * engine, the smallest I-cache line (CTR_EL0.IminLine) and the RAM
+     * given to the engine, as host buffers. */
+    uc_engine *uc;
+    uint64_t ic_line;
+    struct hv_uci_ram *ram;
+    size_t nram;
+    uint64_t ic_va_seen, ic_all_seen; /* IC instructions served (tests, benchmarks) */
+    /* Engine pages that may hold blocks (ram_addr >> page_bits), from
+     * Unicorn's tlb_protect_code() where it is wrapped (code_tracked):
+     * IC IALLU then visits these instead of all RAM. */
+    bool code_tracked;
+    unsigned page_bits;
+    uint64_t *code_bits; /* bitmap over page indexes */
+    size_t code_words;
+    uint64_t *code_list; /* the indexes set, in the order seen */
+    size_t ncode, capcode;
+};
+
+struct hv_uci_ram {
+    void *host;
+    uint64_t size;
 };
 
 /* Find cs/env, install the EL-change hooks. Call before the first run. */
 int hv_uci_init(uc_engine *uc, struct hv_uci *uci, hv_uci_el_hook pre, hv_uci_el_hook post,
                 void *opaque, struct hv_err *err);
+
+/* Undo hv_uci_init's registration (before uc_close). */
+void hv_uci_fini(struct hv_uci *uci);
+
+/* ---- instruction cache maintenance: self-modifying code ------------------
+ *
+ * Unicorn 2.1.1 misses some rewrites of translated code (docs/differences.md,
+ * "Self-modifying code"): its store path stops watching a page for code
+ * writes after any store to it, while blocks remain there. The Arm ARM
+ * (B2.4.4, "Concurrent modification and execution of instructions")
+ * requires software to invalidate the instruction cache (IC IVAU or
+ * IC IALLU/IALLUIS, then DSB and ISB) before a rewritten instruction must be
+ * executed, so hvsim drops the translated blocks there: the ones on the
+ * physical I-cache line of an IC IVAU, every one for IC IALLU(IS).
+ *
+ * The hvsim executable gets these calls from Unicorn's own access check of
+ * the IC instructions (-Wl,--wrap=helper_access_check_cp_reg_aarch64,
+ * tools/CMakeLists.txt): no cost for other system instructions. In other
+ * executables (shared Unicorn, no wrap), hv_uci_ic_wrapped() is false and
+ * the CPU model calls them from its UC_HOOK_INSN SYS hook instead. */
+bool hv_uci_ic_wrapped(void);
+/* Register a RAM mapping's host buffer (hv_cpu_map_ram). */
+int hv_uci_add_ram(struct hv_uci *uci, void *host, uint64_t size);
+/* IC IVAU (AArch32 ICIMVAU): invalidate the blocks on the line of va,
+ * translated in the current regime. */
+void hv_uci_ic_va(struct hv_uci *uci, uint64_t va);
+/* IC IALLU / IC IALLUIS (ICIALLU / ICIALLUIS): invalidate every block:
+ * those of the pages that gained a block since the last one where the
+ * engine's tlb_protect_code() is wrapped (the CLI), else every RAM page. */
+void hv_uci_ic_all(struct hv_uci *uci);
+/* From a UC_HOOK_INSN SYS hook: serve cp if it is IC IVAU, IC IALLU or
+ * IC IALLUIS (cp->val is Xt); false for any other SYS instruction. */
+bool hv_uci_ic_sys(struct hv_uci *uci, const uc_arm64_cp_reg *cp);
 
 /* PSTATE.EL of the running PE: one load, usable on hot paths. */
 static inline unsigned hv_uci_el(const struct hv_uci *uci)

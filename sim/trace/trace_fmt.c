@@ -102,16 +102,12 @@ uint32_t hv_fnv1a32(const void *data, size_t len)
 
 uint32_t hv_trace_crc32(const void *data, size_t len)
 {
-    /* zlib's crc32 takes a uInt length: feed it in pieces. */
-    const uint8_t *p = data;
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (len) {
-        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-        c = crc32(c, p, n);
-        p += n;
-        len -= n;
-    }
-    return (uint32_t)c;
+    /* zlib's crc32_z (size_t length), not crc32: the static libunicorn.a
+     * defines a global, byte-at-a-time `crc32` of its own, and the linker
+     * bound our calls to it rather than to zlib's (same CRC-32, about a
+     * fifth of the speed: 11 % of a traced uart_rx run). crc32_z has no
+     * such twin. */
+    return (uint32_t)crc32_z(crc32_z(0L, Z_NULL, 0), data, len);
 }
 
 uint32_t hv_trace_block_sum(unsigned version, const void *data, size_t len)

@@ -83,6 +83,11 @@ ROGUE = [
     "rogue: enable PPI 26: readback=0x0",
     "rogue: disable PPI 25: readback=0x0",
     "rogue: 4 SGIs to vCPUs outside its VM: faults=3 ec=0x25",
+    # a Group 0 SGI to itself: refused (its vGIC offers Group 1 only), no fault
+    "rogue: a Group 0 SGI to itself: faults=3 ec=0x25",
+    # rtos's INTID 40 set active, pending, and its active state cleared:
+    # all refused, its state reads zero
+    "rogue: INTID 40 active/pending: readback=0x0/0x0",
     "rogue: cntp_ctl_el0 <- 1 (cval 0): readback=0x5 faults=3",
     "rogue: smc 0x82000000 returned -1",
     "rogue: flood done",
@@ -195,7 +200,14 @@ N_CLK_REFUSED = sum(len(a[6]) for a in CLK_ATTACKS) + 1
 # 0.1, range 1), so each is refused: event kind sgi, addr = INTID, info =
 # the value written.
 ROGUE_SGIS = [(1, 1 << 24 | 1 << 1), (2, 2 << 24 | 1 << 16 | 1), (3, 3 << 24 | 1 << 44 | 1),
-              (4, 4 << 24 | 1 << 1)]
+              (4, 4 << 24 | 1 << 1),
+              # ICC_SGI0R_EL1 to itself: a Group 0 SGI, refused as its vGIC
+              # offers Group 1 only
+              (5, 5 << 24 | 1)]
+# rogue's refused vGIC writes before its flood: ISENABLER1 (INTID 40),
+# IPRIORITYR (41), GICR_ISENABLER0 (26), ICENABLER0 (25), then, after its
+# SGIs, INTID 40's ISACTIVER1, ISPENDR1 and ICACTIVER1.
+ROGUE_VGIC = ["0x28", "0x29", "0x1a", "0x19", "0x28", "0x28", "0x28"]
 IPI_ROUNDS = 4  # guests/gpos/gpos.c
 
 
@@ -288,8 +300,24 @@ def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs
         # Its redistributor's pending/active registers (GICR_ISPENDR0,
         # ICPENDR0, ISACTIVER0): an SGI to itself, masked, is pending;
         # cleared, it is not; set again, it is; unmasked, it is taken once
-        # and is active in its handler.
+        # and is active in its handler. Pending and enable are independent
+        # (GICv3 4.1.2; gpos-vgic-latch): a disabled SGI set pending reads
+        # pending, is not taken, and is taken once when enabled; one sent
+        # while disabled is pending, and cleared, is never taken.
         "STATUS gpos-vgic-state pending=1 cleared=1 set=1 active=1 taken=1",
+        "STATUS gpos-vgic-latch pending=1 taken=0 enabled_taken=1 sgi=1 cleared_taken=0",
+        # ISACTIVER0 (gpos-vgic-active): an SGI set active reads active;
+        # sent then, it is pending and active and not signalled; ICACTIVER0
+        # deactivates it and it is taken once. Its virtual timer (HW bit,
+        # gpos-vgic-hw): pending, then
+        # active through ISACTIVER0 and, its level still asserted, pending
+        # too; ICACTIVER0 deactivates the physical PPI with it, the level
+        # signals it again, and it is taken once; set pending through
+        # ISPENDR0 with the timer off (the physical PPI made pending), it
+        # reads pending and is taken once. IGROUPR0 RAO/WI and
+        # GICD_CTLR.EnableGrp0 RAZ/WI: Group 1 only.
+        "STATUS gpos-vgic-active set=1 held=1 cleared=1 taken=1",
+        "STATUS gpos-vgic-hw pending=1 active=1 level=1 refired=1 taken=1 set=1 group1_only=1",
         "gpos: hello through the console hypercall",
     ]
     # hvsim passes UART2 and its interrupt through: the console is
@@ -358,24 +386,26 @@ def test_rogue_refused_and_recorded(hvsim_run):
                      f"over {BUDGET} per ms") == 2
     assert "hyp: vm rogue: interrupt storms=2 dropped=2" in out
     assert "storms=" not in out.replace("hyp: vm rogue: interrupt storms=", "")
-    # 3 memory + 4 vGIC + 4 SGIs + 200 flooded vGIC writes + the crash's
+    # 3 memory + 7 vGIC + its SGIs + 200 flooded vGIC writes + the crash's
     # fetch + the refused CRU/GRF fields + the two storms; every interrupt
     # it received was injected (2 x BUDGET), and it was reset once.
     m = re.search(r"hyp: vm rogue: switches=\d+ irqs=\d+ injections=(\d+) undef=(\d+) "
                   r"violations=(\d+) resets=1 traps: (.*)", out)
     assert m, out
     assert int(m.group(1)) == 2 * BUDGET
-    assert int(m.group(3)) == 3 + 4 + len(ROGUE_SGIS) + 200 + 1 + N_CLK_REFUSED + 2
+    assert int(m.group(3)) == 3 + len(ROGUE_VGIC) + len(ROGUE_SGIS) + 200 + 1 + N_CLK_REFUSED + 2
     # The flood: 1000 null hypercalls, plus VDEV_INFO (console interrupt,
     # CRU attacks), VM_RESETS, CPU_ON and SYSTEM_RESET, then VM_RESETS and
-    # VDEV_INFO after its reset: 1007 HVCs. MSR/MRS: its 4 SGI writes and
+    # VDEV_INFO after its reset: 1007 HVCs. MSR/MRS: its 5 SGI writes and
     # 4 EL1 physical-timer accesses.
-    assert "ec16=1007" in m.group(4) and "ec17=1" in m.group(4) and "ec18=8" in m.group(4)
+    assert "ec16=1007" in m.group(4) and "ec17=1" in m.group(4) and "ec18=9" in m.group(4)
     # Nothing reached anyone: no SGI delivered, no timer interrupt (its
     # INTID 30 is disabled); gpos's 4 pings and 4 pongs and its SGI to
     # itself, and one interrupt per EL1 physical-timer sleep.
     assert f"hyp: vm rogue: sgis=0 sgis_refused={len(ROGUE_SGIS)} ptimer_irqs=0" in out
-    assert f"hyp: vm gpos: sgis={2 * IPI_ROUNDS + 1} sgis_refused=0 ptimer_irqs=2" in out
+    # gpos: its pings and pongs, and three SGIs to itself (SGI_SELF, SGI_CLR
+    # sent while disabled, SGI_ACT sent while active)
+    assert f"hyp: vm gpos: sgis={2 * IPI_ROUNDS + 3} sgis_refused=0 ptimer_irqs=2" in out
     assert "hyp: vm rtos: sgis=" not in out
 
 
@@ -404,13 +434,13 @@ def test_event_port_records_every_refusal():
     assert all(vm == "3" for vm, _, _, _ in ev)  # only rogue
     kinds = [k for _, k, _, _ in ev]
     assert kinds.count("memory") == 3
-    assert kinds.count("vgic") == 4 + 200
+    assert kinds.count("vgic") == len(ROGUE_VGIC) + 200
     assert kinds.count("fetch") == 1 and kinds.count("crash") == 1
     assert kinds.count("cru") + kinds.count("grf") == N_CLK_REFUSED
     # the two interrupt storms: physical INTID 42, virtual 33 and the budget
     assert [(a, i) for _, k, a, i in ev if k == "irq"] == [(hex(42), hex(33 << 32 | BUDGET))] * 2
     assert [(a, i) for _, k, a, i in ev if k == "sgi"] == [(hex(n), hex(v)) for n, v in ROGUE_SGIS]
-    assert len(ev) == 3 + 204 + len(ROGUE_SGIS) + 2 + N_CLK_REFUSED + 2
+    assert len(ev) == 3 + len(ROGUE_VGIC) + 200 + len(ROGUE_SGIS) + 2 + N_CLK_REFUSED + 2
     # Each CRU/GRF attack: one event per refused field, in the script's
     # order, naming the register (its offset in the block's window), the
     # field (its id in the shared table) and the value attempted.
@@ -423,7 +453,7 @@ def test_event_port_records_every_refusal():
     # What was refused: the IPAs, the INTIDs (40 = 0x28, 41, 26, 25), and
     # where it crashed (VBAR_EL1 0x10000000 + 0x200, current EL with SPx).
     assert [a for _, k, a, _ in ev if k == "memory"] == ["0x50000000", "0x44800000", "0x9100000"]
-    assert [a for _, k, a, _ in ev if k == "vgic"][:4] == ["0x28", "0x29", "0x1a", "0x19"]
+    assert [a for _, k, a, _ in ev if k == "vgic"][:len(ROGUE_VGIC)] == ROGUE_VGIC
     assert [a for _, k, a, _ in ev if k == "crash"] == ["0x10000200"]
 
 
@@ -476,7 +506,11 @@ def test_woken_vcpu_gets_its_timer_at_load():
     deactivated = len(re.findall(r"irq 27 deactivated: .* at EL1", err))
     assert delivered >= 200, delivered  # the rtos's 200 ticks, at least
     assert deactivated == delivered  # each one by the guest's EOI
-    assert not re.search(r"irq 27 acknowledged: .* at EL2", err)
+    # Except three times: gpos's vGIC check (STATUS gpos-vgic-hw) sets its
+    # timer with CVAL = 0 while it runs, so that PPI 27 is signalled to the
+    # hypervisor, again after it deactivated it through ICACTIVER0, and
+    # once more after it set it pending through ISPENDR0.
+    assert len(re.findall(r"irq 27 acknowledged: .* at EL2", err)) == 3
 
 
 def without_latency(text: str):

@@ -4,9 +4,14 @@
  * CPTR_EL3.TFP, and the order of the checks in AArch64.CheckFPEnabled and
  * AArch64.CheckFPAdvSIMDTrap (CPACR_EL1, then CPTR_EL2, then CPTR_EL3). */
 #include <check.h>
+#include <string.h>
 
 #include "check_run.h"
+#include "common/observer.h"
+#include "cpu_el2/cpu.h"
 #include "cpu_el2/fp_trap.h"
+#include "platform/machine.h"
+#include "platform/platform.h"
 
 #define NS      HV_FP_SCR_NS
 #define TGE     HV_FP_HCR_TGE
@@ -109,6 +114,68 @@ START_TEST(test_e2h)
 }
 END_TEST
 
+/* On the engine: CPTR_EL3.TFP, which no guest can set (hvsim's EL3 is
+ * the boot ROM and the firmware model, and QEMU virt has no EL3 for the
+ * differential image). Set from outside before the run, the first FP/SIMD
+ * instruction at EL2 must trap to EL3 with EC 0x07 (IL = 1, CV = 1,
+ * COND = 0xE: ESR 0x1fe00000) and ELR = that instruction. In t_fp_trap's
+ * image the first one is the EL2 set-up's FMOV d0, Xn. */
+struct el3_watch {
+    struct hv_machine *m;
+    unsigned n;
+    struct hv_ev_exc exc;
+    uint64_t pc;
+};
+
+static void on_exc(void *ctx, const struct hv_event *ev)
+{
+    struct el3_watch *w = ctx;
+    if (!w->m || ev->type != HV_EV_EXC_TAKEN || ev->u.exc.to_el != 3)
+        return;
+    if (w->n++ == 0) {
+        w->exc = ev->u.exc;
+        w->pc = ev->pc;
+        hv_machine_request_stop(w->m, "test: FP/SIMD trap to EL3 seen");
+    }
+}
+
+START_TEST(test_cptr_el3_on_engine)
+{
+    struct hv_platform plat;
+    struct hv_machine_opts o;
+    struct hv_err err;
+    struct hv_obs obs;
+    struct hv_run_result res;
+    static struct el3_watch w;
+
+    ck_assert_int_eq(hv_platform_builtin("virt", &plat, &err), 0);
+    memset(&o, 0, sizeof(o));
+    o.platform = &plat;
+    o.image = HV_TEST_IMAGES "/fp_trap.elf";
+    o.uart_out[0] = "/dev/null";
+    hv_obs_init(&obs);
+    memset(&w, 0, sizeof(w));
+    hv_obs_subscribe(&obs, HV_EV_BIT(HV_EV_EXC_TAKEN), on_exc, &w);
+    ck_assert_msg(hv_machine_create(&w.m, &o, &obs, &err) == 0, "%s", err.msg);
+    struct hv_cpu *cpu = hv_machine_cpu(w.m);
+    ck_assert_int_eq(hv_cpu_sysreg_set(cpu, HV_SYSREG(3, 6, 1, 1, 2), TFP), 0);
+    ck_assert_int_eq(hv_machine_run(w.m, &res, &err), 0);
+    ck_assert_msg(res.reason == HV_STOP_REQUESTED, "no trap to EL3: %s", res.detail);
+    ck_assert_uint_eq(w.exc.from_el, 2);
+    ck_assert_uint_eq(w.exc.kind, HV_EXC_SYNC);
+    ck_assert_uint_eq(w.exc.esr, 0x1fe00000u);
+    ck_assert_uint_eq(w.exc.elr, w.pc);
+    /* FMOV Dd, Xn (C7.2.132, sf = 1, ftype = 01, rmode = 00, opcode = 111)
+     * with Rd = 0. */
+    ck_assert(w.exc.has_insn);
+    ck_assert_msg((w.exc.insn & 0xfffffc1fu) == 0x9e670000u, "insn 0x%08x", w.exc.insn);
+    uint64_t esr3 = 0;
+    ck_assert_int_eq(hv_cpu_sysreg_get(cpu, HV_SYSREG(3, 6, 5, 2, 0), &esr3), 0);
+    ck_assert_uint_eq(esr3, 0x1fe00000u);
+    hv_machine_destroy(w.m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("fp_trap");
@@ -119,6 +186,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cptr_el3_tfp);
     tcase_add_test(tc, test_e2h);
     suite_add_tcase(s, tc);
+    TCase *te = tcase_create("engine");
+    tcase_set_timeout(te, 60);
+    tcase_add_test(te, test_cptr_el3_on_engine);
+    suite_add_tcase(s, te);
     return s;
 }
 

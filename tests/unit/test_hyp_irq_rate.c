@@ -1,5 +1,5 @@
-/* Unit tests for hypervisor/core/irq_rate: the per-VM budget of
- * passthrough interrupts per window (the interrupt-storm guard). */
+/* Unit tests for hypervisor/core/irq_rate: the budget of passthrough
+ * interrupts per source per window (the interrupt-storm guard). */
 #include <check.h>
 
 #include "check_run.h"
@@ -61,6 +61,48 @@ START_TEST(test_reinit_and_counter_going_back)
 }
 END_TEST
 
+/* One budget per source: a storming SPI uses up its own budget only; the
+ * VM's other device keeps its full budget in the same window; re-arming
+ * one source restores its budget only. */
+START_TEST(test_per_source_budgets)
+{
+    struct irq_rate_set s;
+    irq_rate_set_init(&s);
+    ck_assert(irq_rate_set_add(&s, 42));
+    ck_assert(irq_rate_set_add(&s, 43));
+    ck_assert(irq_rate_set_add(&s, 42)); /* idempotent */
+    ck_assert_uint_eq(s.n, 2);
+    for (unsigned i = 0; i < 64; i++)
+        ck_assert(irq_rate_set_admit(&s, 42, 1000 + i, WIN, 64));
+    ck_assert(!irq_rate_set_admit(&s, 42, 1100, WIN, 64)); /* 42 storms */
+    for (unsigned i = 0; i < 64; i++)
+        ck_assert(irq_rate_set_admit(&s, 43, 1200 + i, WIN, 64)); /* 43 unaffected */
+    ck_assert(!irq_rate_set_admit(&s, 43, 1300, WIN, 64));
+    irq_rate_set_rearm(&s, 42);
+    ck_assert(irq_rate_set_admit(&s, 42, 1400, WIN, 64));
+    ck_assert(!irq_rate_set_admit(&s, 43, 1400, WIN, 64)); /* still over */
+    irq_rate_set_rearm_all(&s);
+    ck_assert(irq_rate_set_admit(&s, 43, 1500, WIN, 64));
+    ck_assert_uint_eq(s.n, 2); /* the sources stay */
+}
+END_TEST
+
+/* A full set refuses a new source; unregistered sources share the last
+ * slot's budget (they are never left without one). */
+START_TEST(test_set_full_and_unknown_source)
+{
+    struct irq_rate_set s;
+    irq_rate_set_init(&s);
+    for (unsigned i = 0; i < IRQ_RATE_SOURCES; i++)
+        ck_assert(irq_rate_set_add(&s, 100 + i));
+    ck_assert(!irq_rate_set_add(&s, 200));
+    for (unsigned i = 0; i < 3; i++)
+        ck_assert(irq_rate_set_admit(&s, 200, 5000, WIN, 3));
+    ck_assert(!irq_rate_set_admit(&s, 100 + IRQ_RATE_SOURCES - 1, 5000, WIN, 3));
+    ck_assert(irq_rate_set_admit(&s, 100, 5000, WIN, 3));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_irq_rate");
@@ -69,6 +111,8 @@ static Suite *suite(void)
     tcase_add_test(t, test_new_window_restores_budget);
     tcase_add_test(t, test_slow_source_never_limited);
     tcase_add_test(t, test_reinit_and_counter_going_back);
+    tcase_add_test(t, test_per_source_budgets);
+    tcase_add_test(t, test_set_full_and_unknown_source);
     suite_add_tcase(s, t);
     return s;
 }

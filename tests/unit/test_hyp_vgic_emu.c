@@ -271,6 +271,59 @@ START_TEST(pending_active_registers)
 }
 END_TEST
 
+/* Group 1 only (the VM's LRs have Group = 1, no virtual FIQs): the IGROUPR
+ * bits of owned INTIDs are RAO/WI, those of other INTIDs RAZ; GICD_CTLR
+ * keeps EnableGrp1 (bit 1) and has EnableGrp0 (bit 0) RAZ/WI. */
+START_TEST(group1_only)
+{
+    ck_assert_uint_eq(rd(false, 0x80 + 4, 4), 1u << 8); /* IGROUPR1: INTID 40 */
+    wr(false, 0x80 + 4, 4, 0);
+    ck_assert(!eff.violation);
+    ck_assert_uint_eq(rd(false, 0x80 + 4, 4), 1u << 8);
+    ck_assert_uint_eq(rd(true, 0x10080, 4), 0xffffu | 1u << 27);
+    wr(true, 0x10080, 4, 0);
+    ck_assert_uint_eq(rd(true, 0x10080, 4), 0xffffu | 1u << 27);
+    wr(false, 0x0, 4, 3);
+    ck_assert_uint_eq(rd(false, 0x0, 4) & 3, 2);
+    wr(false, 0x0, 4, 1);
+    ck_assert_uint_eq(rd(false, 0x0, 4) & 3, 0);
+    /* another VM's INTID in IGROUPR: refused as for the enables */
+    wr(false, 0x80 + 4, 4, 1u << 9);
+    ck_assert(eff.violation);
+    ck_assert_uint_eq(eff.intid, 41);
+}
+END_TEST
+
+/* The pending latch of disabled interrupts (GICv3 4.1.2: pending and
+ * enable are independent): per vCPU for SGIs/PPIs, one bank per 32 SPIs;
+ * only owned INTIDs latch; GICR_ICENABLER0 reports what it disabled. */
+START_TEST(pending_latch)
+{
+    vgic_emu_set_latch(&e, 1, 4, true);
+    ck_assert(vgic_emu_latched(&e, 1, 4));
+    ck_assert(!vgic_emu_latched(&e, 0, 4));
+    ck_assert_uint_eq(vgic_emu_latch_bank(&e, 1, 0), 1u << 4);
+    vgic_emu_set_latch(&e, 0, 40, true);
+    vgic_emu_set_latch(&e, 0, 41, true); /* not its own: ignored */
+    vgic_emu_set_latch(&e, 0, 26, true); /* not its own: ignored */
+    ck_assert_uint_eq(vgic_emu_latch_bank(&e, 0, 1), 1u << 8);
+    ck_assert_uint_eq(vgic_emu_latch_bank(&e, 0, 0), 0);
+    vgic_emu_set_latch(&e, 1, 4, false);
+    ck_assert(!vgic_emu_latched(&e, 1, 4));
+    vgic_emu_set_latch(&e, 5, 4, true); /* no such vCPU */
+    ck_assert_uint_eq(vgic_emu_latch_bank(&e, 5, 0), 0);
+    /* ICENABLER0 of vCPU 1: only what was enabled is reported disabled */
+    wr(true, 0x20000 + 0x10100, 4, 1u << 4);
+    memset(&eff, 0, sizeof eff);
+    wr(true, 0x20000 + 0x10180, 4, 1u << 4 | 1u << 5);
+    ck_assert_uint_eq(eff.ppi_enable_off, 1u << 4);
+    ck_assert_uint_eq(eff.ppi_vcpu, 1);
+    /* a reset (vgic_emu_init) clears every latch */
+    vgic_emu_init(&e, 2, 27);
+    ck_assert_uint_eq(vgic_emu_latch_bank(&e, 0, 1), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_vgic_emu");
@@ -285,6 +338,8 @@ static Suite *suite(void)
     tcase_add_test(tc, sgi_targets);
     tcase_add_test(tc, sgi_outside);
     tcase_add_test(tc, pending_active_registers);
+    tcase_add_test(tc, group1_only);
+    tcase_add_test(tc, pending_latch);
     suite_add_tcase(s, tc);
     return s;
 }

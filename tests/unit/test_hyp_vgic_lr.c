@@ -12,12 +12,12 @@
 
 static struct vgic_irq irq(uint32_t intid, uint8_t prio)
 {
-    return (struct vgic_irq){intid, prio, false, 0, false};
+    return (struct vgic_irq){intid, prio, false, 0, false, 0};
 }
 
 START_TEST(encode_hw_and_sw)
 {
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     /* pending (01), HW, group 1, prio 0xa0, pINTID 27, vINTID 27 */
     ck_assert_uint_eq(vgic_lr_encode(&t), UINT64_C(0x4000000000000000) |
                                               UINT64_C(0x2000000000000000) |
@@ -106,7 +106,7 @@ START_TEST(active_lrs_are_not_evicted)
     ck_assert_int_eq(vgic_lrs_inject(&s, &a, NULL), VGIC_INJ_LR);
     ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_PENDING | LR_ACTIVE);
     /* A HW interrupt cannot fire again before its deactivation. */
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     struct vgic_lrs h;
     vgic_lrs_init(&h, 1);
     vgic_lrs_inject(&h, &t, NULL);
@@ -138,12 +138,12 @@ END_TEST
  * the pINTID. */
 START_TEST(eoi_bit_for_virtual_only)
 {
-    struct vgic_irq p = {30, 0xa0, false, 0, true};
+    struct vgic_irq p = {30, 0xa0, false, 0, true, 0};
     ck_assert_uint_eq(vgic_lr_encode(&p), UINT64_C(0x50a002000000001e));
     struct vgic_irq back;
     vgic_lr_decode(vgic_lr_encode(&p), &back);
     ck_assert(back.eoi && !back.hw && back.intid == 30);
-    struct vgic_irq hw = {27, 0xa0, true, 27, true}; /* eoi ignored with HW */
+    struct vgic_irq hw = {27, 0xa0, true, 27, true, 0}; /* eoi ignored with HW */
     ck_assert_uint_eq(vgic_lr_encode(&hw) & LR_EOI, 0);
     vgic_lr_decode(vgic_lr_encode(&hw), &back);
     ck_assert(!back.eoi);
@@ -153,7 +153,7 @@ START_TEST(eoi_bit_for_virtual_only)
     struct vgic_lrs s;
     vgic_lrs_init(&s, 1);
     s.lr[0] = vgic_lr_encode(&p) & ~LR_STATE_MASK;
-    struct vgic_irq q = {40, 0x80, false, 0, false};
+    struct vgic_irq q = {40, 0x80, false, 0, false, 0};
     ck_assert_int_eq(vgic_lrs_inject(&s, &q, NULL), VGIC_INJ_QUEUED);
     ck_assert_uint_eq(vgic_lrs_refill(&s), 0);
     s.lr[0] = 0; /* the maintenance handler freed it */
@@ -193,10 +193,145 @@ START_TEST(retract_pending)
     /* HW LRs are never retracted (the physical interrupt owns the state). */
     struct vgic_lrs h;
     vgic_lrs_init(&h, 1);
-    struct vgic_irq t = {27, 0xa0, true, 27, false};
+    struct vgic_irq t = {27, 0xa0, true, 27, false, 0};
     vgic_lrs_inject(&h, &t, NULL);
     ck_assert_uint_eq(vgic_lrs_retract(&h, 27), 0);
     ck_assert_uint_eq(h.lr[0] & LR_STATE_MASK, LR_PENDING);
+}
+END_TEST
+
+static uint64_t st(uint64_t lr)
+{
+    return lr & LR_STATE_MASK;
+}
+
+/* GICD_ISACTIVER: an interrupt in an LR becomes active there (pending and
+ * active for a software one; active only for a HW one, whose pending state
+ * is the physical interrupt's); one held nowhere gets an LR in the active
+ * state; ICACTIVER takes it back (an LR with no state left is invalid). */
+START_TEST(set_and_clear_active)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 4);
+    struct vgic_irq a = irq(3, 0x90), t = {27, 0xa0, true, 27, false, 0};
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &t, NULL);
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &a), 1u << 0);
+    ck_assert_uint_eq(st(s.lr[0]), LR_PENDING | LR_ACTIVE);
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &a), 0); /* already: nothing written */
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &t), 1u << 1);
+    ck_assert_uint_eq(st(s.lr[1]), LR_ACTIVE);
+    ck_assert(s.lr[1] & LR_HW);
+    uint32_t p, act;
+    vgic_lrs_state(&s, 0, &p, &act);
+    ck_assert_uint_eq(p, 1u << 3);
+    ck_assert_uint_eq(act, 1u << 3 | 1u << 27);
+    /* held nowhere: an LR, active only */
+    struct vgic_irq b = irq(6, 0x90);
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &b), 1u << 2);
+    ck_assert_uint_eq(st(s.lr[2]), LR_ACTIVE);
+    ck_assert_uint_eq((uint32_t)s.lr[2], 6);
+    /* a software interrupt injected while active: pending and active */
+    ck_assert_int_eq(vgic_lrs_inject(&s, &b, NULL), VGIC_INJ_LR);
+    ck_assert_uint_eq(st(s.lr[2]), LR_PENDING | LR_ACTIVE);
+    /* ICACTIVER: pending and active -> pending; a HW one reports its
+     * pINTID and its LR becomes invalid */
+    int hwp;
+    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 6, &hwp), 1u << 2);
+    ck_assert_int_eq(hwp, -1);
+    ck_assert_uint_eq(st(s.lr[2]), LR_PENDING);
+    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 27, &hwp), 1u << 1);
+    ck_assert_int_eq(hwp, 27);
+    ck_assert_uint_eq(s.lr[1], 0);
+    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 27, &hwp), 0); /* not active */
+    ck_assert_int_eq(hwp, -1);
+    /* an active-only software LR with EOI = 1 stays for the EOI
+     * maintenance interrupt (ICH_EISR_EL2), as a guest deactivation leaves
+     * it */
+    struct vgic_irq e = {30, 0xa0, false, 0, true, 0};
+    vgic_lrs_init(&s, 1);
+    vgic_lrs_set_active(&s, &e);
+    vgic_lrs_clear_active(&s, 30, &hwp);
+    ck_assert_uint_eq(st(s.lr[0]), 0);
+    ck_assert(s.lr[0] & LR_EOI);
+}
+END_TEST
+
+/* ISACTIVER with every LR busy: the lowest-priority pending-only LR goes
+ * to the queue (the active interrupt needs an LR for the guest to
+ * deactivate it); with every LR active, it waits at the head of the queue,
+ * ahead of pending entries of higher priority, and refill takes it first. */
+START_TEST(set_active_needs_an_lr)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 2);
+    struct vgic_irq a = irq(40, 0x80), b = irq(41, 0xc0), c = irq(42, 0xa0);
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &b, NULL);
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &c), 1u << 1); /* 41 (0xc0) evicted */
+    ck_assert_uint_eq((uint32_t)s.lr[1], 42);
+    ck_assert_uint_eq(st(s.lr[1]), LR_ACTIVE);
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 41);
+    /* a queued one set active: taken out of the queue into an LR (pending
+     * and active), evicting 40 */
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &b), 1u << 0);
+    ck_assert_uint_eq((uint32_t)s.lr[0], 41);
+    ck_assert_uint_eq(st(s.lr[0]), LR_PENDING | LR_ACTIVE);
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 40);
+    /* every LR active: queued, ahead of 40 although 40 outranks it */
+    struct vgic_irq d = irq(43, 0xf0);
+    ck_assert_uint_eq(vgic_lrs_set_active(&s, &d), 0);
+    ck_assert_uint_eq(s.nq, 2);
+    ck_assert_uint_eq(s.queue[0].intid, 43);
+    uint32_t p, act;
+    vgic_lrs_state(&s, 32, &p, &act);
+    ck_assert_uint_eq(act, 1u << 9 | 1u << 10 | 1u << 11);
+    ck_assert_uint_eq(p, 1u << 8 | 1u << 9);
+    /* an LR frees: refill takes the active one first */
+    s.lr[1] = 0;
+    ck_assert_uint_eq(vgic_lrs_refill(&s), 1u << 1);
+    ck_assert_uint_eq((uint32_t)s.lr[1], 43);
+    ck_assert_uint_eq(st(s.lr[1]), LR_ACTIVE);
+    /* ICACTIVER of a queued active-only entry removes it */
+    struct vgic_irq f = irq(44, 0x10);
+    vgic_lrs_set_active(&s, &f); /* every LR active again: queued */
+    ck_assert_uint_eq(s.nq, 2);
+    int hwp;
+    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 44, &hwp), 0);
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 40);
+}
+END_TEST
+
+/* ICPENDR: a software interrupt's pending state goes (pending and active
+ * -> active); a HW one leaves its LR and reports its pINTID (the physical
+ * interrupt, acknowledged by the hypervisor, is to be deactivated). */
+START_TEST(clear_pending_sw_and_hw)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 2);
+    struct vgic_irq a = irq(3, 0x90), t = {27, 0xa0, true, 27, false, 0}, q = irq(5, 0xf0);
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &t, NULL);
+    vgic_lrs_inject(&s, &q, NULL); /* queued */
+    int hwp;
+    bool was;
+    ck_assert_uint_eq(vgic_lrs_clear_pending(&s, 27, &hwp, &was), 1u << 1);
+    ck_assert(was);
+    ck_assert_int_eq(hwp, 27);
+    ck_assert_uint_eq(s.lr[1], 0);
+    vgic_lrs_set_active(&s, &a);
+    ck_assert_uint_eq(vgic_lrs_clear_pending(&s, 3, &hwp, &was), 1u << 0);
+    ck_assert(was);
+    ck_assert_int_eq(hwp, -1);
+    ck_assert_uint_eq(st(s.lr[0]), LR_ACTIVE);
+    ck_assert_uint_eq(vgic_lrs_clear_pending(&s, 3, &hwp, &was), 0);
+    ck_assert(!was);
+    ck_assert_uint_eq(vgic_lrs_clear_pending(&s, 5, &hwp, &was), 0);
+    ck_assert(was);
+    ck_assert_uint_eq(s.nq, 0);
 }
 END_TEST
 
@@ -211,6 +346,9 @@ static Suite *suite(void)
     tcase_add_test(tc, queue_full_drops_and_counts);
     tcase_add_test(tc, eoi_bit_for_virtual_only);
     tcase_add_test(tc, retract_pending);
+    tcase_add_test(tc, set_and_clear_active);
+    tcase_add_test(tc, set_active_needs_an_lr);
+    tcase_add_test(tc, clear_pending_sw_and_hw);
     suite_add_tcase(s, tc);
     return s;
 }
