@@ -83,10 +83,10 @@ static uint64_t console_write(struct vcpu *v, uint64_t ipa, uint64_t len)
 {
     if (len > 256)
         len = 256;
-    uint64_t n = 0;
-    for (; n < len; n++) {
-        uint64_t pa;
-        if (!hyp_vm_ipa_to_pa(v->vm, ipa + n, &pa))
+    uint64_t n = 0, pa = 0;
+    for (; n < len; n++, pa++) {
+        /* translated once per 4 KiB page (a VM's regions are page-sized) */
+        if ((n == 0 || ((ipa + n) & 0xfff) == 0) && !hyp_vm_ipa_to_pa(v->vm, ipa + n, &pa))
             break; /* only the VM's own RAM can be printed */
         hyp_vm_console_putc(v->vm, *(volatile char *)(uintptr_t)pa);
     }

@@ -98,7 +98,8 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     unsigned vt = h->plat.ppi_virt;
     if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
         hyp_now() - vm->cntvoff >= v->cntv_cval) {
-        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt, false};
+        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt,
+                               false};
         enum vgic_inject_result r = VGIC_INJ_LR;
         if (!v->vgic.nq && lrs_empty(&v->vgic))
             v->vgic.lr[0] = vgic_lr_encode(&irq); /* the usual case: nothing else pending */
@@ -158,6 +159,7 @@ static void take_to_el1(struct vcpu *v, uint64_t esr, uint64_t far, bool set_far
 
 void hyp_inject_undef(struct vcpu *v)
 {
+    hyp_commit(v->vm->hyp);
     v->vm->st.undefs++;
     /* EC 0x00 (Unknown reason), IL = 1. */
     take_to_el1(v, ESR_IL, 0, false);
@@ -165,6 +167,7 @@ void hyp_inject_undef(struct vcpu *v)
 
 void hyp_inject_dabt(struct vcpu *v, uint64_t va)
 {
+    hyp_commit(v->vm->hyp);
     /* EC 0x24 from EL0 or 0x25 from EL1, IL = 1, DFSC 0x10 (synchronous
      * external abort): what an access to nothing gives on QEMU virt. */
     uint64_t ec = (v->r.pstate & 0xf) == 0 ? 0x24 : 0x25;

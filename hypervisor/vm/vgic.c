@@ -13,6 +13,7 @@
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
+    hyp_commit(h);
     struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false};
     hyp_vgic_inject_irq(h, v, &irq);
 }
@@ -267,16 +268,27 @@ static void irq_storm(struct hyp *h, struct vm *vm, unsigned intid, unsigned vin
  * hold them with the HW bit, are being cleared: no guest EOI will
  * deactivate them), and its emulated GIC back to its reset state. Other
  * VMs' INTIDs are not touched. */
-void hyp_vgic_reset(struct hyp *h, struct vm *vm)
+/* A VM reset, first part: its passthrough SPIs [from, from + n) masked and
+ * deactivated at the physical distributor. Returns where it stopped. */
+unsigned hyp_vgic_reset_spis(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
 {
-    const struct hyp_vm_config *c = vm->cfg;
-    for (unsigned i = 0; i < sizeof vm->spi_pintid / sizeof vm->spi_pintid[0]; i++) {
+    unsigned end = sizeof vm->spi_pintid / sizeof vm->spi_pintid[0];
+    if (from + n < end)
+        end = from + n;
+    for (unsigned i = from; i < end; i++) {
         int p = vm->spi_pintid[i];
         if (p < (int)HYP_INTID_SPI_FIRST)
             continue;
         hyp_gic_disable_spi(h, (unsigned)p);
         hyp_gic_deactivate_spi(h, (unsigned)p);
     }
+    return end;
+}
+
+/* The second part: its emulated GIC back to reset. */
+void hyp_vgic_reset(struct hyp *h, struct vm *vm)
+{
+    const struct hyp_vm_config *c = vm->cfg;
     /* its emulated distributor and redistributors back to reset, with the
      * same INTID ownership (hyp_vgic_setup scans every SPI once: done at
      * boot only, the ownership is kept) */
