@@ -34,6 +34,10 @@ it: reads (gpos's and rogue's readbacks) and writes, applied ones (gpos's,
 the lower end) and rogue's attacks together (each refused field is
 reported through the event port, and the first 16 are also printed on the
 console, which makes the upper end).
+With --lat: hypervisor-lat.elf (rtos + guests/stress), the blocking time,
+from a timer interrupt's assertion while the hypervisor handles a trap to
+its acknowledgement, over thousands of assertions inside the stress VM's
+traps (docs/hypervisor.md, "Interrupt latency: the hypervisor busy").
 The published TrustZone VMM figure is about 2,500 cycles per world switch
 (cycles there, instructions here). Exit status 1 if a run fails."""
 import argparse
