@@ -64,6 +64,7 @@ struct vcpu {
      * count at which its output rises (on the CNTHP queue), or UINT64_MAX. */
     struct vptimer ptimer;
     uint64_t ptimer_at;
+    uint64_t hvc_done; /* bytes of a restarted console hypercall written so far (vm/hvc.c) */
     struct vm *vm;
     unsigned idx;       /* vCPU number in its VM (MPIDR Aff0) */
     unsigned sched_idx; /* its index in hyp.all */
@@ -169,6 +170,7 @@ struct hyp {
      * side effect (hyp_commit), or was abandoned at a point for a pending
      * interrupt. */
     bool committed, abandoned;
+    bool restarted;             /* the trap ended with its progress kept, to be re-executed */
     uint64_t preemptions;       /* traps abandoned at a preemption point */
     uint64_t reset_preemptions; /* VM resets interrupted (and resumed) */
 };
@@ -213,6 +215,7 @@ void hyp_console_init(uint64_t base);
 void hyp_console_defer(bool on); /* off: flush the ring, then write directly */
 bool hyp_console_pending(void);
 bool hyp_console_drain(bool wait); /* wait: for a full FIFO; false: stopped for an interrupt */
+bool hyp_console_drain_if_pending(void); /* hyp_console_drain(false), when there is text */
 void hyp_console_flush(void);
 uint64_t hyp_console_stalls(void);
 void hyp_putc(char c);

@@ -162,7 +162,7 @@ static const trap_fn ec_table[64] = {
 static void trap_exit(struct hyp *h, struct vcpu *v)
 {
     if (!h->abandoned)
-        (void)hyp_console_drain(false); /* stops at a pending interrupt or a full FIFO */
+        (void)hyp_console_drain_if_pending(); /* stops at a pending interrupt or a full FIFO */
     if (!h->resched && v->state == VCPU_RUNNABLE && !v->vm->off && h->current == v &&
         hyp_irq_pending())
         hyp_irq(h, v);
@@ -178,10 +178,12 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
         v->vm->st.traps[ec]++;
         h->committed = false;
         h->abandoned = false;
+        h->restarted = false;
         trap_fn fn = ec_table[ec];
         (fn ? fn : trap_default)(h, v, esr);
-        if (h->abandoned) {
-            /* Nothing was done: the guest re-executes the instruction and
+        if (h->abandoned || h->restarted) {
+            /* Nothing was done, or the progress was kept (a restartable
+             * hypercall): the guest re-executes the instruction and
              * traps again, counted then. */
             v->vm->st.traps[ec]--;
             h->preemptions++;

@@ -19,6 +19,7 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->r.x[0] = x0;
     v->r.pc = pc;
     v->r.pstate = 0x3c5; /* EL1h, DAIF masked */
+    v->hvc_done = 0;
     v->el1 = (struct el1_ctx){0};
     v->el1.sctlr = SCTLR_EL1_RESET;
     v->fp = (struct fp_ctx){0};
