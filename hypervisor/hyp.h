@@ -169,8 +169,8 @@ struct hyp {
     /* Preemption points (vm/trap.c): the trap being handled has made a
      * side effect (hyp_commit), or was abandoned at a point for a pending
      * interrupt. */
-    bool committed, abandoned;
-    bool restarted;             /* the trap ended with its progress kept, to be re-executed */
+    bool committed;
+    uint8_t redo;               /* HYP_REDO_*: the trap is to be re-executed by the guest */
     uint64_t preemptions;       /* traps abandoned at a preemption point */
     uint64_t reset_preemptions; /* VM resets interrupted (and resumed) */
 };
@@ -195,6 +195,11 @@ static inline bool hyp_irq_pending(void)
  * or registers) calls hyp_commit, and a point reached after one panics
  * (tests/e2e/test_hyp_latency.py runs the images that exercise them). */
 void hyp_panic(const char *why) __attribute__((noreturn));
+enum {
+    HYP_REDO_NONE,
+    HYP_REDO_ABANDONED, /* at a preemption point: nothing was done */
+    HYP_REDO_RESTART,   /* a restartable operation kept its progress (vm/hvc.c) */
+};
 static inline void hyp_commit(struct hyp *h)
 {
     h->committed = true;
@@ -205,7 +210,7 @@ static inline bool hyp_preempt_point(struct hyp *h)
         hyp_panic("preemption point after a side effect of the trap");
     if (!hyp_irq_pending())
         return false;
-    h->abandoned = true;
+    h->redo = HYP_REDO_ABANDONED;
     return true;
 }
 
@@ -215,7 +220,7 @@ void hyp_console_init(uint64_t base);
 void hyp_console_defer(bool on); /* off: flush the ring, then write directly */
 bool hyp_console_pending(void);
 bool hyp_console_drain(bool wait); /* wait: for a full FIFO; false: stopped for an interrupt */
-bool hyp_console_drain_if_pending(void); /* hyp_console_drain(false), when there is text */
+extern bool hyp_console_dirty;     /* the log ring holds text or messages */
 void hyp_console_flush(void);
 uint64_t hyp_console_stalls(void);
 void hyp_putc(char c);

@@ -25,6 +25,7 @@ static bool deferred;
 static char ring[LOG_SIZE];
 static uint32_t head, tail; /* free-running: tail..head is the text not yet sent */
 static uint64_t stalls;
+bool hyp_console_dirty;
 static bool cr_sent; /* the next character is a LF whose CR went out */
 
 /* Messages are recorded, not formatted, in the handler (hyp_printf): the
@@ -139,6 +140,7 @@ static bool record(const char *fmt, va_list ap)
     r->n = g->n;
     r->pos = head;
     rhead++;
+    hyp_console_dirty = true;
     return true;
 }
 
@@ -246,18 +248,12 @@ void hyp_putc(char c)
         stalls++;
     }
     ring[head++ % LOG_SIZE] = c;
+    hyp_console_dirty = true;
 }
 
 bool hyp_console_pending(void)
 {
     return head != tail || rhead != rtail || stage_pos < stage_len;
-}
-
-bool hyp_console_drain_if_pending(void)
-{
-    if (head == tail && rhead == rtail && stage_pos >= stage_len)
-        return true;
-    return hyp_console_drain(false);
 }
 
 /* PL011 UARTFR.TXFF: the transmit FIFO is full (a character takes its
@@ -297,6 +293,7 @@ bool hyp_console_drain(bool wait)
         }
         send(false);
     }
+    hyp_console_dirty = false;
     return true;
 }
 
@@ -304,6 +301,7 @@ void hyp_console_flush(void)
 {
     while (peek() >= 0)
         send(true);
+    hyp_console_dirty = false;
 }
 
 uint64_t hyp_console_stalls(void)
@@ -331,6 +329,7 @@ void hyp_puts(const char *s)
         ring[h++ % LOG_SIZE] = *s;
     }
     head = h;
+    hyp_console_dirty = true;
 }
 
 int hyp_printf(const char *fmt, ...)

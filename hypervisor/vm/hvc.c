@@ -98,7 +98,7 @@ static bool console_write(struct hyp *h, struct vcpu *v)
             x[2] -= n;
             v->hvc_done += n;
             v->r.pc -= 4; /* ELR_EL2 pointed after the HVC */
-            h->restarted = true;
+            h->redo = HYP_REDO_RESTART;
             return false;
         }
         /* translated once per 4 KiB page (a VM's regions are page-sized) */

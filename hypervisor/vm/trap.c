@@ -161,10 +161,10 @@ static const trap_fn ec_table[64] = {
  * switch follows) the IRQ is taken right after the ERET. */
 static void trap_exit(struct hyp *h, struct vcpu *v)
 {
-    if (!h->abandoned)
-        (void)hyp_console_drain_if_pending(); /* stops at a pending interrupt or a full FIFO */
-    if (!h->resched && v->state == VCPU_RUNNABLE && !v->vm->off && h->current == v &&
-        hyp_irq_pending())
+    if (hyp_console_dirty && h->redo == HYP_REDO_NONE)
+        (void)hyp_console_drain(false); /* stops at a pending interrupt or a full FIFO */
+    if (hyp_irq_pending() && !h->resched && v->state == VCPU_RUNNABLE && !v->vm->off &&
+        h->current == v)
         hyp_irq(h, v);
 }
 
@@ -177,11 +177,10 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
         unsigned ec = ESR_EC(esr);
         v->vm->st.traps[ec]++;
         h->committed = false;
-        h->abandoned = false;
-        h->restarted = false;
+        h->redo = HYP_REDO_NONE;
         trap_fn fn = ec_table[ec];
         (fn ? fn : trap_default)(h, v, esr);
-        if (h->abandoned || h->restarted) {
+        if (h->redo != HYP_REDO_NONE) {
             /* Nothing was done, or the progress was kept (a restartable
              * hypercall): the guest re-executes the instruction and
              * traps again, counted then. */
