@@ -297,7 +297,7 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
-void hyp_vgic_reset(struct hyp *h, struct vm *vm);
+unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n);
 unsigned hyp_vgic_reset_spis(struct hyp *h, struct vm *vm, unsigned from, unsigned n);
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
 /* A trapped write of ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 or

@@ -285,19 +285,19 @@ unsigned hyp_vgic_reset_spis(struct hyp *h, struct vm *vm, unsigned from, unsign
     return end;
 }
 
-/* The second part: its emulated GIC back to reset. */
-void hyp_vgic_reset(struct hyp *h, struct vm *vm)
+/* The second part, in pieces: its emulated GIC back to reset, with the
+ * same INTID ownership (hyp_vgic_setup scans every SPI once: done at boot
+ * only, the ownership is kept): INTIDs [from, from + n), then (from =
+ * VGIC_NR_INTIDS) its redistributors. Returns where it stopped. */
+unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
 {
-    const struct hyp_vm_config *c = vm->cfg;
-    /* its emulated distributor and redistributors back to reset, with the
-     * same INTID ownership (hyp_vgic_setup scans every SPI once: done at
-     * boot only, the ownership is kept) */
-    uint32_t owned[sizeof vm->vgic.owned / sizeof vm->vgic.owned[0]];
-    bool wi = vm->vgic.unowned_wi;
-    memcpy(owned, vm->vgic.owned, sizeof owned);
-    vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
-    vm->vgic.unowned_wi = wi;
-    memcpy(vm->vgic.owned, owned, sizeof owned);
+    (void)h;
+    if (from >= VGIC_NR_INTIDS) {
+        vgic_emu_reset_cpus(&vm->vgic);
+        return from;
+    }
+    vgic_emu_reset_intids(&vm->vgic, from, n);
+    return from + n;
 }
 
 /* GICD_ISPENDR/ICPENDR/ISACTIVER/ICACTIVER<n> and GICR_..0 of the VM's

@@ -216,9 +216,14 @@ bool hyp_vm_reset_step(struct vm *vm)
             vm->reset_pos = 0;
         }
         break;
-    case RESET_VGIC: /* its emulated distributor and redistributors */
-        hyp_vgic_reset(h, vm);
-        vm->reset_step = RESET_IMAGE;
+    case RESET_VGIC: /* its emulated distributor (256 INTIDs at a time), then redistributors */
+        if (vm->reset_pos >= VGIC_NR_INTIDS) {
+            hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 0);
+            vm->reset_step = RESET_IMAGE;
+            vm->reset_pos = 0;
+        } else {
+            vm->reset_pos = hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 256);
+        }
         break;
     case RESET_IMAGE: /* its image written again */
         vm->reset_pos = copy_chunk(c->ram.pa + (c->load_ipa - c->ram.ipa), c->image->start,

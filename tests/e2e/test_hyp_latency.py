@@ -32,9 +32,10 @@ BLOCK_HANDLER = 600
 #   one recorded message (a few hyp_snprintf calls), at a trap's exit;
 BLOCK_FORMAT = 1000
 # - the longest step of anything else: a console-hypercall round (32
-#   bytes, and the line it may end written into the ring), a VM reset's
-#   chunk (its emulated GIC back to reset: ~10 KiB of state).
-BLOCK_MAX = 3000
+#   bytes, and the line it may end written into the ring: ~1100), a VM
+#   reset's chunk (1 KiB of its image copied and cleaned, 256 INTIDs of
+#   its emulated GIC, 64 SPIs, 8 CRU/GRF registers).
+BLOCK_MAX = 1500
 # Messages recorded in vCRU/vGIC traps: 16 vCRU refusal lines and 8
 # violation lines; their formatting lands in at most that many traps.
 PRINTED_VCLK_VGIC = 16 + 8
