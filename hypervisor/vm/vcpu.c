@@ -98,8 +98,7 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     unsigned vt = h->plat.ppi_virt;
     if (!v->ppi27_active && (v->cntv_ctl & 3) == 1 && vgic_emu_enabled(&vm->vgic, v->idx, vt) &&
         hyp_now() - vm->cntvoff >= v->cntv_cval) {
-        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt,
-                               false};
+        struct vgic_irq irq = {vt, vgic_emu_priority(&vm->vgic, v->idx, vt), true, (uint16_t)vt, false};
         enum vgic_inject_result r = VGIC_INJ_LR;
         if (!v->vgic.nq && lrs_empty(&v->vgic))
             v->vgic.lr[0] = vgic_lr_encode(&irq); /* the usual case: nothing else pending */
