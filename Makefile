@@ -83,6 +83,7 @@ bench: build
 	$(PYTHON) bench/run_linux_guest.py --build $(BUILD)
 	$(PYTHON) bench/run_trace.py --build $(BUILD)
 	$(PYTHON) bench/run_hyp.py --build $(BUILD)
+	$(PYTHON) bench/run_hyp.py --build $(BUILD) --lat
 
 # libFuzzer sessions (clang): FUZZ_SECONDS per harness.
 fuzz:

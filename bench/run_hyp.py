@@ -34,6 +34,10 @@ it: reads (gpos's and rogue's readbacks) and writes, applied ones (gpos's,
 the lower end) and rogue's attacks together (each refused field is
 reported through the event port, and the first 16 are also printed on the
 console, which makes the upper end).
+With --lat: hypervisor-lat.elf (rtos + guests/stress), the blocking time,
+from a timer interrupt's assertion while the hypervisor handles a trap to
+its acknowledgement, over thousands of assertions inside the stress VM's
+traps (docs/hypervisor.md, "Interrupt latency: the hypervisor busy").
 The published TrustZone VMM figure is about 2,500 cycles per world switch
 (cycles there, instructions here). Exit status 1 if a run fails."""
 import argparse
@@ -46,8 +50,8 @@ from pathlib import Path
 EV = re.compile(r"^hvsim: \[\s*(\d+) ns\] (.*)$")
 
 
-def events(hvsim, image):
-    p = subprocess.run([hvsim, "run", "-q", "--log", "exc,eret,wfi,irq,virq,timer", image],
+def events(hvsim, image, log="exc,eret,wfi,irq,virq,timer"):
+    p = subprocess.run([hvsim, "run", "-q", "--log", log, image],
                        capture_output=True, timeout=600)
     if p.returncode != 0:
         sys.exit(f"run failed ({p.returncode}): {p.stderr.decode()[-500:]}")
@@ -115,6 +119,9 @@ def irq_chains(ev):
     that no sample can be dropped silently."""
     same, switch, spi, lost = [], [], [], []
     idle, busy = [], []
+    # (where, switched, latency, the INTID that opened the chain) of every
+    # timer delivery, for the latency image's split by VM (bench --lat).
+    detail = []
     # Where the PE was when the chain's first timer interrupt was asserted:
     # "EL1" (a guest), "idle" (WFI at EL2) or "EL2" (handling a trap).
     where = None
@@ -148,6 +155,8 @@ def irq_chains(ev):
                 starts = [chain[k] for k in (26, 27) if k in chain]
                 if starts:
                     d = t - min(starts)
+                    opener = min((chain[k], k) for k in (26, 27) if k in chain)[1]
+                    detail.append((where, switched, d, opener))
                     if where == "idle":
                         idle.append(d)
                     elif where == "EL2":
@@ -180,14 +189,80 @@ def irq_chains(ev):
             chain.pop(26, None)
             chain.pop(27, None)
             switched = False
-    return same, idle, switch, busy, spi, lost
+    return same, idle, switch, busy, spi, lost, detail
+
+
+WAKE = "WFI: PE slept"
+IRQ_EV = re.compile(r"^irq (\d+) (asserted|acknowledged|deasserted)")
+
+
+def blocking(ev, intids=(26, 27)):
+    """How long an interrupt waits for the hypervisor: from a physical
+    interrupt's assertion while the PE is at EL2 and busy (not asleep in
+    its idle WFI) to the hypervisor's acknowledgement of it (ICC_IAR1_EL1,
+    the "irq N acknowledged" event): the rest of the handler it interrupted
+    plus the IRQ path up to its acknowledgement. The reference, an
+    assertion while a guest runs, is the IRQ entry alone. Only the
+    hypervisor's own PPIs (26 CNTHP, 27 CNTV), which no priority mask
+    holds back. Returns (busy, in_guest) lists of instruction counts."""
+    busy, guest = [], []
+    pending = {}  # INTID -> (time asserted, where)
+    for i, (t, e) in enumerate(ev):
+        m = IRQ_EV.match(e)
+        if not m or int(m.group(1)) not in intids:
+            continue
+        n, what = int(m.group(1)), m.group(2)
+        if what == "asserted":
+            slept = any(WAKE in e2 and t2 == t for t2, e2 in ev[max(0, i - 2):i])
+            pending[n] = (t, "idle" if slept else e.rsplit(" ", 1)[1])
+        elif what == "deasserted":
+            # The hypervisor may serve its tick without acknowledging it:
+            # a scheduler pass reprograms CNTHP (its level falls) after a
+            # long trap that ended in a switch; that is the end too.
+            t0, where = pending.pop(n, (None, None))
+            if t0 is not None and e.endswith("at EL2"):
+                (busy if where == "EL2" else guest if where == "EL1" else []).append(t - t0)
+        elif n in pending:
+            t0, where = pending.pop(n)
+            if where == "EL2":
+                busy.append(t - t0)
+            elif where == "EL1":
+                guest.append(t - t0)
+    return busy, guest
+
+
+def lat_main(b):
+    """hypervisor-lat.elf: rtos + stress (guests/stress/stress.c), whose
+    expensive traps run back to back while the rtos ticks and its own
+    37-µs virtual timer fires at ever different points of them."""
+    ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor-lat.elf"))
+    busy, guest = blocking(ev)
+    print("hypervisor-lat.elf (rtos + stress: refused vGIC and vCRU writes, hypercalls, "
+          "console hypercalls, VM resets)")
+    summary("blocking: asserted at EL2 -> acknowledged", busy, None)
+    summary("  reference: asserted in a guest", guest, None)
+    detail = irq_chains(ev)[-1]
+    # rtos's ticks: it waits blocked in WFI, so its deadline is CNTHP's
+    # (INTID 26) assertion; stress's own timer is PPI 27 while it runs.
+    rtos = [(w, s, d) for w, s, d, k in detail if k == 26]
+    summary("rtos tick -> handler, all", [d for w, s, d in rtos], None)
+    summary("  PE idle", [d for w, s, d in rtos if w == "idle"], None)
+    summary("  stress running (preempted)", [d for w, s, d in rtos if w == "EL1"], None)
+    summary("  during a stress trap", [d for w, s, d in rtos if w == "EL2"], None)
+    own = [d for w, s, d, k in detail if k == 27]
+    summary("stress's own timer -> handler", own, None)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
+    ap.add_argument("--lat", action="store_true",
+                    help="measure the blocking time on hypervisor-lat.elf (instead)")
     a = ap.parse_args()
     b = Path(a.build)
+    if a.lat:
+        lat_main(b)
+        return
     ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor.elf"))
 
     hvc, switch = [], []
@@ -210,7 +285,7 @@ def main():
         m = vclk_ipa.search(e)
         if m and nxt and "EL2 -> EL1 eret" in nxt[1]:
             vclk[m.group(1)].append(nxt[0] - t)
-    irq_same, irq_idle, irq_switch, irq_busy, spi, lost = irq_chains(ev)
+    irq_same, irq_idle, irq_switch, irq_busy, spi, lost, _ = irq_chains(ev)
     # The null hypercalls are the most frequent round trip (rogue's flood).
     mode = statistics.mode(hvc) if hvc else 0
     summary("null hypercall round trip", [x for x in hvc if x == mode] or hvc, 150)

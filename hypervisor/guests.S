@@ -16,3 +16,10 @@ guest_gpos_end:
 guest_rogue_start:
     .incbin GUEST_ROGUE_BIN
 guest_rogue_end:
+#ifdef GUEST_STRESS_BIN
+    .balign 4096
+    .global guest_stress_start, guest_stress_end
+guest_stress_start:
+    .incbin GUEST_STRESS_BIN
+guest_stress_end:
+#endif

@@ -67,6 +67,7 @@ struct vcpu {
      * count at which its output rises (on the CNTHP queue), or UINT64_MAX. */
     struct vptimer ptimer;
     uint64_t ptimer_at;
+    uint64_t hvc_done; /* bytes of a restarted console hypercall written so far (vm/hvc.c) */
     struct vm *vm;
     unsigned idx;          /* vCPU number in its VM (MPIDR Aff0) */
     unsigned sched_idx;    /* its index in hyp.all (core/sched_mask.h numbering) */
@@ -103,6 +104,10 @@ struct vm {
     bool off;
     bool loaded; /* its image is in its RAM (a preloaded VM: cannot be reloaded) */
     unsigned resets;
+    /* A warm reset in progress (hyp_vm_reset_step): its step and where in
+     * it; RESET_DONE when none. */
+    enum { RESET_DONE, RESET_SPIS, RESET_VGIC, RESET_IMAGE, RESET_DTB, RESET_VCLK } reset_step;
+    uint64_t reset_pos;
     /* Emulated PL011 console (when not passed through). */
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
     char line[HYP_CONSOLE_LINE + 1];
@@ -180,10 +185,63 @@ struct hyp {
     uint64_t hyp_tick;               /* physical ticks per hypervisor tick (1 ms) */
     struct vdev_perm_table clk_perm; /* CRU/GRF fields per VM (index in vms[]) */
     uint32_t clk_boot[RK_R__COUNT];  /* CRU/GRF at hand-over: what a VM reset restores */
+    /* Preemption points (vm/trap.c): the trap being handled has made a
+     * side effect (hyp_commit), or was abandoned at a point for a pending
+     * interrupt. */
+    bool committed;
+    uint8_t redo;               /* HYP_REDO_*: the trap is to be re-executed by the guest */
+    uint64_t preemptions;       /* traps abandoned at a preemption point */
+    uint64_t reset_preemptions; /* VM resets interrupted (and resumed) */
 };
 
-/* lib/console.c: UART0, polled. */
+/* ISR_EL1.I (Arm ARM D13.2.69): a physical IRQ is pending for the PE,
+ * after the GIC's priority mask. At EL2 with PSTATE.I = 1 it is how the
+ * hypervisor sees an interrupt waiting for it. */
+static inline bool hyp_irq_pending(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, isr_el1" : "=r"(v)::"memory");
+    return (v >> 7) & 1;
+}
+
+/* Preemption points (seL4's term) in trap handlers: a handler that has
+ * made no side effect yet may give up when a physical interrupt is
+ * pending; hyp_trap then serves the interrupt at once and the guest
+ * re-executes the trapped instruction (ELR_EL2 unchanged), which traps
+ * again. The rule "nothing before the point" is checked at run time in
+ * every build: every side effect a handler can make before returning
+ * (the event port, a message, an injection, a VM reset, the guest's PC
+ * or registers) calls hyp_commit, and a point reached after one panics
+ * (tests/e2e/test_hyp_latency.py runs the images that exercise them). */
+void hyp_panic(const char *why) __attribute__((noreturn));
+enum {
+    HYP_REDO_NONE,
+    HYP_REDO_ABANDONED, /* at a preemption point: nothing was done */
+    HYP_REDO_RESTART,   /* a restartable operation kept its progress (vm/hvc.c) */
+};
+static inline void hyp_commit(struct hyp *h)
+{
+    h->committed = true;
+}
+static inline bool hyp_preempt_point(struct hyp *h)
+{
+    if (__builtin_expect(h->committed, 0))
+        hyp_panic("preemption point after a side effect of the trap");
+    if (!hyp_irq_pending())
+        return false;
+    h->redo = HYP_REDO_ABANDONED;
+    return true;
+}
+
+/* lib/console.c: UART0, polled; once the VMs run, through a log ring
+ * drained where it costs no interrupt latency. */
 void hyp_console_init(uint64_t base);
+void hyp_console_defer(bool on); /* off: flush the ring, then write directly */
+bool hyp_console_pending(void);
+bool hyp_console_drain(bool wait); /* wait: for a full FIFO; false: stopped for an interrupt */
+extern bool hyp_console_dirty;     /* the log ring holds text or messages */
+void hyp_console_flush(void);
+uint64_t hyp_console_stalls(void);
 void hyp_putc(char c);
 void hyp_puts(const char *s);
 int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -214,6 +272,8 @@ bool hyp_gic_ppi_active(struct hyp *h, unsigned intid);
 /* vm/vm.c */
 int hyp_vms_create(struct hyp *h, char *err, size_t errlen);
 void hyp_vm_reset(struct vm *vm);
+bool hyp_vm_reset_step(struct vm *vm);
+struct vcpu *hyp_vm_reset_finish(struct hyp *h, struct vcpu *next);
 void hyp_vm_off(struct vm *vm, const char *why);
 void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0);
 bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa);
@@ -265,7 +325,8 @@ bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 void hyp_vgic_setup(struct hyp *h, struct vm *vm);
-void hyp_vgic_reset(struct hyp *h, struct vm *vm);
+unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n);
+unsigned hyp_vgic_reset_spis(struct hyp *h, struct vm *vm, unsigned from, unsigned n);
 void hyp_vgic_sgi(struct hyp *h, struct vcpu *v, uint64_t icc_sgi1r);
 /* A trapped write of ICC_SGI0R_EL1 (group 0), ICC_SGI1R_EL1 or
  * ICC_ASGI1R_EL1 (group 1). */
@@ -310,7 +371,7 @@ void hyp_vm_console_putc(struct vm *vm, char c);
 
 /* vm/vcru.c: the virtual CRU/GRF. */
 void hyp_vclk_init(struct hyp *h);
-void hyp_vclk_reset(struct vm *vm);
+void hyp_vclk_reset(struct vm *vm, unsigned from, unsigned to); /* registers [from, to) */
 int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);
 
 /* arch/entry.S */

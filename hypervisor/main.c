@@ -122,5 +122,6 @@ void hyp_main(uint64_t x0)
         refuse(h, "VM creation", err);
     hyp_sched_init(h);
     hyp_printf("hyp: starting %u VMs\n", h->nvms);
+    hyp_console_defer(true); /* from now on through the log ring (lib/console.c) */
     hyp_run(h);
 }

@@ -15,6 +15,33 @@ void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi)
         e->r_waker[v] = 0x6; /* ProcessorSleep, ChildrenAsleep (reset) */
 }
 
+void vgic_emu_reset_intids(struct vgic_emu *e, unsigned first, unsigned n)
+{
+    unsigned end = first + n < VGIC_NR_INTIDS ? first + n : VGIC_NR_INTIDS;
+    for (unsigned w = first / 32; w * 32 < end; w++) {
+        e->enabled[w] = 0;
+        e->latch[w] = 0;
+        e->cfg[2 * w] = 0;
+        if (2 * w + 1 < sizeof e->cfg / sizeof e->cfg[0])
+            e->cfg[2 * w + 1] = 0;
+    }
+    for (unsigned i = first; i < end; i++) {
+        e->prio[i] = 0;
+        e->router[i] = 0;
+    }
+}
+
+void vgic_emu_reset_cpus(struct vgic_emu *e)
+{
+    e->ctlr = 0;
+    for (unsigned v = 0; v < VGIC_MAX_VCPUS; v++) {
+        e->r_enabled[v] = e->r_cfg1[v] = e->r_latch[v] = 0;
+        for (unsigned i = 0; i < 32; i++)
+            e->r_prio[v][i] = 0;
+        e->r_waker[v] = 0x6; /* ProcessorSleep, ChildrenAsleep (reset) */
+    }
+}
+
 void vgic_emu_own(struct vgic_emu *e, unsigned intid)
 {
     if (intid < VGIC_NR_INTIDS)

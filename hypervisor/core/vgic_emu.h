@@ -83,6 +83,14 @@ struct vgic_emu_effect {
 };
 
 void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi);
+/* A reset in pieces, for a VM reset that must not keep interrupts waiting
+ * for the whole structure (~10 KiB; docs/hypervisor.md, "Interrupt
+ * latency: the hypervisor busy"): vgic_emu_reset_intids for INTIDs
+ * [first, first + n) (first and n multiples of 32), then
+ * vgic_emu_reset_cpus. Together: what vgic_emu_init gives, with the
+ * ownership (owned, unowned_wi, nr_vcpus, vtimer_ppi) kept. */
+void vgic_emu_reset_intids(struct vgic_emu *e, unsigned first, unsigned n);
+void vgic_emu_reset_cpus(struct vgic_emu *e);
 void vgic_emu_own(struct vgic_emu *e, unsigned intid);
 bool vgic_emu_owns(const struct vgic_emu *e, unsigned intid);
 

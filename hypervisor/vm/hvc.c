@@ -79,18 +79,36 @@ static int64_t cpu_on(struct hyp *h, struct vcpu *v, uint64_t target, uint64_t e
     return PSCI_SUCCESS;
 }
 
-static uint64_t console_write(struct vcpu *v, uint64_t ipa, uint64_t len)
+/* The console hypercall, restartable: up to 32 bytes per round; between
+ * two, a pending interrupt ends this entry with the progress in the
+ * guest's x1/x2 (the rest of its buffer) and in vcpu.hvc_done, and ELR
+ * back at the HVC, which the guest then re-executes (x0 still holds the
+ * function id; SMCCC lets a call change x1-x3). The last round returns
+ * the total in x0. So a 256-byte line keeps interrupts waiting for one
+ * round, not for the whole line. Returns false when restarted. */
+#define CONSOLE_ROUND 32u
+static bool console_write(struct hyp *h, struct vcpu *v)
 {
-    if (len > 256)
-        len = 256;
-    uint64_t n = 0;
-    for (; n < len; n++) {
-        uint64_t pa;
-        if (!hyp_vm_ipa_to_pa(v->vm, ipa + n, &pa))
+    uint64_t *x = v->r.x;
+    uint64_t ipa = x[1], len = x[2] > 256 - v->hvc_done ? 256 - v->hvc_done : x[2];
+    uint64_t n = 0, pa = 0;
+    for (; n < len; n++, pa++) {
+        if (n && n % CONSOLE_ROUND == 0 && hyp_irq_pending()) {
+            x[1] += n;
+            x[2] -= n;
+            v->hvc_done += n;
+            v->r.pc -= 4; /* ELR_EL2 pointed after the HVC */
+            h->redo = HYP_REDO_RESTART;
+            return false;
+        }
+        /* translated once per 4 KiB page (a VM's regions are page-sized) */
+        if ((n == 0 || ((ipa + n) & 0xfff) == 0) && !hyp_vm_ipa_to_pa(v->vm, ipa + n, &pa))
             break; /* only the VM's own RAM can be printed */
         hyp_vm_console_putc(v->vm, *(volatile char *)(uintptr_t)pa);
     }
-    return n;
+    x[0] = v->hvc_done + n;
+    v->hvc_done = 0;
+    return true;
 }
 
 void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
@@ -103,7 +121,7 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
         x[0] = 0;
         return;
     case HYP_CONSOLE_WRITE:
-        x[0] = console_write(v, x[1], x[2]);
+        console_write(h, v);
         return;
     case HYP_YIELD:
         hyp_sched_yield(h);

@@ -231,6 +231,9 @@ static struct vcpu *idle(struct hyp *h, bool *others)
         struct vcpu *best = pick(h, NULL, false, others);
         if (best)
             return best;
+        /* The log ring (lib/console.c) goes out now, the PE has nothing
+         * else to do; an interrupt stops it (it then ends the WFI). */
+        (void)hyp_console_drain(true);
         program(h, NULL, false);
         /* every interrupt may wake it: open the priority mask that the
          * last vCPU's VM had (ICC_PMR_EL1, vm/vgic.c spi_priority) */
@@ -274,11 +277,14 @@ struct vcpu *hyp_schedule(struct hyp *h, struct vcpu *prev, bool preempted)
 void hyp_run(struct hyp *h)
 {
     struct vcpu *v = hyp_schedule(h, NULL, false);
+    if (v->vm->reset_step != RESET_DONE)
+        v = hyp_vm_reset_finish(h, v);
     hyp_vcpu_enter(v);
 }
 
 void hyp_system_off(struct hyp *h)
 {
+    hyp_console_defer(false); /* the log ring first, then the summary directly */
     hyp_printf("hyp: summary: %llu world switches\n", (unsigned long long)h->world_switches);
     for (unsigned i = 0; i < h->nvms; i++) {
         struct vm *vm = &h->vms[i];

@@ -118,10 +118,15 @@ static void trap_iabt(struct hyp *h, struct vcpu *v, uint64_t esr)
  * for the guest, as an access to nothing gives) and recorded. */
 static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
-    (void)h;
     uint64_t far = read_sysreg(far_el2), hpfar = read_sysreg(hpfar_el2);
     struct hyp_mmio m;
     int r = hyp_mmio_decode(esr, far, hpfar, &m);
+    /* Preemption point: only the syndrome was read. An interrupt pending
+     * now is served first and the access is re-executed (ELR_EL2 still
+     * points at it), which the guest cannot tell from an access that
+     * trapped a little later. */
+    if (hyp_preempt_point(h))
+        return;
     if (r == HYP_MMIO_OK) {
         uint64_t val = m.write ? hyp_mmio_store_value(&m, m.reg == 31 ? 0 : v->r.x[m.reg]) : 0;
         /* The vCRU/vGRF first: its window test is two compares, while
@@ -165,6 +170,22 @@ static const trap_fn ec_table[64] = {
     [EC_DABT_LOW] = trap_dabt,
 };
 
+/* The end of a synchronous trap, a preemption point too: the log ring is
+ * drained while no interrupt is pending, and a pending interrupt (one
+ * that arrived during the handler, or the one a preemption point
+ * abandoned the handler for) is served at once, in this entry, when the
+ * trapping vCPU goes on running: the same handling as the IRQ exception
+ * the ERET would take, without the ERET and the entry. Otherwise (a
+ * switch follows) the IRQ is taken right after the ERET. */
+static void trap_exit(struct hyp *h, struct vcpu *v)
+{
+    if (hyp_console_dirty && h->redo == HYP_REDO_NONE)
+        (void)hyp_console_drain(false); /* stops at a pending interrupt or a full FIFO */
+    if (hyp_irq_pending() && !h->resched && v->state == VCPU_RUNNABLE && !v->vm->off &&
+        h->current == v)
+        hyp_irq(h, v);
+}
+
 struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
 {
     struct hyp *h = &g_hyp;
@@ -173,8 +194,18 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
         uint64_t esr = read_sysreg(esr_el2);
         unsigned ec = ESR_EC(esr);
         v->vm->st.traps[ec]++;
+        h->committed = false;
+        h->redo = HYP_REDO_NONE;
         trap_fn fn = ec_table[ec];
         (fn ? fn : trap_default)(h, v, esr);
+        if (h->redo != HYP_REDO_NONE) {
+            /* Nothing was done, or the progress was kept (a restartable
+             * hypercall): the guest re-executes the instruction and
+             * traps again, counted then. */
+            v->vm->st.traps[ec]--;
+            h->preemptions++;
+        }
+        trap_exit(h, v);
         break;
     }
     case 1: /* IRQ */
@@ -186,7 +217,9 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind)
         break;
     }
     if (h->resched || v->vm->off || v->state != VCPU_RUNNABLE)
-        return hyp_schedule(h, v, true);
+        v = hyp_schedule(h, v, true);
+    if (v->vm->reset_step != RESET_DONE)
+        v = hyp_vm_reset_finish(h, v);
     return v;
 }
 

@@ -286,6 +286,7 @@ static void take_to_el1(struct vcpu *v, uint64_t esr, uint64_t far, bool set_far
 
 void hyp_inject_undef(struct vcpu *v)
 {
+    hyp_commit(v->vm->hyp);
     v->vm->st.undefs++;
     /* EC 0x00 (Unknown reason), IL = 1. */
     take_to_el1(v, ESR_IL, 0, false);
@@ -293,6 +294,7 @@ void hyp_inject_undef(struct vcpu *v)
 
 void hyp_inject_dabt(struct vcpu *v, uint64_t va)
 {
+    hyp_commit(v->vm->hyp);
     /* EC 0x24 from EL0 or 0x25 from EL1, IL = 1, DFSC 0x10 (synchronous
      * external abort): what an access to nothing gives on QEMU virt. */
     uint64_t ec = (v->r.pstate & 0xf) == 0 ? 0x24 : 0x25;

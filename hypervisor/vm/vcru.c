@@ -62,14 +62,14 @@ void hyp_vclk_init(struct hyp *h)
     }
 }
 
-void hyp_vclk_reset(struct vm *vm)
+void hyp_vclk_reset(struct vm *vm, unsigned from, unsigned to)
 {
     struct hyp *h = vm->hyp;
     vm->vclk = h->plat.cru && h->plat.grf && vm_index(vm) < VDEV_MAX_VMS;
     if (!vm->vclk)
         return;
     unsigned idx = vm_index(vm);
-    for (unsigned r = 0; r < RK_R__COUNT; r++) {
+    for (unsigned r = from; r < to && r < RK_R__COUNT; r++) {
         volatile uint32_t *hw = hw_reg(h, r);
         uint32_t w;
         if (vdev_perm_reset(&h->clk_perm, idx, (enum rk_reg_id)r, h->clk_boot[r], *hw, &w)) {
@@ -132,15 +132,23 @@ int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint6
                                       vm->vclk_view[r]);
         return 1;
     }
-    vm->st.clk_writes++;
     uint32_t value = (uint32_t)*val;
     if (r < 0) {
+        vm->st.clk_writes++;
         refuse_unknown(vm, b, (uint32_t)off, value);
         return 1;
     }
     volatile uint32_t *hw = hw_reg(h, (unsigned)r);
     struct vdev_decision d;
     vdev_perm_write(&h->clk_perm, idx, b, (uint32_t)off, value, *hw, vm->vclk_view[r], &d);
+    /* Preemption point: the decision is made (vdev_perm_write reads the
+     * tables, the register and the view and writes only d), nothing is
+     * applied yet. Served first, the write is re-executed and decided
+     * again. */
+    if (hyp_preempt_point(h))
+        return 1;
+    hyp_commit(h);
+    vm->st.clk_writes++;
     if (d.apply) {
         *hw = d.hw_value;
         vm->st.clk_applied++;

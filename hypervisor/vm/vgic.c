@@ -13,6 +13,7 @@
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid)
 {
+    hyp_commit(h);
     struct vgic_irq irq = {vintid, (uint8_t)prio, hw, (uint16_t)pintid, false, 0};
     hyp_vgic_inject_irq(h, v, &irq);
 }
@@ -285,26 +286,37 @@ static void irq_storm(struct hyp *h, struct vm *vm, unsigned intid, unsigned vin
  * the physical distributor and deactivated (its list registers, which may
  * hold them with the HW bit, are being cleared: no guest EOI will
  * deactivate them), and its emulated GIC back to its reset state. Other
- * VMs' INTIDs are not touched. */
-void hyp_vgic_reset(struct hyp *h, struct vm *vm)
+ * VMs' INTIDs are not touched. In pieces (hyp_vm_reset_step), so that
+ * interrupts are served between them. First part: its passthrough SPIs
+ * [from, from + n). Returns where it stopped. */
+unsigned hyp_vgic_reset_spis(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
 {
-    const struct hyp_vm_config *c = vm->cfg;
-    for (unsigned i = 0; i < sizeof vm->spi_pintid / sizeof vm->spi_pintid[0]; i++) {
+    unsigned end = sizeof vm->spi_pintid / sizeof vm->spi_pintid[0];
+    if (from + n < end)
+        end = from + n;
+    for (unsigned i = from; i < end; i++) {
         int p = vm->spi_pintid[i];
         if (p < (int)HYP_INTID_SPI_FIRST)
             continue;
         hyp_gic_disable_spi(h, (unsigned)p);
         hyp_gic_deactivate_spi(h, (unsigned)p);
     }
-    /* its emulated distributor and redistributors back to reset, with the
-     * same INTID ownership (hyp_vgic_setup scans every SPI once: done at
-     * boot only, the ownership is kept) */
-    uint32_t owned[sizeof vm->vgic.owned / sizeof vm->vgic.owned[0]];
-    bool wi = vm->vgic.unowned_wi;
-    memcpy(owned, vm->vgic.owned, sizeof owned);
-    vgic_emu_init(&vm->vgic, c->nr_vcpus, h->plat.ppi_virt);
-    vm->vgic.unowned_wi = wi;
-    memcpy(vm->vgic.owned, owned, sizeof owned);
+    return end;
+}
+
+/* The second part, in pieces: its emulated GIC back to reset, with the
+ * same INTID ownership (hyp_vgic_setup scans every SPI once: done at boot
+ * only, the ownership is kept): INTIDs [from, from + n), then (from =
+ * VGIC_NR_INTIDS) its redistributors. Returns where it stopped. */
+unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
+{
+    (void)h;
+    if (from >= VGIC_NR_INTIDS) {
+        vgic_emu_reset_cpus(&vm->vgic);
+        return from;
+    }
+    vgic_emu_reset_intids(&vm->vgic, from, n);
+    return from + n;
 }
 
 /* The list registers of vCPU t, in its struct for the pure functions of

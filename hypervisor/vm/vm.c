@@ -19,6 +19,7 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->r.x[0] = x0;
     v->r.pc = pc;
     v->r.pstate = 0x3c5; /* EL1h, DAIF masked */
+    v->hvc_done = 0;
     v->el1 = (struct el1_ctx){0};
     v->el1.sctlr = SCTLR_EL1_RESET;
     v->fp = (struct fp_ctx){0};
@@ -58,6 +59,7 @@ bool hyp_vm_ipa_to_pa(struct vm *vm, uint64_t ipa, uint64_t *pa)
 void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uint64_t addr,
                     uint64_t info)
 {
+    hyp_commit(h);
     uint64_t p = h->plat.evtport;
     if (!p)
         return;
@@ -74,6 +76,7 @@ void hyp_event_port(struct hyp *h, unsigned vm_id, enum hyp_event_kind kind, uin
 void hyp_violation(struct vm *vm, enum hyp_event_kind kind, const char *what, uint64_t a,
                    uint64_t b)
 {
+    hyp_commit(vm->hyp);
     vm->st.violations++;
     hyp_event_port(vm->hyp, vm->cfg->id, kind, a, b);
     if (vm->st.violations <= HYP_VIOLATIONS_PRINTED)
@@ -106,21 +109,16 @@ static void clean_range(uint64_t pa, uint64_t size)
  * timer interrupt far past its bound (docs/hypervisor.md, "Latency
  * bound"); copying a 12 KiB image in words and cleaning only what was
  * written costs a few thousand. */
-static void reload_image(struct vm *vm)
+/* One chunk of a region copied into the VM's RAM and cleaned to the point
+ * of coherency (the guest starts with its MMU and caches off): the bytes
+ * [pos, pos + RESET_CHUNK) of n. Returns the next position. */
+#define RESET_CHUNK 1024u
+static uint64_t copy_chunk(uint64_t pa, const uint8_t *src, uint64_t n, uint64_t pos)
 {
-    const struct hyp_vm_config *c = vm->cfg;
-    uint8_t *ram = (uint8_t *)(uintptr_t)c->ram.pa;
-    uint64_t off = c->load_ipa - c->ram.ipa;
-    uint64_t n = (uint64_t)(c->image->end - c->image->start);
-    copy_words(ram + off, c->image->start, n);
-    clean_range(c->ram.pa + off, n);
-    uint64_t doff = c->ram.size - HYP_VM_DTB_SIZE;
-    copy_words(ram + doff, vm->dtb, vm->dtb_size);
-    clean_range(c->ram.pa + doff, vm->dtb_size);
-    dsb(ish);
-    __asm__ volatile("ic ialluis" ::: "memory");
-    dsb(ish);
-    isb();
+    uint64_t len = n - pos < RESET_CHUNK ? n - pos : RESET_CHUNK;
+    copy_words((uint8_t *)(uintptr_t)(pa + pos), src + pos, len);
+    clean_range(pa + pos, len);
+    return pos + len;
 }
 
 static void load_image(struct vm *vm)
@@ -176,14 +174,10 @@ void hyp_vm_reset(struct vm *vm)
         hyp_vm_off(vm, "reset of a preloaded VM: its image cannot be reloaded");
         return;
     }
+    hyp_commit(vm->hyp);
     bool booted = vm->loaded; /* a reset, not its first start */
     unload(vm);
     vm->resets++;
-    if (booted && !vm->cfg->preloaded)
-        reload_image(vm);
-    else
-        load_image(vm);
-    vm->loaded = true;
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
         uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
         hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);
@@ -192,13 +186,101 @@ void hyp_vm_reset(struct vm *vm)
     vm->cntvoff = hyp_now();
     vm->preempted_at = 0;
     irq_rate_set_rearm_all(&vm->irq_rate);
-    if (booted)
-        hyp_vgic_reset(vm->hyp, vm);
-    hyp_vclk_reset(vm);
+    if (!booted) { /* at boot, before any VM runs: all at once */
+        load_image(vm);
+        vm->loaded = true;
+        hyp_vclk_reset(vm, 0, RK_R__COUNT);
+        return;
+    }
+    /* A warm reset: the rest is done in chunks by hyp_vm_reset_step, on
+     * the way into the VM's vCPU 0 (hyp_vm_reset_finish), between which
+     * a pending interrupt is served. */
+    vm->reset_step = RESET_SPIS;
+    vm->reset_pos = 0;
+}
+
+/* One chunk of a warm reset, each a few hundred instructions at most;
+ * returns whether more remain. The VM's vCPUs are already reset (their
+ * registers, timers, list registers) and nothing of the VM runs until the
+ * last chunk: what the chunks write (its passthrough SPIs, its emulated
+ * GIC, its RAM, its CRU/GRF fields) no one else reads meanwhile. */
+bool hyp_vm_reset_step(struct vm *vm)
+{
+    struct hyp *h = vm->hyp;
+    const struct hyp_vm_config *c = vm->cfg;
+    uint64_t nspi = sizeof vm->spi_pintid / sizeof vm->spi_pintid[0];
+    switch (vm->reset_step) {
+    case RESET_SPIS: /* its passthrough SPIs masked and deactivated, 64 at a time */
+        vm->reset_pos = hyp_vgic_reset_spis(h, vm, (unsigned)vm->reset_pos, 64);
+        if (vm->reset_pos >= nspi) {
+            vm->reset_step = RESET_VGIC;
+            vm->reset_pos = 0;
+        }
+        break;
+    case RESET_VGIC: /* its emulated distributor (256 INTIDs at a time), then redistributors */
+        if (vm->reset_pos >= VGIC_NR_INTIDS) {
+            hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 0);
+            vm->reset_step = RESET_IMAGE;
+            vm->reset_pos = 0;
+        } else {
+            vm->reset_pos = hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 256);
+        }
+        break;
+    case RESET_IMAGE: /* its image written again */
+        vm->reset_pos = copy_chunk(c->ram.pa + (c->load_ipa - c->ram.ipa), c->image->start,
+                                   (uint64_t)(c->image->end - c->image->start), vm->reset_pos);
+        if (vm->reset_pos >= (uint64_t)(c->image->end - c->image->start)) {
+            vm->reset_step = RESET_DTB;
+            vm->reset_pos = 0;
+        }
+        break;
+    case RESET_DTB: /* and its DTB */
+        vm->reset_pos = copy_chunk(c->ram.pa + c->ram.size - HYP_VM_DTB_SIZE, vm->dtb, vm->dtb_size,
+                                   vm->reset_pos);
+        if (vm->reset_pos >= vm->dtb_size) {
+            dsb(ish);
+            __asm__ volatile("ic ialluis" ::: "memory");
+            dsb(ish);
+            isb();
+            vm->reset_step = RESET_VCLK;
+            vm->reset_pos = 0;
+        }
+        break;
+    case RESET_VCLK: /* its CRU/GRF view and real fields, 8 registers at a time */
+        hyp_vclk_reset(vm, (unsigned)vm->reset_pos, (unsigned)vm->reset_pos + 8);
+        vm->reset_pos += 8;
+        if (vm->reset_pos >= RK_R__COUNT)
+            vm->reset_step = RESET_DONE;
+        break;
+    default:
+        vm->reset_step = RESET_DONE;
+        break;
+    }
+    return vm->reset_step != RESET_DONE;
+}
+
+/* Called with the vCPU about to be entered (just chosen by the scheduler,
+ * so loaded): if its VM is in a warm reset, the reset's chunks run first;
+ * between two, a pending interrupt is served and the scheduler asked
+ * again, which may enter another vCPU (the reset resumes when this VM is
+ * chosen again). Returns the vCPU to enter. */
+struct vcpu *hyp_vm_reset_finish(struct hyp *h, struct vcpu *next)
+{
+    while (next->vm->reset_step != RESET_DONE) {
+        if (!hyp_vm_reset_step(next->vm))
+            break;
+        if (hyp_irq_pending()) {
+            h->reset_preemptions++;
+            hyp_irq(h, h->current);
+            next = hyp_schedule(h, next, true);
+        }
+    }
+    return next;
 }
 
 void hyp_vm_off(struct vm *vm, const char *why)
 {
+    hyp_commit(vm->hyp);
     unload(vm);
     vm->off = true;
     for (unsigned i = 0; i < HYP_MAX_VCPUS; i++)

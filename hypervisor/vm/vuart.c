@@ -11,8 +11,13 @@
 
 static void flush(struct vm *vm)
 {
+    /* "[name] line\n", without formatting: this runs in trap handlers */
     vm->line[vm->line_len] = 0;
-    hyp_printf("[%s] %s\n", vm->cfg->name, vm->line);
+    hyp_putc('[');
+    hyp_puts(vm->cfg->name);
+    hyp_puts("] ");
+    hyp_puts(vm->line);
+    hyp_putc('\n');
     vm->line_len = 0;
 }
 

@@ -32,6 +32,10 @@ struct hv_uart {
     bool own_out;
     bool prefix; /* prefix each line with "[uartN] " */
     bool at_line_start;
+    /* A tagged (prefixed) UART's line so far: written whole at its LF, so
+     * that UARTs sharing stdout never split each other's lines. */
+    char *line;
+    size_t line_len, line_cap;
     uint8_t *in;
     size_t in_len, in_pos;
     uint64_t byte_ns;
@@ -70,6 +74,11 @@ struct hv_machine {
     char detail[256];
 
     struct hv_uart uarts[HV_MAX_UARTS];
+    /* stdout's untagged console (UART0) is in the middle of a line: the
+     * tagged UARTs' complete lines wait in held until it ends it. */
+    bool console_mid_line;
+    char *held;
+    size_t held_len, held_cap;
     unsigned nuarts;
     struct hv_unimpl_dev unimpl[HV_PLAT_MAX_DEVS];
     struct hv_evtport *evtport; /* NULL if the platform has none */
@@ -431,6 +440,44 @@ void hv_machine_request_stop(struct hv_machine *m, const char *detail)
 
 /* ---- UARTs ------------------------------------------------------------------ */
 
+/* Room for n more bytes in a growable buffer. */
+static bool grow(char **buf, size_t *len, size_t *cap, size_t n)
+{
+    if (*len + n <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 256;
+    while (c < *len + n)
+        c *= 2;
+    char *b = realloc(*buf, c);
+    if (!b)
+        return false;
+    *buf = b;
+    *cap = c;
+    return true;
+}
+
+/* A tagged UART's line (complete, or the rest at the end of the run), with
+ * its "[uartN] " tag: on stdout now, or held while UART0's console is in
+ * the middle of a line there (a guest's line inside the hypervisor's
+ * would break both). */
+static void tagged_line(struct hv_machine *m, struct hv_uart *u)
+{
+    char tag[24];
+    int t = snprintf(tag, sizeof tag, "[uart%u] ", u->port);
+    if (m->console_mid_line &&
+        grow(&m->held, &m->held_len, &m->held_cap, (size_t)t + u->line_len)) {
+        memcpy(m->held + m->held_len, tag, (size_t)t);
+        memcpy(m->held + m->held_len + t, u->line, u->line_len);
+        m->held_len += (size_t)t + u->line_len;
+    } else {
+        fputs(tag, u->out);
+        fwrite(u->line, 1, u->line_len, u->out);
+        if (u->out == stdout)
+            fflush(stdout);
+    }
+    u->line_len = 0;
+}
+
 static void uart_tx(void *ctx, unsigned port, uint8_t byte)
 {
     struct hv_machine *m = ctx;
@@ -438,10 +485,23 @@ static void uart_tx(void *ctx, unsigned port, uint8_t byte)
     /* A UART behind the CRU/GRF: the character crosses the line model. */
     if (!hv_msoc_uart_tx(m->msoc, port, byte, &byte))
         return;
+    if (u->prefix && grow(&u->line, &u->line_len, &u->line_cap, 1)) {
+        u->line[u->line_len++] = (char)byte;
+        if (byte == '\n')
+            tagged_line(m, u);
+        return;
+    }
     if (u->prefix && u->at_line_start)
         fprintf(u->out, "[uart%u] ", port);
     fputc(byte, u->out);
     u->at_line_start = byte == '\n';
+    if (u->out == stdout && !u->prefix) {
+        m->console_mid_line = byte != '\n';
+        if (!m->console_mid_line && m->held_len) {
+            fwrite(m->held, 1, m->held_len, stdout);
+            m->held_len = 0;
+        }
+    }
     if (byte == '\n' && u->out == stdout)
         fflush(stdout);
 }
@@ -984,6 +1044,18 @@ void hv_machine_destroy(struct hv_machine *m)
     hv_gic_destroy(m->gic);
     hv_msoc_destroy(m->msoc);
     hv_evtport_destroy(m->evtport);
+    /* What the tagged UARTs still hold: lines held behind UART0's, then
+     * any unfinished line (as it would have appeared). */
+    if (m->held_len)
+        fwrite(m->held, 1, m->held_len, stdout);
+    free(m->held);
+    m->console_mid_line = false;
+    for (unsigned i = 0; i < m->nuarts; i++) {
+        struct hv_uart *u = &m->uarts[i];
+        if (u->line_len)
+            tagged_line(m, u);
+        free(u->line);
+    }
     for (unsigned i = 0; i < m->nuarts; i++) {
         struct hv_uart *u = &m->uarts[i];
         hv_pl011_destroy(u->pl);

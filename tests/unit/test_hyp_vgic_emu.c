@@ -324,6 +324,35 @@ START_TEST(pending_latch)
 }
 END_TEST
 
+/* The reset in pieces equals vgic_emu_init with the ownership kept,
+ * whatever state the guest left. */
+START_TEST(reset_in_pieces)
+{
+    struct vgic_emu want;
+    vgic_emu_init(&want, 2, 27);
+    vgic_emu_own(&want, 40);
+    /* the guest's state: everything it can write, and more */
+    e.ctlr = 0x12;
+    for (unsigned i = 0; i < VGIC_NR_INTIDS; i++) {
+        e.prio[i] = (uint8_t)(i * 7 + 1);
+        e.router[i] = i * 3 + 1;
+    }
+    for (unsigned w = 0; w < (VGIC_NR_INTIDS + 31) / 32; w++) /* banks of INTIDs that exist */
+        e.latch[w] = e.enabled[w] = 0xa5a5a5a5u + w;
+    for (unsigned w = 0; w < sizeof e.cfg / sizeof e.cfg[0]; w++)
+        e.cfg[w] = 0x5a5a5a5au ^ w;
+    for (unsigned v = 0; v < VGIC_MAX_VCPUS; v++) {
+        e.r_latch[v] = e.r_enabled[v] = e.r_cfg1[v] = 0xffffffffu;
+        e.r_waker[v] = 0;
+        memset(e.r_prio[v], 0x80, sizeof e.r_prio[v]);
+    }
+    for (unsigned first = 0; first < VGIC_NR_INTIDS; first += 256)
+        vgic_emu_reset_intids(&e, first, 256);
+    vgic_emu_reset_cpus(&e);
+    ck_assert_int_eq(memcmp(&e, &want, sizeof e), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hyp_vgic_emu");
@@ -340,6 +369,7 @@ static Suite *suite(void)
     tcase_add_test(tc, pending_active_registers);
     tcase_add_test(tc, group1_only);
     tcase_add_test(tc, pending_latch);
+    tcase_add_test(tc, reset_in_pieces);
     suite_add_tcase(s, tc);
     return s;
 }
