@@ -121,7 +121,11 @@ struct vm {
      * none: found once at boot by hyp_vgic_setup, so that an enable write
      * does not search the configuration with interrupts masked. */
     int16_t spi_pintid[HYP_INTID_SPI_LAST + 1 - HYP_INTID_SPI_FIRST];
-    uint8_t pmr;                  /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
+    uint8_t pmr; /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
+    /* HYP_VDEV_INFO's answer (x0-x3), found at boot (hyp_hvc_setup): its
+     * search of the platform's devices took thousands of instructions
+     * with interrupts masked when done at the call. */
+    uint64_t vdev_info[4];
     uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
@@ -364,6 +368,7 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind);
 
 /* vm/hvc.c */
 void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc);
+void hyp_hvc_setup(struct hyp *h, struct vm *vm); /* at boot, after its first reset */
 
 /* vm/vuart.c */
 bool hyp_vuart_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);
