@@ -110,8 +110,7 @@ struct vm {
     uint64_t reset_pos;
     /* Emulated PL011 console (when not passed through). */
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
-    char line[HYP_CONSOLE_LINE + 1];
-    unsigned line_len;
+    unsigned line_len; /* its line, below */
     struct vgic_emu vgic;            /* its emulated GICD/GICR */
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
@@ -129,6 +128,9 @@ struct vm {
     uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
+    /* The emulated console's line, last: fields the world switch reads
+     * (vgic) stay at offsets a load instruction can address directly. */
+    _Alignas(8) char line[128]; /* HYP_CONSOLE_LINE + 1, whole words (hyp_console_line) */
 };
 
 struct hyp_uart {
@@ -248,6 +250,11 @@ void hyp_console_flush(void);
 uint64_t hyp_console_stalls(void);
 void hyp_putc(char c);
 void hyp_puts(const char *s);
+/* A console line "[name] text\n" recorded without copying it into the
+ * ring (~40 instructions, not ~10 a character): text is 8-byte aligned, of
+ * at least 128 bytes (struct vm.line), len < 128, name constant. false:
+ * not deferred or no room, the caller writes it itself. */
+bool hyp_console_line(const char *name, const char *text, unsigned len);
 int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hyp_panic(const char *why) __attribute__((noreturn));
 
