@@ -155,7 +155,7 @@ static bool record(const char *fmt, va_list ap)
  * at most. Writers may record messages between two pieces: the record is
  * copied (and its argument kinds with it: the signature cache may be
  * overwritten meanwhile). */
-#define PIECE 32u
+#define PIECE 16u
 static struct rec cur;     /* the record being formatted */
 static struct sig cur_sig; /* its argument kinds */
 static const char *cur_p;  /* the next character of its format, NULL: none */
@@ -330,9 +330,12 @@ static void send(bool wait_fifo)
 
 bool hyp_console_drain(bool wait)
 {
-    while (peek() >= 0) {
+    for (;;) {
+        /* The check first: peek may format a piece of a record. */
         if (hyp_irq_pending())
             return false;
+        if (peek() < 0)
+            break;
         if (tx_full()) {
             if (!wait)
                 return true; /* the rest at the next drain */

@@ -79,15 +79,15 @@ static int64_t cpu_on(struct hyp *h, struct vcpu *v, uint64_t target, uint64_t e
     return PSCI_SUCCESS;
 }
 
-/* The console hypercall, restartable: up to 8 bytes per round (a round
- * costs ~35 instructions a byte, the line's flush into the log ring
- * aside); between two, a pending interrupt ends this entry with the progress in the
+/* The console hypercall, restartable: up to 4 bytes per round (a round
+ * costs ~35 instructions a byte; the line it may end is recorded:
+ * hyp_console_line); between two, a pending interrupt ends this entry with the progress in the
  * guest's x1/x2 (the rest of its buffer) and in vcpu.hvc_done, and ELR
  * back at the HVC, which the guest then re-executes (x0 still holds the
  * function id; SMCCC lets a call change x1-x3). The last round returns
  * the total in x0. So a 256-byte line keeps interrupts waiting for one
  * round, not for the whole line. Returns false when restarted. */
-#define CONSOLE_ROUND 8u
+#define CONSOLE_ROUND 4u
 static bool console_write(struct hyp *h, struct vcpu *v)
 {
     uint64_t *x = v->r.x;
