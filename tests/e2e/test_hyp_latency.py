@@ -29,20 +29,24 @@ IRQ = re.compile(rb"^irq (26|27) (asserted|acknowledged|deasserted)")
 #   entry and decode (~100, then a point), the vCRU's register search (then
 #   a point) and decision (~220, then a point), or the vGIC's decision
 #   (then a point, if refused); one decision's effects and event-port
-#   records, the exit (~190). Measured: at most 385 (vCRU write), 240 (vGIC);
+#   records, the exit (~190). Measured: at most 255 (vCRU), 240 (vGIC),
+#   and two vCRU samples of 368 (stress's PPI 27 waiting while the
+#   hypervisor serves the rtos's PPI 26, asserted later: the tick switches
+#   stress out) and 402 (early, a piece of the log ring's drain at a trap's
+#   exit, while the boot messages go out);
 BLOCK_HANDLER = 420
 # - the longest unit the log ring's drain does not interrupt: a piece of
-#   a recorded message's formatting (32 characters of text or of a %s, or
+#   a recorded message's formatting (16 characters of text or of a %s, or
 #   one other conversion: within BLOCK_HANDLER), unless the format's
 #   argument signature must be parsed again (evicted from its cache: ~10
 #   instructions a character of the format), at a trap's exit;
 BLOCK_FORMAT = 600
-# - the longest step of anything else: a console-hypercall round (8
-#   bytes, ~300; the line it may end is recorded, not copied into the
+# - the longest step of anything else: a console-hypercall round (4
+#   bytes, ~150; the line it may end is recorded, not copied into the
 #   ring: hyp_console_line), the beginning of a VM reset, a VM reset's
 #   chunk (256 bytes of its image copied and cleaned, 64 INTIDs of its
-#   emulated GIC, 32 SPIs, 4 CRU/GRF registers). Measured: at most 344.
-BLOCK_MAX = 450
+#   emulated GIC, 32 SPIs, 4 CRU/GRF registers). Measured: at most 243.
+BLOCK_MAX = 300
 # Messages recorded in vCRU/vGIC traps: 16 vCRU refusal lines and 8
 # violation lines; their formatting lands in at most that many traps.
 PRINTED_VCLK_VGIC = 16 + 8
