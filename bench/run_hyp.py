@@ -119,9 +119,12 @@ def irq_chains(ev):
     that no sample can be dropped silently."""
     same, switch, spi, lost = [], [], [], []
     idle, busy = [], []
-    # (where, switched, latency, the INTID that opened the chain) of every
+    # (where, switched, latency, the INTID that opened the chain, the
+    # exception the PE was handling at the assertion: (time, text)) of every
     # timer delivery, for the latency image's split by VM (bench --lat).
     detail = []
+    entry = (0, "")  # the last exception taken to EL2
+    entry_at = None  # entry at the chain's first timer assertion
     # Where the PE was when the chain's first timer interrupt was asserted:
     # "EL1" (a guest), "idle" (WFI at EL2) or "EL2" (handling a trap).
     where = None
@@ -139,8 +142,11 @@ def irq_chains(ev):
                     slept = i > 0 and ev[i - 1][0] == t and "WFI: PE slept" in ev[i - 1][1]
                     slept = slept or (i > 1 and ev[i - 2][0] == t and "WFI: PE slept" in ev[i - 2][1])
                     where = "idle" if slept else e.rsplit(" ", 1)[1]
+                    entry_at = entry
                 chain.setdefault(intid, t)
             continue
+        if " -> EL2 " in e:
+            entry = (t, e)
         if e.startswith("timer virtual programmed"):
             switched = switched or bool(chain)
             continue
@@ -156,7 +162,7 @@ def irq_chains(ev):
                 if starts:
                     d = t - min(starts)
                     opener = min((chain[k], k) for k in (26, 27) if k in chain)[1]
-                    detail.append((where, switched, d, opener))
+                    detail.append((where, switched, d, opener, entry_at))
                     if where == "idle":
                         idle.append(d)
                     elif where == "EL2":
@@ -192,11 +198,23 @@ def irq_chains(ev):
     return same, idle, switch, busy, spi, lost, detail
 
 
+def trap_kind(text):
+    """A short name of the exception a log line describes: its class and,
+    for a data abort, the IPA (which emulated register)."""
+    m = re.search(r"-> EL2 (sync (\S+)|\S+)", text)
+    if not m:
+        return "?"
+    kind = m.group(2) or m.group(1)
+    ipa = re.search(r"\(IPA (0x[0-9a-f]+)\)", text)
+    rw = re.search(r" (read|write) \d+ bytes", text)
+    return kind + (f" {rw.group(1)} {ipa.group(1)}" if ipa and rw else "")
+
+
 WAKE = "WFI: PE slept"
 IRQ_EV = re.compile(r"^irq (\d+) (asserted|acknowledged|deasserted)")
 
 
-def blocking(ev, intids=(26, 27)):
+def blocking(ev, intids=(26, 27), where_busy=None):
     """How long an interrupt waits for the hypervisor: from a physical
     interrupt's assertion while the PE is at EL2 and busy (not asleep in
     its idle WFI) to the hypervisor's acknowledgement of it (ICC_IAR1_EL1,
@@ -204,39 +222,67 @@ def blocking(ev, intids=(26, 27)):
     plus the IRQ path up to its acknowledgement. The reference, an
     assertion while a guest runs, is the IRQ entry alone. Only the
     hypervisor's own PPIs (26 CNTHP, 27 CNTV), which no priority mask
-    holds back. Returns (busy, in_guest) lists of instruction counts."""
+    holds back. Returns (busy, in_guest) lists of instruction counts; with
+    a where_busy list, also appends (count, time asserted, (time, text) of
+    the exception being handled) of every busy sample to it."""
     busy, guest = [], []
-    pending = {}  # INTID -> (time asserted, where)
+    pending = {}  # INTID -> (time asserted, where, the exception being handled)
+    entry = (0, "")
     for i, (t, e) in enumerate(ev):
+        if " -> EL2 " in e:
+            entry = (t, e)
+            continue
         m = IRQ_EV.match(e)
         if not m or int(m.group(1)) not in intids:
             continue
         n, what = int(m.group(1)), m.group(2)
         if what == "asserted":
             slept = any(WAKE in e2 and t2 == t for t2, e2 in ev[max(0, i - 2):i])
-            pending[n] = (t, "idle" if slept else e.rsplit(" ", 1)[1])
+            pending[n] = (t, "idle" if slept else e.rsplit(" ", 1)[1], entry)
         elif what == "deasserted":
             # The hypervisor may serve its tick without acknowledging it:
             # a scheduler pass reprograms CNTHP (its level falls) after a
             # long trap that ended in a switch; that is the end too.
-            t0, where = pending.pop(n, (None, None))
+            t0, where, ent = pending.pop(n, (None, None, None))
             if t0 is not None and e.endswith("at EL2"):
-                (busy if where == "EL2" else guest if where == "EL1" else []).append(t - t0)
+                if where == "EL2":
+                    busy.append(t - t0)
+                    if where_busy is not None:
+                        where_busy.append((t - t0, t0, ent))
+                elif where == "EL1":
+                    guest.append(t - t0)
         elif n in pending:
-            t0, where = pending.pop(n)
+            t0, where, ent = pending.pop(n)
             if where == "EL2":
                 busy.append(t - t0)
+                if where_busy is not None:
+                    where_busy.append((t - t0, t0, ent))
             elif where == "EL1":
                 guest.append(t - t0)
     return busy, guest
 
 
-def lat_main(b):
+def by_kind(name, samples):
+    """samples: (count, time asserted, (time, text) of the exception being
+    handled); one line per kind of exception: n, median, max and where the
+    maximum was (instructions into the handler at the assertion, and when)."""
+    kinds = {}
+    for c, t0, ent in samples:
+        kinds.setdefault(trap_kind(ent[1]), []).append((c, t0 - ent[0], t0))
+    print(f"{name}, by the exception being handled at the assertion:")
+    for k, xs in sorted(kinds.items(), key=lambda kv: -max(kv[1])[0]):
+        c, into, t0 = max(xs)
+        print(f"  {k:36s} n={len(xs):5d} median {statistics.median(x[0] for x in xs):6.0f}"
+              f"  max {c:5d} (asserted {into} into it, at {t0} ns)")
+
+
+def lat_main(b, dump=False):
     """hypervisor-lat.elf: rtos + stress (guests/stress/stress.c), whose
     expensive traps run back to back while the rtos ticks and its own
     37-µs virtual timer fires at ever different points of them."""
     ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor-lat.elf"))
-    busy, guest = blocking(ev)
+    where_busy = []
+    busy, guest = blocking(ev, where_busy=where_busy)
     print("hypervisor-lat.elf (rtos + stress: refused vGIC and vCRU writes, hypercalls, "
           "console hypercalls, VM resets)")
     summary("blocking: asserted at EL2 -> acknowledged", busy, None)
@@ -244,13 +290,19 @@ def lat_main(b):
     detail = irq_chains(ev)[-1]
     # rtos's ticks: it waits blocked in WFI, so its deadline is CNTHP's
     # (INTID 26) assertion; stress's own timer is PPI 27 while it runs.
-    rtos = [(w, s, d) for w, s, d, k in detail if k == 26]
-    summary("rtos tick -> handler, all", [d for w, s, d in rtos], None)
-    summary("  PE idle", [d for w, s, d in rtos if w == "idle"], None)
-    summary("  stress running (preempted)", [d for w, s, d in rtos if w == "EL1"], None)
-    summary("  during a stress trap", [d for w, s, d in rtos if w == "EL2"], None)
-    own = [d for w, s, d, k in detail if k == 27]
+    rtos = [(w, s, d, ent) for w, s, d, k, ent in detail if k == 26]
+    summary("rtos tick -> handler, all", [d for w, s, d, _ in rtos], None)
+    summary("  PE idle", [d for w, s, d, _ in rtos if w == "idle"], None)
+    summary("  stress running (preempted)", [d for w, s, d, _ in rtos if w == "EL1"], None)
+    summary("  during a stress trap", [d for w, s, d, _ in rtos if w == "EL2"], None)
+    own = [d for w, s, d, k, _ in detail if k == 27]
     summary("stress's own timer -> handler", own, None)
+    by_kind("blocking", where_busy)
+    if dump:
+        print("every blocking sample: count, asserted at (ns), instructions into the "
+              "exception being handled, that exception")
+        for c, t0, ent in where_busy:
+            print(f"  {c:6d} {t0:12d} {t0 - ent[0]:8d}  {ent[1]}")
 
 
 def main():
@@ -258,10 +310,13 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--lat", action="store_true",
                     help="measure the blocking time on hypervisor-lat.elf (instead)")
+    ap.add_argument("--dump", action="store_true",
+                    help="with --lat: every blocking sample; without: every timer delivery "
+                    "during another trap, with the exception the hypervisor was handling")
     a = ap.parse_args()
     b = Path(a.build)
     if a.lat:
-        lat_main(b)
+        lat_main(b, a.dump)
         return
     ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor.elf"))
 
@@ -285,7 +340,7 @@ def main():
         m = vclk_ipa.search(e)
         if m and nxt and "EL2 -> EL1 eret" in nxt[1]:
             vclk[m.group(1)].append(nxt[0] - t)
-    irq_same, irq_idle, irq_switch, irq_busy, spi, lost, _ = irq_chains(ev)
+    irq_same, irq_idle, irq_switch, irq_busy, spi, lost, detail = irq_chains(ev)
     # The null hypercalls are the most frequent round trip (rogue's flood).
     mode = statistics.mode(hvc) if hvc else 0
     summary("null hypercall round trip", [x for x in hvc if x == mode] or hvc, 150)
@@ -301,6 +356,11 @@ def main():
         print(f"timer deliveries without a chain from an assertion: {len(lost)} (at {lost[:5]} ns)")
     summary("vCRU/vGRF read", vclk["read"], None)
     summary("vCRU/vGRF write", vclk["write"], None)
+    if a.dump:
+        print("timer deliveries during another trap: count, the exception being handled")
+        for w, s, d, k, ent in detail:
+            if w == "EL2":
+                print(f"  {d:6d}  INTID {k}  {ent[1] if ent else '?'}")
 
 
 if __name__ == "__main__":

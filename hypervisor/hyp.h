@@ -110,8 +110,7 @@ struct vm {
     uint64_t reset_pos;
     /* Emulated PL011 console (when not passed through). */
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
-    char line[HYP_CONSOLE_LINE + 1];
-    unsigned line_len;
+    unsigned line_len; /* its line, below */
     struct vgic_emu vgic;            /* its emulated GICD/GICR */
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */
@@ -121,10 +120,17 @@ struct vm {
      * none: found once at boot by hyp_vgic_setup, so that an enable write
      * does not search the configuration with interrupts masked. */
     int16_t spi_pintid[HYP_INTID_SPI_LAST + 1 - HYP_INTID_SPI_FIRST];
-    uint8_t pmr;                  /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
+    uint8_t pmr; /* ICC_PMR_EL1 while it runs: lower VMs' SPIs stay pending */
+    /* HYP_VDEV_INFO's answer (x0-x3), found at boot (hyp_hvc_setup): its
+     * search of the platform's devices took thousands of instructions
+     * with interrupts masked when done at the call. */
+    uint64_t vdev_info[4];
     uint8_t dtb[HYP_VM_DTB_SIZE]; /* its DTB (core/vm_dtb.c), copied in at every reset */
     unsigned dtb_size;
     struct vm_stats st;
+    /* The emulated console's line, last: fields the world switch reads
+     * (vgic) stay at offsets a load instruction can address directly. */
+    _Alignas(8) char line[128]; /* HYP_CONSOLE_LINE + 1, whole words (hyp_console_line) */
 };
 
 struct hyp_uart {
@@ -244,6 +250,11 @@ void hyp_console_flush(void);
 uint64_t hyp_console_stalls(void);
 void hyp_putc(char c);
 void hyp_puts(const char *s);
+/* A console line "[name] text\n" recorded without copying it into the
+ * ring (~40 instructions, not ~10 a character): text is 8-byte aligned, of
+ * at least 128 bytes (struct vm.line), len < 128, name constant. false:
+ * not deferred or no room, the caller writes it itself. */
+bool hyp_console_line(const char *name, const char *text, unsigned len);
 int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hyp_panic(const char *why) __attribute__((noreturn));
 
@@ -364,6 +375,7 @@ struct vcpu *hyp_trap(struct vcpu *v, unsigned kind);
 
 /* vm/hvc.c */
 void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc);
+void hyp_hvc_setup(struct hyp *h, struct vm *vm); /* at boot, after its first reset */
 
 /* vm/vuart.c */
 bool hyp_vuart_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint64_t *val);

@@ -82,15 +82,19 @@ int vdev_perm_write(const struct vdev_perm_table *t, unsigned vm, enum rk_block 
                     uint32_t value, uint32_t hw_current, uint32_t view_current,
                     struct vdev_decision *d)
 {
-    int r = vdev_perm_find(b, off);
+    return vdev_perm_write_reg(t, vm, vdev_perm_find(b, off), value, hw_current, view_current, d);
+}
 
+int vdev_perm_write_reg(const struct vdev_perm_table *t, unsigned vm, int r, uint32_t value,
+                        uint32_t hw_current, uint32_t view_current, struct vdev_decision *d)
+{
     d->reg = r;
     d->apply = false;
     d->hw_mask = 0;
     d->hw_value = 0;
     d->view = view_current;
     d->nviol = 0;
-    if (r < 0 || vm >= VDEV_MAX_VMS)
+    if (r < 0 || r >= RK_R__COUNT || vm >= VDEV_MAX_VMS)
         return d->reg = -1;
 
     const struct rk_reg_desc *rd = &rk3568_regs[r];

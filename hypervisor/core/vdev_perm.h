@@ -83,6 +83,10 @@ int vdev_perm_find(enum rk_block b, uint32_t off);
 int vdev_perm_write(const struct vdev_perm_table *t, unsigned vm, enum rk_block b, uint32_t off,
                     uint32_t value, uint32_t hw_current, uint32_t view_current,
                     struct vdev_decision *d);
+/* The same for register r (vdev_perm_find's answer, >= 0), for a caller
+ * that has found it already (the hypervisor's trap: one search, not two). */
+int vdev_perm_write_reg(const struct vdev_perm_table *t, unsigned vm, int r, uint32_t value,
+                        uint32_t hw_current, uint32_t view_current, struct vdev_decision *d);
 
 /* A VM reset (PSCI SYSTEM_RESET of that VM): the write that puts the bits
  * VM vm owns in register r back to their reset values (`reset`, the

@@ -228,8 +228,9 @@ int vgic_emu_dist(struct vgic_emu *e, uint32_t off, bool write, unsigned width, 
             if (write) {
                 uint32_t old = e->enabled[bank];
                 e->enabled[bank] = regs[r].kind == 1 ? old | v : old & ~v;
-                eff->enable_on[bank] |= e->enabled[bank] & ~old;
-                eff->enable_off[bank] |= old & ~e->enabled[bank];
+                eff->enable_bank = bank;
+                eff->enable_on = e->enabled[bank] & ~old;
+                eff->enable_off = old & ~e->enabled[bank];
             } else {
                 *val = e->enabled[bank] & own;
             }

@@ -63,8 +63,12 @@ enum vgic_state_op {
 struct vgic_emu_effect {
     bool violation; /* a refused write */
     unsigned intid; /* the first INTID it touched that the VM does not own */
-    uint32_t enable_on[VGIC_NR_INTIDS / 32 + 1];  /* SPIs newly enabled */
-    uint32_t enable_off[VGIC_NR_INTIDS / 32 + 1]; /* SPIs newly disabled */
+    /* A GICD_ISENABLER<n>/ICENABLER<n> write (a word: one bank of 32
+     * SPIs, n = enable_bank): the SPIs it newly enabled or disabled. Small
+     * on purpose: the hypervisor zeroes the record at every access, with
+     * interrupts masked. */
+    unsigned enable_bank;
+    uint32_t enable_on, enable_off;
     /* A GICR_ISENABLER0 write: the SGIs/PPIs newly enabled in the frame of
      * vCPU ppi_vcpu (a level that was held while disabled is delivered). */
     uint32_t ppi_enable_on, ppi_enable_off;

@@ -39,12 +39,13 @@ static bool cr_sent; /* the next character is a LF whose CR went out */
 struct rec {
     const char *fmt;
     uint32_t pos; /* ring position (head) at which the message belongs */
-    uint32_t n;
+    uint16_t n;
+    bool line; /* a console line: a[1] is its slot (hyp_console_line) */
     uint64_t a[REC_ARGS];
 };
 static struct rec recs[RECS];
 static uint32_t rhead, rtail;
-static char stage[256]; /* the record being sent, formatted */
+static char stage[256]; /* a piece of the record being sent, formatted */
 static uint32_t stage_pos, stage_len;
 
 /* What each conversion reads (va_arg), per format: parsed once per format
@@ -138,24 +139,63 @@ static bool record(const char *fmt, va_list ap)
     }
     r->fmt = fmt;
     r->n = g->n;
+    r->line = false;
     r->pos = head;
     rhead++;
     hyp_console_dirty = true;
     return true;
 }
 
-/* The drain's side: a record formatted into stage, one conversion at a
- * time (its specification copied out and given to hyp_snprintf with the
- * argument's type). */
-static void stage_record(const struct rec *r)
+/* The drain's side: the record being sent is formatted into stage piece
+ * by piece (a run of literal text or a %s string, up to PIECE characters,
+ * or one other conversion, given to hyp_snprintf with the argument's
+ * type), as the drain needs characters: the drain checks ISR_EL1.I
+ * between two characters, so formatting a message is no longer one unit
+ * that keeps an interrupt waiting (~900 instructions) but pieces of ~200
+ * at most. Writers may record messages between two pieces: the record is
+ * copied (and its argument kinds with it: the signature cache may be
+ * overwritten meanwhile). */
+#define PIECE 16u
+static struct rec cur;     /* the record being formatted */
+static struct sig cur_sig; /* its argument kinds */
+static const char *cur_p;  /* the next character of its format, NULL: none */
+static const char *str_p;  /* a %s argument being copied, NULL: none */
+static uint32_t cur_arg;
+
+/* Console lines ("[name] text\n", hyp_console_line) are records of this
+ * format whose text is in a line slot, freed when the record is formatted. */
+static const char line_fmt[] = "[%s] %s\n";
+#define LINES    8u /* a power of two */
+#define LINE_MAX 128u
+static uint64_t lines[LINES][LINE_MAX / 8];
+static uint32_t lhead, ltail;
+
+static void stage_start(const struct rec *r)
 {
-    const struct sig *g = sig_of(r->fmt);
-    uint32_t o = 0, arg = 0;
-    for (const char *p = r->fmt; *p && o + 1 < sizeof stage; p++) {
-        if (*p != '%') {
-            stage[o++] = *p;
-            continue;
-        }
+    cur = *r;
+    cur_sig = *sig_of(r->fmt);
+    cur_p = r->fmt;
+    cur_arg = 0;
+    str_p = NULL;
+}
+
+static void stage_more(void)
+{
+    uint32_t o = 0;
+    if (str_p) {
+        while (*str_p && o < PIECE)
+            stage[o++] = *str_p++;
+        if (!*str_p)
+            str_p = NULL;
+    } else if (!*cur_p) {
+        cur_p = NULL; /* done */
+        if (cur.line)
+            ltail++; /* its line slot is free again */
+    } else if (*cur_p != '%') {
+        while (*cur_p && *cur_p != '%' && o < PIECE)
+            stage[o++] = *cur_p++;
+    } else {
+        const char *p = cur_p;
         char spec[16];
         unsigned sl = 0;
         spec[sl++] = *p++;
@@ -164,40 +204,47 @@ static void stage_record(const struct rec *r)
             spec[sl++] = *p++;
         spec[sl++] = *p;
         spec[sl] = 0;
-        size_t room = sizeof stage - o;
+        cur_p = *p ? p + 1 : p;
         int w;
         if (*p == '%') {
-            w = hyp_snprintf(stage + o, room, "%%");
+            w = hyp_snprintf(stage, sizeof stage, "%%");
         } else {
-            uint64_t a = arg < r->n ? r->a[arg] : 0;
-            unsigned k = arg < g->n ? g->k[arg] : K_INT;
-            arg++;
-            if (k == K_STR)
-                w = hyp_snprintf(stage + o, room, spec, (const char *)(uintptr_t)a);
-            else if (k == K_PTR)
-                w = hyp_snprintf(stage + o, room, spec, (void *)(uintptr_t)a);
-            else if (k == K_LONG)
-                w = hyp_snprintf(stage + o, room, spec, (unsigned long long)a);
-            else
-                w = hyp_snprintf(stage + o, room, spec, (unsigned)a);
+            uint64_t a = cur_arg < cur.n ? cur.a[cur_arg] : 0;
+            unsigned k = cur_arg < cur_sig.n ? cur_sig.k[cur_arg] : K_INT;
+            cur_arg++;
+            if (k == K_STR && sl == 2) { /* a plain %s: copied in pieces */
+                str_p = a ? (const char *)(uintptr_t)a : "(null)";
+                w = 0;
+            } else if (k == K_STR) {
+                w = hyp_snprintf(stage, sizeof stage, spec, (const char *)(uintptr_t)a);
+            } else if (k == K_PTR) {
+                w = hyp_snprintf(stage, sizeof stage, spec, (void *)(uintptr_t)a);
+            } else if (k == K_LONG) {
+                w = hyp_snprintf(stage, sizeof stage, spec, (unsigned long long)a);
+            } else {
+                w = hyp_snprintf(stage, sizeof stage, spec, (unsigned)a);
+            }
         }
-        o += w < 0 ? 0 : (uint32_t)w < room ? (uint32_t)w : (uint32_t)room - 1;
-        if (!*p)
-            break;
+        o = w < 0 ? 0 : (uint32_t)w < sizeof stage ? (uint32_t)w : (uint32_t)sizeof stage - 1;
     }
     stage_pos = 0;
     stage_len = o;
 }
 
-/* The next character to send, -1 for none: the staged record's, the
- * ring's up to the next record's position, or the next record staged. */
+/* The next character to send, -1 for none: the staged piece's, the
+ * record's next piece, the ring's up to the next record's position, or
+ * the next record started. */
 static int peek(void)
 {
     for (;;) {
         if (stage_pos < stage_len)
             return (unsigned char)stage[stage_pos];
+        if (cur_p) {
+            stage_more();
+            continue;
+        }
         if (rtail != rhead && recs[rtail % RECS].pos == tail) {
-            stage_record(&recs[rtail % RECS]);
+            stage_start(&recs[rtail % RECS]);
             rtail++;
             continue;
         }
@@ -253,7 +300,7 @@ void hyp_putc(char c)
 
 bool hyp_console_pending(void)
 {
-    return head != tail || rhead != rtail || stage_pos < stage_len;
+    return head != tail || rhead != rtail || stage_pos < stage_len || cur_p;
 }
 
 /* PL011 UARTFR.TXFF: the transmit FIFO is full (a character takes its
@@ -283,9 +330,12 @@ static void send(bool wait_fifo)
 
 bool hyp_console_drain(bool wait)
 {
-    while (peek() >= 0) {
+    for (;;) {
+        /* The check first: peek may format a piece of a record. */
         if (hyp_irq_pending())
             return false;
+        if (peek() < 0)
+            break;
         if (tx_full()) {
             if (!wait)
                 return true; /* the rest at the next drain */
@@ -330,6 +380,31 @@ void hyp_puts(const char *s)
     }
     head = h;
     hyp_console_dirty = true;
+}
+
+bool hyp_console_line(const char *name, const char *text, unsigned len)
+{
+    if (!deferred || len >= LINE_MAX || lhead - ltail == LINES || rhead - rtail == RECS)
+        return false;
+    hyp_commit(&g_hyp); /* a message is a side effect (preemption points) */
+    /* text is 8-byte aligned and at least LINE_MAX bytes (struct vm.line):
+     * copied in words, ~15 for a full line. */
+    uint64_t *d = lines[lhead % LINES];
+    const uint64_t *src = (const uint64_t *)(const void *)text;
+    for (unsigned i = 0; i <= len / 8; i++)
+        d[i] = src[i];
+    ((char *)d)[len] = 0;
+    struct rec *r = &recs[rhead % RECS];
+    r->fmt = line_fmt;
+    r->n = 2;
+    r->line = true;
+    r->a[0] = (uint64_t)(uintptr_t)name;
+    r->a[1] = (uint64_t)(uintptr_t)d;
+    r->pos = head;
+    rhead++;
+    lhead++;
+    hyp_console_dirty = true;
+    return true;
 }
 
 int hyp_printf(const char *fmt, ...)

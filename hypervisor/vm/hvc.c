@@ -79,14 +79,15 @@ static int64_t cpu_on(struct hyp *h, struct vcpu *v, uint64_t target, uint64_t e
     return PSCI_SUCCESS;
 }
 
-/* The console hypercall, restartable: up to 32 bytes per round; between
- * two, a pending interrupt ends this entry with the progress in the
+/* The console hypercall, restartable: up to 4 bytes per round (a round
+ * costs ~35 instructions a byte; the line it may end is recorded:
+ * hyp_console_line); between two, a pending interrupt ends this entry with the progress in the
  * guest's x1/x2 (the rest of its buffer) and in vcpu.hvc_done, and ELR
  * back at the HVC, which the guest then re-executes (x0 still holds the
  * function id; SMCCC lets a call change x1-x3). The last round returns
  * the total in x0. So a 256-byte line keeps interrupts waiting for one
  * round, not for the whole line. Returns false when restarted. */
-#define CONSOLE_ROUND 32u
+#define CONSOLE_ROUND 4u
 static bool console_write(struct hyp *h, struct vcpu *v)
 {
     uint64_t *x = v->r.x;
@@ -111,6 +112,28 @@ static bool console_write(struct hyp *h, struct vcpu *v)
     return true;
 }
 
+/* HYP_VDEV_INFO's answer, which does not change after boot. */
+void hyp_hvc_setup(struct hyp *h, struct vm *vm)
+{
+    uint64_t *x = vm->vdev_info;
+    x[0] = vm->vclk ? 1 : 0; /* bit 0: a vCRU at x1 and a vGRF at x2 (0: none, e.g. QEMU) */
+    /* bit 1: its console raises its interrupt (a passthrough PL011 with
+     * a virtual SPI); the emulated vuart raises none, so the guest polls */
+    if (vm->console_passthrough && vm->cfg->console.virq) {
+        const struct hyp_plat_dev *u = hyp_plat_find(&h->view, HYP_DEV_UART, vm->cfg->console.uart);
+        if (u && u->intid >= 0)
+            x[0] |= 2;
+    }
+    x[1] = vm->vclk ? HYP_VCRU_IPA : 0;
+    x[2] = vm->vclk ? HYP_VGRF_IPA : 0;
+    x[3] = 0;
+    for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
+        const struct hyp_pt_dev *d = &vm->cfg->pt[k];
+        if (d->kind == HYP_DEV_I2C && hyp_plat_find(&h->view, d->kind, d->index))
+            x[3] = d->ipa; /* its passthrough I2C controller */
+    }
+}
+
 void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
 {
     uint64_t *x = v->r.x;
@@ -133,24 +156,9 @@ void hyp_hvc(struct hyp *h, struct vcpu *v, bool smc)
         x[2] = v->idx;
         x[3] = v->vm->cfg->priority;
         return;
-    case HYP_VDEV_INFO: /* x0 bit 0: a vCRU at x1 and a vGRF at x2 (0: none, e.g. QEMU) */
-        x[0] = v->vm->vclk ? 1 : 0;
-        /* bit 1: its console raises its interrupt (a passthrough PL011 with
-         * a virtual SPI); the emulated vuart raises none, so the guest polls */
-        if (v->vm->console_passthrough && v->vm->cfg->console.virq) {
-            const struct hyp_plat_dev *u =
-                hyp_plat_find(&h->view, HYP_DEV_UART, v->vm->cfg->console.uart);
-            if (u && u->intid >= 0)
-                x[0] |= 2;
-        }
-        x[1] = v->vm->vclk ? HYP_VCRU_IPA : 0;
-        x[2] = v->vm->vclk ? HYP_VGRF_IPA : 0;
-        x[3] = 0;
-        for (unsigned k = 0; k < HYP_MAX_PT_DEVS; k++) {
-            const struct hyp_pt_dev *d = &v->vm->cfg->pt[k];
-            if (d->kind == HYP_DEV_I2C && hyp_plat_find(&h->view, d->kind, d->index))
-                x[3] = d->ipa; /* its passthrough I2C controller */
-        }
+    case HYP_VDEV_INFO: /* found at boot (hyp_hvc_setup) */
+        for (unsigned i = 0; i < 4; i++)
+            x[i] = v->vm->vdev_info[i];
         return;
     case HYP_VM_RESETS:
         x[0] = v->vm->resets;

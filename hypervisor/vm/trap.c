@@ -132,8 +132,12 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
         /* The vCRU/vGRF first: its window test is two compares, while
          * hyp_vgic_mmio prepares a whole effect record before its own. */
         int g = hyp_vclk_mmio(v->vm, m.ipa, m.write, m.width, &val);
+        if (h->redo != HYP_REDO_NONE)
+            return; /* abandoned at its preemption point (a vCRU/vGRF write) */
         if (g == 0) {
             g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
+            if (h->redo != HYP_REDO_NONE)
+                return; /* abandoned at its preemption point (a refused write) */
             if (g < 0) {
                 hyp_violation(v->vm, HYP_EV_VGIC,
                               "emulated GIC access of a width or alignment the GIC refuses", m.ipa,

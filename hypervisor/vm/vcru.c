@@ -138,9 +138,12 @@ int hyp_vclk_mmio(struct vm *vm, uint64_t ipa, bool write, unsigned width, uint6
         refuse_unknown(vm, b, (uint32_t)off, value);
         return 1;
     }
+    /* Preemption point: the register is found, nothing is decided yet. */
+    if (hyp_preempt_point(h))
+        return 1;
     volatile uint32_t *hw = hw_reg(h, (unsigned)r);
     struct vdev_decision d;
-    vdev_perm_write(&h->clk_perm, idx, b, (uint32_t)off, value, *hw, vm->vclk_view[r], &d);
+    vdev_perm_write_reg(&h->clk_perm, idx, r, value, *hw, vm->vclk_view[r], &d);
     /* Preemption point: the decision is made (vdev_perm_write reads the
      * tables, the register and the view and writes only d), nothing is
      * applied yet. Served first, the write is re-executed and decided

@@ -574,19 +574,28 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     if (r < 0)
         return -1;
     if (eff.violation) {
-        char what[96] = "vGIC write to an INTID it does not own";
-        if (hyp_violation_printed(vm))
+        /* A refused write changed nothing (vgic_emu.h: refused as a
+         * whole), so this is a preemption point: the decision is made, its
+         * effects (the event port, the count, a message) are not. The
+         * caller sees h->redo and leaves the guest's state alone. */
+        if (hyp_preempt_point(h))
+            return 1;
+        if (hyp_violation_printed(vm)) {
+            char what[64];
             hyp_snprintf(what, sizeof what, "vGIC write to INTID %u, which it does not own",
                          eff.intid);
-        hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
+            hyp_violation(vm, HYP_EV_VGIC, what, eff.intid, *val);
+        } else {
+            hyp_violation(vm, HYP_EV_VGIC, "vGIC write to an INTID it does not own", eff.intid,
+                          *val);
+        }
+        return 1; /* nothing else to do: no state, enable or unknown offset */
     }
-    if (eff.state_op != VGIC_STATE_NONE && !eff.violation)
+    if (eff.state_op != VGIC_STATE_NONE)
         vgic_state(h, vm, &eff, val);
-    if (write && !eff.violation) {
+    if (write) {
         vgic_enables(h, vm, eff.ppi_vcpu, 0, eff.ppi_enable_on, eff.ppi_enable_off);
-        for (unsigned b = 1; b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++)
-            if (eff.enable_on[b] | eff.enable_off[b])
-                vgic_enables(h, vm, 0, b, eff.enable_on[b], eff.enable_off[b]);
+        vgic_enables(h, vm, 0, eff.enable_bank, eff.enable_on, eff.enable_off);
     }
     if (eff.unknown && vm->st.traps[0x24] <= 4)
         hyp_printf("hyp: vm %s: vGIC offset 0x%llx not modelled: %s ignored\n", vm->cfg->name,
@@ -607,28 +616,21 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     if ((eff.ppi_enable_on & (1u << pt)) && eff.ppi_vcpu < vm->cfg->nr_vcpus)
         hyp_ptimer_update(h, &vm->vcpu[eff.ppi_vcpu]);
     /* Mirror enables of passthrough SPIs to the physical distributor. Only
-     * a write of GICD_ISENABLER<n>/ICENABLER<n> (0x100 + 4n, 0x180 + 4n:
-     * GICv3 12.9.x) changes them, and only in the banks it covers. */
-    uint64_t doff = ipa - HYP_VGICD_IPA;
-    if (!write || ipa < HYP_VGICD_IPA || doff < 0x104 || doff >= 0x200 || (doff & 0x7f) < 4)
-        return 1;
-    unsigned b0 = (unsigned)(doff & 0x7f) / 4, b1 = (unsigned)((doff & 0x7f) + width - 1) / 4;
-    for (unsigned b = b0; b <= b1 && b < sizeof eff.enable_on / sizeof eff.enable_on[0]; b++) {
-        uint32_t on = eff.enable_on[b], off = eff.enable_off[b];
-        for (unsigned i = 0; (on | off) && i < 32; i++) {
-            if (!((on | off) & (1u << i)))
-                continue;
-            int p = vm->spi_pintid[b * 32 + i - HYP_INTID_SPI_FIRST];
-            if (p < 0)
-                continue;
-            if (on & (1u << i)) {
-                hyp_gic_enable_spi(h, (unsigned)p);
-                hyp_gic_set_spi_priority(h, (unsigned)p, vm->spi_prio);
-                irq_rate_set_rearm(&vm->irq_rate, (uint32_t)p); /* re-armed by its owner */
-            }
-            if (off & (1u << i))
-                hyp_gic_disable_spi(h, (unsigned)p);
+     * a write of GICD_ISENABLER<n>/ICENABLER<n> (GICv3 12.9.x) changes
+     * them, in the one bank it covers (eff.enable_bank). */
+    uint32_t on = eff.enable_on, off = eff.enable_off;
+    for (uint32_t m = on | off; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        int p = vm->spi_pintid[eff.enable_bank * 32 + i - HYP_INTID_SPI_FIRST];
+        if (p < 0)
+            continue;
+        if (on & (1u << i)) {
+            hyp_gic_enable_spi(h, (unsigned)p);
+            hyp_gic_set_spi_priority(h, (unsigned)p, vm->spi_prio);
+            irq_rate_set_rearm(&vm->irq_rate, (uint32_t)p); /* re-armed by its owner */
         }
+        if (off & (1u << i))
+            hyp_gic_disable_spi(h, (unsigned)p);
     }
     return 1;
 }

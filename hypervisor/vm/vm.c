@@ -112,7 +112,7 @@ static void clean_range(uint64_t pa, uint64_t size)
 /* One chunk of a region copied into the VM's RAM and cleaned to the point
  * of coherency (the guest starts with its MMU and caches off): the bytes
  * [pos, pos + RESET_CHUNK) of n. Returns the next position. */
-#define RESET_CHUNK 1024u
+#define RESET_CHUNK 256u
 static uint64_t copy_chunk(uint64_t pa, const uint8_t *src, uint64_t n, uint64_t pos)
 {
     uint64_t len = n - pos < RESET_CHUNK ? n - pos : RESET_CHUNK;
@@ -178,7 +178,10 @@ void hyp_vm_reset(struct vm *vm)
     bool booted = vm->loaded; /* a reset, not its first start */
     unload(vm);
     vm->resets++;
-    for (unsigned i = 0; i < HYP_MAX_VCPUS; i++) {
+    /* Its configured vCPUs only: the others never run (CPU_ON refuses
+     * them) and keep their boot state; each reset costs a few hundred
+     * instructions with interrupts masked. */
+    for (unsigned i = 0; i < vm->cfg->nr_vcpus && i < HYP_MAX_VCPUS; i++) {
         uint64_t dtb_ipa = vm->cfg->ram.ipa + vm->cfg->ram.size - HYP_VM_DTB_SIZE;
         hyp_vcpu_reset(&vm->vcpu[i], vm->cfg->entry_ipa, i == 0 ? dtb_ipa : 0);
         hyp_sched_set_state(vm->hyp, &vm->vcpu[i], i == 0 ? VCPU_RUNNABLE : VCPU_OFF);
@@ -210,20 +213,20 @@ bool hyp_vm_reset_step(struct vm *vm)
     const struct hyp_vm_config *c = vm->cfg;
     uint64_t nspi = sizeof vm->spi_pintid / sizeof vm->spi_pintid[0];
     switch (vm->reset_step) {
-    case RESET_SPIS: /* its passthrough SPIs masked and deactivated, 64 at a time */
-        vm->reset_pos = hyp_vgic_reset_spis(h, vm, (unsigned)vm->reset_pos, 64);
+    case RESET_SPIS: /* its passthrough SPIs masked and deactivated, 32 at a time */
+        vm->reset_pos = hyp_vgic_reset_spis(h, vm, (unsigned)vm->reset_pos, 32);
         if (vm->reset_pos >= nspi) {
             vm->reset_step = RESET_VGIC;
             vm->reset_pos = 0;
         }
         break;
-    case RESET_VGIC: /* its emulated distributor (256 INTIDs at a time), then redistributors */
+    case RESET_VGIC: /* its emulated distributor (64 INTIDs at a time), then redistributors */
         if (vm->reset_pos >= VGIC_NR_INTIDS) {
             hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 0);
             vm->reset_step = RESET_IMAGE;
             vm->reset_pos = 0;
         } else {
-            vm->reset_pos = hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 256);
+            vm->reset_pos = hyp_vgic_reset(h, vm, (unsigned)vm->reset_pos, 64);
         }
         break;
     case RESET_IMAGE: /* its image written again */
@@ -246,9 +249,9 @@ bool hyp_vm_reset_step(struct vm *vm)
             vm->reset_pos = 0;
         }
         break;
-    case RESET_VCLK: /* its CRU/GRF view and real fields, 8 registers at a time */
-        hyp_vclk_reset(vm, (unsigned)vm->reset_pos, (unsigned)vm->reset_pos + 8);
-        vm->reset_pos += 8;
+    case RESET_VCLK: /* its CRU/GRF view and real fields, 4 registers at a time */
+        hyp_vclk_reset(vm, (unsigned)vm->reset_pos, (unsigned)vm->reset_pos + 4);
+        vm->reset_pos += 4;
         if (vm->reset_pos >= RK_R__COUNT)
             vm->reset_step = RESET_DONE;
         break;
@@ -385,6 +388,7 @@ int hyp_vms_create(struct hyp *h, char *err, size_t errlen)
         vm->dtb_size = (unsigned)n;
         hyp_vm_reset(vm);
         vm->resets = 0;
+        hyp_hvc_setup(h, vm);
         hyp_printf("hyp: vm %s: id %u, priority %u, %u vCPU(s), RAM ipa 0x%llx -> pa 0x%llx "
                    "(%llu MiB), console %s uart%u at ipa 0x%llx\n",
                    vm->cfg->name, vm->cfg->id, vm->cfg->priority, vm->cfg->nr_vcpus,

@@ -13,6 +13,10 @@ static void flush(struct vm *vm)
 {
     /* "[name] line\n", without formatting: this runs in trap handlers */
     vm->line[vm->line_len] = 0;
+    if (hyp_console_line(vm->cfg->name, vm->line, vm->line_len)) {
+        vm->line_len = 0;
+        return;
+    }
     hyp_putc('[');
     hyp_puts(vm->cfg->name);
     hyp_puts("] ");

@@ -9,7 +9,8 @@ asserted at ever different points of them. Counted in instructions
 The bounds are the design's (docs/hypervisor.md, "Interrupt latency:
 the hypervisor busy"): a vCRU/vGIC trap finishes or reaches a preemption
 point within BLOCK_HANDLER instructions of an assertion (plus, at most
-once per recorded message, its formatting at the drain); the console
+once per recorded message, a format's signature parsed again at the
+drain); the console
 hypercall and the VM reset are restartable in steps of at most
 BLOCK_MAX."""
 import re
@@ -25,17 +26,27 @@ IRQ = re.compile(rb"^irq (26|27) (asserted|acknowledged|deasserted)")
 
 # Budgets (instructions), from the design (docs/hypervisor.md):
 # - a vCRU/vGIC trap's longest stretch without a preemption point: the
-#   entry and decode (~100), one decision's effects and event-port records
-#   (~400), the exit;
-BLOCK_HANDLER = 600
-# - the longest unit the log ring's drain does not interrupt: formatting
-#   one recorded message (a few hyp_snprintf calls), at a trap's exit;
-BLOCK_FORMAT = 1000
-# - the longest step of anything else: a console-hypercall round (32
-#   bytes, and the line it may end written into the ring: ~1100), a VM
-#   reset's chunk (1 KiB of its image copied and cleaned, 256 INTIDs of
-#   its emulated GIC, 64 SPIs, 8 CRU/GRF registers).
-BLOCK_MAX = 1500
+#   entry and decode (~100, then a point), the vCRU's register search (then
+#   a point) and decision (~220, then a point), or the vGIC's decision
+#   (then a point, if refused); one decision's effects and event-port
+#   records, the exit (~190). Measured: at most 255 (vCRU), 240 (vGIC),
+#   and two vCRU samples of 368 (stress's PPI 27 waiting while the
+#   hypervisor serves the rtos's PPI 26, asserted later: the tick switches
+#   stress out) and 402 (early, a piece of the log ring's drain at a trap's
+#   exit, while the boot messages go out);
+BLOCK_HANDLER = 420
+# - the longest unit the log ring's drain does not interrupt: a piece of
+#   a recorded message's formatting (16 characters of text or of a %s, or
+#   one other conversion: within BLOCK_HANDLER), unless the format's
+#   argument signature must be parsed again (evicted from its cache: ~10
+#   instructions a character of the format), at a trap's exit;
+BLOCK_FORMAT = 600
+# - the longest step of anything else: a console-hypercall round (4
+#   bytes, ~150; the line it may end is recorded, not copied into the
+#   ring: hyp_console_line), the beginning of a VM reset, a VM reset's
+#   chunk (256 bytes of its image copied and cleaned, 64 INTIDs of its
+#   emulated GIC, 32 SPIs, 4 CRU/GRF registers). Measured: at most 243.
+BLOCK_MAX = 300
 # Messages recorded in vCRU/vGIC traps: 16 vCRU refusal lines and 8
 # violation lines; their formatting lands in at most that many traps.
 PRINTED_VCLK_VGIC = 16 + 8
@@ -103,8 +114,10 @@ def test_blocking_time_is_bounded(lat_run):
     assert len(samples) > 1000
     kinds = {k for k, _ in samples}
     assert {b"vclk", b"vgic", b"hvc"} <= kinds, kinds
-    assert max(d for _, d in samples) <= BLOCK_MAX, sorted(samples, key=lambda s: s[1])[-5:]
-    over = [(k, d) for k, d in samples if k in (b"vclk", b"vgic") and d > BLOCK_HANDLER]
+    # A few samples may meet a format parsed again at the drain (one per
+    # recorded message at most); every other one is within its bound.
+    over = [(k, d) for k, d in samples
+            if d > (BLOCK_HANDLER if k in (b"vclk", b"vgic") else BLOCK_MAX)]
     assert len(over) <= PRINTED_VCLK_VGIC, over
     assert all(d <= BLOCK_HANDLER + BLOCK_FORMAT for _, d in over), over
 

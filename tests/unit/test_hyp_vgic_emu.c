@@ -54,12 +54,14 @@ START_TEST(enable_own_spi)
     /* ISENABLER1 covers INTIDs 32-63: bit 8 = INTID 40. */
     wr(false, 0x104, 4, 1u << 8);
     ck_assert(!eff.violation);
-    ck_assert_uint_eq(eff.enable_on[1], 1u << 8);
+    ck_assert_uint_eq(eff.enable_bank, 1);
+    ck_assert_uint_eq(eff.enable_on, 1u << 8);
     ck_assert(vgic_emu_enabled(&e, 0, 40));
     ck_assert_uint_eq(rd(false, 0x104, 4), 1u << 8);
     memset(&eff, 0, sizeof eff);
     wr(false, 0x184, 4, 1u << 8); /* ICENABLER1 */
-    ck_assert_uint_eq(eff.enable_off[1], 1u << 8);
+    ck_assert_uint_eq(eff.enable_bank, 1);
+    ck_assert_uint_eq(eff.enable_off, 1u << 8);
     ck_assert(!vgic_emu_enabled(&e, 0, 40));
 }
 END_TEST
@@ -71,7 +73,7 @@ START_TEST(foreign_spi_refused_as_a_whole)
     ck_assert(eff.violation);
     ck_assert_uint_eq(eff.intid, 41);
     ck_assert(!vgic_emu_enabled(&e, 0, 40));
-    ck_assert_uint_eq(eff.enable_on[1], 0);
+    ck_assert_uint_eq(eff.enable_on, 0);
     /* Priority byte of INTID 41, a word covering 40-43, routing, config. */
     memset(&eff, 0, sizeof eff);
     wr(false, 0x400 + 41, 1, 0x10);
@@ -152,14 +154,16 @@ START_TEST(unowned_intids_raz_wi)
     /* GICD_ISENABLER1 = ~0: only INTID 40 (bit 8) becomes enabled. */
     wr(false, 0x104, 4, 0xffffffffu);
     ck_assert(!eff.violation);
-    ck_assert_uint_eq(eff.enable_on[1], 1u << 8);
+    ck_assert_uint_eq(eff.enable_bank, 1);
+    ck_assert_uint_eq(eff.enable_on, 1u << 8);
     ck_assert_uint_eq(rd(false, 0x104, 4), 1u << 8);
     ck_assert(!vgic_emu_enabled(&e, 0, 41));
     /* GICD_ICENABLER1 = ~0 disables it again. */
     memset(&eff, 0, sizeof eff);
     wr(false, 0x184, 4, 0xffffffffu);
     ck_assert(!eff.violation);
-    ck_assert_uint_eq(eff.enable_off[1], 1u << 8);
+    ck_assert_uint_eq(eff.enable_bank, 1);
+    ck_assert_uint_eq(eff.enable_off, 1u << 8);
     ck_assert(!vgic_emu_enabled(&e, 0, 40));
     /* GICD_IGROUPR1 = ~0 reads back only the owned bit. */
     wr(false, 0x084, 4, 0xffffffffu);

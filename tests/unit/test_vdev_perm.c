@@ -79,6 +79,31 @@ START_TEST(test_mixed_write_split)
 }
 END_TEST
 
+/* vdev_perm_write_reg, given the register vdev_perm_find returns, decides
+ * exactly as vdev_perm_write (the hypervisor's trap searches once); a
+ * register number out of range is an unknown register. The same mixed
+ * write as above: bits 0 and 3 applied, bit 7 (UART3's) refused. */
+START_TEST(test_write_reg_same_decision)
+{
+    struct vdev_decision d;
+    setup();
+    int r = vdev_perm_find(RK_BLK_CRU, CLKGATE28);
+    ck_assert_int_eq(r, RK_R_CLKGATE28);
+    ck_assert_int_eq(vdev_perm_write_reg(&T, VM1, r, 0x00890089, 0x0, 0x0, &d), r);
+    ck_assert_uint_eq(d.hw_mask, 0x09);
+    ck_assert_uint_eq(d.hw_value, 0x00090009);
+    ck_assert_uint_eq(d.view, 0x09);
+    ck_assert_uint_eq(d.nviol, 1);
+    ck_assert_uint_eq(d.viol[0].field, RK_F_SCLK_UART3_GATE);
+    ck_assert_int_eq(vdev_perm_write_reg(&T, VM1, -1, 0x00890089, 0, 0x5, &d), -1);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.view, 0x5);
+    ck_assert_int_eq(vdev_perm_write_reg(&T, VM1, RK_R__COUNT, 0x00890089, 0, 0x5, &d), -1);
+    ck_assert(!d.apply);
+    ck_assert_uint_eq(d.nviol, 0);
+}
+END_TEST
+
 START_TEST(test_unowned_and_shared_bits)
 {
     struct vdev_decision d;
@@ -316,6 +341,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_default_deny);
     tcase_add_test(t, test_owner_applies_exact_bits);
     tcase_add_test(t, test_mixed_write_split);
+    tcase_add_test(t, test_write_reg_same_decision);
     tcase_add_test(t, test_unowned_and_shared_bits);
     tcase_add_test(t, test_plain_register_rmw);
     tcase_add_test(t, test_iomux_fields);
