@@ -102,6 +102,10 @@ def test_blocking_time_is_bounded(lat_run):
     assert "[uart1] STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0" in out
     assert [int(x) for x in re.findall(r"\[uart2\] stress: life (\d+)", out)] == list(range(LIVES))
     assert re.search(rf"\[uart2\] STATUS stress lives={LIVES} irqs=\d+", out), out[-2000:]
+    # every applied vCRU write is seen on read-back: a write abandoned at a
+    # preemption point is re-executed by the guest, never lost
+    assert "stress: lost" not in out
+    assert re.search(r"\[uart2\] STATUS stress lives=\d+ irqs=\d+ lost=0 ", out), out[-2000:]
     assert out.count("[stress] stress: a console hypercall line") == LIVES * -(-ROUNDS // 64)
     # The refusals the hypervisor prints (its first ones) are all there.
     assert out.count("hyp: vm stress: refused: cru CLKGATE_CON27") == 16
