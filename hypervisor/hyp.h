@@ -59,6 +59,13 @@ struct vcpu {
     struct vgic_lrs vgic; /* list registers and the overflow queue */
     uint64_t vmcr, ap0r0, ap1r0;
     bool ppi27_active; /* physical PPI 27 was active (HW LR) when switched out */
+    /* The guest set its virtual timer pending through GICR_ISPENDR0, which
+     * made the physical PPI 27 pending (vm/vgic.c): until the hypervisor
+     * acknowledges it, that pending state is this vCPU's, and a switch
+     * must take it along (hyp_vcpu_put / hyp_vcpu_load), or the next
+     * vCPU would be given it. */
+    bool ppi27_swpend;
+    bool ppi27_repend; /* taken along at switch-out: set again at load */
     /* Its virtual timer fired while it had INTID 27 disabled: the
      * physical PPI is kept active (so that the level does not signal
      * again) until the guest enables INTID 27, which delivers it. */
@@ -110,7 +117,7 @@ struct vm {
     uint64_t reset_pos;
     /* Emulated PL011 console (when not passed through). */
     uint32_t vuart_cr, vuart_lcr, vuart_ibrd, vuart_fbrd, vuart_imsc;
-    unsigned line_len; /* its line, below */
+    unsigned line_len;               /* its line, below */
     struct vgic_emu vgic;            /* its emulated GICD/GICR */
     bool vclk;                       /* it has a vCRU/vGRF (the platform has the blocks) */
     uint32_t vclk_view[RK_R__COUNT]; /* its view of every CRU/GRF register (vm/vcru.c) */

@@ -132,6 +132,16 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
     v->cntv_ctl = read_sysreg(cntv_ctl_el0);
     v->cntv_cval = read_sysreg(cntv_cval_el0);
     write_sysreg(cntv_ctl_el0, 0);
+    /* A software-set pending PPI 27 not yet acknowledged (see struct
+     * vcpu.ppi27_swpend) leaves with this vCPU: its software latch
+     * cleared (GICR_ICPENDR0 clears the latch only, GICv3 4.1.2; the
+     * timer's level, now stopped, is restored with the timer at load). */
+    if (__builtin_expect(v->ppi27_swpend, 0)) {
+        v->ppi27_swpend = false;
+        v->ppi27_repend = hyp_gic_pending(h, h->plat.ppi_virt);
+        if (v->ppi27_repend)
+            hyp_gic_set_pending(h, h->plat.ppi_virt, false);
+    }
 
     /* vGIC. ICH_ELRSR_EL2 (GICv3 12.5.6) tells which LRs hold nothing:
      * only the others are read and cleared, so that every LR is invalid
@@ -229,6 +239,11 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
         timer_at_load(vm, v, vt);
     if (v->ppi27_active) /* GICR_ISACTIVER0 (GICv3 12.11.9), vm/gic.c's */
         mmio_w32(h->plat.gicr + GICR_ISACTIVER0, 1u << vt);
+    if (__builtin_expect(v->ppi27_repend, 0)) { /* taken along by hyp_vcpu_put */
+        v->ppi27_repend = false;
+        v->ppi27_swpend = true;
+        hyp_gic_set_pending(h, vt, true);
+    }
     if (v->vgic.nq)
         vgic_lrs_refill(&v->vgic);
     /* Every LR is invalid here (hyp_vcpu_put): write the used ones, the

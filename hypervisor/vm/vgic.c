@@ -464,6 +464,8 @@ static void vgic_state(struct hyp *h, struct vm *vm, const struct vgic_emu_effec
                  * would leave the physical interrupt active with no LR
                  * to deactivate it when it fires. */
                 hyp_gic_set_pending(h, pintid, true);
+                if (pintid == vt)
+                    t->ppi27_swpend = true;
                 break;
             }
             if (vgic_emu_enabled(&vm->vgic, tv, id))
@@ -657,6 +659,7 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
              * the tick's path (a vCPU switch) an acknowledge. */
             return;
         } else if (intid == h->plat.ppi_virt && v) {
+            v->ppi27_swpend = false; /* acknowledged: in an LR from here on */
             /* The running vCPU's virtual timer: forward with the HW bit;
              * the guest's EOI deactivates the physical PPI. */
             if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {

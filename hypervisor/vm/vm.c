@@ -33,6 +33,9 @@ void hyp_vcpu_reset(struct vcpu *v, uint64_t pc, uint64_t x0)
     v->ap0r0 = v->ap1r0 = 0;
     v->ppi27_active = false;
     v->vtimer_held = false;
+    if (v->ppi27_swpend && h->current == v) /* its software-set PPI 27: dropped */
+        hyp_gic_set_pending(h, h->plat.ppi_virt, false);
+    v->ppi27_swpend = v->ppi27_repend = false;
     hyp_ptimer_reset(v);
 }
 
