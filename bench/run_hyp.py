@@ -227,6 +227,15 @@ def blocking(ev, intids=(26, 27), where_busy=None):
     the exception being handled) of every busy sample to it."""
     busy, guest = [], []
     pending = {}  # INTID -> (time asserted, where, the exception being handled)
+
+    def close(t, t0, where, ent):  # the wait of an assertion at t0 ends at t
+        if where == "EL2":
+            busy.append(t - t0)
+            if where_busy is not None:
+                where_busy.append((t - t0, t0, ent))
+        elif where == "EL1":
+            guest.append(t - t0)
+
     entry = (0, "")
     for i, (t, e) in enumerate(ev):
         if " -> EL2 " in e:
@@ -245,20 +254,9 @@ def blocking(ev, intids=(26, 27), where_busy=None):
             # long trap that ended in a switch; that is the end too.
             t0, where, ent = pending.pop(n, (None, None, None))
             if t0 is not None and e.endswith("at EL2"):
-                if where == "EL2":
-                    busy.append(t - t0)
-                    if where_busy is not None:
-                        where_busy.append((t - t0, t0, ent))
-                elif where == "EL1":
-                    guest.append(t - t0)
+                close(t, t0, where, ent)
         elif n in pending:
-            t0, where, ent = pending.pop(n)
-            if where == "EL2":
-                busy.append(t - t0)
-                if where_busy is not None:
-                    where_busy.append((t - t0, t0, ent))
-            elif where == "EL1":
-                guest.append(t - t0)
+            close(t, *pending.pop(n))
     return busy, guest
 
 
