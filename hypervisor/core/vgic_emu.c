@@ -11,8 +11,7 @@ void vgic_emu_init(struct vgic_emu *e, unsigned nr_vcpus, unsigned vtimer_ppi)
     e->nr_vcpus = nr_vcpus > VGIC_MAX_VCPUS ? VGIC_MAX_VCPUS : nr_vcpus;
     e->vtimer_ppi = vtimer_ppi;
     e->owned[0] = 0xffffu | BIT(vtimer_ppi); /* SGIs and the virtual timer */
-    for (unsigned v = 0; v < VGIC_MAX_VCPUS; v++)
-        e->r_waker[v] = 0x6; /* ProcessorSleep, ChildrenAsleep (reset) */
+    vgic_emu_reset_cpus(e);                  /* the redistributors' reset values */
 }
 
 void vgic_emu_reset_intids(struct vgic_emu *e, unsigned first, unsigned n)

@@ -4,22 +4,6 @@
 #define ST_P 1u /* LR State: pending */
 #define ST_A 2u /* LR State: active */
 
-static unsigned irq_state(const struct vgic_irq *irq)
-{
-    return irq->state ? irq->state : ST_P;
-}
-
-uint64_t vgic_lr_encode(const struct vgic_irq *irq)
-{
-    uint64_t lr = (uint64_t)irq_state(irq) << LR_STATE_SHIFT | LR_GROUP1 |
-                  (uint64_t)irq->prio << 48 | irq->intid;
-    if (irq->hw)
-        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
-    else if (irq->eoi)
-        lr |= LR_EOI;
-    return lr;
-}
-
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq)
 {
     irq->intid = (uint32_t)lr;
@@ -40,7 +24,7 @@ void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs)
  * deactivate them), then by priority, FIFO among equals. */
 static bool goes_before(const struct vgic_irq *a, const struct vgic_irq *b)
 {
-    bool aa = irq_state(a) & ST_A, ba = irq_state(b) & ST_A;
+    bool aa = vgic_irq_state(a) & ST_A, ba = vgic_irq_state(b) & ST_A;
     return aa != ba ? aa : a->prio < b->prio;
 }
 
@@ -98,7 +82,7 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
             continue;
         /* Queued active only (set through ISACTIVER): a software
          * interrupt becomes pending and active, as in an LR above. */
-        if (irq_state(&s->queue[q]) == ST_A && !s->queue[q].hw) {
+        if (vgic_irq_state(&s->queue[q]) == ST_A && !s->queue[q].hw) {
             s->queue[q].state = ST_P | ST_A;
             return VGIC_INJ_QUEUED;
         }
@@ -174,9 +158,9 @@ uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
         dirty |= 1u << i;
     }
     for (unsigned q = 0; q < s->nq; q++) {
-        if (s->queue[q].intid != intid || !(irq_state(&s->queue[q]) & ST_P))
+        if (s->queue[q].intid != intid || !(vgic_irq_state(&s->queue[q]) & ST_P))
             continue;
-        if (irq_state(&s->queue[q]) & ST_A) {
+        if (vgic_irq_state(&s->queue[q]) & ST_A) {
             s->queue[q].state = ST_A; /* pending and active: stays active */
             break;
         }
@@ -228,7 +212,7 @@ uint32_t vgic_lrs_set_active(struct vgic_lrs *s, const struct vgic_irq *irq)
     int q = find_queued(s, irq->intid);
     if (q >= 0) {
         a = s->queue[q];
-        a.state = (uint8_t)(a.hw ? ST_A : irq_state(&a) | ST_A);
+        a.state = (uint8_t)(a.hw ? ST_A : vgic_irq_state(&a) | ST_A);
         queue_remove(s, (unsigned)q);
     }
     for (unsigned k = 0; k < s->nr_lrs; k++) {
@@ -280,10 +264,10 @@ uint32_t vgic_lrs_clear_active(struct vgic_lrs *s, uint32_t intid, int *hw_pinti
         return 1u << i;
     }
     int q = find_queued(s, intid);
-    if (q >= 0 && (irq_state(&s->queue[q]) & ST_A)) {
+    if (q >= 0 && (vgic_irq_state(&s->queue[q]) & ST_A)) {
         if (s->queue[q].hw)
             *hw_pintid = s->queue[q].pintid;
-        unsigned st = irq_state(&s->queue[q]) & ~ST_A;
+        unsigned st = vgic_irq_state(&s->queue[q]) & ~ST_A;
         if (st)
             s->queue[q].state = (uint8_t)st;
         else
@@ -312,11 +296,11 @@ uint32_t vgic_lrs_clear_pending(struct vgic_lrs *s, uint32_t intid, int *hw_pint
         return 1u << i;
     }
     int q = find_queued(s, intid);
-    if (q >= 0 && (irq_state(&s->queue[q]) & ST_P)) {
+    if (q >= 0 && (vgic_irq_state(&s->queue[q]) & ST_P)) {
         *was_pending = true;
         if (s->queue[q].hw)
             *hw_pintid = s->queue[q].pintid;
-        unsigned st = irq_state(&s->queue[q]) & ~ST_P;
+        unsigned st = vgic_irq_state(&s->queue[q]) & ~ST_P;
         if (st && !s->queue[q].hw)
             s->queue[q].state = (uint8_t)st;
         else
@@ -341,9 +325,9 @@ void vgic_lrs_state(const struct vgic_lrs *s, unsigned first, uint32_t *pending,
         uint32_t id = s->queue[q].intid - first;
         if (id >= 32)
             continue;
-        if (irq_state(&s->queue[q]) & ST_P)
+        if (vgic_irq_state(&s->queue[q]) & ST_P)
             p |= 1u << id;
-        if (irq_state(&s->queue[q]) & ST_A)
+        if (vgic_irq_state(&s->queue[q]) & ST_A)
             a |= 1u << id;
     }
     *pending = p;

@@ -52,7 +52,25 @@ enum vgic_inject_result {
     VGIC_INJ_DROPPED, /* the queue is full: the interrupt is lost and counted */
 };
 
-uint64_t vgic_lr_encode(const struct vgic_irq *irq);
+/* Inline: the world switch builds the virtual timer's LR with it (vm/vcpu.c
+ * timer_at_load), where a constant irq folds to a few instructions. */
+/* An entry's LR State bits (1 pending, 2 active; struct vgic_irq.state
+ * 0 means pending). */
+static inline unsigned vgic_irq_state(const struct vgic_irq *irq)
+{
+    return irq->state ? irq->state : 1u;
+}
+
+static inline uint64_t vgic_lr_encode(const struct vgic_irq *irq)
+{
+    uint64_t lr = (uint64_t)vgic_irq_state(irq) << LR_STATE_SHIFT | LR_GROUP1 |
+                  (uint64_t)irq->prio << 48 | irq->intid;
+    if (irq->hw)
+        lr |= LR_HW | (uint64_t)(irq->pintid & 0x3ff) << 32;
+    else if (irq->eoi)
+        lr |= LR_EOI;
+    return lr;
+}
 void vgic_lr_decode(uint64_t lr, struct vgic_irq *irq);
 
 void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs);

@@ -198,14 +198,15 @@ static bool lrs_from4_empty(const struct vgic_lrs *s)
 
 /* The vCPU's virtual timer condition holds at load: inject it with the HW
  * bit (see hyp_vcpu_load). With nothing else pending, LR 0 is free (every
- * LR is invalid while the vCPU is out) and the LR is vgic_lr_encode's for
- * a HW interrupt, built here; otherwise the LR allocator decides. */
+ * LR is invalid while the vCPU is out) and takes it directly; otherwise
+ * the LR allocator decides. */
 static void timer_at_load(struct vm *vm, struct vcpu *v, unsigned vt)
 {
     struct vgic_lrs *s = &v->vgic;
     uint8_t prio = vgic_emu_ppi_priority(&vm->vgic, v->idx, vt);
     if (!s->nq && !(s->lr[0] | s->lr[1] | s->lr[2] | s->lr[3]) && lrs_from4_empty(s)) {
-        s->lr[0] = LR_PENDING | LR_HW | LR_GROUP1 | (uint64_t)prio << 48 | (uint64_t)vt << 32 | vt;
+        const struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false, 0};
+        s->lr[0] = vgic_lr_encode(&irq);
     } else {
         struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false, 0};
         enum vgic_inject_result r = vgic_lrs_inject(s, &irq, NULL);

@@ -996,19 +996,32 @@ void __wrap_tlb_protect_code_aarch64(struct uc_struct *uc, uint64_t ram_addr)
         }
 }
 
+/* Which instruction-cache maintenance a system instruction is (Arm ARM
+ * C5.3 "A64 system instructions for cache maintenance"; G8 for the AArch32
+ * CP15 forms, whose opc1 is 0 throughout): IC IVAU / ICIMVAU by address,
+ * IC IALLU / ICIALLU and IC IALLUIS / ICIALLUIS all. One decoder for the
+ * SYS hook and the access-check wrapper below. */
+enum ic_op { IC_NONE, IC_VA, IC_ALL };
+
+static enum ic_op ic_op_of(unsigned op1, unsigned crn, unsigned crm, unsigned op2, bool a32)
+{
+    if (crn != 7)
+        return IC_NONE;
+    if (crm == 5 && op2 == 1 && op1 == (a32 ? 0u : 3u))
+        return IC_VA;
+    if ((crm == 5 || crm == 1) && op2 == 0 && op1 == 0)
+        return IC_ALL;
+    return IC_NONE;
+}
+
 bool hv_uci_ic_sys(struct hv_uci *uci, const uc_arm64_cp_reg *cp)
 {
-    if (cp->op0 != 1 || cp->crn != 7)
-        return false;
-    if (cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1) { /* IC IVAU */
+    enum ic_op op = cp->op0 == 1 ? ic_op_of(cp->op1, cp->crn, cp->crm, cp->op2, false) : IC_NONE;
+    if (op == IC_VA)
         hv_uci_ic_va(uci, cp->val);
-        return true;
-    }
-    if (cp->op1 == 0 && (cp->crm == 5 || cp->crm == 1) && cp->op2 == 0) { /* IC IALLU(IS) */
+    else if (op == IC_ALL)
         hv_uci_ic_all(uci);
-        return true;
-    }
-    return false;
+    return op != IC_NONE;
 }
 
 /* QEMU calls helper_access_check_cp_reg() before every system instruction
@@ -1022,10 +1035,6 @@ bool hv_uci_ic_sys(struct hv_uci *uci, const uc_arm64_cp_reg *cp)
  * real check returns (no trap), the instruction executes: then the IC ones
  * are served here. */
 #define SYN_EC(s)     ((s) >> 26)
-#define SYN_FIELDS(s) ((s)&0x003ffc1fu) /* Op0, Op2, Op1, CRn, CRm, Direction */
-#define SYN_A64(op0, op1, crn, crm, op2)                                                           \
-    (((uint32_t)(op0) << 20) | ((uint32_t)(op2) << 17) | ((uint32_t)(op1) << 14) |                 \
-     ((uint32_t)(crn) << 10) | ((uint32_t)(crm) << 1))
 #define SYN_EC_SYSREG 0x18u
 #define SYN_EC_CP15RT 0x03u
 
@@ -1044,31 +1053,27 @@ void __wrap_helper_access_check_cp_reg_aarch64(void *env, void *rip, uint32_t sy
 {
     /* May raise the trap (longjmp): then the instruction does not execute. */
     __real_helper_access_check_cp_reg_aarch64(env, rip, syndrome, isread);
-    uint32_t f = SYN_FIELDS(syndrome), ec = SYN_EC(syndrome);
-    bool va, all;
-    if (ec == SYN_EC_SYSREG) {
-        va = f == SYN_A64(1, 3, 7, 5, 1);                                 /* IC IVAU */
-        all = f == SYN_A64(1, 0, 7, 5, 0) || f == SYN_A64(1, 0, 7, 1, 0); /* IC IALLU(IS) */
-    } else if (ec == SYN_EC_CP15RT) {
-        f &= 0x3ffc1fu & ~(3u << 20);
-        va = f == SYN_A64(0, 0, 7, 5, 1);                                 /* ICIMVAU */
-        all = f == SYN_A64(0, 0, 7, 5, 0) || f == SYN_A64(0, 0, 7, 1, 0); /* ICIALLU(IS) */
-    } else {
+    uint32_t ec = SYN_EC(syndrome);
+    bool a32 = ec == SYN_EC_CP15RT;
+    /* A write (Direction 0) and, for A64, Op0 1 (bits [21:20]; Cond there
+     * for AArch32) */
+    if ((!a32 && (ec != SYN_EC_SYSREG || ((syndrome >> 20) & 3) != 1)) || (syndrome & 1))
         return;
-    }
-    if (!va && !all)
+    enum ic_op op = ic_op_of((syndrome >> 14) & 7, (syndrome >> 10) & 15, (syndrome >> 1) & 15,
+                             (syndrome >> 17) & 7, a32);
+    if (op == IC_NONE)
         return;
     struct hv_uci *uci = ic_find(env);
     if (!uci)
         return; /* a scratch engine of the self-tests */
-    if (all) {
+    if (op == IC_ALL) {
         hv_uci_ic_all(uci);
         return;
     }
     unsigned rt = (syndrome >> 5) & 31;
     /* CPUARMState: uint32_t regs[16]; uint64_t xregs[32]. XZR (31) reads 0. */
     uint64_t x;
-    if (ec == SYN_EC_SYSREG)
+    if (!a32)
         x = rt == 31 ? 0 : ((const uint64_t *)((const uint8_t *)env + 64))[rt];
     else
         x = ((const uint32_t *)env)[rt & 15];
