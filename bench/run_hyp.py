@@ -16,7 +16,11 @@ Measured, with the issue's targets:
   timer IRQ to handler       a physical timer interrupt's assertion (the
                              "irq N asserted" event of INTID 26, CNTHP, the
                              hypervisor's tick programmed at a blocked vCPU's
-                             deadline, or 27, CNTV) -> the guest's first
+                             deadline, or 27, CNTV: with the VM's timer
+                             advance, its vCPU is switched in ahead and
+                             the PE sleeps until its PPI 27 at the
+                             deadline; a sleep closes the chain of the
+                             early tick) -> the guest's first
                              handler instruction (its virtual IRQ entry, for
                              vINTID 27), over every delivery           <= 600
                              (worst case), split by where the PE was at the
@@ -50,8 +54,8 @@ from pathlib import Path
 EV = re.compile(r"^hvsim: \[\s*(\d+) ns\] (.*)$")
 
 
-def events(hvsim, image, log="exc,eret,wfi,irq,virq,timer"):
-    p = subprocess.run([hvsim, "run", "-q", "--log", log, image],
+def events(hvsim, image, log="exc,eret,wfi,irq,virq,timer", extra=()):
+    p = subprocess.run([hvsim, "run", "-q", "--log", log, *extra, image],
                        capture_output=True, timeout=600)
     if p.returncode != 0:
         sys.exit(f"run failed ({p.returncode}): {p.stderr.decode()[-500:]}")
@@ -123,6 +127,16 @@ def irq_chains(ev):
     # exception the PE was handling at the assertion: (time, text)) of every
     # timer delivery, for the latency image's split by VM (bench --lat).
     detail = []
+    # Timer advance (vm/sched.c): the hypervisor's early tick switches a
+    # vCPU in ahead of its deadline, and the PE then sleeps with it loaded
+    # until its own PPI 27. A sleep of the PE in WFI at EL2 closes the
+    # timer chains (the hypervisor had nothing left to do for them): the
+    # delivery's chain opens at the assertion that ends the sleep, the
+    # guest's own timer at its deadline. (arm path, slack) of each such
+    # closed chain: from the early assertion to the sleep, and the sleep.
+    # An arm that finishes after the deadline has no sleep: its chain
+    # stays open from the early assertion and counts the advance too.
+    arms = []
     entry = (0, "")  # the last exception taken to EL2
     entry_at = None  # entry at the chain's first timer assertion
     # Where the PE was when the chain's first timer interrupt was asserted:
@@ -147,6 +161,13 @@ def irq_chains(ev):
             continue
         if " -> EL2 " in e:
             entry = (t, e)
+        if "WFI: PE slept" in e and (26 in chain or 27 in chain):
+            slept = int(re.search(r"slept (\d+) ns", e).group(1))
+            arms.append((t - slept - min(chain[k] for k in (26, 27) if k in chain), slept))
+            chain.pop(26, None)
+            chain.pop(27, None)
+            switched = False
+            continue
         if e.startswith("timer virtual programmed"):
             switched = switched or bool(chain)
             continue
@@ -195,7 +216,7 @@ def irq_chains(ev):
             chain.pop(26, None)
             chain.pop(27, None)
             switched = False
-    return same, idle, switch, busy, spi, lost, detail
+    return same, idle, switch, busy, spi, lost, detail, arms
 
 
 def trap_kind(text):
@@ -274,27 +295,39 @@ def by_kind(name, samples):
               f"  max {c:5d} (asserted {into} into it, at {t0} ns)")
 
 
-def lat_main(b, dump=False):
+def arm_summary(arms):
+    """The timer advance's arms: early tick -> the PE waits with the vCPU
+    loaded, and how long it then waits for the deadline (its margin)."""
+    summary("timer advance: early tick -> PE waits, vCPU loaded", [a for a, _ in arms], None)
+    summary("  margin left before the deadline", [m for _, m in arms], None)
+
+
+def lat_main(b, dump=False, extra=()):
     """hypervisor-lat.elf: rtos + stress (guests/stress/stress.c), whose
     expensive traps run back to back while the rtos ticks and its own
     37-µs virtual timer fires at ever different points of them."""
-    ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor-lat.elf"))
+    ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor-lat.elf"), extra=extra)
     where_busy = []
     busy, guest = blocking(ev, where_busy=where_busy)
     print("hypervisor-lat.elf (rtos + stress: refused vGIC and vCRU writes, hypercalls, "
           "console hypercalls, VM resets)")
     summary("blocking: asserted at EL2 -> acknowledged", busy, None)
     summary("  reference: asserted in a guest", guest, None)
-    detail = irq_chains(ev)[-1]
+    detail, arms = irq_chains(ev)[-2:]
     # rtos's ticks: it waits blocked in WFI, so its deadline is CNTHP's
-    # (INTID 26) assertion; stress's own timer is PPI 27 while it runs.
-    rtos = [(w, s, d, ent) for w, s, d, k, ent in detail if k == 26]
+    # (INTID 26) assertion, or with its timer advance its own PPI 27 while
+    # the PE sleeps with it loaded; stress never sleeps (no WFI): its own
+    # timer is PPI 27 while it runs.
+    rtos = [(w, s, d, ent) for w, s, d, k, ent in detail if k == 26 or w == "idle"]
     summary("rtos tick -> handler, all", [d for w, s, d, _ in rtos], None)
-    summary("  PE idle", [d for w, s, d, _ in rtos if w == "idle"], None)
+    summary("  PE idle, rtos loaded ahead", [d for w, s, d, _ in rtos if w == "idle" and not s],
+            None)
+    summary("  PE idle, rtos switched in", [d for w, s, d, _ in rtos if w == "idle" and s], None)
     summary("  stress running (preempted)", [d for w, s, d, _ in rtos if w == "EL1"], None)
     summary("  during a stress trap", [d for w, s, d, _ in rtos if w == "EL2"], None)
-    own = [d for w, s, d, k, _ in detail if k == 27]
+    own = [d for w, s, d, k, _ in detail if k == 27 and w != "idle"]
     summary("stress's own timer -> handler", own, None)
+    arm_summary(arms)
     by_kind("blocking", where_busy)
     if dump:
         print("every blocking sample: count, asserted at (ns), instructions into the "
@@ -311,12 +344,16 @@ def main():
     ap.add_argument("--dump", action="store_true",
                     help="with --lat: every blocking sample; without: every timer delivery "
                     "during another trap, with the exception the hypervisor was handling")
+    ap.add_argument("--advance-ns", type=int, default=None,
+                    help="every VM's timer advance instead of the configured one "
+                    "(hyp.timer_advance_ns=N on the command line; 0: none)")
     a = ap.parse_args()
     b = Path(a.build)
+    extra = () if a.advance_ns is None else ("--append", f"hyp.timer_advance_ns={a.advance_ns}")
     if a.lat:
-        lat_main(b, a.dump)
+        lat_main(b, a.dump, extra)
         return
-    ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor.elf"))
+    ev = events(str(b / "hvsim"), str(b / "images" / "hypervisor.elf"), extra=extra)
 
     hvc, switch = [], []
     vclk = {"read": [], "write": []}
@@ -338,7 +375,7 @@ def main():
         m = vclk_ipa.search(e)
         if m and nxt and "EL2 -> EL1 eret" in nxt[1]:
             vclk[m.group(1)].append(nxt[0] - t)
-    irq_same, irq_idle, irq_switch, irq_busy, spi, lost, detail = irq_chains(ev)
+    irq_same, irq_idle, irq_switch, irq_busy, spi, lost, detail, arms = irq_chains(ev)
     # The null hypercalls are the most frequent round trip (rogue's flood).
     mode = statistics.mode(hvc) if hvc else 0
     summary("null hypercall round trip", [x for x in hvc if x == mode] or hvc, 150)
@@ -346,10 +383,14 @@ def main():
     summary("timer IRQ -> guest handler", irq_same + irq_idle + irq_switch + irq_busy, 600,
             worst=True)
     summary("  its vCPU running", irq_same, 600, worst=True)
-    summary("  PE idle (vCPU switched in)", irq_idle, 600, worst=True)
+    summary("  PE idle, vCPU loaded ahead", [d for w, s, d, _, _ in detail if w == "idle" and not s],
+            600, worst=True)
+    summary("  PE idle (vCPU switched in)", [d for w, s, d, _, _ in detail if w == "idle" and s],
+            600, worst=True)
     summary("  another VM preempted", irq_switch, 600, worst=True)
     summary("  during another trap", irq_busy, 600, worst=True)
     summary("device SPI -> guest handler", spi, None)
+    arm_summary(arms)
     if lost:
         print(f"timer deliveries without a chain from an assertion: {len(lost)} (at {lost[:5]} ns)")
     summary("vCRU/vGRF read", vclk["read"], None)

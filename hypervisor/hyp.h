@@ -96,6 +96,10 @@ struct vm_stats {
     uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
     uint64_t sgis, sgis_refused, ptimer_fired; /* virtual SGIs sent; EL1 physical timer */
     uint64_t group0_refused; /* ICC_SGI0R_EL1 writes refused (its vGIC is Group 1 only) */
+    /* Timer advance (vm/sched.c): its vCPUs switched in ahead of their
+     * deadline, and how many of those loads came after the deadline (the
+     * advance was too short for the hypervisor's path at that moment). */
+    uint64_t armed, armed_late;
 };
 
 struct vm {
@@ -106,6 +110,7 @@ struct vm {
     uint64_t vttbr;
     uint64_t cntvoff;      /* CNTVOFF_EL2 for all its vCPUs */
     uint64_t preempted_at; /* physical count when preempted, or 0 */
+    uint64_t advance;      /* cfg->timer_advance_ns in counter ticks (vm/sched.c) */
     uint32_t sched_mask;   /* its vCPUs' bits in the scheduler's masks */
     bool console_passthrough;
     bool off;
@@ -162,6 +167,11 @@ struct hyp_platform {
     uint64_t i2c, i2c_size; /* hvsim,simple-i2c (i2c0), 0 when absent */
     int i2c_intid;
     char model[64];
+    /* /chosen/bootargs "hyp.timer_advance_ns=N": every VM's timer advance
+     * (vm/sched.c) instead of its configuration's; -1 when not given. The
+     * right advance depends on the machine's speed, which the board's DT
+     * (or hvsim's --append) knows and the const configuration does not. */
+    int64_t timer_advance_ns;
 };
 
 struct hyp {
@@ -173,6 +183,10 @@ struct hyp {
     bool resched;         /* something changed: run the scheduler before returning */
     bool rotate;          /* the current vCPU gives up its turn (yield) */
     uint32_t runnable;    /* state RUNNABLE (running or ready), VM not off */
+    /* Blocked vCPUs within their VM's timer advance of their deadline
+     * (vm/sched.c): switched in ahead of it if they outrank the choice. */
+    uint32_t armed;
+    uint32_t advanced;    /* the vCPUs whose VM has a timer advance */
     uint64_t ptimer_next; /* earliest vcpu.ptimer_at of all (vm/vptimer.c) */
     uint64_t world_switches;
     /* The vCPU whose FP/SIMD registers the PE holds (lazy switching,

@@ -148,6 +148,22 @@ int hyp_dt_parse(const void *dtb, struct hyp_platform *p, char *err, size_t errl
         }
     }
 
+    /* /chosen/bootargs: the hypervisor's own options (one so far). */
+    p->timer_advance_ns = -1;
+    const char *args = chosen >= 0 ? fdt_getprop(dtb, chosen, "bootargs", NULL) : NULL;
+    static const char opt[] = "hyp.timer_advance_ns=";
+    for (const char *a = args; a && *a; a++) {
+        if ((a != args && a[-1] != ' ') || strncmp(a, opt, sizeof opt - 1))
+            continue;
+        const char *d = a + sizeof opt - 1;
+        int64_t v = 0;
+        while (*d >= '0' && *d <= '9' && v <= HYP_TIMER_ADVANCE_MAX_NS)
+            v = v * 10 + (*d++ - '0');
+        if (d == a + sizeof opt - 1 || (*d && *d != ' ') || v > HYP_TIMER_ADVANCE_MAX_NS)
+            FAIL("bootargs: %s: a number of ns up to %u expected", opt, HYP_TIMER_ADVANCE_MAX_NS);
+        p->timer_advance_ns = v;
+    }
+
     static const char *const psci_compat[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci", NULL};
     int psci = first_compatible(dtb, psci_compat);
     p->have_psci = psci >= 0;

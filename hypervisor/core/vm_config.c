@@ -70,6 +70,9 @@ static int check_vm(const struct hyp_vm_config *vm, const struct hyp_plat *p, ch
         FAIL("vm %s: %u vCPUs, must be 1 to %u", n, vm->nr_vcpus, HYP_MAX_VCPUS);
     if (vm->slice_us == 0)
         FAIL("vm %s: time slice is 0", n);
+    if (vm->timer_advance_ns > HYP_TIMER_ADVANCE_MAX_NS)
+        FAIL("vm %s: timer advance %u ns, at most %u", n, vm->timer_advance_ns,
+             HYP_TIMER_ADVANCE_MAX_NS);
 
     /* RAM */
     const struct hyp_mem_region *r = &vm->ram;

@@ -118,12 +118,24 @@ struct hyp_clk_perm {
     uint64_t fields;
 };
 
+/* The longest timer advance a configuration may ask for: the PE waits
+ * that long (at most) per deadline, taking it from lower VMs. */
+#define HYP_TIMER_ADVANCE_MAX_NS 100000
+
 struct hyp_vm_config {
     const char *name;
     unsigned id;       /* 1..255: also the VMID */
     unsigned priority; /* larger runs first (the RTOS VM outranks the GPOS VM) */
     unsigned nr_vcpus;
     unsigned slice_us; /* time slice among runnable vCPUs of equal priority */
+    /* Timer advance (vm/sched.c, as KVM's lapic_timer_advance_ns): a
+     * vCPU of this VM blocked in WFI is switched in this long before its
+     * virtual timer's deadline when it would preempt the running vCPU (or
+     * the PE is idle), and the PE waits with it loaded, so that the
+     * deadline finds it in place: the interrupt then takes the short
+     * path of a loaded vCPU. 0: switched in at the deadline. At most
+     * HYP_TIMER_ADVANCE_MAX_NS. */
+    unsigned timer_advance_ns;
     struct hyp_mem_region ram;
     struct hyp_mem_region shared[HYP_MAX_SHARED]; /* size 0 = unused */
     struct hyp_console_cfg console;

@@ -637,6 +637,28 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
     return 1;
 }
 
+/* The running (or armed, vm/sched.c) vCPU's virtual timer, acknowledged:
+ * forward it with the HW bit. When no LR holds anything (ICH_ELRSR_EL2,
+ * GICv3 12.5.6; the ISB orders it after any LR write of this entry) and
+ * nothing is queued, LR 0 takes it: the LR vgic_lrs_inject would choose,
+ * without reading every LR back (the timer's path at its deadline). */
+static void timer_inject(struct hyp *h, struct vcpu *v, unsigned vt)
+{
+    uint8_t prio = vgic_emu_ppi_priority(&v->vm->vgic, v->idx, vt);
+    uint64_t all = (UINT64_C(1) << v->vgic.nr_lrs) - 1;
+    isb();
+    if (v->vgic.nq || (READ(ICH_ELRSR_EL2) & all) != all) {
+        hyp_vgic_inject(h, v, vt, prio, true, vt);
+        return;
+    }
+    hyp_commit(h);
+    const struct vgic_irq irq = {vt, prio, true, (uint16_t)vt, false, 0};
+    ich_lr_write(0, vgic_lr_encode(&irq));
+    v->vm->st.injections++;
+    if (v->state == VCPU_BLOCKED)
+        hyp_sched_wake(h, v);
+}
+
 void hyp_irq(struct hyp *h, struct vcpu *v)
 {
     for (;;) {
@@ -663,8 +685,7 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
             /* The running vCPU's virtual timer: forward with the HW bit;
              * the guest's EOI deactivates the physical PPI. */
             if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {
-                hyp_vgic_inject(h, v, intid, vgic_emu_priority(&v->vm->vgic, v->idx, intid), true,
-                                intid);
+                timer_inject(h, v, intid);
             } else {
                 /* The guest armed its timer but has INTID 27 disabled in
                  * its redistributor (Linux arms the timer before it enables

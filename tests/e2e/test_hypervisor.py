@@ -484,22 +484,84 @@ def test_world_switch_summary(hvsim_run):
     assert m, out
     switches, irqs, injections, wfi = map(int, m.groups())
     # Every rtos tick is one virtual-timer injection; it waits in WFI
-    # between ticks, so each tick is a switch back in. Its timer has fired
-    # by then, and hyp_vcpu_load injects it (vm/vcpu.c): no physical IRQ
-    # is taken for it, so irqs (the physical IRQs taken while the rtos
-    # ran) is not tied to the ticks.
-    assert injections == 200 and irqs < injections
+    # between ticks, so each tick is a switch back in. With its timer
+    # advance (vm/sched.c) it is switched in ahead of the deadline and its
+    # timer's PPI 27 is taken by the hypervisor with it loaded: one
+    # physical IRQ per tick at least.
+    assert injections == 200 and irqs >= injections
     assert wfi >= 200 and switches >= 200
 
 
+# configs/rtos_vm.h and configs/default.c: 1500 ns, in ticks of the 62.5 MHz
+# counter (rounded down, as vm/sched.c converts it).
+ADVANCE_TICKS = 1500 * 62_500_000 // 1_000_000_000
+
+
+def advance_line(out: str, vm: str):
+    m = re.search(rf"hyp: vm {vm}: timer advance (\d+) ticks: armed=(\d+) late=(\d+)", out)
+    assert m, out
+    return tuple(map(int, m.groups()))
+
+
+def test_timer_advance_loads_the_vcpu_before_its_deadline():
+    # Every rtos tick: the hypervisor's early tick switches the rtos in
+    # ahead of its deadline and the PE waits with it loaded; its own PPI
+    # 27 then ends the wait at the deadline and is taken at EL2 (the
+    # short path of a loaded vCPU). On hvsim the advance always suffices:
+    # no load after a deadline (late=0).
+    r = run_hvsim(["run", "-q", "--log", "irq,wfi", HYP], timeout=300)
+    assert r.status == 0
+    out, err = r.stdout.decode(), r.stderr.decode()
+    ticks, armed, late = advance_line(out, "rtos")
+    assert (ticks, armed, late) == (ADVANCE_TICKS, 200, 0)
+    gticks, garmed, glate = advance_line(out, "gpos")
+    assert gticks == ADVANCE_TICKS and garmed >= 1 and glate == 0
+    assert "hyp: vm rogue: timer advance" not in out  # rogue has none
+    # PPI 27 signalled to the hypervisor: every armed deadline, plus
+    # gpos's three vGIC checks (test_woken_vcpu_gets_its_timer_at_load).
+    assert len(re.findall(r"irq 27 acknowledged: .* at EL2", err)) == armed + garmed + 3
+    # ...each while the PE slept in its idle WFI, with the vCPU loaded
+    assert len(re.findall(r"irq 27 asserted: .* at EL2", err)) >= armed + garmed
+    # The rtos measures its own latency from its deadline (CNTVCT at its
+    # handler - CVAL): the advance takes the switch out of it.
+    lat_on = rtos_latency_max(out)
+    off = run_hvsim(["run", "-q", "--append", "hyp.timer_advance_ns=0", HYP], timeout=300)
+    assert off.status == 0
+    assert "timer advance" not in off.stdout.decode()
+    lat_off = rtos_latency_max(off.stdout.decode())
+    assert lat_on < lat_off, (lat_on, lat_off)
+    # and changes nothing else a guest prints (each VM's stream; only the
+    # interleaving of lines between streams moves)
+    a, b = streams(r.stdout, "hvsim"), streams(off.stdout, "hvsim")
+    for vm in ("rtos", "gpos", "rogue"):
+        assert [l for l in a[vm] if not l.startswith("rtos: latency")] == \
+            [l for l in b[vm] if not l.startswith("rtos: latency")], vm
+
+
+def rtos_latency_max(out: str):
+    return max(int(m) for m in re.findall(r"rtos: latency ticks=\d+ min=\d+ max=(\d+)", out))
+
+
+@pytest.mark.parametrize("value", ["200000", "12x", ""])
+def test_bad_timer_advance_refused(value):
+    r = run_hvsim(["run", "-q", "--append", f"console=ttyAMA0 hyp.timer_advance_ns={value}", HYP],
+                  timeout=120)
+    out = r.stdout.decode()
+    assert "bootargs: hyp.timer_advance_ns=: a number of ns up to 100000 expected" in out
+    assert "rtos: start" not in out
+
+
 def test_woken_vcpu_gets_its_timer_at_load():
-    # Every virtual-timer wait in these guests is a WFI: the vCPU is
-    # blocked when its deadline passes, the CNTHP tick switches it in, and
-    # hyp_vcpu_load injects its timer (HW bit) after making PPI 27 active,
-    # so the PPI is never signalled to the hypervisor (GICv3: an active
-    # interrupt is not signalled again until deactivated; the guest's
-    # deactivation of the HW virtual interrupt deactivates it).
-    r = run_hvsim(["run", "-q", "--log", "irq,virq", HYP], timeout=300)
+    # Without the timer advance, every virtual-timer wait in these guests
+    # is a WFI: the vCPU is blocked when its deadline passes, the CNTHP
+    # tick switches it in, and hyp_vcpu_load injects its timer (HW bit)
+    # after making PPI 27 active, so the PPI is never signalled to the
+    # hypervisor (GICv3: an active interrupt is not signalled again until
+    # deactivated; the guest's deactivation of the HW virtual interrupt
+    # deactivates it). (With the advance, a load after the deadline takes
+    # this path too: the "late" ones.)
+    r = run_hvsim(["run", "-q", "--append", "hyp.timer_advance_ns=0", "--log", "irq,virq", HYP],
+                  timeout=300)
     assert r.status == 0
     err = r.stderr.decode()
     delivered = len(re.findall(r"virq 27 acknowledged by the guest", err))

@@ -211,6 +211,11 @@ START_TEST(names_ids_vcpus_image)
     setup();
     cfg.nr_vms = 0;
     expect_error(&p, "has no VMs");
+    setup();
+    vms[0].timer_advance_ns = HYP_TIMER_ADVANCE_MAX_NS;
+    ck_assert_int_eq(hyp_config_validate(&cfg, &p, err, sizeof err), 0);
+    vms[0].timer_advance_ns = HYP_TIMER_ADVANCE_MAX_NS + 1;
+    expect_error(&p, "vm rtos: timer advance 100001 ns, at most 100000");
 }
 END_TEST
 
