@@ -333,6 +333,16 @@ static struct vcpu *__attribute__((noinline)) wait(struct hyp *h, struct vcpu *b
             wfi();
             hyp_irq(h, h->current);
             now = hyp_now();
+            if (a && a == h->current && a->state == VCPU_BLOCKED) {
+                /* The tick's end-of-slice test (hyp_sched_tick) is not
+                 * for a vCPU that waits. Its deadline passed, but its
+                 * timer did not wake it (INTID 27 disabled in its vGIC:
+                 * the PPI is held, vm/vgic.c): wake it as the queue
+                 * would have. */
+                h->rotate = false;
+                if (now >= deadline(a))
+                    hyp_sched_wake(h, a);
+            }
         }
         if (now >= wake_queue_next(&h->blocked))
             wake_due(h, now);
