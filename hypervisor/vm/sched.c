@@ -306,6 +306,9 @@ static struct vcpu *__attribute__((noinline)) wait(struct hyp *h, struct vcpu *b
             if (!(h->runnable | h->blocked.members))
                 hyp_system_off(h);
         } else if (a != h->current) {
+            /* Its deadline cannot move at this load: a VM whose counter
+             * is stopped (preempted_at, CNTVOFF policy) has a runnable
+             * vCPU of a's priority, which a does not outrank. */
             switch_to(h, h->current, a, now);
             a->vm->st.armed++;
             /* Loaded after its deadline (the advance was too short for
