@@ -49,9 +49,13 @@ set_vbar:
 
 /* EL1 vectors: IRQs from EL1 (SPx) call grt_irq(); synchronous exceptions
  * call grt_sync(esr, elr, far), which may return a new ELR. The frame holds
- * what a C call may clobber: x0-x18, x29, x30, ELR, SPSR. */
+ * what a C call may clobber: x0-x18, x29, x30, ELR, SPSR: 23 slots, 24 for
+ * SP's 16-byte alignment. (It had 22: SPSR went to [sp, #176], the first
+ * word of the interrupted code's own stack, which a frame record usually
+ * held; built with -fomit-frame-pointer, gpos then returned to its SPSR
+ * value, 0x345.) */
 .macro SAVE
-    sub     sp, sp, #(22 * 8)
+    sub     sp, sp, #(24 * 8)
     hv_gpr_pairs stp, sp, 0, 16
     stp     x18, x29, [sp, #144]
     mrs     x0, elr_el1
@@ -66,7 +70,7 @@ set_vbar:
     msr     spsr_el1, x1
     hv_gpr_pairs ldp, sp, 0, 16
     ldp     x18, x29, [sp, #144]
-    add     sp, sp, #(22 * 8)
+    add     sp, sp, #(24 * 8)
     eret
 .endm
 

@@ -181,7 +181,10 @@ void hyp_sched_tick(struct hyp *h)
 /* The blocked vCPUs whose wake key has passed: those whose deadline has
  * passed become runnable (WFI ends when the timer fires); those within
  * their VM's advance of it become armed and go back into the queue at
- * their deadline. Called only when the earliest key has passed. */
+ * their deadline. Called only when the earliest key has passed. Inline
+ * (as switch_to): both are on the preemption path, where a call's
+ * prologue and epilogue are measured (docs/hypervisor.md, "Measured
+ * costs"). */
 static inline __attribute__((always_inline)) void wake_due(struct hyp *h, uint64_t now)
 {
     uint32_t due = wake_queue_pop_due(&h->blocked, now);

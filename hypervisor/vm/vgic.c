@@ -659,6 +659,51 @@ static void timer_inject(struct hyp *h, struct vcpu *v, unsigned vt)
         hyp_sched_wake(h, v);
 }
 
+/* Every physical interrupt but the hypervisor's tick, acknowledged and
+ * priority-dropped: the running vCPU's virtual timer, the maintenance
+ * interrupt, a passthrough SPI. Out of line, so that hyp_irq's loop and
+ * its tick (the preemption path of docs/hypervisor.md, "Measured costs")
+ * do not set up what these need. */
+static void __attribute__((noinline)) irq_route(struct hyp *h, struct vcpu *v, unsigned intid)
+{
+    if (intid == h->plat.ppi_virt && v) {
+        v->ppi27_swpend = false; /* acknowledged: in an LR from here on */
+        /* The running vCPU's virtual timer: forward with the HW bit;
+         * the guest's EOI deactivates the physical PPI. */
+        if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {
+            timer_inject(h, v, intid);
+        } else {
+            /* The guest armed its timer but has INTID 27 disabled in
+             * its redistributor (Linux arms the timer before it enables
+             * the PPI). A level-sensitive interrupt asserted while
+             * disabled stays pending and is signalled once enabled
+             * (GICv3 4.1.1): keep the physical PPI active, which stops
+             * the level from signalling again, until the guest enables
+             * INTID 27 (hyp_vgic_mmio) or the vCPU is switched out
+             * (hyp_vcpu_put deactivates it; the restored timer fires
+             * again if still asserted). */
+            v->vtimer_held = true;
+        }
+    } else if (intid == h->plat.ppi_maint) {
+        WRITE(ICC_DIR_EL1, intid);
+        hyp_vgic_maintenance(h, v);
+    } else {
+        unsigned vintid;
+        struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
+        if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
+            if (irq_rate_set_admit(&o->vm->irq_rate, intid, hyp_now(),
+                                   h->freq / HYP_IRQ_WINDOWS_PER_S, HYP_IRQ_BUDGET))
+                hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
+                                intid);
+            else
+                irq_storm(h, o->vm, intid, vintid);
+        } else {
+            WRITE(ICC_DIR_EL1, intid);
+            hyp_printf("hyp: physical INTID %u with no owner\n", intid);
+        }
+    }
+}
+
 void hyp_irq(struct hyp *h, struct vcpu *v)
 {
     for (;;) {
@@ -670,7 +715,11 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
             v->vm->st.irqs++;
         if (intid == h->plat.ppi_hyp) {
             /* The timer's output is a level: stop it before deactivating,
-             * the scheduler programs the next event on the way out. */
+             * the scheduler programs the next event on the way out. The
+             * ISB makes the stopped output visible to the GIC before the
+             * deactivation (a direct write, an indirect effect: Arm ARM
+             * D11.2.4 and "Synchronization requirements for AArch64
+             * System registers"), or PPI 26 would be pending again. */
             write_sysreg(cnthp_ctl_el2, 0);
             isb();
             WRITE(ICC_DIR_EL1, intid);
@@ -680,41 +729,7 @@ void hyp_irq(struct hyp *h, struct vcpu *v)
              * guest's PSTATE.I), not looked for here, which would cost
              * the tick's path (a vCPU switch) an acknowledge. */
             return;
-        } else if (intid == h->plat.ppi_virt && v) {
-            v->ppi27_swpend = false; /* acknowledged: in an LR from here on */
-            /* The running vCPU's virtual timer: forward with the HW bit;
-             * the guest's EOI deactivates the physical PPI. */
-            if (vgic_emu_enabled(&v->vm->vgic, v->idx, intid)) {
-                timer_inject(h, v, intid);
-            } else {
-                /* The guest armed its timer but has INTID 27 disabled in
-                 * its redistributor (Linux arms the timer before it enables
-                 * the PPI). A level-sensitive interrupt asserted while
-                 * disabled stays pending and is signalled once enabled
-                 * (GICv3 4.1.1): keep the physical PPI active, which stops
-                 * the level from signalling again, until the guest enables
-                 * INTID 27 (hyp_vgic_mmio) or the vCPU is switched out
-                 * (hyp_vcpu_put deactivates it; the restored timer fires
-                 * again if still asserted). */
-                v->vtimer_held = true;
-            }
-        } else if (intid == h->plat.ppi_maint) {
-            WRITE(ICC_DIR_EL1, intid);
-            hyp_vgic_maintenance(h, v);
-        } else {
-            unsigned vintid;
-            struct vcpu *o = intid >= 32 ? spi_owner(h, intid, &vintid) : NULL;
-            if (o && !o->vm->off && vgic_emu_enabled(&o->vm->vgic, 0, vintid)) {
-                if (irq_rate_set_admit(&o->vm->irq_rate, intid, hyp_now(),
-                                       h->freq / HYP_IRQ_WINDOWS_PER_S, HYP_IRQ_BUDGET))
-                    hyp_vgic_inject(h, o, vintid, vgic_emu_priority(&o->vm->vgic, 0, vintid), true,
-                                    intid);
-                else
-                    irq_storm(h, o->vm, intid, vintid);
-            } else {
-                WRITE(ICC_DIR_EL1, intid);
-                hyp_printf("hyp: physical INTID %u with no owner\n", intid);
-            }
         }
+        irq_route(h, v, intid);
     }
 }
