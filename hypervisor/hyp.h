@@ -96,6 +96,10 @@ struct vm_stats {
     uint64_t irq_dropped; /* passthrough interrupts not forwarded (over budget) */
     uint64_t sgis, sgis_refused, ptimer_fired; /* virtual SGIs sent; EL1 physical timer */
     uint64_t group0_refused; /* ICC_SGI0R_EL1 writes refused (its vGIC is Group 1 only) */
+    /* Active interrupts out of the list registers deactivated through
+     * ICH_HCR_EL2.EOIcount (vm/vgic.c hyp_vgic_eoicount), and EOIcounts
+     * that could not be matched (EOImode 1, or nothing queued active). */
+    uint64_t eoi_deact, eoi_unmatched;
 };
 
 struct vm {
@@ -339,6 +343,7 @@ void hyp_inject_dabt(struct vcpu *v, uint64_t va);
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid);
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v);
+void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v);
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);
