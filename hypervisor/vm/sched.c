@@ -298,6 +298,14 @@ void hyp_system_off(struct hyp *h)
             if (vm->st.traps[ec])
                 hyp_printf(" ec%02x=%llu", ec, (unsigned long long)vm->st.traps[ec]);
         hyp_printf("\n");
+        uint64_t evictions = 0;
+        for (unsigned k = 0; k < vm->cfg->nr_vcpus; k++)
+            evictions += vm->vcpu[k].vgic.evictions;
+        if (evictions || vm->st.eoi_deact || vm->st.eoi_unmatched) /* vm/vgic.c */
+            hyp_printf("hyp: vm %s: list registers: evictions=%llu eoicount=%llu unmatched=%llu\n",
+                       vm->cfg->name, (unsigned long long)evictions,
+                       (unsigned long long)vm->st.eoi_deact,
+                       (unsigned long long)vm->st.eoi_unmatched);
         if (vm->st.irq_storms)
             hyp_printf("hyp: vm %s: interrupt storms=%llu dropped=%llu\n", vm->cfg->name,
                        (unsigned long long)vm->st.irq_storms,
