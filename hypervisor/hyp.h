@@ -98,8 +98,9 @@ struct vm_stats {
     uint64_t group0_refused; /* ICC_SGI0R_EL1 writes refused (its vGIC is Group 1 only) */
     /* Active interrupts out of the list registers deactivated through
      * ICH_HCR_EL2.EOIcount (vm/vgic.c hyp_vgic_eoicount), and EOIcounts
-     * that could not be matched (EOImode 1, or nothing queued active). */
+     * that could not be matched (nothing queued active). */
     uint64_t eoi_deact, eoi_unmatched;
+    uint64_t dir_traps; /* ICC_DIR_EL1 writes trapped (TDIR) and emulated */
 };
 
 struct vm {
@@ -344,6 +345,7 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
                      unsigned pintid);
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v);
 void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v);
+void hyp_vgic_dir(struct hyp *h, struct vcpu *v, uint64_t val);
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);

@@ -17,6 +17,9 @@
  * ICH_VTR_EL2.ListRegs = 3), and the EOIs then come from the highest
  * priority down, most of them for interrupts that no LR holds.
  *
+ * The last round uses EOImode 1 (ICC_CTLR_EL1.EOImode: the EOI drops the
+ * priority, a write of ICC_DIR_EL1 deactivates), the others EOImode 0.
+ *
  * Checks (each one a pass or a fail), for each level i of each round:
  *   - SGI i is taken exactly once;
  *   - it is taken nested i deep (in SGI i - 1's handler: it was delivered
@@ -26,23 +29,27 @@
  *     priority is the highest active priority);
  *   - after its EOI, ICC_RPR_EL1 is PRIO(i - 1), 0xff after the last
  *     (the priority drop);
- *   - after its EOI, GICR_ISACTIVER0 shows it inactive (deactivated, as
- *     an EOI with EOImode 0 does, GICv3 4.1.1);
+ *   - with EOImode 1, after its EOI GICR_ISACTIVER0 still shows it active
+ *     (priority drop only);
+ *   - after its EOI (EOImode 0) or its DIR (EOImode 1), GICR_ISACTIVER0
+ *     shows it inactive (deactivated, GICv3 4.1.1);
  * and per round: afterwards no SGI pending or active (GICR_ISPENDR0,
  * GICR_ISACTIVER0); and at the end: no other interrupt taken.
  * A level that waits more than WAIT_US for the next one gives up (a fail),
  * so a hypervisor that cannot deliver never hangs the guest.
- * Output: "RESULT nest pass=N fail=F" (N = ROUNDS * (LEVELS * 5 + 1) + 1
- * when everything holds), then PSCI SYSTEM_OFF of this VM. */
+ * Output: "RESULT nest pass=N fail=F" (N = ROUNDS * (LEVELS * 5 + 1) +
+ * LEVELS + 1 when everything holds), then PSCI SYSTEM_OFF of this VM. */
 #include "../grt/grt.h"
 
 #define LEVELS  16
-#define ROUNDS  3
+#define ROUNDS  4
 #define WAIT_US 5000
 #define PRIO(i) (0xf0u - 0x10u * (unsigned)(i))
 
 #define ICC_SGI1R_EL1 S3_0_C12_C11_5
 #define ICC_RPR_EL1   S3_0_C12_C11_3
+#define ICC_DIR_EL1   S3_0_C12_C11_1
+#define ICC_CTLR_EL1  S3_0_C12_C12_4
 
 /* MMIO through plain LDR/STR (no writeback addressing, which a compiler
  * may choose for a loop and which gives the hypervisor no syndrome to
@@ -71,6 +78,7 @@ static volatile unsigned depth;
 static volatile uint32_t taken[LEVELS], done[LEVELS];
 static uint32_t other_irqs;
 static uint64_t dwell; /* counter ticks each level waits before it nests */
+static bool split;     /* this round's EOImode (ICC_CTLR_EL1.EOImode): 1 = EOIR, then DIR */
 static uint64_t ticks_per_us;
 
 static void check(bool ok, const char *what, unsigned round, unsigned level)
@@ -126,7 +134,12 @@ void grt_irq(void)
     grt_eoi(id);
     check(SYSREG_R(ICC_RPR_EL1) == (id ? PRIO(id - 1) : 0xffu), "running priority after EOI",
           round_no, id);
-    check(!(R32(GICR_ISACTIVER0) & (1u << id)), "still active after its EOI", round_no, id);
+    if (split) {
+        /* EOImode 1: the EOI only dropped the priority (GICv3 4.1.1). */
+        check(R32(GICR_ISACTIVER0) & (1u << id), "inactive before its DIR", round_no, id);
+        SYSREG_W(ICC_DIR_EL1, id);
+    }
+    check(!(R32(GICR_ISACTIVER0) & (1u << id)), "still active after its EOI/DIR", round_no, id);
     done[id] = 1;
 }
 
@@ -154,8 +167,10 @@ int main(void)
         W32(GICR_IPRIORITYR + i,
             PRIO(i) | PRIO(i + 1) << 8 | PRIO(i + 2) << 16 | PRIO(i + 3) << 24);
     W32(GICR_ISENABLER0, (1u << LEVELS) - 1);
-    static const unsigned dwell_us[ROUNDS] = {0, 150, 370};
+    static const unsigned dwell_us[ROUNDS] = {0, 150, 370, 150};
     for (round_no = 0; round_no < ROUNDS; round_no++) {
+        split = round_no == ROUNDS - 1; /* the last round with EOImode 1 */
+        SYSREG_W(ICC_CTLR_EL1, split ? 2u : 0u);
         for (unsigned i = 0; i < LEVELS; i++)
             taken[i] = done[i] = 0;
         dwell = dwell_us[round_no] * ticks_per_us;

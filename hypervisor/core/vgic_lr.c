@@ -268,7 +268,8 @@ uint32_t vgic_lrs_maint_slow(const struct vgic_lrs *s)
 {
     uint32_t want = 0;
     for (unsigned q = 0; q < s->nq; q++)
-        want |= vgic_irq_state(&s->queue[q]) == ST_P ? VGIC_WANT_UIE : VGIC_WANT_LRENPIE;
+        want |= vgic_irq_state(&s->queue[q]) == ST_P ? VGIC_WANT_UIE
+                                                     : VGIC_WANT_LRENPIE | VGIC_WANT_TDIR;
     return want;
 }
 

@@ -147,16 +147,21 @@ uint32_t vgic_lrs_clear_pending(struct vgic_lrs *s, uint32_t intid, int *hw_pint
  * [first, first + 32) in the LRs and the queue. */
 void vgic_lrs_state(const struct vgic_lrs *s, unsigned first, uint32_t *pending, uint32_t *active);
 
-/* The maintenance interrupts wanted, as ICH_HCR_EL2 enable bits (GICv3
+/* The maintenance interrupts and traps wanted, as ICH_HCR_EL2 bits (GICv3
  * 12.4.4): UIE (underflow: at most one LR valid) while a pending
  * interrupt waits in the queue, to refill; LRENPIE (EOIcount non-zero)
- * while an active one is in the queue, whose EOI no LR sees. NPIE is not
+ * while an active one is in the queue, whose EOI no LR sees (EOImode 0),
+ * and TDIR with it (EOImode 1: its DIR, below). NPIE is not
  * needed: refill's invariant (above) leaves no queued pending interrupt
  * that outranks an LR, so one becomes deliverable only once every LR
  * that outranks it is deactivated, and then at most one LR is valid (UIE)
  * or it was refilled already. Inline: on every vCPU load. */
 #define VGIC_WANT_UIE     (1u << 1)
 #define VGIC_WANT_LRENPIE (1u << 2)
+/* ICH_HCR_EL2.TDIR (bit 14): with an active interrupt queued, the
+ * guest's ICV_DIR_EL1 writes trap, so that EOImode 1 deactivations are
+ * matched by INTID (vm/vgic.c hyp_vgic_dir). */
+#define VGIC_WANT_TDIR (1u << 14)
 uint32_t vgic_lrs_maint_slow(const struct vgic_lrs *s);
 static inline uint32_t vgic_lrs_maint(const struct vgic_lrs *s)
 {

@@ -26,6 +26,7 @@
 #define ICH_HCR_EN      (UINT64_C(1) << 0)
 #define ICH_HCR_UIE     (UINT64_C(1) << 1)
 #define ICH_HCR_LRENPIE (UINT64_C(1) << 2)
+#define ICH_HCR_TDIR    (UINT64_C(1) << 14)
 /* ICH_HCR_EL2.EOIcount[31:27] (GICv3 12.4.4) */
 #define ICH_HCR_EOICOUNT_SHIFT 27
 #define ICH_HCR_EOICOUNT_MASK  (UINT64_C(0x1f) << ICH_HCR_EOICOUNT_SHIFT)

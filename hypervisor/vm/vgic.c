@@ -19,8 +19,10 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
 }
 
 static void phys_active(struct hyp *h, struct vcpu *t, unsigned pintid, bool active);
+static void hw_deactivate(struct hyp *h, struct vcpu *v, unsigned pintid);
 
-_Static_assert(VGIC_WANT_UIE == ICH_HCR_UIE && VGIC_WANT_LRENPIE == ICH_HCR_LRENPIE,
+_Static_assert(VGIC_WANT_UIE == ICH_HCR_UIE && VGIC_WANT_LRENPIE == ICH_HCR_LRENPIE &&
+                   VGIC_WANT_TDIR == ICH_HCR_TDIR,
                "core/vgic_lr.h's maintenance wishes are ICH_HCR_EL2 bits");
 
 /* ICH_HCR_EL2 for the loaded vCPU v: enabled, with the maintenance
@@ -51,10 +53,12 @@ static inline uint64_t ich_hcr(const struct vcpu *v)
  * it is switched out (vm/vcpu.c). The guest cannot run in between, so no
  * EOI is lost or counted twice.
  *
- * EOImode 1 (ICH_VMCR_EL2.VEOIM): the count then comes from ICV_DIR_EL1
- * writes, in any order, which the count does not name: matching them
- * needs ICH_HCR_EL2.TDIR trapping, not implemented. The count is dropped,
- * recorded (eoi_unmatched) and reported once per VM. */
+ * EOImode 1 (ICH_VMCR_EL2.VEOIM): a deactivation is then the guest's
+ * ICV_DIR_EL1 write, in any order, which a count would not name; with an
+ * active interrupt queued, ICH_HCR_EL2.TDIR traps those writes
+ * (vgic_lrs_maint) and hyp_vgic_dir deactivates by INTID. A count in
+ * EOImode 1 names nothing: the spec's EOIR does not count then (12.4.4),
+ * QEMU's does (sim/gic/gic_virt.c gic_icv_eoir); it is dropped. */
 void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v)
 {
     uint64_t hcr = READ(ICH_HCR_EL2);
@@ -63,27 +67,55 @@ void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v)
         return;
     WRITE(ICH_HCR_EL2, hcr & ~ICH_HCR_EOICOUNT_MASK);
     struct vm *vm = v->vm;
-    if (READ(ICH_VMCR_EL2) & ICH_VMCR_VEOIM) {
-        if (vm->st.eoi_unmatched == 0)
-            hyp_printf("hyp: vm %s: EOImode 1 with an active interrupt out of the list "
-                       "registers: its ICC_DIR_EL1 cannot be matched (TDIR trapping not "
-                       "implemented); the interrupt stays active\n",
-                       vm->cfg->name);
-        vm->st.eoi_unmatched += n;
+    if (READ(ICH_VMCR_EL2) & ICH_VMCR_VEOIM)
         return;
-    }
     struct vgic_irq done[ICH_HCR_EOICOUNT_MASK >> ICH_HCR_EOICOUNT_SHIFT];
     unsigned k = vgic_lrs_eoi_count(&v->vgic, n, done);
     vm->st.eoi_deact += k;
     vm->st.eoi_unmatched += n - k;
-    for (unsigned i = 0; i < k; i++) {
-        if (!done[i].hw)
-            continue;
-        if (done[i].pintid >= HYP_INTID_SPI_FIRST)
-            WRITE(ICC_DIR_EL1, done[i].pintid);
-        else
-            phys_active(h, v, done[i].pintid, false);
-    }
+    for (unsigned i = 0; i < k; i++)
+        if (done[i].hw)
+            hw_deactivate(h, v, done[i].pintid);
+}
+
+/* The physical interrupt behind a HW virtual one the guest deactivated
+ * while no LR held it: what the LR's HW bit would have done (GICv3 6.2.2,
+ * a deactivation of pINTID as by ICC_DIR_EL1; the hypervisor runs with
+ * EOImode 1 and acknowledged it). A PPI through phys_active, which knows
+ * whose banked active state it is. */
+static void hw_deactivate(struct hyp *h, struct vcpu *v, unsigned pintid)
+{
+    if (pintid >= HYP_INTID_SPI_FIRST)
+        WRITE(ICC_DIR_EL1, pintid);
+    else
+        phys_active(h, v, pintid, false);
+}
+
+static void lrs_in(struct hyp *h, struct vcpu *t);
+static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty);
+
+/* A trapped ICC_DIR_EL1 write of the running vCPU v (ICH_HCR_EL2.TDIR,
+ * set while an active interrupt waits in its queue: EOImode 1 guests
+ * deactivate with DIR, in any order). VirtualWriteDIR emulated: with
+ * VEOIM = 0 it has no effect (UNPREDICTABLE; ignored, as the simulator
+ * and QEMU do); a special INTID is ignored; else the interrupt's active
+ * state goes, in its LR or in the queue (vgic_lrs_clear_active: a HW
+ * one's physical INTID is deactivated with it, an LR with HW = 0 and
+ * EOI = 1 stays for its EOI maintenance interrupt), and the LRs are
+ * refilled. An INTID active nowhere changes nothing. */
+void hyp_vgic_dir(struct hyp *h, struct vcpu *v, uint64_t val)
+{
+    unsigned intid = (unsigned)(val & 0xffffff);
+    if (intid >= 1020 || !(READ(ICH_VMCR_EL2) & ICH_VMCR_VEOIM))
+        return;
+    v->vm->st.dir_traps++;
+    lrs_in(h, v);
+    int hwp;
+    uint32_t dirty = vgic_lrs_clear_active(&v->vgic, intid, &hwp);
+    if (hwp >= 0)
+        hw_deactivate(h, v, (unsigned)hwp);
+    dirty |= vgic_lrs_refill(&v->vgic);
+    lrs_out(h, v, dirty);
 }
 
 void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq)

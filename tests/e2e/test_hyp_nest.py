@@ -4,7 +4,8 @@ than the PE has list registers (4 on hvsim and on QEMU virt:
 ICH_VTR_EL2.ListRegs = 3). The hypervisor must evict the lowest-priority
 active interrupt to its pending queue to deliver each higher one at once
 (GICv3 4.8), and see the guest's EOI of an interrupt that no LR holds
-through ICH_HCR_EL2.EOIcount (GICv3 4.10.4, LRENPIE), deactivating it
+through ICH_HCR_EL2.EOIcount (GICv3 4.10.4, LRENPIE), deactivating it,
+or, in its last round (EOImode 1), trap its ICC_DIR_EL1 (TDIR)
 (docs/hypervisor.md, vGIC, "Overflow"). The guest checks, per level, that
 its SGI is taken exactly once, at the right nesting depth, with the right
 running priority before and after its EOI, and deactivated by its EOI
@@ -18,13 +19,15 @@ import pytest
 from conftest import IMAGES, run_hvsim, run_qemu
 
 NEST = IMAGES / "hypervisor-nest.elf"
-LEVELS, ROUNDS, CHECKS_PER_LEVEL = 16, 3, 5  # guests/nest/nest.c
+LEVELS, ROUNDS, CHECKS_PER_LEVEL = 16, 4, 5  # guests/nest/nest.c
 # Every check of every level, one per round (nothing left pending or
-# active), one at the end (no other interrupt).
-EXPECTED_PASS = ROUNDS * (LEVELS * CHECKS_PER_LEVEL + 1) + 1
+# active), one per level of the EOImode 1 round (still active between its
+# EOI and its DIR), one at the end (no other interrupt).
+EXPECTED_PASS = ROUNDS * (LEVELS * CHECKS_PER_LEVEL + 1) + LEVELS + 1
+EOIMODE0_ROUNDS = ROUNDS - 1
 NR_LRS = 4  # the hvsim default and QEMU virt's GICv3 (ICH_VTR_EL2.ListRegs + 1)
 LR_LINE = re.compile(r"hyp: vm nest: list registers: evictions=(\d+) eoicount=(\d+) "
-                     r"unmatched=(\d+)")
+                     r"dir=(\d+) unmatched=(\d+)")
 
 
 def check_output(out, prefix):
@@ -33,14 +36,17 @@ def check_output(out, prefix):
     assert (int(m[0][0]), int(m[0][1])) == (EXPECTED_PASS, 0), out[-3000:]
     lr = LR_LINE.findall(out)
     assert len(lr) == 1, out[-3000:]
-    evictions, eoicount, unmatched = map(int, lr[0])
+    evictions, eoicount, dirs, unmatched = map(int, lr[0])
     # Levels NR_LRS .. LEVELS-1 each find every LR active, holding
     # interrupts they outrank: one eviction each, every round.
     assert evictions == (LEVELS - NR_LRS) * ROUNDS
-    # The first EOI of an evicted interrupt in a round finds it in no LR
-    # (no pending interrupt waits then, so nothing refills the LRs before
-    # it): at least one EOIcount deactivation a round, none unmatched.
-    assert eoicount >= ROUNDS
+    # The first EOI of an evicted interrupt in an EOImode 0 round finds it
+    # in no LR (no pending interrupt waits then, so nothing refills the LRs
+    # before it): at least one EOIcount deactivation a round, none
+    # unmatched. In the EOImode 1 round the DIR of the highest level
+    # already traps (TDIR: evicted interrupts are queued then).
+    assert eoicount >= EOIMODE0_ROUNDS
+    assert dirs >= 1
     assert unmatched == 0
     # The other VM is unaffected.
     assert "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0" in out

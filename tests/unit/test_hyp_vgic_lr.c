@@ -10,6 +10,10 @@
 
 #include "core/vgic_lr.h"
 
+/* An active interrupt in the queue: its EOI is seen through EOIcount
+ * (ICH_HCR_EL2.LRENPIE), its DIR trapped (TDIR). */
+#define WANT_ACTIVE (VGIC_WANT_LRENPIE | VGIC_WANT_TDIR)
+
 static struct vgic_irq irq(uint32_t intid, uint8_t prio)
 {
     return (struct vgic_irq){intid, prio, false, 0, false, 0};
@@ -293,13 +297,13 @@ START_TEST(set_active_needs_an_lr)
     ck_assert_uint_eq(p, 1u << 8 | 1u << 9);
     /* an LR frees: refill gives it to the pending one (the guest has to
      * see it; the active one's EOI is seen through EOIcount) */
-    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | VGIC_WANT_LRENPIE);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | WANT_ACTIVE);
     s.lr[1] = 0;
     ck_assert_uint_eq(vgic_lrs_refill(&s), 1u << 1);
     ck_assert_uint_eq((uint32_t)s.lr[1], 40);
     ck_assert_uint_eq(st(s.lr[1]), LR_PENDING);
     ck_assert_uint_eq(s.nq, 1);
-    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_LRENPIE);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), WANT_ACTIVE);
     /* ICACTIVER of a queued active-only entry removes it */
     int hwp;
     ck_assert_uint_eq(vgic_lrs_clear_active(&s, 43, &hwp), 0);
@@ -344,7 +348,7 @@ START_TEST(nesting_beyond_the_lrs)
     ck_assert_uint_eq(s.queue[0].intid, 0);
     ck_assert_uint_eq(vgic_irq_state(&s.queue[0]), 2); /* active */
     /* Only LRENPIE: no pending interrupt waits, so no refill is needed. */
-    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_LRENPIE);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), WANT_ACTIVE);
     ack(&s, 4);
     ck_assert_int_eq(vgic_lrs_inject(&s, &n5, NULL), VGIC_INJ_EVICTED); /* SGI 1 (0xb0) */
     ck_assert_uint_eq(s.queue[0].intid, 1);
@@ -403,7 +407,7 @@ START_TEST(eviction_of_active_kinds)
     ck_assert_uint_eq(s.queue[0].intid, 40);
     /* Nothing else may leave: queued behind. */
     ck_assert_int_eq(vgic_lrs_inject(&s, &y, NULL), VGIC_INJ_QUEUED);
-    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | VGIC_WANT_LRENPIE);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | WANT_ACTIVE);
     struct vgic_irq done[2];
     ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 1, done), 1);
     ck_assert(done[0].hw);
