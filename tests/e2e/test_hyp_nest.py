@@ -60,6 +60,9 @@ def test_nest_on_hvsim(hvsim):
     # The rtos tick switched nest out and in (during its rounds).
     sw = re.search(r"hyp: vm nest: switches=(\d+)", out)
     assert sw and int(sw.group(1)) > 1
+    # Deterministic: the same image gives the same output.
+    again = run_hvsim(["run", "-q", str(NEST)], timeout=300)
+    assert again.stdout.decode() == out
 
 
 @pytest.mark.skipif(shutil.which("qemu-system-aarch64") is None, reason="QEMU not installed")
