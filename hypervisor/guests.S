@@ -23,3 +23,10 @@ guest_stress_start:
     .incbin GUEST_STRESS_BIN
 guest_stress_end:
 #endif
+#ifdef GUEST_NEST_BIN
+    .balign 4096
+    .global guest_nest_start, guest_nest_end
+guest_nest_start:
+    .incbin GUEST_NEST_BIN
+guest_nest_end:
+#endif

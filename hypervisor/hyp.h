@@ -100,6 +100,11 @@ struct vm_stats {
      * deadline, and how many of those loads came after the deadline (the
      * advance was too short for the hypervisor's path at that moment). */
     uint64_t armed, armed_late;
+    /* Active interrupts out of the list registers deactivated through
+     * ICH_HCR_EL2.EOIcount (vm/vgic.c hyp_vgic_eoicount), and EOIcounts
+     * that could not be matched (nothing queued active). */
+    uint64_t eoi_deact, eoi_unmatched;
+    uint64_t dir_traps; /* ICC_DIR_EL1 writes trapped (TDIR) and emulated */
 };
 
 struct vm {
@@ -353,6 +358,8 @@ void hyp_inject_dabt(struct vcpu *v, uint64_t va);
 void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned prio, bool hw,
                      unsigned pintid);
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v);
+void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v);
+void hyp_vgic_dir(struct hyp *h, struct vcpu *v, uint64_t val);
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v);
 void hyp_irq(struct hyp *h, struct vcpu *v);
 int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint64_t *val);

@@ -51,6 +51,49 @@ static bool lr_free(uint64_t lr)
     return !(lr & LR_STATE_MASK) && ((lr & LR_HW) || !(lr & LR_EOI));
 }
 
+/* An active-only LR that may leave for the queue: its EOI is then seen
+ * through ICH_HCR_EL2.EOIcount (vgic_lrs_eoi_count). Not a HW one for a
+ * PPI: the world switch carries a PPI's physical active state with the
+ * LR that holds it (vm/vcpu.c, the virtual timer); nor one with HW = 0
+ * and EOI = 1, whose deactivation the hypervisor must see as such
+ * (ICH_EISR_EL2: the emulated EL1 physical timer's level is sampled
+ * again). */
+static bool evictable_active(uint64_t lr)
+{
+    if ((lr & LR_STATE_MASK) != LR_ACTIVE)
+        return false;
+    if (lr & LR_HW)
+        return ((lr >> 32) & 0x3ff) >= 32;
+    return !(lr & LR_EOI);
+}
+
+/* The LR that a pending interrupt of priority prio may take: the
+ * lowest-priority pending-only one it outranks; else the lowest-priority
+ * active one it outranks (GICv3 4.8: lower value, higher priority). -1 if
+ * none. Pending ones go first: evicting one costs a refill later, an
+ * active one an EOIcount maintenance interrupt when the guest EOIs it. */
+static int pick_victim(const struct vgic_lrs *s, uint8_t prio)
+{
+    int victim = -1;
+    for (unsigned i = 0; i < s->nr_lrs; i++) {
+        if ((s->lr[i] & LR_STATE_MASK) != LR_PENDING)
+            continue;
+        uint8_t p = (uint8_t)(s->lr[i] >> 48);
+        if (p > prio && (victim < 0 || p >= (uint8_t)(s->lr[victim] >> 48)))
+            victim = (int)i;
+    }
+    if (victim >= 0)
+        return victim;
+    for (unsigned i = 0; i < s->nr_lrs; i++) {
+        if (!evictable_active(s->lr[i]))
+            continue;
+        uint8_t p = (uint8_t)(s->lr[i] >> 48);
+        if (p > prio && (victim < 0 || p >= (uint8_t)(s->lr[victim] >> 48)))
+            victim = (int)i;
+    }
+    return victim;
+}
+
 enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_irq *irq,
                                         uint32_t *dirty)
 {
@@ -101,19 +144,22 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
         s->lr[free_lr] = vgic_lr_encode(irq);
         if (dirty)
             *dirty |= 1u << free_lr;
+        /* Rare: the queue is not empty while an LR is free (the guest
+         * freed it since the last maintenance): a queued interrupt that
+         * outranks the new one must not wait behind it. */
+        if (__builtin_expect(s->nq > 0, 0)) {
+            uint32_t more = vgic_lrs_refill(s);
+            if (dirty)
+                *dirty |= more;
+            if ((uint32_t)s->lr[free_lr] != irq->intid)
+                return VGIC_INJ_QUEUED; /* it went to the queue in its turn */
+        }
         return VGIC_INJ_LR;
     }
-    /* All LRs in use: evict the lowest-priority pending-only one if the new
-     * interrupt outranks it (the guest must see the highest-priority
-     * pending interrupt first, GICv3 4.8). */
-    int victim = -1;
-    for (unsigned i = 0; i < s->nr_lrs; i++) {
-        if ((s->lr[i] & LR_STATE_MASK) != LR_PENDING)
-            continue;
-        uint8_t p = (uint8_t)(s->lr[i] >> 48);
-        if (p > irq->prio && (victim < 0 || p >= (uint8_t)(s->lr[victim] >> 48)))
-            victim = (int)i;
-    }
+    /* All LRs in use: the new interrupt takes the LR of one it outranks
+     * (the guest must see the highest-priority pending interrupt first,
+     * GICv3 4.8), which goes to the queue (pick_victim). */
+    int victim = pick_victim(s, irq->prio);
     if (victim >= 0 && s->nq < VGIC_QUEUE) {
         struct vgic_irq old;
         vgic_lr_decode(s->lr[victim], &old);
@@ -131,21 +177,100 @@ enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_ir
     return VGIC_INJ_QUEUED;
 }
 
+/* The best queued entry that is pending only (the queue holds the active
+ * ones first, then the others by priority), or -1. */
+static int first_pending(const struct vgic_lrs *s)
+{
+    for (unsigned q = 0; q < s->nq; q++)
+        if (vgic_irq_state(&s->queue[q]) == ST_P)
+            return (int)q;
+    return -1;
+}
+
+static void queue_remove(struct vgic_lrs *s, unsigned q)
+{
+    for (unsigned k = q + 1; k < s->nq; k++)
+        s->queue[k - 1] = s->queue[k];
+    s->nq--;
+}
+
+/* Queued pending interrupts that outrank an LR's take its place, the
+ * evicted one going to the queue, until none does. Each swap puts a
+ * strictly higher priority into an LR; at most one per LR. */
+static uint32_t swap_in(struct vgic_lrs *s)
+{
+    uint32_t dirty = 0;
+    for (unsigned n = 0; n < s->nr_lrs; n++) {
+        int q = first_pending(s);
+        if (q < 0)
+            break;
+        int victim = pick_victim(s, s->queue[q].prio);
+        if (victim < 0)
+            break;
+        struct vgic_irq in = s->queue[q], old;
+        queue_remove(s, (unsigned)q);
+        vgic_lr_decode(s->lr[victim], &old);
+        queue_push(s, &old); /* room: one entry just left */
+        s->lr[victim] = vgic_lr_encode(&in);
+        s->evictions++;
+        dirty |= 1u << victim;
+    }
+    return dirty;
+}
+
 uint32_t vgic_lrs_refill(struct vgic_lrs *s)
 {
     uint32_t dirty = 0;
     if (s->nq == 0) /* the common case, on every vCPU load: nothing to set up */
         return 0;
+    /* Free LRs: pending interrupts first, by priority (the guest has to
+     * see them); then active ones (their EOI then needs no maintenance
+     * interrupt, and a HW one's deactivates the physical interrupt). */
     for (unsigned i = 0; i < s->nr_lrs && s->nq > 0; i++) {
         if (!lr_free(s->lr[i]))
             continue;
-        s->lr[i] = vgic_lr_encode(&s->queue[0]);
-        for (unsigned q = 1; q < s->nq; q++)
-            s->queue[q - 1] = s->queue[q];
-        s->nq--;
+        int q = first_pending(s);
+        if (q < 0)
+            q = 0;
+        s->lr[i] = vgic_lr_encode(&s->queue[q]);
+        queue_remove(s, (unsigned)q);
         dirty |= 1u << i;
     }
-    return dirty;
+    return dirty | swap_in(s);
+}
+
+unsigned vgic_lrs_eoi_count(struct vgic_lrs *s, unsigned count, struct vgic_irq *done)
+{
+    unsigned k = 0;
+    for (; k < count; k++) {
+        int q = -1;
+        for (unsigned i = 0; i < s->nq && q < 0; i++)
+            if (vgic_irq_state(&s->queue[i]) & ST_A)
+                q = (int)i;
+        if (q < 0)
+            break;
+        struct vgic_irq e = s->queue[q];
+        queue_remove(s, (unsigned)q);
+        /* A software interrupt pending and active stays, pending. */
+        if ((vgic_irq_state(&e) & ST_P) && !e.hw) {
+            struct vgic_irq p = e;
+            p.state = ST_P;
+            queue_push(s, &p);
+        }
+        e.state = ST_A;
+        done[k] = e;
+    }
+    s->eoi_unmatched += count - k;
+    return k;
+}
+
+uint32_t vgic_lrs_maint_slow(const struct vgic_lrs *s)
+{
+    uint32_t want = 0;
+    for (unsigned q = 0; q < s->nq; q++)
+        want |= vgic_irq_state(&s->queue[q]) == ST_P ? VGIC_WANT_UIE
+                                                     : VGIC_WANT_LRENPIE | VGIC_WANT_TDIR;
+    return want;
 }
 
 uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
@@ -170,13 +295,6 @@ uint32_t vgic_lrs_retract(struct vgic_lrs *s, uint32_t intid)
         break;
     }
     return dirty;
-}
-
-static void queue_remove(struct vgic_lrs *s, unsigned q)
-{
-    for (unsigned k = q + 1; k < s->nq; k++)
-        s->queue[k - 1] = s->queue[k];
-    s->nq--;
 }
 
 static int find_lr(const struct vgic_lrs *s, uint32_t intid)

@@ -42,6 +42,9 @@ struct vgic_lrs {
     struct vgic_irq queue[VGIC_QUEUE]; /* by priority, FIFO among equals */
     unsigned nq;
     uint64_t evictions, dropped;
+    /* EOIcount beyond the queued active interrupts (vgic_lrs_eoi_count):
+     * a guest EOI that deactivated nothing the hypervisor holds. */
+    uint64_t eoi_unmatched;
 };
 
 enum vgic_inject_result {
@@ -80,10 +83,31 @@ void vgic_lrs_init(struct vgic_lrs *s, unsigned nr_lrs);
 enum vgic_inject_result vgic_lrs_inject(struct vgic_lrs *s, const struct vgic_irq *irq,
                                         uint32_t *dirty);
 
-/* Move queued interrupts into free LRs, highest priority first (on
- * underflow / EOI maintenance, and when the vCPU is loaded). Returns the
- * mask of LRs written. */
+/* Move queued interrupts into free LRs, pending ones first by priority,
+ * then active ones; then a queued pending interrupt that outranks an LR's
+ * takes its place (the pending-only or active LR of lowest priority that
+ * it outranks goes to the queue). Called on underflow / EOI maintenance,
+ * when the vCPU is loaded, and by vgic_lrs_inject when it used a free LR
+ * while the queue held entries. Afterwards, while the queue is not empty,
+ * no LR is free and no queued pending interrupt outranks an LR it could
+ * take (so the guest always sees the highest-priority pending
+ * interrupts; docs/hypervisor.md, "Overflow"). Returns the mask of LRs
+ * written. */
 uint32_t vgic_lrs_refill(struct vgic_lrs *s);
+
+/* ICH_HCR_EL2.EOIcount (GICv3 12.4.4 / 4.10.4): the guest EOId `count`
+ * interrupts that no LR held (VirtualWriteEOIR with ICH_VMCR_EL2.VEOIM =
+ * 0). With EOImode 0 a guest EOIs in the reverse order of its
+ * acknowledgements, that is from the highest priority down (the running
+ * priority drops, GICv3 4.8), and the LRs hold the highest-priority
+ * active interrupts (pick_victim evicts the lowest): so those are the
+ * `count` highest-priority active entries of the queue. Each is
+ * deactivated: taken out of the queue (a software one pending and active
+ * stays queued, pending) and copied to done[] (state active) so that the
+ * caller deactivates a HW one's physical INTID and looks at a level
+ * again. Returns how many; any count beyond the queued active entries
+ * goes to eoi_unmatched. */
+unsigned vgic_lrs_eoi_count(struct vgic_lrs *s, unsigned count, struct vgic_irq *done);
 
 /* A level-sensitive virtual-only interrupt whose level fell: its pending
  * state goes (an LR that is pending only becomes invalid, pending and
@@ -123,11 +147,30 @@ uint32_t vgic_lrs_clear_pending(struct vgic_lrs *s, uint32_t intid, int *hw_pint
  * [first, first + 32) in the LRs and the queue. */
 void vgic_lrs_state(const struct vgic_lrs *s, unsigned first, uint32_t *pending, uint32_t *active);
 
-/* Whether the underflow maintenance interrupt is wanted (ICH_HCR_EL2.UIE):
- * interrupts wait in the queue. */
+/* The maintenance interrupts and traps wanted, as ICH_HCR_EL2 bits (GICv3
+ * 12.4.4): UIE (underflow: at most one LR valid) while a pending
+ * interrupt waits in the queue, to refill; LRENPIE (EOIcount non-zero)
+ * while an active one is in the queue, whose EOI no LR sees (EOImode 0),
+ * and TDIR with it (EOImode 1: its DIR, below). NPIE is not
+ * needed: refill's invariant (above) leaves no queued pending interrupt
+ * that outranks an LR, so one becomes deliverable only once every LR
+ * that outranks it is deactivated, and then at most one LR is valid (UIE)
+ * or it was refilled already. Inline: on every vCPU load. */
+#define VGIC_WANT_UIE     (1u << 1)
+#define VGIC_WANT_LRENPIE (1u << 2)
+/* ICH_HCR_EL2.TDIR (bit 14): with an active interrupt queued, the
+ * guest's ICV_DIR_EL1 writes trap, so that EOImode 1 deactivations are
+ * matched by INTID (vm/vgic.c hyp_vgic_dir). */
+#define VGIC_WANT_TDIR (1u << 14)
+uint32_t vgic_lrs_maint_slow(const struct vgic_lrs *s);
+static inline uint32_t vgic_lrs_maint(const struct vgic_lrs *s)
+{
+    return s->nq ? vgic_lrs_maint_slow(s) : 0;
+}
+
 static inline bool vgic_lrs_want_underflow(const struct vgic_lrs *s)
 {
-    return s->nq > 0;
+    return (vgic_lrs_maint(s) & VGIC_WANT_UIE) != 0;
 }
 
 #endif

@@ -23,8 +23,14 @@
 #define GICR_ICACTIVER0 (SGI_BASE + 0x0380)
 #define GICR_IPRIORITYR (SGI_BASE + 0x0400)
 
-#define ICH_HCR_EN  (UINT64_C(1) << 0)
-#define ICH_HCR_UIE (UINT64_C(1) << 1)
+#define ICH_HCR_EN      (UINT64_C(1) << 0)
+#define ICH_HCR_UIE     (UINT64_C(1) << 1)
+#define ICH_HCR_LRENPIE (UINT64_C(1) << 2)
+#define ICH_HCR_TDIR    (UINT64_C(1) << 14)
+/* ICH_HCR_EL2.EOIcount[31:27] (GICv3 12.4.4) */
+#define ICH_HCR_EOICOUNT_SHIFT 27
+#define ICH_HCR_EOICOUNT_MASK  (UINT64_C(0x1f) << ICH_HCR_EOICOUNT_SHIFT)
+#define ICH_VMCR_VEOIM         (UINT64_C(1) << 9) /* ICH_VMCR_EL2.VEOIM (12.4.12) */
 
 #define READ(r)     read_sysreg(r)
 #define WRITE(r, v) write_sysreg(r, v)

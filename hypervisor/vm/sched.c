@@ -409,6 +409,15 @@ void hyp_system_off(struct hyp *h)
             if (vm->st.traps[ec])
                 hyp_printf(" ec%02x=%llu", ec, (unsigned long long)vm->st.traps[ec]);
         hyp_printf("\n");
+        uint64_t evictions = 0;
+        for (unsigned k = 0; k < vm->cfg->nr_vcpus; k++)
+            evictions += vm->vcpu[k].vgic.evictions;
+        if (evictions || vm->st.eoi_deact || vm->st.eoi_unmatched || vm->st.dir_traps)
+            hyp_printf("hyp: vm %s: list registers: evictions=%llu eoicount=%llu dir=%llu "
+                       "unmatched=%llu\n", /* vm/vgic.c */
+                       vm->cfg->name, (unsigned long long)evictions,
+                       (unsigned long long)vm->st.eoi_deact, (unsigned long long)vm->st.dir_traps,
+                       (unsigned long long)vm->st.eoi_unmatched);
         if (vm->st.irq_storms)
             hyp_printf("hyp: vm %s: interrupt storms=%llu dropped=%llu\n", vm->cfg->name,
                        (unsigned long long)vm->st.irq_storms,

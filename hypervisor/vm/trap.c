@@ -79,6 +79,9 @@ static void trap_smc(struct hyp *h, struct vcpu *v, uint64_t esr)
  *  - ICC_SGI0R_EL1, ICC_SGI1R_EL1, ICC_ASGI1R_EL1 writes (trapped by
  *    HCR_EL2.IMO/FMO, GICv3 12.2.20-22): the vGIC sends virtual SGIs to
  *    the VM's own vCPUs (vm/vgic.c).
+ *  - ICC_DIR_EL1 writes (trapped by ICH_HCR_EL2.TDIR while an active
+ *    interrupt is out of the list registers, GICv3 12.4.4): emulated by
+ *    the vGIC (vm/vgic.c hyp_vgic_dir).
  *  - Anything else is refused with UNDEF. */
 static void trap_sysreg(struct hyp *h, struct vcpu *v, uint64_t esr)
 {
@@ -89,6 +92,12 @@ static void trap_sysreg(struct hyp *h, struct vcpu *v, uint64_t esr)
     if (op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5 && !read) {
         /* op2 5: ICC_SGI1R_EL1, 6: ICC_ASGI1R_EL1 (group 1), 7: ICC_SGI0R_EL1. */
         hyp_vgic_sgi_write(h, v, op2 == 7 ? 0 : 1, rt == 31 ? 0 : v->r.x[rt]);
+        v->r.pc += 4;
+        return;
+    }
+    if (op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 == 1 && !read) {
+        /* ICC_DIR_EL1, trapped by ICH_HCR_EL2.TDIR (vm/vgic.c). */
+        hyp_vgic_dir(h, v, rt == 31 ? 0 : v->r.x[rt]);
         v->r.pc += 4;
         return;
     }

@@ -172,6 +172,11 @@ void hyp_vcpu_put(struct hyp *h, struct vcpu *v)
         put_timer_ppi(h, v, hw_timer);
     else
         v->ppi27_active = false;
+    /* EOIs of active interrupts out of the LRs not yet seen (the guest's
+     * last instructions): consumed before the write below clears
+     * ICH_HCR_EL2.EOIcount (vm/vgic.c hyp_vgic_eoicount). */
+    if (__builtin_expect(v->vgic.nq != 0, 0))
+        hyp_vgic_eoicount(h, v);
     /* No UIE while no vCPU is loaded (the LRs are invalid: an underflow
      * maintenance interrupt would fire for nothing). VMCR and the active
      * priorities are left: hyp_vcpu_load writes them before any ERET. */
@@ -264,7 +269,7 @@ void hyp_vcpu_load(struct hyp *h, struct vcpu *v)
     WRITE(ICH_VMCR_EL2, v->vmcr);
     WRITE(ICH_AP0R0_EL2, v->ap0r0);
     WRITE(ICH_AP1R0_EL2, v->ap1r0);
-    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+    WRITE(ICH_HCR_EL2, ICH_HCR_EN | vgic_lrs_maint(&v->vgic));
 
     write_sysreg(cntv_cval_el0, v->cntv_cval);
     write_sysreg(cntv_ctl_el0, v->cntv_ctl);

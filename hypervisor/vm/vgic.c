@@ -18,9 +18,111 @@ void hyp_vgic_inject(struct hyp *h, struct vcpu *v, unsigned vintid, unsigned pr
     hyp_vgic_inject_irq(h, v, &irq);
 }
 
+static void phys_active(struct hyp *h, struct vcpu *t, unsigned pintid, bool active);
+static void hw_deactivate(struct hyp *h, struct vcpu *v, unsigned pintid);
+
+_Static_assert(VGIC_WANT_UIE == ICH_HCR_UIE && VGIC_WANT_LRENPIE == ICH_HCR_LRENPIE &&
+                   VGIC_WANT_TDIR == ICH_HCR_TDIR,
+               "core/vgic_lr.h's maintenance wishes are ICH_HCR_EL2 bits");
+
+/* ICH_HCR_EL2 for the loaded vCPU v: enabled, with the maintenance
+ * interrupts its pending queue needs (core/vgic_lr.h vgic_lrs_maint), and
+ * EOIcount 0 (hyp_vgic_eoicount has consumed it). */
+static inline uint64_t ich_hcr(const struct vcpu *v)
+{
+    return ICH_HCR_EN | vgic_lrs_maint(&v->vgic);
+}
+
+/* The EOI maintenance path for interrupts out of the list registers
+ * (GICv3 4.10.4, ICH_HCR_EL2.EOIcount and LRENPIE, ICH_MISR_EL2.LRENP).
+ * An active interrupt may leave the LRs for the pending queue (a
+ * higher-priority one took its LR: core/vgic_lr.c pick_victim, or every
+ * LR was active when it was set active). The guest's EOI of it then finds
+ * no LR: VirtualWriteEOIR increments EOIcount instead of deactivating, and
+ * with LRENPIE set (vgic_lrs_maint, while an active interrupt is queued)
+ * the maintenance interrupt is raised. Here the count is consumed: that
+ * many queued active interrupts are deactivated (vgic_lrs_eoi_count: the
+ * highest-priority ones, the order of EOImode 0 EOIs), a HW one's
+ * physical INTID with them, as the LR's HW bit would have (ICC_DIR_EL1:
+ * the hypervisor runs with EOImode 1, and acknowledged it; a PPI through
+ * phys_active, which knows the vCPU's banked state).
+ *
+ * Called for the loaded vCPU v whenever its queue is not empty, before
+ * anything reads its LRs or writes ICH_HCR_EL2 (which would clear the
+ * count): on the maintenance interrupt, at every vGIC operation and when
+ * it is switched out (vm/vcpu.c). The guest cannot run in between, so no
+ * EOI is lost or counted twice.
+ *
+ * EOImode 1 (ICH_VMCR_EL2.VEOIM): a deactivation is then the guest's
+ * ICV_DIR_EL1 write, in any order, which a count would not name; with an
+ * active interrupt queued, ICH_HCR_EL2.TDIR traps those writes
+ * (vgic_lrs_maint) and hyp_vgic_dir deactivates by INTID. A count in
+ * EOImode 1 names nothing: the spec's EOIR does not count then (12.4.4),
+ * QEMU's does (sim/gic/gic_virt.c gic_icv_eoir); it is dropped. */
+void hyp_vgic_eoicount(struct hyp *h, struct vcpu *v)
+{
+    uint64_t hcr = READ(ICH_HCR_EL2);
+    unsigned n = (unsigned)((hcr & ICH_HCR_EOICOUNT_MASK) >> ICH_HCR_EOICOUNT_SHIFT);
+    if (!n)
+        return;
+    WRITE(ICH_HCR_EL2, hcr & ~ICH_HCR_EOICOUNT_MASK);
+    struct vm *vm = v->vm;
+    if (READ(ICH_VMCR_EL2) & ICH_VMCR_VEOIM)
+        return;
+    struct vgic_irq done[ICH_HCR_EOICOUNT_MASK >> ICH_HCR_EOICOUNT_SHIFT];
+    unsigned k = vgic_lrs_eoi_count(&v->vgic, n, done);
+    vm->st.eoi_deact += k;
+    vm->st.eoi_unmatched += n - k;
+    for (unsigned i = 0; i < k; i++)
+        if (done[i].hw)
+            hw_deactivate(h, v, done[i].pintid);
+}
+
+/* The physical interrupt behind a HW virtual one the guest deactivated
+ * while no LR held it: what the LR's HW bit would have done (GICv3 6.2.2,
+ * a deactivation of pINTID as by ICC_DIR_EL1; the hypervisor runs with
+ * EOImode 1 and acknowledged it). A PPI through phys_active, which knows
+ * whose banked active state it is. */
+static void hw_deactivate(struct hyp *h, struct vcpu *v, unsigned pintid)
+{
+    if (pintid >= HYP_INTID_SPI_FIRST)
+        WRITE(ICC_DIR_EL1, pintid);
+    else
+        phys_active(h, v, pintid, false);
+}
+
+static void lrs_in(struct hyp *h, struct vcpu *t);
+static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty);
+
+/* A trapped ICC_DIR_EL1 write of the running vCPU v (ICH_HCR_EL2.TDIR,
+ * set while an active interrupt waits in its queue: EOImode 1 guests
+ * deactivate with DIR, in any order). VirtualWriteDIR emulated: with
+ * VEOIM = 0 it has no effect (UNPREDICTABLE; ignored, as the simulator
+ * and QEMU do); a special INTID is ignored; else the interrupt's active
+ * state goes, in its LR or in the queue (vgic_lrs_clear_active: a HW
+ * one's physical INTID is deactivated with it, an LR with HW = 0 and
+ * EOI = 1 stays for its EOI maintenance interrupt), and the LRs are
+ * refilled. An INTID active nowhere changes nothing. */
+void hyp_vgic_dir(struct hyp *h, struct vcpu *v, uint64_t val)
+{
+    unsigned intid = (unsigned)(val & 0xffffff);
+    if (intid >= 1020 || !(READ(ICH_VMCR_EL2) & ICH_VMCR_VEOIM))
+        return;
+    v->vm->st.dir_traps++;
+    lrs_in(h, v);
+    int hwp;
+    uint32_t dirty = vgic_lrs_clear_active(&v->vgic, intid, &hwp);
+    if (hwp >= 0)
+        hw_deactivate(h, v, (unsigned)hwp);
+    dirty |= vgic_lrs_refill(&v->vgic);
+    lrs_out(h, v, dirty);
+}
+
 void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq)
 {
     bool loaded = h->current == v;
+    if (loaded && v->vgic.nq)
+        hyp_vgic_eoicount(h, v);
     if (loaded)
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             v->vgic.lr[i] = ich_lr_read(i);
@@ -34,7 +136,7 @@ void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *i
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             if (dirty & (1u << i))
                 ich_lr_write(i, v->vgic.lr[i]);
-        WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+        WRITE(ICH_HCR_EL2, ich_hcr(v));
     }
     if (v->state == VCPU_BLOCKED)
         hyp_sched_wake(h, v);
@@ -43,6 +145,8 @@ void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *i
 void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid)
 {
     bool loaded = h->current == v;
+    if (loaded && v->vgic.nq)
+        hyp_vgic_eoicount(h, v);
     if (loaded)
         for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
             v->vgic.lr[i] = ich_lr_read(i);
@@ -53,15 +157,22 @@ void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid)
                 ich_lr_write(i, v->vgic.lr[i]);
 }
 
-/* Maintenance interrupt (GICv3 4.10.4): with UIE, raised when at most one
- * LR holds a valid interrupt: refill from the queue. EOI (ICH_EISR_EL2,
- * 12.4.3): a virtual-only interrupt injected with LR.EOI = 1 (the
- * emulated EL1 physical timer's, a level) was deactivated by the guest:
- * free its LR, and look at the level again. */
+/* Maintenance interrupt (GICv3 4.10.4, ICH_MISR_EL2 12.4.9):
+ *  - LRENP (LRENPIE, EOIcount non-zero): the guest EOId active interrupts
+ *    that no LR held: hyp_vgic_eoicount deactivates them;
+ *  - EOI (ICH_EISR_EL2, 12.4.3): a virtual-only interrupt injected with
+ *    LR.EOI = 1 (the emulated EL1 physical timer's, a level) was
+ *    deactivated by the guest: free its LR, and look at the level again;
+ *  - U (UIE, at most one LR valid): refill from the queue.
+ * Whatever raised it, the LRs are refilled from the queue (free LRs, and
+ * queued pending interrupts that outrank an LR's: core/vgic_lr.c) and the
+ * wanted maintenance interrupts set again. */
 void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
 {
     if (!v || h->current != v)
         return;
+    if (v->vgic.nq)
+        hyp_vgic_eoicount(h, v);
     uint64_t eisr = READ(ICH_EISR_EL2);
     bool ptimer = false;
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++) {
@@ -78,7 +189,7 @@ void hyp_vgic_maintenance(struct hyp *h, struct vcpu *v)
     for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
         if (dirty & (1u << i))
             ich_lr_write(i, v->vgic.lr[i]);
-    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&v->vgic) ? ICH_HCR_UIE : 0));
+    WRITE(ICH_HCR_EL2, ich_hcr(v));
 }
 
 bool hyp_vgic_pending(struct hyp *h, struct vcpu *v)
@@ -324,6 +435,8 @@ unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
  * in `dirty` written back (with ICH_HCR_EL2.UIE for the queue). */
 static void lrs_in(struct hyp *h, struct vcpu *t)
 {
+    if (h->current == t && t->vgic.nq)
+        hyp_vgic_eoicount(h, t);
     if (h->current == t)
         for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
             t->vgic.lr[i] = ich_lr_read(i);
@@ -336,7 +449,7 @@ static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty)
     for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
         if (dirty & (1u << i))
             ich_lr_write(i, t->vgic.lr[i]);
-    WRITE(ICH_HCR_EL2, ICH_HCR_EN | (vgic_lrs_want_underflow(&t->vgic) ? ICH_HCR_UIE : 0));
+    WRITE(ICH_HCR_EL2, ich_hcr(t));
 }
 
 /* Whether a VM's INTID is forwarded with the HW bit, and from which

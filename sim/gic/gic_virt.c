@@ -332,10 +332,17 @@ uint64_t gic_icv_iar(struct gic_pe *pe, unsigned grp)
 }
 
 /* VirtualWriteEOIR0/1: priority drop, then (VEOIM = 0) deactivation of the
- * LR holding the INTID; an EOI for an INTID in no LR counts in
- * ICH_HCR_EL2.EOIcount (and may raise the LRENP maintenance interrupt). As
+ * LR holding the INTID. An EOI for an INTID in no LR counts in
+ * ICH_HCR_EL2.EOIcount (and may raise the LRENP maintenance interrupt)
+ * only with VEOIM = 0: EOIcount (GICv3 12.4.4, ICH_HCR_EL2) counts the
+ * writes to a virtual EOIR or DIR that "would have resulted in a virtual
+ * interrupt deactivation", and with VEOIM = 1 an EOIR only drops the
+ * priority (its DIR is counted instead, gic_icv_dir); nor does an LPI
+ * (no active state to count). QEMU (8.x, icv_eoir_write) counts such an
+ * EOIR with VEOIM = 1 too: an EOI and its DIR then count twice there. As
  * QEMU, the priority is dropped before the checks, and an EOI with nothing
- * active is ignored (CONSTRAINED UNPREDICTABLE). */
+ * active is not a successful write and is ignored (CONSTRAINED
+ * UNPREDICTABLE). */
 void gic_icv_eoir(struct gic_pe *pe, unsigned grp, uint64_t v)
 {
     unsigned intid = (unsigned)(v & 0xffffff);
@@ -349,7 +356,7 @@ void gic_icv_eoir(struct gic_pe *pe, unsigned grp, uint64_t v)
     int idx = find_active(pe, intid);
     emit_virq(pe, HV_VIRQ_EOI, intid, grp, idx);
     if (idx < 0) {
-        if (intid < 8192)
+        if (intid < 8192 && !(pe->ich_vmcr & VMCR_VEOIM))
             inc_eoicount(pe);
     } else {
         uint64_t lr = pe->lr[idx];

@@ -1051,6 +1051,27 @@ START_TEST(test_veoim_and_dir)
     swr(ICC_CTLR, 0);
     swr(ICC_DIR, 99);
     ck_assert_uint_eq(ich_rd(ICH_HCR) >> 27, 1);
+    /* VEOIM = 1: an EOIR of an INTID in no LR only drops the priority; it
+     * would not have deactivated anything, so EOIcount stays (ICH_HCR_EL2
+     * EOIcount, GICv3 12.4.4); its DIR is what counts. */
+    ich_wr(ICH_HCR, ICH_EN);
+    swr(ICC_CTLR, 2);
+    ich_wr(ICH_AP1R0, 1u << 16); /* as if vINTID 77 had been taken at 0x80 */
+    swr(ICC_EOIR1, 77);
+    ck_assert_uint_eq(srd(ICC_RPR), 0xff);
+    ck_assert_uint_eq(ich_rd(ICH_HCR) >> 27, 0);
+    swr(ICC_DIR, 77);
+    ck_assert_uint_eq(ich_rd(ICH_HCR) >> 27, 1);
+    /* VEOIM = 0: the same EOIR counts (it would have deactivated 77). */
+    ich_wr(ICH_HCR, ICH_EN);
+    swr(ICC_CTLR, 0);
+    ich_wr(ICH_AP1R0, 1u << 16);
+    swr(ICC_EOIR1, 77);
+    ck_assert_uint_eq(ich_rd(ICH_HCR) >> 27, 1);
+    /* An EOIR with no active priority is not a successful write (no
+     * priority drop): nothing counted. */
+    swr(ICC_EOIR1, 77);
+    ck_assert_uint_eq(ich_rd(ICH_HCR) >> 27, 1);
 }
 END_TEST
 

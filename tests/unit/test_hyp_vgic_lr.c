@@ -10,6 +10,10 @@
 
 #include "core/vgic_lr.h"
 
+/* An active interrupt in the queue: its EOI is seen through EOIcount
+ * (ICH_HCR_EL2.LRENPIE), its DIR trapped (TDIR). */
+#define WANT_ACTIVE (VGIC_WANT_LRENPIE | VGIC_WANT_TDIR)
+
 static struct vgic_irq irq(uint32_t intid, uint8_t prio)
 {
     return (struct vgic_irq){intid, prio, false, 0, false, 0};
@@ -93,15 +97,17 @@ START_TEST(higher_priority_evicts_lowest_pending)
 }
 END_TEST
 
-START_TEST(active_lrs_are_not_evicted)
+START_TEST(active_lrs_kept_for_lower_priority)
 {
     struct vgic_lrs s;
     vgic_lrs_init(&s, 1);
-    struct vgic_irq a = irq(32, 0xc0), b = irq(33, 0x00);
+    struct vgic_irq a = irq(32, 0xc0), b = irq(33, 0xf0);
     vgic_lrs_inject(&s, &a, NULL);
-    /* The guest acknowledged it: active (10), no longer pending. */
+    /* The guest acknowledged it: active (10), no longer pending. A lower
+     * priority one cannot preempt it: it waits. */
     s.lr[0] = (s.lr[0] & ~LR_STATE_MASK) | LR_ACTIVE;
     ck_assert_int_eq(vgic_lrs_inject(&s, &b, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE);
     /* The same software interrupt again while active: pending + active. */
     ck_assert_int_eq(vgic_lrs_inject(&s, &a, NULL), VGIC_INJ_LR);
     ck_assert_uint_eq(s.lr[0] & LR_STATE_MASK, LR_PENDING | LR_ACTIVE);
@@ -289,19 +295,156 @@ START_TEST(set_active_needs_an_lr)
     vgic_lrs_state(&s, 32, &p, &act);
     ck_assert_uint_eq(act, 1u << 9 | 1u << 10 | 1u << 11);
     ck_assert_uint_eq(p, 1u << 8 | 1u << 9);
-    /* an LR frees: refill takes the active one first */
+    /* an LR frees: refill gives it to the pending one (the guest has to
+     * see it; the active one's EOI is seen through EOIcount) */
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | WANT_ACTIVE);
     s.lr[1] = 0;
     ck_assert_uint_eq(vgic_lrs_refill(&s), 1u << 1);
-    ck_assert_uint_eq((uint32_t)s.lr[1], 43);
-    ck_assert_uint_eq(st(s.lr[1]), LR_ACTIVE);
-    /* ICACTIVER of a queued active-only entry removes it */
-    struct vgic_irq f = irq(44, 0x10);
-    vgic_lrs_set_active(&s, &f); /* every LR active again: queued */
-    ck_assert_uint_eq(s.nq, 2);
-    int hwp;
-    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 44, &hwp), 0);
+    ck_assert_uint_eq((uint32_t)s.lr[1], 40);
+    ck_assert_uint_eq(st(s.lr[1]), LR_PENDING);
     ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), WANT_ACTIVE);
+    /* ICACTIVER of a queued active-only entry removes it */
+    int hwp;
+    ck_assert_uint_eq(vgic_lrs_clear_active(&s, 43, &hwp), 0);
+    ck_assert_int_eq(hwp, -1);
+    ck_assert_uint_eq(s.nq, 0);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), 0);
+}
+END_TEST
+
+/* The guest nests: it acknowledges each interrupt (LR pending -> active,
+ * as VirtualReadIAR does) before the next, higher-priority one comes. */
+static void ack(struct vgic_lrs *s, uint32_t intid)
+{
+    for (unsigned i = 0; i < s->nr_lrs; i++)
+        if ((uint32_t)s->lr[i] == intid && st(s->lr[i]) == LR_PENDING) {
+            s->lr[i] = (s->lr[i] & ~LR_STATE_MASK) | LR_ACTIVE;
+            return;
+        }
+    ck_abort_msg("INTID %u not pending in an LR", intid);
+}
+
+/* More nested active interrupts than LRs: a higher-priority pending one
+ * takes the LR of the lowest-priority active one (GICv3 4.8: the guest
+ * must see it), which waits in the queue, active; its EOI is then seen
+ * through EOIcount (GICv3 4.10.4), highest priority first. */
+START_TEST(nesting_beyond_the_lrs)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        struct vgic_irq n = irq(i, (uint8_t)(0xc0 - 0x10 * i));
+        ck_assert_int_eq(vgic_lrs_inject(&s, &n, NULL), VGIC_INJ_LR);
+        ack(&s, i);
+    }
+    /* SGI 4 (0x80) outranks every active one: it evicts SGI 0 (0xc0). */
+    struct vgic_irq n4 = irq(4, 0x80), n5 = irq(5, 0x70);
+    uint32_t dirty = 0;
+    ck_assert_int_eq(vgic_lrs_inject(&s, &n4, &dirty), VGIC_INJ_EVICTED);
+    ck_assert_uint_eq(dirty, 1u << 0);
+    ck_assert_uint_eq(s.lr[0], vgic_lr_encode(&n4));
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 0);
+    ck_assert_uint_eq(vgic_irq_state(&s.queue[0]), 2); /* active */
+    /* Only LRENPIE: no pending interrupt waits, so no refill is needed. */
+    ck_assert_uint_eq(vgic_lrs_maint(&s), WANT_ACTIVE);
+    ack(&s, 4);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &n5, NULL), VGIC_INJ_EVICTED); /* SGI 1 (0xb0) */
+    ck_assert_uint_eq(s.queue[0].intid, 1);
+    ck_assert_uint_eq(s.queue[1].intid, 0);
+    uint32_t p, a;
+    vgic_lrs_state(&s, 0, &p, &a);
+    ck_assert_uint_eq(a, 0x1f);
+    ck_assert_uint_eq(p, 1u << 5);
+    /* The guest EOIs 5, 4, 3, 2 in their LRs, then 1 and 0, in no LR:
+     * EOIcount 2 deactivates SGI 1 then SGI 0. */
+    ack(&s, 5);
+    for (unsigned i = 0; i < 4; i++)
+        s.lr[i] = 0;
+    struct vgic_irq done[4];
+    ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 1, done), 1);
+    ck_assert_uint_eq(done[0].intid, 1);
+    ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 1, done), 1);
+    ck_assert_uint_eq(done[0].intid, 0);
+    ck_assert_uint_eq(s.nq, 0);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), 0);
+    /* A count with nothing queued active: recorded, nothing else. */
+    ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 3, done), 0);
+    ck_assert_uint_eq(s.eoi_unmatched, 3);
+    vgic_lrs_state(&s, 0, &p, &a);
+    ck_assert_uint_eq(a | p, 0);
+}
+END_TEST
+
+/* Which active LRs may leave: a HW SPI's (its physical INTID is
+ * deactivated by the caller, done[].pintid) but not a HW PPI's (the world
+ * switch carries its banked active state with its LR) nor one asking for
+ * the EOI maintenance interrupt (its deactivation must be seen, ICH_EISR).
+ * A software one pending and active stays queued, pending, when its
+ * active state goes. */
+START_TEST(eviction_of_active_kinds)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 4);
+    struct vgic_irq spi = {40, 0xa0, true, 72, false, 0};
+    struct vgic_irq ppi = {27, 0xf0, true, 27, false, 0};
+    struct vgic_irq eoi = {30, 0xf0, false, 0, true, 0};
+    struct vgic_irq sw = irq(3, 0xb0);
+    vgic_lrs_inject(&s, &spi, NULL);
+    vgic_lrs_inject(&s, &ppi, NULL);
+    vgic_lrs_inject(&s, &eoi, NULL);
+    vgic_lrs_inject(&s, &sw, NULL);
+    ack(&s, 40);
+    ack(&s, 27);
+    ack(&s, 30);
+    ack(&s, 3);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &sw, NULL), VGIC_INJ_LR); /* pending and active */
+    /* 0x90: the PPI and the EOI one (0xf0) stay, SW 3 is pending and
+     * active: the SPI (0xa0) goes. */
+    struct vgic_irq x = irq(5, 0x90), y = irq(6, 0x98);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &x, NULL), VGIC_INJ_EVICTED);
     ck_assert_uint_eq(s.queue[0].intid, 40);
+    /* Nothing else may leave: queued behind. */
+    ck_assert_int_eq(vgic_lrs_inject(&s, &y, NULL), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE | WANT_ACTIVE);
+    struct vgic_irq done[2];
+    ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 1, done), 1);
+    ck_assert(done[0].hw);
+    ck_assert_uint_eq(done[0].pintid, 72);
+    ck_assert_uint_eq(done[0].intid, 40);
+    /* SW 3 pending and active, queued by hand as a set_active with every
+     * LR busy would: EOIcount leaves it pending. */
+    struct vgic_irq pa = irq(7, 0x10);
+    pa.state = 3;
+    s.queue[s.nq++] = pa;
+    ck_assert_uint_eq(vgic_lrs_eoi_count(&s, 1, done), 1);
+    ck_assert_uint_eq(done[0].intid, 7);
+    ck_assert_uint_eq(s.nq, 2);
+    ck_assert_uint_eq(s.queue[0].intid, 7);
+    ck_assert_uint_eq(vgic_irq_state(&s.queue[0]), 1);
+    ck_assert_uint_eq(vgic_lrs_maint(&s), VGIC_WANT_UIE);
+}
+END_TEST
+
+/* A free LR taken by a low-priority injection while a higher-priority
+ * one waits in the queue (the guest freed LRs since the last
+ * maintenance): the queued one is not left behind it. */
+START_TEST(queued_pending_not_behind_a_free_lr)
+{
+    struct vgic_lrs s;
+    vgic_lrs_init(&s, 2);
+    struct vgic_irq a = irq(40, 0x80), b = irq(41, 0x80), c = irq(42, 0x90), d = irq(43, 0xe0);
+    vgic_lrs_inject(&s, &a, NULL);
+    vgic_lrs_inject(&s, &b, NULL);
+    ck_assert_int_eq(vgic_lrs_inject(&s, &c, NULL), VGIC_INJ_QUEUED);
+    s.lr[1] = 0; /* the guest handled 41 */
+    uint32_t dirty = 0;
+    ck_assert_int_eq(vgic_lrs_inject(&s, &d, &dirty), VGIC_INJ_QUEUED);
+    ck_assert_uint_eq(dirty, 1u << 1);
+    ck_assert_uint_eq((uint32_t)s.lr[1], 42);
+    ck_assert_uint_eq(s.nq, 1);
+    ck_assert_uint_eq(s.queue[0].intid, 43);
 }
 END_TEST
 
@@ -342,13 +485,16 @@ static Suite *suite(void)
     tcase_add_test(tc, encode_hw_and_sw);
     tcase_add_test(tc, fills_free_lrs_then_queues);
     tcase_add_test(tc, higher_priority_evicts_lowest_pending);
-    tcase_add_test(tc, active_lrs_are_not_evicted);
+    tcase_add_test(tc, active_lrs_kept_for_lower_priority);
     tcase_add_test(tc, queue_full_drops_and_counts);
     tcase_add_test(tc, eoi_bit_for_virtual_only);
     tcase_add_test(tc, retract_pending);
     tcase_add_test(tc, set_and_clear_active);
     tcase_add_test(tc, set_active_needs_an_lr);
     tcase_add_test(tc, clear_pending_sw_and_hw);
+    tcase_add_test(tc, nesting_beyond_the_lrs);
+    tcase_add_test(tc, eviction_of_active_kinds);
+    tcase_add_test(tc, queued_pending_not_behind_a_free_lr);
     suite_add_tcase(s, tc);
     return s;
 }
