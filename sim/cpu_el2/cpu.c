@@ -254,6 +254,7 @@ static void correct_icount(struct hv_cpu *cpu)
 /* ---- exception observation ---------------------------------------------- */
 
 static void bus_fix_syndrome(struct hv_cpu *cpu, unsigned el);
+static bool abort_insn_writes_back(struct hv_cpu *cpu);
 
 static void on_pre_el_change(void *opaque)
 {
@@ -367,6 +368,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
      * SMCCC). There is no EL3 software: the firmware model answers it. The
      * PC already points past the SMC. */
     if (!(intno == HV_EXCP_SMC && cpu->booted && cpu->cb.smc && cpu->cb.smc(cpu->cb.ctx, cpu))) {
+        if (intno == HV_EXCP_DATA_ABORT && !cpu->noisv_pending)
+            cpu->noisv_pending = abort_insn_writes_back(cpu);
         cpu->delivering_sync = true;
         hv_uci_do_interrupt(&cpu->uci);
         cpu->delivering_sync = false;
@@ -805,6 +808,23 @@ static bool fault_va(struct hv_cpu *cpu, uint64_t pc, uint64_t pa, uint64_t *va,
         return false;
     *va = a->start + k;
     return true;
+}
+
+/* A data abort (any: translation, permission, access flag, alignment,
+ * stage 1 or 2) on a load/store with base writeback has no instruction
+ * syndrome (D17.2.37 ISV: "excluding those with writeback"). QEMU 5.0's
+ * translator records one for the immediate pre/post-index forms (QEMU 7.2
+ * does not), so a hypervisor would emulate such an access without its
+ * writeback: the guest's loop over a device with `strb w0, [x1], #1`
+ * never ends. The syndrome is fixed on entry (bus_fix_syndrome). The PC
+ * is the faulting instruction here (QEMU restored it before raising). */
+static bool abort_insn_writes_back(struct hv_cpu *cpu)
+{
+    uint32_t insn;
+    struct ldst a = {0};
+    uint64_t pc = *cpu->uci.pc;
+    return hv_uci_is_a64(&cpu->uci) && !hv_cpu_read_va(cpu, pc, &insn, 4) &&
+           ldst_span(cpu, insn, pc, &a) && a.wback;
 }
 
 /* A load or store reached a hole. */

@@ -14,6 +14,8 @@
  *     pg_unmap  invalid             -> level 3 translation fault, mapped on demand
  *     pg_ro     S2AP=01, read-only  -> level 3 permission fault on a write
  *     pg_noaf   AF=0                -> level 3 access flag fault
+ *     pg_wback  invalid             -> translation fault of a post-indexed
+ *                                      store: ISV = 0 (writeback), mapped
  *     pg_s1tbl  RW, then unmapped   -> fault on the guest's stage-1 walk
  *   0x40600000  invalid at level 2  -> instruction abort; then a level-3
  *               table with [0] = the page holding `stub`, [1] invalid.
@@ -58,6 +60,7 @@ static uint64_t pg_s1tbl[512] __attribute__((aligned(4096), section(".pgtables")
 static uint32_t pg_unmap[1024] __attribute__((aligned(4096), section(".pgtables")));
 static uint64_t pg_ro[512] __attribute__((aligned(4096), section(".pgtables")));
 static uint16_t pg_noaf[2048] __attribute__((aligned(4096), section(".pgtables")));
+static uint64_t pg_wback[512] __attribute__((aligned(4096), section(".pgtables")));
 
 /* A page of code: ADR X0, . ; RET ; then a data doubleword at +8. */
 #define STUB_WORD 0x0123456789abcdeful
@@ -72,11 +75,12 @@ __asm__(".pushsection .text.stub, \"ax\"\n"
         ".popsection\n");
 
 /* The case the guest is running, and where its probing access is. */
-enum { C_NONE, C_UNMAPPED, C_RO, C_NOAF, C_IFETCH, C_S1PTW, C_AT_S1PTW };
+enum { C_NONE, C_UNMAPPED, C_RO, C_NOAF, C_WBACK, C_IFETCH, C_S1PTW, C_AT_S1PTW };
 static const char *const case_name[] = {"none",
                                         "stage-2 translation fault (unmapped IPA)",
                                         "stage-2 permission fault (write to RO)",
                                         "stage-2 access flag fault",
+                                        "stage-2 translation fault, store with writeback",
                                         "stage-2 instruction abort",
                                         "stage-2 fault on the stage-1 walk",
                                         "stage-2 fault on the walk of AT S1E1R"};
@@ -120,6 +124,7 @@ static void build_stage2(void)
     *s2_pte((uint64_t)pg_unmap) = 0;
     *s2_pte((uint64_t)pg_ro) = (uint64_t)pg_ro | (S2_RAM & ~S2AP_RW) | S2AP_RO;
     *s2_pte((uint64_t)pg_noaf) = (uint64_t)pg_noaf | (S2_RAM & ~S2_AF);
+    *s2_pte((uint64_t)pg_wback) = 0;
     /* s2_l2_ram[3] (IPA 0x40600000) stays invalid. */
 
     for (unsigned i = 0; i < 1024; i++)
@@ -181,6 +186,12 @@ static void stage2_abort(struct rt_frame *f)
         ipa = (uint64_t)pg_noaf;
         check_abort(f, dabt | ESR_ISV | ESR_SAS(1) | ESR_SSE | ESR_SRT(11) | ESR_SF | FSC_AF(3),
                     ipa);
+        *s2_pte(ipa) = ipa | S2_RAM;
+        break;
+    case C_WBACK: /* STR X10, [X12], #8: no instruction syndrome (ISV=0:
+                   * "excluding those with writeback"), WnR=1; map it */
+        ipa = (uint64_t)pg_wback;
+        check_abort(f, dabt | ESR_WNR | FSC_TRANS(3), ipa);
         *s2_pte(ipa) = ipa | S2_RAM;
         break;
     case C_IFETCH: /* EC 0x20, IFSC level 2; map a level-3 table, [0] -> stub */
@@ -325,6 +336,20 @@ static void guest_main(uint64_t arg)
                      : [a] "r"(probe_va), [pc] "r"(&probe_pc)
                      : "x11", "x16", "memory");
     rt_check(cur_case == C_NONE && v == 0xffffffffffff8001ul, "[guest] retried LDRSH: 0x%lx", v);
+
+    /* The retried post-indexed store writes once and moves its base once. */
+    cur_case = C_WBACK;
+    probe_va = (uint64_t)&pg_wback[3];
+    uint64_t base = probe_va;
+    __asm__ volatile("adr x16, 1f\n str x16, [%[pc]]\n"
+                     "mov x10, %[v]\n"
+                     "1: str x10, [%[b]], #8"
+                     : [b] "+r"(base)
+                     : [v] "r"(0x6262626262626262ul), [pc] "r"(&probe_pc)
+                     : "x10", "x16", "memory");
+    v = *(volatile uint64_t *)&pg_wback[3];
+    rt_check(cur_case == C_NONE && v == 0x6262626262626262ul && base == probe_va + 8,
+             "[guest] retried post-indexed store: 0x%lx, base +%lu", v, base - probe_va);
 
     /* Branch to an IPA stage 2 does not map; once mapped to the stub's page,
      * the retried fetch runs ADR X0, . there and returns. */
