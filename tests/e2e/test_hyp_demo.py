@@ -31,7 +31,7 @@ def test_demo_on_hvsim():
     # The saved streams hold the same lines, one VM each.
     rtos = (BUILD / "demo" / "rtos.txt").read_text().splitlines()
     assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20 dtb=ok"
-    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0"
+    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0 not_due=0"
     assert not any("gpos" in l or "rogue" in l for l in rtos)
     # Summary: a row per VM with the classes named.
     m = re.search(r"^rtos +(\d+) +(\d+) +(\d+) +0 +0  WFI/WFE (\d+)", out, re.M)
@@ -52,7 +52,7 @@ def test_demo_on_qemu():
     rc, out, err = run_demo("--qemu")
     assert rc == 0, err
     lines = out.splitlines()
-    assert "rtos  | STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0" in lines
+    assert "rtos  | STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0 not_due=0" in lines
     assert "gpos  | gpos: i2c0: no vCRU/vGRF or I2C on this platform: skipped" in lines
     assert ("rogue | rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"
             in lines)

@@ -261,7 +261,7 @@ def check_guest_output(s, check_latency, transport="hvsim", rx_text=b"", rx_irqs
     sums = rtos_task2_sums(20)
     task2 = [l for l in rtos if l.startswith("rtos: task2")]
     assert task2 == [f"rtos: task2 run={k + 1} sum={v:08x}" for k, v in enumerate(sums)]
-    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0"
+    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0 not_due=0"
     lat = [l for l in rtos if l.startswith("rtos: latency")]
     assert len(lat) == 4
     if check_latency:
