@@ -74,7 +74,7 @@ ISPENDR0_IPA = b"(IPA 0x80b0200)"
 # How often the rtos's tick must be seen overtaking one of stress's sets.
 # A set's window (from the trap's preemption point, right after the
 # syndrome is read, to the acknowledge at the trap's exit) is about a
-# sixth of stress's round; about 180 of the rtos's 200 ticks fall while
+# sixth of stress's round; about 175 of the rtos's 200 ticks fall while
 # stress runs: some 30 expected. A third of that keeps the test honest (a
 # set overtaken is what it tests) without tying it to one timing.
 MIN_OVERTAKEN = 10
