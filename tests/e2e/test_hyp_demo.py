@@ -31,7 +31,7 @@ def test_demo_on_hvsim():
     # The saved streams hold the same lines, one VM each.
     rtos = (BUILD / "demo" / "rtos.txt").read_text().splitlines()
     assert rtos[0] == "rtos: start vm=1 vcpus=1 prio=20 dtb=ok"
-    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0"
+    assert rtos[-1] == "STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0 not_due=0"
     assert not any("gpos" in l or "rogue" in l for l in rtos)
     # Summary: a row per VM with the classes named.
     m = re.search(r"^rtos +(\d+) +(\d+) +(\d+) +0 +0  WFI/WFE (\d+)", out, re.M)
@@ -52,7 +52,7 @@ def test_demo_on_qemu():
     rc, out, err = run_demo("--qemu")
     assert rc == 0, err
     lines = out.splitlines()
-    assert "rtos  | STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0" in lines
+    assert "rtos  | STATUS rtos ticks=200 task1=200 task2=20 other_irqs=0 not_due=0" in lines
     assert "gpos  | gpos: i2c0: no vCRU/vGRF or I2C on this platform: skipped" in lines
     assert ("rogue | rogue: no vCRU/vGRF on this platform: CRU/SYSCON attacks skipped"
             in lines)
@@ -62,6 +62,12 @@ def test_demo_on_qemu():
     # latched SGI delivered when enabled, the SGI sent while active, and its
     # virtual timer three times (asserted, again after ICACTIVER0, set
     # pending through ISPENDR0); the SGI latched while disabled and then
-    # cleared is never injected; no console interrupts on QEMU
+    # cleared is never injected; no console interrupts on QEMU. Exact,
+    # although QEMU's ticks follow the host: each is one of gpos's own
+    # deterministic actions, and a vCPU switch, wherever a tick lands,
+    # must neither lose nor double one (the one CI failure here, 19 with
+    # gpos-vgic-hw set=0, was a bug: the PPI 27 take-along fixed it;
+    # docs/testing.md). Its switches and physical IRQs do follow the
+    # host's timing: not compared.
     assert re.search(r"^gpos +\d+ +\d+ +20 +0 +0  ", out, re.M), out
     assert "no vCRU, no device health" in out
