@@ -15,19 +15,7 @@ static const struct hyp_image stress_image = {guest_stress_start, guest_stress_e
 
 static const struct hyp_vm_config vms[] = {
     HYP_VM_RTOS(.clk = {.devs = RK_DEV_BIT(RK_DEV_UART1)}),
-    {
-        .name = "stress",
-        .id = 2,
-        .priority = 5,
-        .nr_vcpus = 1,
-        .slice_us = 1000,
-        .ram = {.ipa = 0x40000000, .pa = 0x45000000, .size = 0x200000},
-        .console = {.uart = 2, .ipa = 0x09000000},
-        .clk = {.devs = RK_DEV_BIT(RK_DEV_UART2)},
-        .image = &stress_image,
-        .load_ipa = 0x40000000,
-        .entry_ipa = 0x40000000,
-    },
+    HYP_VM_TEST_GUEST("stress", &stress_image),
 };
 
 const struct hyp_config hyp_default_config = {
