@@ -1,5 +1,9 @@
 /* The guest images embedded in the hypervisor (raw binaries built from
  * guests/), so that one ELF boots everywhere. Paths come from CMake. */
+/* The symbol table's file name, or the assembler records the
+ * preprocessor's temporary (ccXXXXXX.o) and no two builds of the image
+ * are byte-identical. */
+    .file "guests.S"
     .section .rodata.guests, "a"
     .balign 4096
     .global guest_rtos_start, guest_rtos_end

@@ -6,6 +6,10 @@
  * UNDEFINED at EL1; this path does the same set-up with the EL1 registers:
  * a stack, zeroed .bss, VBAR_EL1, then main(x0). The workload itself is the
  * same code at both ELs. */
+/* The symbol table's file name, or the assembler records the
+ * preprocessor's temporary (ccXXXXXX.o) and no two builds of the image
+ * are byte-identical. */
+    .file "entry.S"
 #include <hvsim/aarch64_entry.S>
 
     .text

@@ -2,6 +2,10 @@
  * vCPUs at grt_secondary through PSCI CPU_ON (x0 = context). Each vCPU
  * gets a 16 KiB stack chosen by MPIDR_EL1.Aff0. The building blocks are
  * the shared macros of include/hvsim/aarch64_entry.S. */
+/* The symbol table's file name, or the assembler records the
+ * preprocessor's temporary (ccXXXXXX.o) and no two builds of the image
+ * are byte-identical. */
+    .file "start.S"
 #include <hvsim/aarch64_entry.S>
 
     .section .text.start, "ax"

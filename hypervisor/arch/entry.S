@@ -10,6 +10,10 @@
  * interrupts masked (PSTATE.I = 1 at EL2), on one stack per PE. The
  * building blocks (stack, .bss, vector table, register pairs) are the
  * shared macros of include/hvsim/aarch64_entry.S. */
+/* The symbol table's file name, or the assembler records the
+ * preprocessor's temporary (ccXXXXXX.o) and no two builds of the image
+ * are byte-identical. */
+    .file "entry.S"
 #include <hvsim/aarch64_entry.S>
 
     .section .text.start, "ax"
