@@ -29,9 +29,10 @@ static const struct hyp_vm_config vms[] = {
         .nr_vcpus = 2,
         .slice_us = 2000,
         /* switched in ahead of its timer deadline when it would preempt
-         * rogue (vm/sched.c), as the rtos is: 1.5 us covers the longest
-         * blocking time plus a vCPU switch (docs/hypervisor.md) */
-        .timer_advance_ns = 1500,
+         * rogue (vm/sched.c), as the rtos is: 2 us covers the blocking
+         * time the design bounds (tests/e2e/test_hyp_latency.py: at most
+         * 1020 instructions) plus a vCPU switch (~540) */
+        .timer_advance_ns = 2000,
         .ram = {.ipa = 0x40000000, .pa = 0x44800000, .size = 0x800000},
         /* Its console's interrupt, as configs/linux.c passes it: virtual SPI
          * 1 (INTID 33, QEMU virt's UART SPI), injected with the HW bit for

@@ -18,7 +18,7 @@ static const struct hyp_image rtos_image = {guest_rtos_start, guest_rtos_end};
 #define HYP_VM_RTOS(...)                                                                           \
     {                                                                                              \
         .name = "rtos", .id = 1, .priority = 20, .nr_vcpus = 1, .slice_us = 1000,                  \
-        .timer_advance_ns = 1500, .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},  \
+        .timer_advance_ns = 2000, .ram = {.ipa = 0x40000000, .pa = 0x44000000, .size = 0x400000},  \
         .console = {.uart = 1, .ipa = 0x09000000}, .image = &rtos_image, .load_ipa = 0x40000000,   \
         .entry_ipa = 0x40000000, __VA_ARGS__                                                       \
     }

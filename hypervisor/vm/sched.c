@@ -31,7 +31,7 @@
  *   instead of after it. An armed vCPU that does not outrank the choice
  *   stays in the queue with its real deadline and wakes there as without
  *   an advance. The cost: the PE idles up to `advance` per deadline,
- *   time lower VMs lose (0.15 % for the rtos's 1 ms tick at 1.5 us).
+ *   time lower VMs lose (0.2 % for the rtos's 1 ms tick at 2 us).
  *
  * CNTVOFF policy (per VM): a VM's virtual counter excludes the time during
  * which it was preempted, i.e. it had a runnable vCPU but none of its vCPUs

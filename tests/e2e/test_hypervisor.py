@@ -492,9 +492,9 @@ def test_world_switch_summary(hvsim_run):
     assert wfi >= 200 and switches >= 200
 
 
-# configs/rtos_vm.h and configs/default.c: 1500 ns, in ticks of the 62.5 MHz
+# configs/rtos_vm.h and configs/default.c: 2000 ns, in ticks of the 62.5 MHz
 # counter (rounded down, as vm/sched.c converts it).
-ADVANCE_TICKS = 1500 * 62_500_000 // 1_000_000_000
+ADVANCE_TICKS = 2000 * 62_500_000 // 1_000_000_000
 
 
 def advance_line(out: str, vm: str):
