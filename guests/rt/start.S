@@ -2,10 +2,6 @@
  * virtualization=on), a stack, zeroed .bss, vector tables for EL2 and EL1
  * that call C handlers with a register frame, then main(dtb). The
  * building blocks are the shared macros of include/hvsim/aarch64_entry.S. */
-/* The symbol table's file name, or the assembler records the
- * preprocessor's temporary (ccXXXXXX.o) and no two builds of the image
- * are byte-identical. */
-    .file "start.S"
 #include <hvsim/aarch64_entry.S>
 
     .section .text.start, "ax"
