@@ -146,7 +146,7 @@ static void trap_dabt(struct hyp *h, struct vcpu *v, uint64_t esr)
         if (g == 0) {
             g = hyp_vgic_mmio(v, m.ipa, m.write, m.width, &val);
             if (h->redo != HYP_REDO_NONE)
-                return; /* abandoned at its preemption point (a refused write) */
+                return; /* abandoned at a preemption point (a refused write, a state register) */
             if (g < 0) {
                 hyp_violation(v->vm, HYP_EV_VGIC,
                               "emulated GIC access of a width or alignment the GIC refuses", m.ipa,

@@ -706,8 +706,18 @@ int hyp_vgic_mmio(struct vcpu *v, uint64_t ipa, bool write, unsigned width, uint
         }
         return 1; /* nothing else to do: no state, enable or unknown offset */
     }
-    if (eff.state_op != VGIC_STATE_NONE)
+    if (eff.state_op != VGIC_STATE_NONE) {
+        /* The pending/active registers: the emulator decided (ownership,
+         * the bits) and changed nothing of its own, the state lives in
+         * the LRs (vgic_emu.c); so this is a preemption point too, before
+         * vgic_state's effect (its LR, queue and physical-GIC work, the
+         * longest piece of a vGIC trap: ~450 instructions with the
+         * take-along's physical pending state). The caller sees h->redo
+         * and leaves the guest's state alone. */
+        if (hyp_preempt_point(h))
+            return 1;
         vgic_state(h, vm, &eff, val);
+    }
     if (write) {
         vgic_enables(h, vm, eff.ppi_vcpu, 0, eff.ppi_enable_on, eff.ppi_enable_off);
         vgic_enables(h, vm, 0, eff.enable_bank, eff.enable_on, eff.enable_off);

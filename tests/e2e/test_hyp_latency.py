@@ -42,12 +42,14 @@ IRQ = re.compile(rb"^irq (26|27) (asserted|acknowledged|deasserted)")
 #   exit, while the boot messages go out);
 BLOCK_HANDLER = 420
 # - a permitted vGIC state write (stress's GICR_ISPENDR0 set of its own
-#   PPI 27): after its one preemption point (the syndrome read, ~100) the
-#   vGIC's decision and the write's effect run to the end without one (a
-#   point after a side effect would panic): the effect record, the target
-#   vCPU's LRs read, the physical PPI made pending (~450), then the exit
-#   with the acknowledge (~150). Measured: at most 586;
-BLOCK_VGIC_STATE = 620
+#   PPI 27): a preemption point after the syndrome read (~100) and one
+#   after the vGIC's decision (the emulator changes nothing for the
+#   pending/active registers, vm/vgic.c); then the write's effect runs to
+#   the end without one (a point after a side effect would panic): the
+#   target vCPU's LRs, the physical PPI made pending, then the exit with
+#   the acknowledge. Measured: at most 356 (586 before the point after the
+#   decision, which this bound would fail);
+BLOCK_VGIC_STATE = 480
 # - the longest unit the log ring's drain does not interrupt: a piece of
 #   a recorded message's formatting (16 characters of text or of a %s, or
 #   one other conversion: within BLOCK_HANDLER), unless the format's
@@ -161,6 +163,11 @@ def test_blocking_time_is_bounded(lat_run):
     bound = {b"vclk": BLOCK_HANDLER, b"vgic": BLOCK_HANDLER, b"vgic-set": BLOCK_VGIC_STATE}
     over = [(k, d) for k, d in samples if d > bound.get(k, BLOCK_MAX)]
     assert len(over) <= PRINTED_VCLK_VGIC, over
+    # The state write's point after its decision, on its own: none of
+    # these traps meets a re-parsed format in this (deterministic) run, so
+    # none of its samples may use the allowance above (without the point:
+    # 2 of 36 over, 525 and 571).
+    assert not [d for k, d in over if k == b"vgic-set"], over
     assert all(d <= BLOCK_HANDLER + BLOCK_FORMAT for _, d in over), over
 
 
