@@ -91,8 +91,27 @@ static void hw_deactivate(struct hyp *h, struct vcpu *v, unsigned pintid)
         phys_active(h, v, pintid, false);
 }
 
-static void lrs_in(struct hyp *h, struct vcpu *t);
-static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty);
+/* The list registers of vCPU t, in its struct for the pure functions of
+ * core/vgic_lr.c: read from the hardware while it is loaded, and the LRs
+ * in `dirty` written back (with ICH_HCR_EL2.UIE for the queue). */
+static inline void lrs_in(struct hyp *h, struct vcpu *t)
+{
+    if (h->current == t && t->vgic.nq)
+        hyp_vgic_eoicount(h, t);
+    if (h->current == t)
+        for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
+            t->vgic.lr[i] = ich_lr_read(i);
+}
+
+static inline void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty)
+{
+    if (h->current != t)
+        return;
+    for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
+        if (dirty & (1u << i))
+            ich_lr_write(i, t->vgic.lr[i]);
+    WRITE(ICH_HCR_EL2, ich_hcr(t));
+}
 
 /* A trapped ICC_DIR_EL1 write of the running vCPU v (ICH_HCR_EL2.TDIR,
  * set while an active interrupt waits in its queue: EOImode 1 guests
@@ -120,41 +139,22 @@ void hyp_vgic_dir(struct hyp *h, struct vcpu *v, uint64_t val)
 
 void hyp_vgic_inject_irq(struct hyp *h, struct vcpu *v, const struct vgic_irq *irq)
 {
-    bool loaded = h->current == v;
-    if (loaded && v->vgic.nq)
-        hyp_vgic_eoicount(h, v);
-    if (loaded)
-        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-            v->vgic.lr[i] = ich_lr_read(i);
+    lrs_in(h, v);
     uint32_t dirty = 0;
     enum vgic_inject_result r = vgic_lrs_inject(&v->vgic, irq, &dirty);
     v->vm->st.injections++;
     if (r == VGIC_INJ_DROPPED)
         hyp_printf("hyp: vm %s: virtual INTID %u lost: pending queue full\n", v->vm->cfg->name,
                    (unsigned)irq->intid);
-    if (loaded) {
-        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-            if (dirty & (1u << i))
-                ich_lr_write(i, v->vgic.lr[i]);
-        WRITE(ICH_HCR_EL2, ich_hcr(v));
-    }
+    lrs_out(h, v, dirty);
     if (v->state == VCPU_BLOCKED)
         hyp_sched_wake(h, v);
 }
 
 void hyp_vgic_retract(struct hyp *h, struct vcpu *v, unsigned vintid)
 {
-    bool loaded = h->current == v;
-    if (loaded && v->vgic.nq)
-        hyp_vgic_eoicount(h, v);
-    if (loaded)
-        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-            v->vgic.lr[i] = ich_lr_read(i);
-    uint32_t dirty = vgic_lrs_retract(&v->vgic, vintid);
-    if (loaded)
-        for (unsigned i = 0; i < v->vgic.nr_lrs; i++)
-            if (dirty & (1u << i))
-                ich_lr_write(i, v->vgic.lr[i]);
+    lrs_in(h, v);
+    lrs_out(h, v, vgic_lrs_retract(&v->vgic, vintid));
 }
 
 /* Maintenance interrupt (GICv3 4.10.4, ICH_MISR_EL2 12.4.9):
@@ -428,28 +428,6 @@ unsigned hyp_vgic_reset(struct hyp *h, struct vm *vm, unsigned from, unsigned n)
     }
     vgic_emu_reset_intids(&vm->vgic, from, n);
     return from + n;
-}
-
-/* The list registers of vCPU t, in its struct for the pure functions of
- * core/vgic_lr.c: read from the hardware while it is loaded, and the LRs
- * in `dirty` written back (with ICH_HCR_EL2.UIE for the queue). */
-static void lrs_in(struct hyp *h, struct vcpu *t)
-{
-    if (h->current == t && t->vgic.nq)
-        hyp_vgic_eoicount(h, t);
-    if (h->current == t)
-        for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
-            t->vgic.lr[i] = ich_lr_read(i);
-}
-
-static void lrs_out(struct hyp *h, struct vcpu *t, uint32_t dirty)
-{
-    if (h->current != t)
-        return;
-    for (unsigned i = 0; i < t->vgic.nr_lrs; i++)
-        if (dirty & (1u << i))
-            ich_lr_write(i, t->vgic.lr[i]);
-    WRITE(ICH_HCR_EL2, ich_hcr(t));
 }
 
 /* Whether a VM's INTID is forwarded with the HW bit, and from which

@@ -368,7 +368,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
      * SMCCC). There is no EL3 software: the firmware model answers it. The
      * PC already points past the SMC. */
     if (!(intno == HV_EXCP_SMC && cpu->booted && cpu->cb.smc && cpu->cb.smc(cpu->cb.ctx, cpu))) {
-        if (intno == HV_EXCP_DATA_ABORT && !cpu->noisv_pending)
+        if (intno == HV_EXCP_DATA_ABORT)
             cpu->noisv_pending = abort_insn_writes_back(cpu);
         cpu->delivering_sync = true;
         hv_uci_do_interrupt(&cpu->uci);
@@ -869,8 +869,7 @@ static void bus_access_at(struct hv_cpu *cpu, uint64_t pa, unsigned size, bool i
     /* If the VA is unknown, FAR is UNKNOWN and ESR.FnV = 1 (Arm ARM
      * D17.2.37, ISS for a data abort: FnV is permitted for a synchronous
      * external abort): bus_fix_fnv() applies it on entry. */
-    cpu->fnv_pending = !be.va_valid;
-    cpu->noisv_pending = be.va_valid && a.wback;
+    cpu->fnv_pending = !be.va_valid; /* (ISV for writeback: on_intr, as for every data abort) */
     hv_uci_external_abort(&cpu->uci, pa, be.va_valid ? be.va : 0, size,
                           is_write ? HV_UCI_STORE : HV_UCI_LOAD, ra);
 }
